@@ -1,0 +1,73 @@
+// What the handlers share: the stores, the engine, the HA controller, and the write helper
+// that commits a mutation, re-roots rule errors under the request body and fills the audit.
+import type { Registry } from 'prom-client';
+import type { OperationId } from '../../openapi/generated/operations.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { diff } from '../audit/audit-log.js';
+import type { ConfigStore, Mutation } from '../config/store.js';
+import type { Engine } from '../engine/types.js';
+import { ApplianceError } from '../errors.js';
+import type { HaController } from '../ha/controller.js';
+import type { UserStore } from '../users/user-store.js';
+import type { ContractValidator } from './contract-validator.js';
+import type { RequestContext } from './handler-types.js';
+import { configView, type LiveState } from './views.js';
+
+/** Everything a handler may use. */
+export interface ApiContext {
+  store: ConfigStore;
+  users: UserStore;
+  audit: AuditLog;
+  engine: Engine;
+  validator: ContractValidator;
+  ha: HaController;
+  metrics: Registry;
+  version: string;
+  nodeName: string;
+}
+
+/** The live state the views join with stored objects. */
+export function liveState(api: ApiContext): LiveState {
+  const engine = api.engine.status();
+  return { engine, active: engine.active };
+}
+
+/**
+ * Commits a mutation on behalf of a request. Rule errors name fields in the Config document
+ * (`/virtualServices/<id>/ports/0`); `prefix` is the part that the request body stands for,
+ * which is cut off so the field points into the body (`/ports/0`). A function gives the
+ * prefix of an object whose id the mutation chooses.
+ */
+export async function commitWrite<T>(
+  api: ApiContext,
+  ctx: RequestContext<OperationId>,
+  prefix: string | (() => string),
+  mutate: Mutation<T>,
+): Promise<{ revision: number; value: T }> {
+  const before = api.store.current;
+  try {
+    const result = await api.store.commit({ user: ctx.principal?.username ?? 'system', operation: ctx.operationId }, mutate);
+    ctx.audit.revision = result.revision;
+    ctx.audit.changes = diff(configView(before.revision, before.config), configView(result.revision, api.store.current.config)) ?? null;
+    return result;
+  } catch (err) {
+    const root = typeof prefix === 'function' ? prefix() : prefix;
+    if (err instanceof ApplianceError && root && err.field?.startsWith(root)) {
+      const rest = err.field.slice(root.length);
+      throw new ApplianceError(err.code, err.message, { field: rest, errors: err.errors, extra: err.extra, headers: err.headers, cause: err.cause });
+    }
+    throw err;
+  }
+}
+
+/** Throws LB_PRECONDITION_FAILED unless If-Match matches. */
+export function requireMatch(ifMatch: string | undefined, etag: string, what: string, matches: (h: string | undefined, e: string) => boolean): void {
+  if (!matches(ifMatch, etag)) {
+    throw new ApplianceError('LB_PRECONDITION_FAILED', `${what} has changed: its ETag is ${etag}, not ${ifMatch}`, { field: 'If-Match' });
+  }
+}
+
+/** A 404 for a missing object. */
+export function notFound(what: string, id: string, field: string): ApplianceError {
+  return new ApplianceError('LB_NOT_FOUND', `no ${what} ${id}`, { field });
+}

@@ -1,0 +1,31 @@
+// Handlers of the HA pair operations: thin, the HA controller does the work.
+import { applyMergePatch } from '../../config/merge-patch.js';
+import type { ApiContext } from '../api-context.js';
+import type { Handlers } from '../handler-types.js';
+
+type HaHandlers = Pick<Handlers, 'getHaPair' | 'createHaPair' | 'updateHaPair' | 'deleteHaPair' | 'getHaStatus' | 'takeoverHaPair'>;
+
+/** The HA handlers. */
+export function haHandlers(api: ApiContext): HaHandlers {
+  return {
+    async getHaPair() {
+      return { status: 200, body: api.ha.pair() };
+    },
+    async createHaPair(ctx) {
+      return { status: 201, body: await api.ha.create(ctx.body, ctx.principal ?? { username: 'system', role: 'admin' }) };
+    },
+    async updateHaPair(ctx) {
+      return { status: 200, body: await api.ha.update(applyMergePatch({}, ctx.body) as Record<string, unknown>, ctx.ifMatch) };
+    },
+    async deleteHaPair() {
+      await api.ha.remove();
+      return { status: 204, body: undefined };
+    },
+    async getHaStatus() {
+      return { status: 200, body: api.ha.status() };
+    },
+    async takeoverHaPair() {
+      return { status: 200, body: await api.ha.takeover() };
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Handlers of liveness, the contract document, the System Overview and the metrics.
+import { specYaml } from '../../../openapi/generated/spec.js';
+import { liveState, type ApiContext } from '../api-context.js';
+import type { Handlers } from '../handler-types.js';
+import { realServerColour, realServerStatus, virtualServiceStatus } from '../views.js';
+import type { components } from '../../../openapi/generated/types.js';
+
+type SystemHandlers = Pick<Handlers, 'getHealth' | 'getOpenApiDocument' | 'getOverview' | 'getMetrics'>;
+
+/** The System Overview document. */
+export function overview(api: ApiContext): components['schemas']['Overview'] {
+  const { revision, config } = api.store.current;
+  const live = liveState(api);
+  const ha = api.ha.summary();
+  return {
+    revision,
+    generatedAt: new Date().toISOString(),
+    node: { name: api.nodeName, version: api.version, engine: api.engine.kind, haRole: ha.haRole, haState: ha.haState, peerHeartbeatAgeMs: ha.peerHeartbeatAgeMs },
+    virtualServices: Object.entries(config.virtualServices).map(([id, vs]) => {
+      const status = virtualServiceStatus(config, id, live);
+      const rt = live.engine.virtualServices.get(id);
+      return {
+        id,
+        label: vs.label,
+        ipAddress: vs.ipAddress,
+        ports: vs.ports,
+        protocol: vs.protocol,
+        persistence: vs.persistence.mode,
+        state: status.state,
+        colour: status.colour,
+        connections: status.connections,
+        listening: status.listening,
+        error: status.error ?? null,
+        realServers: Object.entries(config.realServers)
+          .filter(([, rs]) => rs.virtualServiceId === id)
+          .map(([rsId, rs]) => {
+            const st = realServerStatus(rt, rsId, vs.healthCheck);
+            return {
+              id: rsId,
+              label: rs.label,
+              address: rs.address,
+              port: rs.port,
+              weight: rs.weight,
+              backup: rs.backup,
+              adminState: rs.adminState,
+              health: st.health,
+              colour: realServerColour(rs.adminState, st.health),
+              connections: st.connections,
+              lastCheck: st.lastCheck,
+            };
+          }),
+      };
+    }),
+  };
+}
+
+/** The system handlers. */
+export function systemHandlers(api: ApiContext): SystemHandlers {
+  return {
+    async getHealth() {
+      return { status: 200, body: { status: 'ok', version: api.version } };
+    },
+    async getOpenApiDocument() {
+      return { status: 200, body: specYaml };
+    },
+    async getOverview() {
+      return { status: 200, body: overview(api) };
+    },
+    async getMetrics() {
+      return { status: 200, body: await api.metrics.metrics() };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Handlers of API users and the audit log.
+import type { ApiContext } from '../api-context.js';
+import type { Handlers } from '../handler-types.js';
+
+type UserHandlers = Pick<Handlers, 'listUsers' | 'createUser' | 'deleteUser' | 'setUserPassword' | 'listAuditEntries'>;
+
+/** The user and audit handlers. */
+export function userHandlers(api: ApiContext): UserHandlers {
+  return {
+    async listUsers() {
+      return { status: 200, body: { items: api.users.list() } };
+    },
+    async createUser(ctx) {
+      const user = await api.users.create(ctx.body.username, ctx.body.password, ctx.body.role);
+      return { status: 201, body: user };
+    },
+    async deleteUser(ctx) {
+      await api.users.remove(ctx.params.username);
+      return { status: 204, body: undefined };
+    },
+    async setUserPassword(ctx) {
+      await api.users.setPassword(ctx.params.username, ctx.body.password);
+      return { status: 204, body: undefined };
+    },
+    async listAuditEntries(ctx) {
+      return { status: 200, body: { items: api.audit.list(ctx.query.limit ?? 100, ctx.query.before) } };
+    },
+  };
+}

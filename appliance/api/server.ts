@@ -1,0 +1,77 @@
+// The management API server: fastify over HTTPS, with routes from the contract.
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiContext } from './api-context.js';
+import type { Authenticator } from './auth.js';
+import type { Handlers } from './handler-types.js';
+import { registerSpecRoutes, type WriteGuard } from './spec-router.js';
+import type { TlsIdentity } from './tls-identity.js';
+import { certificateHandlers } from './handlers/certificates.js';
+import { configHandlers } from './handlers/config.js';
+import { haHandlers } from './handlers/ha.js';
+import { realServerHandlers } from './handlers/real-servers.js';
+import { systemHandlers } from './handlers/system.js';
+import { userHandlers } from './handlers/users.js';
+import { virtualServiceHandlers } from './handlers/virtual-services.js';
+import type { ControlPlaneMetrics } from '../metrics.js';
+
+/** Request bodies above this are refused with 413. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Every handler of the contract. */
+export function allHandlers(api: ApiContext): Handlers {
+  return {
+    ...systemHandlers(api),
+    ...virtualServiceHandlers(api),
+    ...realServerHandlers(api),
+    ...certificateHandlers(api),
+    ...configHandlers(api),
+    ...haHandlers(api),
+    ...userHandlers(api),
+  };
+}
+
+/** What the API server is built from. */
+export interface ApiServerOptions {
+  api: ApiContext;
+  auth: Authenticator;
+  tls: TlsIdentity;
+  logger: Logger;
+  metrics: ControlPlaneMetrics;
+  /** Extra write guards (the HA controller's is always applied). */
+  guards?: WriteGuard[];
+  /** Extra routes outside the contract's /api/v1 (e.g. the HA peer endpoints). */
+  extend?: (app: FastifyInstance) => void;
+}
+
+/** Builds the fastify instance of the management API (not yet listening). */
+export function createApiServer(options: ApiServerOptions): FastifyInstance {
+  // fastify's instance type is parameterised by the server and logger; the router and the
+  // extensions take the default instance type.
+  const { api, logger } = options;
+  const app = fastify({
+    https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    // One line per request is logged by the spec router (with the operationId and the user).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
+  const instance = app as unknown as FastifyInstance;
+  registerSpecRoutes(instance, {
+    handlers: allHandlers(api),
+    validator: api.validator,
+    auth: options.auth,
+    audit: api.audit,
+    logger,
+    guards: [(id, op, principal) => api.ha.guard(id, op, principal), ...(options.guards ?? [])],
+    onResponse: (operation, status, seconds) => {
+      options.metrics.apiRequests.inc({ operation, status: String(status) });
+      options.metrics.apiDuration.observe({ operation }, seconds);
+    },
+  });
+  options.extend?.(instance);
+  return instance;
+}

@@ -1,0 +1,150 @@
+// Routes come from the contract: every operation in openapi/appliance.yaml becomes a fastify
+// route whose requests are authenticated, authorised and validated, whose handler is the one
+// named by its operationId, and whose response is validated before it is sent. A path or
+// method not in the contract does not exist (404 / 405 problems).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { operationTable, type OperationId } from '../../openapi/generated/operations.js';
+import { ApplianceError } from '../errors.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Authenticator, Principal } from './auth.js';
+import type { ContractValidator } from './contract-validator.js';
+import type { Handlers, RequestContext } from './handler-types.js';
+import { problemOf } from './respond.js';
+
+type Operation = (typeof operationTable)[OperationId];
+
+/** A check run before a write's handler (e.g. the HA secondary refusing writes). */
+export type WriteGuard = (operationId: OperationId, operation: Operation, principal: Principal | null) => void;
+
+/** What the router needs. */
+export interface SpecRouterOptions {
+  handlers: Handlers;
+  validator: ContractValidator;
+  auth: Authenticator;
+  audit: AuditLog;
+  logger: Logger;
+  guards?: WriteGuard[];
+  /** Observes every answered request (metrics). */
+  onResponse?: (operationId: OperationId, status: number, seconds: number) => void;
+}
+
+function toRoute(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+function pathRegex(path: string): RegExp {
+  const segments = path.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')));
+  return new RegExp(`^${segments.join('/')}$`);
+}
+
+function mediaType(header: string | undefined): string | undefined {
+  return header?.split(';')[0]?.trim().toLowerCase();
+}
+
+/** Registers every operation of the contract on a fastify instance. */
+export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOptions): void {
+  const { handlers, validator, auth, audit, logger } = options;
+  const guards = options.guards ?? [];
+
+  for (const [id, op] of Object.entries(operationTable) as [OperationId, Operation][]) {
+    const handler = handlers[id] as (ctx: RequestContext<OperationId>) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+    app.route({
+      method: op.method,
+      url: toRoute(op.path),
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const started = performance.now();
+        const ctx: RequestContext<OperationId> = {
+          operationId: id,
+          params: { ...(req.params as object) } as never,
+          query: { ...(req.query as object) } as never,
+          body: req.body as never,
+          ifMatch: typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined,
+          principal: null,
+          address: req.ip,
+          path: req.url,
+          audit: {},
+        };
+        let status = 500;
+        try {
+          if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
+          if (op.write && ctx.principal?.role !== 'admin') {
+            throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
+          }
+          if (op.write) for (const guard of guards) guard(id, op, ctx.principal);
+          validator.params(id, { path: ctx.params as Record<string, unknown>, query: ctx.query as Record<string, unknown>, header: req.headers as Record<string, unknown> });
+          if (op.bodyContentTypes.length > 0) {
+            const type = mediaType(req.headers['content-type']);
+            if (req.body === undefined || req.body === null) {
+              if (op.bodyRequired) throw new ApplianceError('LB_VALIDATION', `${id} needs a request body (${op.bodyContentTypes.join(' or ')})`, { field: '' });
+            } else if (!type || !(op.bodyContentTypes as readonly string[]).includes(type)) {
+              throw new ApplianceError('LB_UNSUPPORTED_MEDIA_TYPE', `${id} takes ${op.bodyContentTypes.join(' or ')}, not ${type ?? 'a body without Content-Type'}`);
+            } else {
+              validator.body(id, type, ctx.body);
+            }
+          } else if (req.body !== undefined && req.body !== null && String(req.headers['content-length'] ?? '0') !== '0') {
+            throw new ApplianceError('LB_VALIDATION', `${id} takes no request body`, { field: '' });
+          }
+          const result = await handler(ctx);
+          const success = op.success.find((s) => s.status === result.status);
+          const contentType = success?.contentType ?? null;
+          const errors = validator.responseErrors(id, result.status, contentType ?? 'application/json', contentType ? result.body : undefined);
+          if (errors) {
+            logger.error({ operationId: id, status: result.status, errors }, 'response outside the contract');
+            throw new ApplianceError('LB_RESPONSE_INVALID', `the ${id} response did not match the contract (${errors.map((e) => `${e.field} ${e.message}`).join('; ')})`);
+          }
+          status = result.status;
+          reply.code(result.status).headers(result.headers ?? {});
+          if (!contentType) return reply.send();
+          reply.header('content-type', contentType === 'application/json' ? 'application/json; charset=utf-8' : contentType);
+          return reply.send(typeof result.body === 'string' ? result.body : JSON.stringify(result.body));
+        } catch (err) {
+          const problem = problemOf(err, req.url);
+          status = problem.status;
+          if (problem.status >= 500) logger.error({ err, operationId: id }, 'request failed');
+          reply.code(problem.status).headers(problem.headers);
+          return reply.send(JSON.stringify(problem.body));
+        } finally {
+          const seconds = (performance.now() - started) / 1000;
+          options.onResponse?.(id, status, seconds);
+          const line = { operationId: id, method: op.method, path: req.url, status, ms: Math.round(seconds * 10000) / 10, user: ctx.principal?.username, address: req.ip };
+          if (op.write || status >= 400) logger.info(line, 'request');
+          else logger.debug(line, 'request');
+          if (op.write) {
+            void audit
+              .record({
+                at: new Date().toISOString(),
+                user: ctx.principal?.username ?? '-',
+                address: req.ip,
+                method: op.method,
+                path: req.url,
+                operation: id,
+                status,
+                revision: status < 400 ? (ctx.audit.revision ?? null) : null,
+                changes: status < 400 ? ((ctx.audit.changes as never) ?? null) : null,
+              })
+              .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
+          }
+        }
+      },
+    });
+  }
+
+  const known = Object.values(operationTable).map((op) => ({ re: pathRegex(op.path), method: op.method }));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = known.filter((k) => k.re.test(path)).map((k) => k.method);
+    const err =
+      allowed.length > 0
+        ? new ApplianceError('LB_METHOD_NOT_ALLOWED', `${req.method} is not an operation of ${path}; allowed: ${allowed.join(', ')}`, { headers: { allow: allowed.join(', ') } })
+        : new ApplianceError('LB_NO_SUCH_OPERATION', `${req.method} ${path} is not an operation of the lbappliance API`);
+    const problem = problemOf(err, req.url);
+    return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const problem = problemOf(err, req.url);
+    if (problem.status >= 500) logger.error({ err }, 'request failed before its handler');
+    return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
+  });
+}

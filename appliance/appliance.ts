@@ -1,0 +1,112 @@
+// The composition root: builds one appliance (stores, engine, HA, API) from its options,
+// starts it, and stops it gracefully.
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Authenticator, type AuthOptions } from './api/auth.js';
+import { ContractValidator } from './api/contract-validator.js';
+import { createApiServer } from './api/server.js';
+import { loadTlsIdentity } from './api/tls-identity.js';
+import type { ApiContext } from './api/api-context.js';
+import { AuditLog } from './audit/audit-log.js';
+import { ConfigStore } from './config/store.js';
+import { createEngine } from './engine/factory.js';
+import type { Engine, EngineKind } from './engine/types.js';
+import { StandaloneHa } from './ha/standalone.js';
+import type { HaController } from './ha/controller.js';
+import { createMetrics, registerStateGauges } from './metrics.js';
+import { UserStore } from './users/user-store.js';
+import { VERSION } from './version.js';
+
+/** How to run one appliance. */
+export interface ApplianceOptions {
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  engine: EngineKind;
+  logger: Logger;
+  /** The administrator's password at first start (ignored afterwards). */
+  initialPassword: () => string;
+  tls?: { certFile: string; keyFile: string };
+  nodeName?: string;
+  auth?: AuthOptions;
+}
+
+/** A running appliance. */
+export interface RunningAppliance {
+  /** The API's base URL. */
+  endpoint: string;
+  /** SHA-256 fingerprint of the API certificate. */
+  fingerprintSha256: string;
+  /** Whether the administrator was created at this start. */
+  adminCreated: boolean;
+  store: ConfigStore;
+  engine: Engine;
+  /** Stops the API and the engine; established data-plane connections get `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Builds and starts an appliance. */
+export async function startAppliance(options: ApplianceOptions): Promise<RunningAppliance> {
+  const { logger } = options;
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const metrics = createMetrics();
+  const users = new UserStore(options.dataDir);
+  const { created } = await users.open(options.initialPassword);
+  const audit = new AuditLog(options.dataDir);
+  await audit.open();
+  const engine = await createEngine(options.engine, { logger: logger.child({ component: 'engine' }), registry: metrics.registry, dataDir: options.dataDir });
+  await engine.start();
+  const apiListener = { address: options.apiHost, port: options.apiPort, what: 'management API' };
+  const store = new ConfigStore({ dataDir: options.dataDir, engine, logger: logger.child({ component: 'config' }), rules: { reserved: [apiListener] } });
+  await store.open();
+  let ha: HaController = new StandaloneHa(() => store.current.revision);
+  registerStateGauges(metrics.registry, store, engine, () => ha);
+  const tls = await loadTlsIdentity(options.dataDir, options.apiHost, options.tls);
+  const api: ApiContext = {
+    store,
+    users,
+    audit,
+    engine,
+    validator: new ContractValidator(),
+    get ha() {
+      return ha;
+    },
+    set ha(next: HaController) {
+      ha = next;
+    },
+    metrics: metrics.registry,
+    version: VERSION,
+    nodeName: options.nodeName ?? hostname(),
+  };
+  const app = createApiServer({ api, auth: new Authenticator(users, options.auth), tls, logger: logger.child({ component: 'api' }), metrics });
+  await app.listen({ host: options.apiHost, port: options.apiPort });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.apiPort;
+  apiListener.port = port;
+  const endpoint = `https://${urlHost(options.apiHost === '0.0.0.0' ? '127.0.0.1' : options.apiHost === '::' ? '::1' : options.apiHost)}:${port}`;
+  logger.info({ endpoint, listen: `${options.apiHost}:${port}`, fingerprintSha256: tls.fingerprintSha256, engine: engine.kind, version: VERSION }, 'api listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    endpoint,
+    fingerprintSha256: tls.fingerprintSha256,
+    adminCreated: created,
+    store,
+    engine,
+    close(graceMs = 5000) {
+      closing ??= (async () => {
+        await app.close();
+        await store.drain();
+        await engine.stop(graceMs);
+        await audit.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

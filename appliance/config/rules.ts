@@ -1,0 +1,148 @@
+// Rules beyond the schema. They run on every candidate configuration before it is stored,
+// look only at the objects the write changed, and name the offending field as a JSON
+// Pointer into the Config document (/virtualServices/<id>/ports/0); the API re-roots it
+// under the request body.
+import { isIP } from 'node:net';
+import { ApplianceError } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
+import type { StoredConfig, VirtualServiceSpec } from './model.js';
+
+/** A TCP address:port the appliance itself uses and no VIP may take. */
+export interface ReservedListener {
+  address: string;
+  port: number;
+  what: string;
+}
+
+/** What the rules need to know about the node. */
+export interface RuleEnvironment {
+  reserved: ReservedListener[];
+}
+
+function changedIds<T>(before: Record<string, T>, after: Record<string, T>): string[] {
+  return Object.keys(after).filter((id) => !(id in before) || canonicalJson(before[id]) !== canonicalJson(after[id]));
+}
+
+/** The canonical text of an IP address (IPv6 compressed, IPv4-mapped IPv6 as IPv4). */
+export function normaliseIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1] ?? ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
+}
+
+function isWildcard(ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::';
+}
+
+/** Whether two listen addresses overlap (equal, or one is a wildcard of the same family; `::` covers both). */
+export function addressesOverlap(a: string, b: string): boolean {
+  const na = normaliseIp(a);
+  const nb = normaliseIp(b);
+  if (na === nb) return true;
+  if (na === '::' || nb === '::') return true;
+  const fa = isIP(na);
+  const fb = isIP(nb);
+  return fa === fb && (isWildcard(na) || isWildcard(nb));
+}
+
+function vsField(id: string, field: string): string {
+  return `/virtualServices/${id}${field}`;
+}
+
+function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServiceSpec, env: RuleEnvironment): void {
+  for (const [otherId, other] of Object.entries(config.virtualServices)) {
+    if (otherId === id) continue;
+    if (other.label === vs.label) {
+      throw new ApplianceError('LB_LABEL_IN_USE', `label "${vs.label}" is already used by virtual service ${otherId}`, { field: vsField(id, '/label') });
+    }
+    if (!addressesOverlap(vs.ipAddress, other.ipAddress)) continue;
+    const index = vs.ports.findIndex((p) => other.ports.includes(p));
+    if (index >= 0) {
+      throw new ApplianceError(
+        'LB_ADDRESS_IN_USE',
+        `${vs.ipAddress}:${vs.ports[index]} overlaps virtual service ${other.label} (${otherId}) on ${other.ipAddress}:${vs.ports[index]}`,
+        { field: vsField(id, `/ports/${index}`) },
+      );
+    }
+  }
+  for (const r of env.reserved) {
+    const index = vs.ports.indexOf(r.port);
+    if (index >= 0 && addressesOverlap(vs.ipAddress, r.address)) {
+      throw new ApplianceError('LB_ADDRESS_IN_USE', `${vs.ipAddress}:${r.port} overlaps the appliance's ${r.what} (${r.address}:${r.port})`, {
+        field: vsField(id, `/ports/${index}`),
+      });
+    }
+  }
+  if (vs.certificateId !== null && !(vs.certificateId in config.certificates)) {
+    throw new ApplianceError('LB_UNKNOWN_REFERENCE', `certificate ${vs.certificateId} does not exist`, { field: vsField(id, '/certificateId') });
+  }
+  if (vs.protocol === 'http2' && vs.certificateId === null) {
+    throw new ApplianceError('LB_CERTIFICATE_REQUIRED', 'an http2 virtual service terminates TLS and needs a certificateId', { field: vsField(id, '/certificateId') });
+  }
+  if (vs.protocol === 'tcp' && vs.persistence.mode === 'http-cookie') {
+    throw new ApplianceError('LB_INVALID_COMBINATION', 'http-cookie persistence needs protocol http or http2; use source-ip for tcp', {
+      field: vsField(id, '/persistence/mode'),
+    });
+  }
+  if (vs.forceHttps && vs.protocol !== 'http') {
+    throw new ApplianceError('LB_INVALID_COMBINATION', 'forceHttps redirects plain HTTP and needs protocol http', { field: vsField(id, '/forceHttps') });
+  }
+  if (vs.forceHttps && vs.certificateId !== null) {
+    throw new ApplianceError('LB_INVALID_COMBINATION', 'forceHttps on a VIP that already terminates TLS would redirect to itself', { field: vsField(id, '/forceHttps') });
+  }
+}
+
+/**
+ * Checks the objects a write changed (in `after` relative to `before`) against the whole
+ * candidate configuration. Throws the first violation as an ApplianceError.
+ */
+export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleEnvironment): void {
+  for (const id of changedIds(before.virtualServices, after.virtualServices)) {
+    const vs = after.virtualServices[id];
+    if (vs) checkVirtualService(after, id, vs, env);
+  }
+  // A changed certificate (or a VIP pointing at one) may now clash with labels.
+  for (const id of changedIds(before.certificates, after.certificates)) {
+    const cert = after.certificates[id];
+    if (!cert) continue;
+    for (const [otherId, other] of Object.entries(after.certificates)) {
+      if (otherId !== id && other.label === cert.label) {
+        throw new ApplianceError('LB_LABEL_IN_USE', `label "${cert.label}" is already used by certificate ${otherId}`, { field: `/certificates/${id}/label` });
+      }
+    }
+  }
+  for (const id of changedIds(before.realServers, after.realServers)) {
+    const rs = after.realServers[id];
+    if (!rs) continue;
+    const vs = after.virtualServices[rs.virtualServiceId];
+    if (!vs) {
+      throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
+    }
+    for (const [otherId, other] of Object.entries(after.realServers)) {
+      if (otherId !== id && other.virtualServiceId === rs.virtualServiceId && other.label === rs.label) {
+        throw new ApplianceError('LB_LABEL_IN_USE', `label "${rs.label}" is already used by real server ${otherId} of this virtual service`, {
+          field: `/realServers/${id}/label`,
+        });
+      }
+    }
+    const ports = rs.port === null ? vs.ports : [rs.port];
+    if (isIP(rs.address) && addressesOverlap(rs.address, vs.ipAddress) && !isWildcard(normaliseIp(rs.address)) && ports.some((p) => vs.ports.includes(p))) {
+      throw new ApplianceError('LB_INVALID_COMBINATION', `real server ${rs.address} port ${ports.join(',')} is the virtual service's own address: traffic would loop`, {
+        field: `/realServers/${id}/${rs.port === null ? 'address' : 'port'}`,
+      });
+    }
+  }
+  // Deleting a certificate some VIP still uses is refused (checked here too for whole-config writes).
+  for (const [id, vs] of Object.entries(after.virtualServices)) {
+    if (vs.certificateId !== null && !(vs.certificateId in after.certificates) && vs.certificateId in before.certificates) {
+      throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${vs.certificateId} is used by virtual service ${vs.label} (${id})`, {
+        field: `/certificates/${vs.certificateId}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,247 @@
+// The config store: every accepted write becomes a new revision, persisted atomically and
+// durably before it is acknowledged, then handed to the engine as an immutable snapshot.
+// Writes are serialised; a write that fails any check changes nothing (it works on a copy).
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ApplianceError } from '../errors.js';
+import type { Engine } from '../engine/types.js';
+import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
+import { Keystore } from './keystore.js';
+import { emptyConfig, type RevisionRecord, type StoredConfig } from './model.js';
+import { checkRules, type RuleEnvironment } from './rules.js';
+import { buildSnapshot } from './snapshot.js';
+
+/** Who is writing and through which operation. */
+export interface CommitContext {
+  user: string;
+  operation: string;
+}
+
+/** Tools a mutation may use besides the draft. */
+export interface MutationTools {
+  /** Stages a private key; it is stored durably before the revision. Returns its reference. */
+  addKey(keyPem: string): string;
+  /** The revision the draft was copied from. */
+  readonly baseRevision: number;
+  /** The configuration the draft was copied from (read-only). */
+  readonly base: Readonly<StoredConfig>;
+}
+
+/** A mutation: changes the draft in place (or returns a whole new config) and a result. */
+export type Mutation<T> = (draft: StoredConfig, tools: MutationTools) => Promise<T> | T;
+
+/** Summary of a kept revision. */
+export interface RevisionInfo {
+  revision: number;
+  createdAt: string;
+  user: string;
+  operation: string;
+}
+
+/** Called after a revision is stored and applied, before the write is acknowledged. */
+export type CommitListener = (record: RevisionRecord) => Promise<void> | void;
+
+/** Options of the config store. */
+export interface ConfigStoreOptions {
+  dataDir: string;
+  engine: Engine;
+  logger: Logger;
+  rules: RuleEnvironment;
+  /** How many revisions to keep for rollback (default 100). */
+  keep?: number;
+}
+
+const REVISION_FILE = /^rev-(\d{10})\.json$/;
+
+function fileName(revision: number): string {
+  return `rev-${String(revision).padStart(10, '0')}.json`;
+}
+
+function keyRefsOf(config: StoredConfig): string[] {
+  return Object.values(config.certificates).map((c) => c.keyRef);
+}
+
+/** The store of configuration revisions. */
+export class ConfigStore {
+  readonly #dir: string;
+  readonly #engine: Engine;
+  readonly #log: Logger;
+  readonly #rules: RuleEnvironment;
+  readonly #keep: number;
+  readonly keystore: Keystore;
+  #current: RevisionRecord = { revision: 0, createdAt: new Date(0).toISOString(), user: 'system', operation: 'initial', config: emptyConfig() };
+  #history: RevisionInfo[] = [];
+  #keyRefs = new Map<number, string[]>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #listeners: CommitListener[] = [];
+  #lastApplyMs = 0;
+
+  constructor(options: ConfigStoreOptions) {
+    this.#dir = join(options.dataDir, 'config', 'revisions');
+    this.keystore = new Keystore(join(options.dataDir, 'config', 'keys'));
+    this.#engine = options.engine;
+    this.#log = options.logger;
+    this.#rules = options.rules;
+    this.#keep = options.keep ?? 100;
+  }
+
+  /** Loads the newest intact revision and applies it to the engine. */
+  async open(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await this.keystore.init();
+    const removed = await removeStaleTemporaries(this.#dir);
+    if (removed > 0) this.#log.warn({ removed }, 'removed temporary files left by an interrupted write');
+    const revisions = (await readdir(this.#dir))
+      .map((n) => REVISION_FILE.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => b - a);
+    let loaded = false;
+    for (const revision of revisions) {
+      const record = await this.#read(revision).catch((err: unknown) => {
+        this.#log.error({ revision, err }, 'revision file is unreadable; setting it aside');
+        return rename(join(this.#dir, fileName(revision)), join(this.#dir, `${fileName(revision)}.corrupt`)).then(() => null);
+      });
+      if (!record) continue;
+      if (!loaded) {
+        this.#current = record;
+        loaded = true;
+      }
+      this.#history.push({ revision: record.revision, createdAt: record.createdAt, user: record.user, operation: record.operation });
+      this.#keyRefs.set(record.revision, keyRefsOf(record.config));
+    }
+    this.#log.info({ revision: this.#current.revision, kept: this.#history.length }, 'configuration loaded');
+    await this.#apply(this.#current);
+  }
+
+  /** The current revision (do not modify it). */
+  get current(): Readonly<RevisionRecord> {
+    return this.#current;
+  }
+
+  /** Duration of the last engine apply, in milliseconds. */
+  get lastApplyMs(): number {
+    return this.#lastApplyMs;
+  }
+
+  /** Kept revisions, newest first. */
+  history(): RevisionInfo[] {
+    return [...this.#history];
+  }
+
+  /** A kept revision's record, or null. */
+  async revision(revision: number): Promise<RevisionRecord | null> {
+    if (revision === this.#current.revision) return this.#current;
+    if (!this.#history.some((h) => h.revision === revision)) return null;
+    return this.#read(revision);
+  }
+
+  /** Registers a listener run after each commit, before the write is acknowledged. */
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Runs a mutation on a copy of the current configuration and commits the result as a new
+   * revision, after the rules and the engine accepted it. Serialised with other writes.
+   */
+  commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ revision: number; value: T; changed: boolean }> {
+    const run = this.#queue.then(() => this.#commit(ctx, mutate));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Replaces the current revision with one received from the HA primary (same number). */
+  adopt(record: RevisionRecord, keys: Record<string, string>): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (record.revision <= this.#current.revision && record.revision !== 0) return;
+      for (const pem of Object.values(keys)) await this.keystore.put(pem);
+      await this.#persist(record);
+      await this.#apply(record);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for every queued write to finish. */
+  async drain(): Promise<void> {
+    await this.#queue;
+  }
+
+  async #commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ revision: number; value: T; changed: boolean }> {
+    const base = this.#current;
+    const draft = structuredClone(base.config);
+    const staged: string[] = [];
+    const tools: MutationTools = {
+      addKey: (pem) => {
+        staged.push(pem);
+        return Keystore.refOf(pem);
+      },
+      baseRevision: base.revision,
+      base: base.config,
+    };
+    const value = await mutate(draft, tools);
+    checkRules(base.config, draft, this.#rules);
+    const record: RevisionRecord = {
+      revision: base.revision + 1,
+      createdAt: new Date().toISOString(),
+      user: ctx.user,
+      operation: ctx.operation,
+      config: draft,
+    };
+    const snapshot = await buildSnapshot(record.revision, record.config, (ref) => {
+      const stagedPem = staged.find((p) => Keystore.refOf(p) === ref);
+      return stagedPem !== undefined ? Promise.resolve(stagedPem) : this.keystore.get(ref);
+    });
+    await this.#engine.check(snapshot);
+    for (const pem of staged) await this.keystore.put(pem);
+    await this.#persist(record);
+    await this.#apply(record, snapshot);
+    for (const listener of this.#listeners) await listener(record);
+    return { revision: record.revision, value, changed: true };
+  }
+
+  async #persist(record: RevisionRecord): Promise<void> {
+    await writeFileAtomic(join(this.#dir, fileName(record.revision)), JSON.stringify(record), 0o600);
+    this.#current = record;
+    this.#history = this.#history.filter((h) => h.revision !== record.revision);
+    this.#history.unshift({ revision: record.revision, createdAt: record.createdAt, user: record.user, operation: record.operation });
+    this.#keyRefs.set(record.revision, keyRefsOf(record.config));
+    await this.#prune();
+  }
+
+  async #apply(record: RevisionRecord, prebuilt?: Awaited<ReturnType<typeof buildSnapshot>>): Promise<void> {
+    const snapshot = prebuilt ?? (await buildSnapshot(record.revision, record.config, (ref) => this.keystore.get(ref)));
+    const started = performance.now();
+    try {
+      const report = await this.#engine.apply(snapshot);
+      this.#lastApplyMs = performance.now() - started;
+      this.#log.info({ revision: record.revision, applyMs: Math.round(this.#lastApplyMs * 10) / 10, listenersChanged: report.listenersChanged }, 'revision applied');
+    } catch (err) {
+      // The revision is stored; the engine keeps serving what it can and reports the rest in its status.
+      this.#log.error({ revision: record.revision, err }, 'engine could not apply the revision completely');
+    }
+  }
+
+  async #prune(): Promise<void> {
+    while (this.#history.length > this.#keep) {
+      const old = this.#history.pop();
+      if (!old) break;
+      this.#keyRefs.delete(old.revision);
+      await unlink(join(this.#dir, fileName(old.revision))).catch(() => undefined);
+    }
+    const keep = new Set<string>();
+    for (const refs of this.#keyRefs.values()) for (const r of refs) keep.add(r);
+    await this.keystore.prune(keep);
+  }
+
+  async #read(revision: number): Promise<RevisionRecord> {
+    const text = await readFile(join(this.#dir, fileName(revision)), 'utf8');
+    const record = JSON.parse(text) as RevisionRecord;
+    if (record.revision !== revision || typeof record.config !== 'object' || record.config === null) {
+      throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
+    }
+    return record;
+  }
+}

@@ -1,0 +1,94 @@
+// The interface between the control plane and a data plane engine. The config store hands
+// every new revision to the engine as an immutable snapshot; the engine never sees HTTP
+// routes or the store, and the API reads the engine's live status through `status()`.
+import type { StoredRealServer, VirtualServiceSpec } from '../config/model.js';
+
+/** A real server inside a snapshot. */
+export interface RealServerSnapshot extends Readonly<Omit<StoredRealServer, 'virtualServiceId'>> {
+  readonly id: string;
+}
+
+/** A certificate inside a snapshot, with its key (the engine needs it; the API never shows it). */
+export interface CertificateSnapshot {
+  readonly id: string;
+  readonly label: string;
+  readonly chainPem: string;
+  readonly keyPem: string;
+  readonly fingerprintSha256: string;
+}
+
+/** A virtual service inside a snapshot, with its certificate and real servers resolved. */
+export interface VirtualServiceSnapshot extends Readonly<VirtualServiceSpec> {
+  readonly id: string;
+  readonly certificate: CertificateSnapshot | null;
+  readonly realServers: readonly RealServerSnapshot[];
+}
+
+/** One configuration revision as the data plane sees it: deeply frozen. */
+export interface ConfigSnapshot {
+  readonly revision: number;
+  readonly virtualServices: readonly VirtualServiceSnapshot[];
+}
+
+/** The result of one health check. */
+export interface CheckResult {
+  /** ISO time the check finished. */
+  at: string;
+  ok: boolean;
+  durationMs: number;
+  detail: string;
+}
+
+/** Live state of one real server. */
+export interface RealServerRuntime {
+  health: 'up' | 'down' | 'unknown';
+  connections: number;
+  lastCheck: CheckResult | null;
+}
+
+/** Live state of one virtual service. */
+export interface VirtualServiceRuntime {
+  /** Whether every port is bound. */
+  listening: boolean;
+  /** Why it is not listening when it should be. */
+  error: string | null;
+  connections: number;
+  realServers: ReadonlyMap<string, RealServerRuntime>;
+}
+
+/** Live state of the whole data plane. */
+export interface EngineStatus {
+  /** The revision the engine runs. */
+  revision: number;
+  /** Whether this node owns the VIPs (false on the passive node of an HA pair). */
+  active: boolean;
+  virtualServices: ReadonlyMap<string, VirtualServiceRuntime>;
+}
+
+/** What applying a revision did. */
+export interface ApplyReport {
+  revision: number;
+  durationMs: number;
+  /** Listeners opened, closed or re-bound (hitless changes touch none). */
+  listenersChanged: number;
+}
+
+/** The kinds of data plane engine. */
+export type EngineKind = 'embedded' | 'haproxy' | 'none';
+
+/** A data plane engine. */
+export interface Engine {
+  readonly kind: EngineKind;
+  /** Starts the engine (e.g. the HAProxy master); no VIPs yet. */
+  start(): Promise<void>;
+  /** Refuses a candidate it could not carry, with an ApplianceError (LB_ENGINE_REFUSED); changes nothing. */
+  check(snapshot: ConfigSnapshot): Promise<void>;
+  /** Makes the running data plane follow the snapshot without dropping established connections. */
+  apply(snapshot: ConfigSnapshot): Promise<ApplyReport>;
+  /** Binds (true) or releases (false) the VIPs: HA ownership. Engines start active. */
+  setActive(active: boolean): Promise<void>;
+  /** Live state: health, connections, listeners. */
+  status(): EngineStatus;
+  /** Stops listening and releases everything; established connections get `graceMs` to finish. */
+  stop(graceMs?: number): Promise<void>;
+}

@@ -1,0 +1,141 @@
+// API users: the built-in administrator `loadbalancer` and any read-only or admin users the
+// API creates. Stored in users.json (0600) as scrypt hashes only; replicated to the HA peer.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ApplianceError } from '../errors.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+
+/** The built-in administrator's name. */
+export const ADMIN_USER = 'loadbalancer';
+
+/** A user's role. */
+export type Role = 'admin' | 'read-only';
+
+/** A user as stored. */
+export interface StoredUser {
+  username: string;
+  role: Role;
+  hash: string;
+  createdAt: string;
+}
+
+/** The users file. */
+export interface UsersDocument {
+  users: StoredUser[];
+}
+
+/** The store of API users. */
+export class UserStore {
+  readonly #path: string;
+  #users = new Map<string, StoredUser>();
+  /** Verified credentials, so that only the first request of a session pays for scrypt. */
+  readonly #verified = new Map<string, Buffer>();
+  readonly #cacheKey = randomBytes(32);
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(dataDir: string) {
+    this.#path = join(dataDir, 'users.json');
+  }
+
+  /**
+   * Loads users.json. On first start (no file) creates the administrator with `initialPassword`;
+   * returns whether it did so.
+   */
+  async open(initialPassword: () => string): Promise<{ created: boolean }> {
+    try {
+      const doc = JSON.parse(await readFile(this.#path, 'utf8')) as UsersDocument;
+      this.#users = new Map(doc.users.map((u) => [u.username, u]));
+      if (this.#users.has(ADMIN_USER)) return { created: false };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const admin: StoredUser = { username: ADMIN_USER, role: 'admin', hash: await hashPassword(initialPassword()), createdAt: new Date().toISOString() };
+    this.#users.set(ADMIN_USER, admin);
+    await this.#save();
+    return { created: true };
+  }
+
+  #fingerprint(username: string, password: string, hash: string): Buffer {
+    return createHmac('sha256', this.#cacheKey).update(`${username}\0${hash}\0${password}`).digest();
+  }
+
+  /** The user if the password is right, else null. */
+  async verify(username: string, password: string): Promise<StoredUser | null> {
+    const user = this.#users.get(username);
+    if (!user) {
+      // Spend the same time as a real check, so user names cannot be probed by timing.
+      await verifyPassword(password, 'scrypt$32768$8$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+      return null;
+    }
+    const fp = this.#fingerprint(username, password, user.hash);
+    const cached = this.#verified.get(username);
+    if (cached && cached.length === fp.length && timingSafeEqual(cached, fp)) return user;
+    if (!(await verifyPassword(password, user.hash))) return null;
+    this.#verified.set(username, fp);
+    return user;
+  }
+
+  /** Every user (without hashes). */
+  list(): Omit<StoredUser, 'hash'>[] {
+    return [...this.#users.values()].map(({ hash: _h, ...u }) => u);
+  }
+
+  /** Creates a user. */
+  create(username: string, password: string, role: Role): Promise<Omit<StoredUser, 'hash'>> {
+    return this.#serial(async () => {
+      if (this.#users.has(username)) throw new ApplianceError('LB_USER_EXISTS', `user ${username} already exists`, { field: '/username' });
+      const user: StoredUser = { username, role, hash: await hashPassword(password), createdAt: new Date().toISOString() };
+      this.#users.set(username, user);
+      await this.#save();
+      const { hash: _h, ...rest } = user;
+      return rest;
+    });
+  }
+
+  /** Removes a user (not the administrator). */
+  remove(username: string): Promise<void> {
+    return this.#serial(async () => {
+      if (username === ADMIN_USER) throw new ApplianceError('LB_BUILTIN_USER', `${ADMIN_USER} cannot be removed`, { field: 'username' });
+      if (!this.#users.delete(username)) throw new ApplianceError('LB_NOT_FOUND', `no user ${username}`, { field: 'username' });
+      this.#verified.delete(username);
+      await this.#save();
+    });
+  }
+
+  /** Sets a user's password. */
+  setPassword(username: string, password: string): Promise<void> {
+    return this.#serial(async () => {
+      const user = this.#users.get(username);
+      if (!user) throw new ApplianceError('LB_NOT_FOUND', `no user ${username}`, { field: 'username' });
+      user.hash = await hashPassword(password);
+      this.#verified.delete(username);
+      await this.#save();
+    });
+  }
+
+  /** The whole document (with hashes), for replication to the HA peer. */
+  export(): UsersDocument {
+    return { users: [...this.#users.values()].map((u) => ({ ...u })) };
+  }
+
+  /** Replaces every user with a replicated document. */
+  replaceAll(doc: UsersDocument): Promise<void> {
+    return this.#serial(async () => {
+      this.#users = new Map(doc.users.map((u) => [u.username, { ...u }]));
+      this.#verified.clear();
+      await this.#save();
+    });
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #save(): Promise<void> {
+    await writeFileAtomic(this.#path, JSON.stringify(this.export(), null, 1), 0o600);
+  }
+}

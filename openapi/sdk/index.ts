@@ -1,0 +1,6 @@
+// lbappliance/sdk: the typed client of the appliance API.
+export { ApplianceClient, type ApplianceClientOptions, type RawResponse } from './client.js';
+export * from './errors.js';
+export type * from './types.js';
+export { operationTable, type OperationId, type CallOptions, type MergePatchOf, type SuccessBody, type RequestBody } from '../generated/operations.js';
+export type { components, operations, paths } from '../generated/types.js';
