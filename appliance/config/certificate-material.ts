@@ -57,6 +57,25 @@ function parseSans(text: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** Undoes RFC 4514 escaping (`\\,`, `\\#`, `\\0A` ...) of one attribute value as node:crypto prints it. */
+export function unescapeDnValue(value: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    const hex = c === '\\' ? /^[0-9A-Fa-f]{2}/.exec(value.slice(i + 1)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[0], 16));
+      i += 2;
+    } else if (c === '\\' && i + 1 < value.length) {
+      bytes.push(...Buffer.from(value[i + 1] as string));
+      i += 1;
+    } else {
+      bytes.push(...Buffer.from(c));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
 function dn(text: string): string {
   return text.split('\n').filter(Boolean).join(', ');
 }
@@ -90,7 +109,7 @@ function finish(source: CertificateSource, selfSigned: SelfSignedSpec | null, ce
     keyPem,
     details: {
       subject: dn(leaf.subject),
-      commonName: cnMatch ? (cnMatch[1] ?? null) : null,
+      commonName: cnMatch ? unescapeDnValue(cnMatch[1] ?? '') : null,
       subjectAltNames: parseSans(leaf.subjectAltName),
       issuer: dn(leaf.issuer),
       notBefore: new Date(leaf.validFrom).toISOString(),

@@ -116,13 +116,17 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
       }
     }
   }
+  // References are checked on every object: removing a VIP must not leave its servers behind.
+  for (const [id, rs] of Object.entries(after.realServers)) {
+    if (!(rs.virtualServiceId in after.virtualServices)) {
+      throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
+    }
+  }
   for (const id of changedIds(before.realServers, after.realServers)) {
     const rs = after.realServers[id];
     if (!rs) continue;
     const vs = after.virtualServices[rs.virtualServiceId];
-    if (!vs) {
-      throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
-    }
+    if (!vs) continue;
     for (const [otherId, other] of Object.entries(after.realServers)) {
       if (otherId !== id && other.virtualServiceId === rs.virtualServiceId && other.label === rs.label) {
         throw new ApplianceError('LB_LABEL_IN_USE', `label "${rs.label}" is already used by real server ${otherId} of this virtual service`, {

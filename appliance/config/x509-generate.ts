@@ -1,6 +1,8 @@
 // Self-signed certificate generation with @peculiar/x509 (a maintained X.509 library on
 // WebCrypto, ECDSA and RSA). It needs the reflect-metadata polyfill loaded first.
 import 'reflect-metadata';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AttributeTypeAndValue, AttributeValue, Name as AsnName, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { webcrypto, randomBytes } from 'node:crypto';
 import { isIP as netIsIP } from 'node:net';
@@ -41,8 +43,15 @@ function algorithmOf(keyType: GeneratedKeyType): webcrypto.RsaHashedKeyGenParams
   }
 }
 
-function escapeRdn(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1');
+const OID_COMMON_NAME = '2.5.4.3';
+
+/**
+ * The DER of a subject with one common name as a UTF8String. Built as ASN.1 rather than as
+ * RFC 4514 text, because the text form gives meaning to a leading '#', quotes and commas.
+ */
+function subjectDer(commonName: string): ArrayBuffer {
+  const rdn = new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID_COMMON_NAME, value: new AttributeValue({ utf8String: commonName }) })]);
+  return AsnConvert.serialize(new AsnName([rdn]));
 }
 
 /** Generates a self-signed certificate (SANs: IPs as iPAddress, the rest as dNSName). */
@@ -63,7 +72,7 @@ export async function generateSelfSigned(req: SelfSignedRequest): Promise<Genera
   serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial.toString('hex'),
-    name: `CN=${escapeRdn(req.commonName)}`,
+    name: new x509.Name(subjectDer(req.commonName)),
     notBefore,
     notAfter,
     signingAlgorithm: alg,

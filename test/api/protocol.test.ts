@@ -1,0 +1,99 @@
+// HTTP-level behaviour of the API: operations not in the contract, media types, malformed
+// bodies, the contract served by the appliance itself, and the metrics text.
+import { readFile } from 'node:fs/promises';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { ROOT } from '../helpers/paths.js';
+
+let app: TestAppliance;
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+let auth: string;
+
+beforeAll(async () => {
+  app = await startTestAppliance();
+  auth = `Basic ${Buffer.from(`loadbalancer:${app.password}`).toString('base64')}`;
+});
+afterAll(async () => {
+  await app?.dispose();
+  await insecure.close();
+});
+
+async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  const res = await request(`${app.endpoint}${path}`, { method: method as 'GET', headers: { authorization: auth, ...headers }, body, dispatcher: insecure });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+}
+
+describe('protocol', () => {
+  it('answers 404 LB_NO_SUCH_OPERATION for paths outside the contract and 405 with Allow for wrong methods', async () => {
+    const missing = await call('GET', '/api/v1/does-not-exist');
+    expect(missing.status).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'LB_NO_SUCH_OPERATION' });
+    const wrong = await call('POST', '/api/v1/config', '{}', { 'content-type': 'application/json' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('GET, PUT, PATCH');
+    expect(wrong.json()).toMatchObject({ code: 'LB_METHOD_NOT_ALLOWED' });
+    expect((await call('DELETE', '/api/v1/virtual-services/vs-0123456789ab/real-servers')).status).toBe(405);
+  });
+
+  it('refuses bodies of the wrong media type (415), malformed JSON (400) and bodies where none is taken', async () => {
+    const xml = await call('POST', '/api/v1/virtual-services', '<vip/>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(415);
+    expect(xml.json()).toMatchObject({ code: 'LB_UNSUPPORTED_MEDIA_TYPE' });
+    const patchAsText = await call('PATCH', '/api/v1/config', '{}', { 'content-type': 'text/plain' });
+    expect(patchAsText.status).toBe(415);
+    const broken = await call('POST', '/api/v1/virtual-services', '{"label": ', { 'content-type': 'application/json' });
+    expect(broken.status).toBe(400);
+    expect(broken.json()).toMatchObject({ code: 'LB_MALFORMED_BODY' });
+    const noBody = await call('POST', '/api/v1/virtual-services', undefined, { 'content-type': 'application/json' });
+    expect(noBody.status).toBe(400);
+    const proto = await call('POST', '/api/v1/virtual-services', '{"__proto__": {"x": 1}, "label": "p"}', { 'content-type': 'application/json' });
+    expect(proto.status).toBe(400);
+    expect((await call('GET', '/api/v1/config')).json().revision).toBe(0);
+  });
+
+  it('validates path and query parameters with a problem naming the parameter', async () => {
+    const badId = await call('GET', '/api/v1/virtual-services/not-an-id');
+    expect(badId.status).toBe(400);
+    expect(badId.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'id' });
+    const badQuery = await call('GET', '/api/v1/audit-log?limit=0');
+    expect(badQuery.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'limit' });
+    const unknownQuery = await call('GET', '/api/v1/virtual-services?colour=red');
+    expect(unknownQuery.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'colour' });
+  });
+
+  it('accepts a merge patch as application/merge-patch+json and as application/json', async () => {
+    const created = await call('POST', '/api/v1/virtual-services', JSON.stringify({ label: 'mp', ipAddress: '127.0.48.1', ports: [80], protocol: 'http' }), { 'content-type': 'application/json' });
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe(`/api/v1/virtual-services/${String(created.json().id)}`);
+    const id = String(created.json().id);
+    expect((await call('PATCH', `/api/v1/virtual-services/${id}`, '{"enabled":false}', { 'content-type': 'application/merge-patch+json' })).json().enabled).toBe(false);
+    expect((await call('PATCH', `/api/v1/virtual-services/${id}`, '{"enabled":true}', { 'content-type': 'application/json; charset=utf-8' })).json().enabled).toBe(true);
+  });
+
+  it('serves its own contract, byte for byte', async () => {
+    const res = await call('GET', '/api/v1/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/yaml/);
+    expect(res.text).toBe(await readFile(`${ROOT}openapi/appliance.yaml`, 'utf8'));
+    expect((parse(res.text) as { openapi: string }).openapi).toBe('3.1.0');
+  });
+
+  it('serves Prometheus metrics, counting API requests by operation and status', async () => {
+    await call('GET', '/api/v1/virtual-services/vs-0123456789ab');
+    const res = await call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/lbappliance_api_requests_total\{operation="getVirtualService",status="404"\} [1-9]/);
+    expect(res.text).toMatch(/^lbappliance_config_revision \d+$/m);
+    expect(res.text).toMatch(/^lbappliance_ha_role\{role="standalone"\} 1$/m);
+  });
+
+  it('shuts down gracefully on SIGTERM with exit code 0', async () => {
+    const other = await startTestAppliance();
+    expect(await other.stop()).toBe(0);
+    await other.dispose();
+  });
+});

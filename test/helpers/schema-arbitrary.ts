@@ -1,0 +1,154 @@
+// fast-check arbitraries generated from the contract's JSON Schemas (the subset the contract
+// uses: objects, arrays, strings with patterns/formats/enums, integers, booleans, nulls,
+// unions and $refs), and an independent default-filler to predict canonical read-backs.
+import fc from 'fast-check';
+import { specDocument } from '../../openapi/generated/spec.js';
+
+/** A JSON Schema node of the contract. */
+export type Schema = Record<string, unknown>;
+
+/** Resolves `$ref` chains into the contract. */
+export function resolve(schema: Schema): Schema {
+  let cur = schema;
+  while (typeof cur.$ref === 'string') {
+    const ref = cur.$ref;
+    const target = ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], specDocument) as Schema;
+    const { $ref: _r, ...siblings } = cur;
+    cur = { ...target, ...siblings };
+  }
+  return cur;
+}
+
+/** A named component schema. */
+export function component(name: string): Schema {
+  return resolve({ $ref: `#/components/schemas/${name}` });
+}
+
+const ipv4 = fc.ipV4();
+const ipv6 = fc.ipV6().filter((s) => !s.includes('%') && s.length <= 45);
+const hostname = fc.domain().filter((d) => d.length <= 253);
+
+function stringArb(s: Schema): fc.Arbitrary<string> {
+  if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as string[]));
+  if (s.format === 'ipv4') return ipv4;
+  if (s.format === 'ipv6') return ipv6;
+  if (s.format === 'hostname') return hostname;
+  const minLength = (s.minLength as number | undefined) ?? 0;
+  const maxLength = Math.min((s.maxLength as number | undefined) ?? 40, 40);
+  if (typeof s.pattern === 'string') {
+    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= ((s.maxLength as number | undefined) ?? Infinity));
+  }
+  return fc.string({ minLength, maxLength: Math.max(minLength, maxLength) });
+}
+
+/** An arbitrary of values valid against a schema (required properties always, optional ones sometimes). */
+export function valid(schemaIn: Schema): fc.Arbitrary<unknown> {
+  const s = resolve(schemaIn);
+  if (Array.isArray(s.allOf)) {
+    const parts = (s.allOf as Schema[]).map(resolve);
+    return valid({ type: 'object', properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})), required: parts.flatMap((p) => (p.required as string[]) ?? []) });
+  }
+  const union = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
+  if (union) {
+    const branches = union.map((b) => ({ ...s, oneOf: undefined, anyOf: undefined, ...resolve(b) }));
+    return fc.oneof(...branches.map((b) => valid(b)));
+  }
+  const types = Array.isArray(s.type) ? (s.type as string[]) : s.type ? [s.type as string] : [];
+  if (types.length > 1) return fc.oneof(...types.map((t) => valid({ ...s, type: t })));
+  switch (types[0]) {
+    case 'null':
+      return fc.constant(null);
+    case 'boolean':
+      return fc.boolean();
+    case 'integer':
+      if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as number[]));
+      return fc.integer({ min: (s.minimum as number | undefined) ?? -1e6, max: (s.maximum as number | undefined) ?? 1e6 });
+    case 'string':
+      return stringArb(s);
+    case 'array': {
+      const items = valid(s.items as Schema);
+      const opts = { minLength: (s.minItems as number | undefined) ?? 0, maxLength: Math.min((s.maxItems as number | undefined) ?? 5, 5) };
+      return s.uniqueItems ? fc.uniqueArray(items, { ...opts, selector: (v) => JSON.stringify(v) }) : fc.array(items, opts);
+    }
+    case 'object':
+    default: {
+      if (!s.properties) return fc.constant({});
+      const props = s.properties as Record<string, Schema>;
+      const required = new Set((s.required as string[] | undefined) ?? []);
+      const record: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const [k, v] of Object.entries(props)) {
+        const r = resolve(v);
+        if (r.writeOnly === true && !required.has(k)) continue;
+        record[k] = valid(v);
+      }
+      return fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
+    }
+  }
+}
+
+/** The value a schema's defaults would make of an input (independent of the appliance's ajv). */
+export function withDefaults(schemaIn: Schema, value: unknown): unknown {
+  const s = resolve(schemaIn);
+  if (Array.isArray(s.allOf)) return (s.allOf as Schema[]).reduce<unknown>((v, part) => withDefaults(part, v), value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !s.properties) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [k, propIn] of Object.entries(s.properties as Record<string, Schema>)) {
+    const prop = resolve(propIn);
+    if (!(k in out) && 'default' in prop) out[k] = structuredClone(prop.default);
+    if (k in out && out[k] !== null && typeof out[k] === 'object' && !Array.isArray(out[k])) out[k] = withDefaults(prop, out[k]);
+  }
+  return out;
+}
+
+/** One way to break a valid object, and the field it breaks. */
+export interface Breakage {
+  body: Record<string, unknown>;
+  field: string;
+  how: string;
+}
+
+/** An arbitrary of schema violations of a valid object. */
+export function breakages(schemaIn: Schema, validBody: Record<string, unknown>): fc.Arbitrary<Breakage> {
+  const s = resolve(schemaIn);
+  const props = (s.properties ?? Object.assign({}, ...((s.allOf as Schema[] | undefined) ?? []).map((p) => resolve(p).properties ?? {}))) as Record<string, Schema>;
+  const required = (s.required ?? ((s.allOf as Schema[] | undefined) ?? []).flatMap((p) => (resolve(p).required as string[]) ?? [])) as string[];
+  const options: fc.Arbitrary<Breakage>[] = [];
+  const clone = () => structuredClone(validBody);
+  for (const k of required) {
+    options.push(
+      fc.constant(null).map(() => {
+        const body = clone();
+        delete body[k];
+        return { body, field: `/${k}`, how: `missing ${k}` };
+      }),
+    );
+  }
+  options.push(
+    fc.stringMatching(/^[a-z]{3,10}$/).filter((k) => !(k in props)).map((k) => ({ body: { ...clone(), [k]: 1 }, field: `/${k}`, how: `unknown property ${k}` })),
+  );
+  for (const [k, propIn] of Object.entries(props)) {
+    const p = resolve(propIn);
+    if (p.type === 'integer' && typeof p.maximum === 'number') {
+      options.push(fc.integer({ min: (p.maximum as number) + 1, max: (p.maximum as number) + 100000 }).map((v) => ({ body: { ...clone(), [k]: v }, field: `/${k}`, how: `${k} above maximum` })));
+    }
+    if (p.type === 'integer' || p.type === 'boolean' || (Array.isArray(p.type) && !p.type.includes('string'))) {
+      options.push(fc.constant({ body: { ...clone(), [k]: 'text' }, field: `/${k}`, how: `${k} of the wrong type` }));
+    }
+    if (p.type === 'string' && Array.isArray(p.enum)) {
+      options.push(fc.stringMatching(/^[a-z]{1,8}$/).filter((v) => !(p.enum as string[]).includes(v)).map((v) => ({ body: { ...clone(), [k]: v }, field: `/${k}`, how: `${k} outside its enum` })));
+    }
+    if (p.type === 'string' && typeof p.pattern === 'string') {
+      options.push(fc.constantFrom(' leading space', 'semi;colon', '').map((v) => ({ body: { ...clone(), [k]: v }, field: `/${k}`, how: `${k} not matching its pattern` })));
+    }
+    if (p.type === 'array' && typeof p.minItems === 'number' && p.minItems > 0) {
+      options.push(fc.constant({ body: { ...clone(), [k]: [] }, field: `/${k}`, how: `${k} empty` }));
+    }
+    if (p.type === 'object' && p.additionalProperties === false) {
+      options.push(fc.constant({ body: { ...clone(), [k]: { ...((validBody[k] as object | undefined) ?? {}), bogus: true } }, field: `/${k}/bogus`, how: `${k} with an unknown property` }));
+    }
+  }
+  return fc.oneof(...options);
+}

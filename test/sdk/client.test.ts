@@ -1,0 +1,90 @@
+// The SDK against live appliances and real sockets: trust (caPem vs insecure), typed errors,
+// and retries of idempotent calls only.
+import { readFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplianceClient, ApplianceConnectionError, ApplianceSdkError, ConflictError, NotFoundError, ValidationError } from '../../openapi/sdk/index.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+
+let app: TestAppliance;
+
+beforeAll(async () => {
+  app = await startTestAppliance();
+});
+afterAll(async () => app?.dispose());
+
+describe('SDK', () => {
+  it('trusts the appliance through caPem, and refuses its self-signed certificate without it', async () => {
+    const caPem = await readFile(join(app.dataDir, 'tls', 'api.crt'), 'utf8');
+    const trusted = new ApplianceClient({ endpoint: app.endpoint, username: 'loadbalancer', password: app.password, caPem });
+    await expect(trusted.getHealth()).resolves.toMatchObject({ status: 'ok' });
+    await trusted.close();
+    const strict = new ApplianceClient({ endpoint: app.endpoint, username: 'loadbalancer', password: app.password, retries: 1 });
+    const err = await strict.getHealth().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplianceConnectionError);
+    expect((err as ApplianceConnectionError).code).toBe('LB_SDK_CONNECTION');
+    expect(String((err as Error).message)).toMatch(/certificate/i);
+    await strict.close();
+  });
+
+  it('throws typed errors carrying the problem document', async () => {
+    const client = app.client();
+    const notFound = await client.getVirtualService('vs-00000000dead').catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(NotFoundError);
+    expect(notFound).toBeInstanceOf(ApplianceSdkError);
+    expect((notFound as NotFoundError).problem).toMatchObject({ status: 404, code: 'LB_NOT_FOUND', instance: '/api/v1/virtual-services/vs-00000000dead' });
+    const invalid = (await client.createVirtualService({ label: 'x', ipAddress: 'nope', ports: [80], protocol: 'http' }).catch((e: unknown) => e)) as ValidationError;
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(invalid.field).toBe('/ipAddress');
+    expect(invalid.operationId).toBe('createVirtualService');
+    await client.createVirtualService({ label: 'one', ipAddress: '127.0.50.1', ports: [80], protocol: 'http' });
+    await expect(client.createVirtualService({ label: 'one', ipAddress: '127.0.50.2', ports: [80], protocol: 'http' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('retries idempotent calls on connection errors, and never retries a POST', async () => {
+    // A TCP front that resets the first two connections and then relays to the appliance.
+    const target = new URL(app.endpoint);
+    let accepted = 0;
+    const sockets = new Set<Socket>();
+    const front = createServer((socket) => {
+      sockets.add(socket);
+      accepted += 1;
+      if (accepted <= 2) {
+        socket.resetAndDestroy();
+        return;
+      }
+      const upstream = connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const port = (front.address() as { port: number }).port;
+    try {
+      const client = new ApplianceClient({ endpoint: `https://127.0.0.1:${port}`, username: 'loadbalancer', password: app.password, insecure: true, retries: 3 });
+      await expect(client.listVirtualServices()).resolves.toMatchObject({ items: expect.any(Array) });
+      expect(accepted).toBe(3);
+      await client.close();
+      accepted = 0;
+      const posting = new ApplianceClient({ endpoint: `https://127.0.0.1:${port}`, username: 'loadbalancer', password: app.password, insecure: true, retries: 3 });
+      const err = await posting.createVirtualService({ label: 'never', ipAddress: '127.0.50.3', ports: [80], protocol: 'http' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApplianceConnectionError);
+      expect(accepted).toBe(1);
+      await posting.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => front.close(r));
+    }
+  });
+
+  it('reports an unreachable endpoint as ApplianceConnectionError after its retries', async () => {
+    const client = new ApplianceClient({ endpoint: 'https://127.0.0.1:1', username: 'loadbalancer', password: 'x', insecure: true, retries: 2 });
+    const started = Date.now();
+    const err = await client.getOverview().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplianceConnectionError);
+    expect((err as Error).message).toMatch(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    await client.close();
+  });
+});
