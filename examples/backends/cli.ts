@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm run backends -- <terarecon|agfa|insignia> [--run-dir DIR]`: starts every backend of an
+// example on its loopback addresses, prints what listens where, and stops everything
+// (storescp processes included) on Ctrl-C or SIGTERM.
+import { parseArgs } from 'node:util';
+import { BackendError } from './errors.js';
+import { profileByName, profiles } from './profiles/index.js';
+import { startBackends } from './supervisor.js';
+
+const USAGE = `usage: npm run backends -- <${Object.keys(profiles).join('|')}> [--run-dir DIR]`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { 'run-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const profile = profileByName(positionals[0]!);
+  const running = await startBackends(profile, { runDir: values['run-dir'], removeRunDir: false });
+  console.log(`${profile.title} backends (run dir ${running.runDir})\n`);
+  console.log(running.table());
+  console.log(`\nbackends ready: ${running.services.length} services on ${running.hosts.length} servers. Ctrl-C stops them.`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(`${signal} again: exiting without waiting`);
+        process.exit(1);
+      }
+      stopping = true;
+      console.log(`\n${signal}: stopping backends`);
+      running.stop().then(
+        () => {
+          console.log('backends stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          console.error(`stopping failed: ${String(err)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof BackendError ? err.message : err);
+    process.exit(1);
+  },
+);
