@@ -1,21 +1,30 @@
 #!/usr/bin/env node
-// `npm run backends -- <terarecon|agfa|insignia> [--run-dir DIR]`: starts every backend of an
-// example on its loopback addresses, prints what listens where, and stops everything
-// (storescp processes included) on Ctrl-C or SIGTERM.
+// `npm run backends -- <terarecon|agfa|insignia> [--run-dir DIR] [--relocate FROM=TO]`:
+// starts every backend of an example on its loopback addresses, prints what listens where,
+// and stops everything (storescp processes included) on Ctrl-C or SIGTERM. --relocate moves
+// the plan (e.g. 127.0.60.=127.0.97.) to run a second copy beside the first.
 import { parseArgs } from 'node:util';
 import { BackendError } from './errors.js';
-import { profileByName, profiles } from './profiles/index.js';
+import { profileByName, profiles, relocateProfile } from './profiles/index.js';
 import { startBackends } from './supervisor.js';
 
-const USAGE = `usage: npm run backends -- <${Object.keys(profiles).join('|')}> [--run-dir DIR]`;
+const USAGE = `usage: npm run backends -- <${Object.keys(profiles).join('|')}> [--run-dir DIR] [--relocate FROM=TO]`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { 'run-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { 'run-dir': { type: 'string' }, relocate: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help || positionals.length !== 1) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const profile = profileByName(positionals[0]!);
+  let profile = profileByName(positionals[0]!);
+  if (values.relocate !== undefined) {
+    const [from, to] = values.relocate.split('=');
+    if (!from || !to) {
+      console.log(USAGE);
+      return 2;
+    }
+    profile = relocateProfile(profile, from, to);
+  }
   const running = await startBackends(profile, { runDir: values['run-dir'], removeRunDir: false });
   console.log(`${profile.title} backends (run dir ${running.runDir})\n`);
   console.log(running.table());
