@@ -52,6 +52,13 @@ async function main(): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // If whatever started us dies without passing a signal on (npm killed with -9, a closed
+    // terminal), we are reparented: stop rather than hold the ports as an orphan.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) onSignal('SIGHUP');
+    }, 1_000).unref();
+    process.on('SIGHUP', onSignal);
   });
 }
 
