@@ -31,6 +31,34 @@ export interface BackendService {
   stop(): Promise<void>;
 }
 
+/** A service whose whole life is one Listener: running, start and stop come from it. */
+export abstract class ListeningService implements BackendService {
+  abstract readonly kind: BackendKind;
+  readonly identity: ServiceIdentity;
+  /** The listener; subclasses attach their connection or request handler to its server. */
+  protected readonly listener: Listener;
+
+  constructor(identity: ServiceIdentity, server: Server) {
+    this.identity = { host: identity.host, name: identity.name, address: identity.address, port: identity.port };
+    this.listener = new Listener(server, identity.address, identity.port);
+  }
+
+  /** True while it accepts connections. */
+  get running(): boolean {
+    return this.listener.listening;
+  }
+
+  /** Binds the address and port. */
+  start(): Promise<void> {
+    return this.listener.start();
+  }
+
+  /** Closes the listener and every open connection. */
+  stop(): Promise<void> {
+    return this.listener.stop();
+  }
+}
+
 /** Formats an address and port, with brackets for IPv6. */
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -13,7 +13,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { BackendError } from '../errors.js';
-import { Listener, type BackendService, type ServiceIdentity } from '../service.js';
+import { ListeningService, type ServiceIdentity } from '../service.js';
 import { runTool } from './dcmtk.js';
 
 /** How to run one DICOM storage server. */
@@ -50,33 +50,25 @@ function logConfigText(logFile: string): string {
 }
 
 /** A storescp-backed DICOM server on one address and port. */
-export class DicomServer implements BackendService {
+export class DicomServer extends ListeningService {
   /** Always 'dicom'. */
   readonly kind = 'dicom' as const;
-  readonly identity: ServiceIdentity;
   /** Where received files are written. */
   readonly receivedDir: string;
   /** storescp's log file (all associations, appended). */
   readonly logFile: string;
   readonly #options: DicomServerOptions;
-  readonly #listener: Listener;
   readonly #children = new Set<ChildProcess>();
   #associations = 0;
   #checked = false;
 
   constructor(options: DicomServerOptions) {
+    // pauseOnConnect: Node must not read a byte of the association; storescp reads it all.
+    super(options, createServer({ pauseOnConnect: true }));
     this.#options = options;
-    this.identity = { host: options.host, name: options.name, address: options.address, port: options.port };
     this.receivedDir = join(options.workDir, 'received');
     this.logFile = join(options.workDir, 'storescp.log');
-    // pauseOnConnect: Node must not read a byte of the association; storescp reads it all.
-    const server = createServer({ pauseOnConnect: true }, (socket) => this.#handOver(socket));
-    this.#listener = new Listener(server, options.address, options.port);
-  }
-
-  /** True while it accepts associations. */
-  get running(): boolean {
-    return this.#listener.listening;
+    this.listener.server.on('connection', (socket: Socket) => this.#handOver(socket));
   }
 
   /** Associations accepted since start (each one a storescp process). */
@@ -90,7 +82,7 @@ export class DicomServer implements BackendService {
   }
 
   /** Checks storescp is installed, prepares the directories and binds the address. */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     if (this.running) return;
     if (!this.#checked) {
       const v = await runTool('storescp', ['--version'], { timeoutMs: 10_000 });
@@ -99,12 +91,12 @@ export class DicomServer implements BackendService {
     }
     await mkdir(this.receivedDir, { recursive: true });
     await writeFile(join(this.#options.workDir, 'storescp-log.cfg'), logConfigText(this.logFile));
-    await this.#listener.start();
+    await super.start();
   }
 
   /** Stops accepting and ends every storescp process (SIGTERM, then SIGKILL after 3 s). */
-  async stop(): Promise<void> {
-    await this.#listener.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all([...this.#children].map((child) => endChild(child)));
   }
 

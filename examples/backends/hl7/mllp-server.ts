@@ -3,7 +3,7 @@
 // answered (MSH-3 its name, MSH-4 its address:port), and keeps a log of what it received.
 import { createServer, type Socket } from 'node:net';
 import { BackendError } from '../errors.js';
-import { Listener, hostPort, type BackendService, type ServiceIdentity } from '../service.js';
+import { ListeningService, hostPort, type ServiceIdentity } from '../service.js';
 import { buildAck, parseHeader, type Hl7Header } from './message.js';
 import { MllpDecoder, encodeFrame } from './mllp-framing.js';
 
@@ -33,24 +33,17 @@ export interface ReceivedHl7Message {
 const UNKNOWN_SENDER: Hl7Header = { fieldSeparator: '|', encodingCharacters: '^~\\&', sendingApplication: '', sendingFacility: '', receivingApplication: '', receivingFacility: '', messageType: '', controlId: '', processingId: 'P', version: '2.5' };
 
 /** An MLLP server that acknowledges every HL7 message and names itself. */
-export class Hl7Server implements BackendService {
+export class Hl7Server extends ListeningService {
   /** Always 'hl7'. */
   readonly kind = 'hl7' as const;
-  readonly identity: ServiceIdentity;
-  readonly #listener: Listener;
   readonly #log: ReceivedHl7Message[] = [];
   readonly #maxMessageBytes: number | undefined;
   #acks = 0;
 
   constructor(options: Hl7ServerOptions) {
-    this.identity = { host: options.host, name: options.name, address: options.address, port: options.port };
+    super(options, createServer());
     this.#maxMessageBytes = options.maxMessageBytes;
-    this.#listener = new Listener(createServer((socket) => this.#serve(socket)), options.address, options.port);
-  }
-
-  /** True while it accepts connections. */
-  get running(): boolean {
-    return this.#listener.listening;
+    this.listener.server.on('connection', (socket: Socket) => this.#serve(socket));
   }
 
   /** Every message received since start or the last clearLog(), oldest first. */
@@ -61,16 +54,6 @@ export class Hl7Server implements BackendService {
   /** Forgets the log. */
   clearLog(): void {
     this.#log.length = 0;
-  }
-
-  /** Binds the address and port. */
-  start(): Promise<void> {
-    return this.#listener.start();
-  }
-
-  /** Closes the listener and every connection. */
-  stop(): Promise<void> {
-    return this.#listener.stop();
   }
 
   #serve(socket: Socket): void {

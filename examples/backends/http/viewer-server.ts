@@ -20,10 +20,9 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { Server } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
-import { Listener, hostPort, type BackendService, type ServiceIdentity } from '../service.js';
+import { ListeningService, hostPort, type ServiceIdentity } from '../service.js';
 import type { ServerCertificate } from './certificate.js';
 import { patternStream } from './pattern.js';
 
@@ -78,45 +77,24 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** An HTTP or HTTPS endpoint that names itself in every answer. */
-export class ViewerServer implements BackendService {
+export class ViewerServer extends ListeningService {
   readonly kind: 'http' | 'https' | 'health';
-  readonly identity: ServiceIdentity;
   /** The certificate served, when TLS. */
   readonly certificate?: ServerCertificate;
   /** Requests answered since construction. */
   requests = 0;
-  readonly #listener: Listener;
   readonly #serviceState?: (port: number) => boolean | undefined;
   readonly #connections = new WeakMap<object, { id: number; request: number }>();
   #nextConnection = 1;
 
   constructor(options: ViewerServerOptions) {
-    this.identity = { host: options.host, name: options.name, address: options.address, port: options.port };
+    super(options, options.tls ? createSecureServer({ key: options.tls.keyPem, cert: options.tls.certPem, allowHTTP1: true }) : createHttpServer({ keepAliveTimeout: 30_000 }));
     this.certificate = options.tls;
     this.kind = options.role === 'health' ? 'health' : options.tls ? 'https' : 'http';
     this.#serviceState = options.serviceState;
-    const handler = (req: Request, res: Response) => {
+    this.listener.server.on('request', (req: Request, res: Response) => {
       this.#handle(req, res).catch(() => res.destroy());
-    };
-    const server: Server = options.tls
-      ? createSecureServer({ key: options.tls.keyPem, cert: options.tls.certPem, allowHTTP1: true }, handler)
-      : createHttpServer({ keepAliveTimeout: 30_000 }, handler);
-    this.#listener = new Listener(server, options.address, options.port);
-  }
-
-  /** True while it accepts connections. */
-  get running(): boolean {
-    return this.#listener.listening;
-  }
-
-  /** Binds the address and port. */
-  start(): Promise<void> {
-    return this.#listener.start();
-  }
-
-  /** Closes the listener and every connection. */
-  stop(): Promise<void> {
-    return this.#listener.stop();
+    });
   }
 
   #connectionOf(req: Request): { id: number; request: number } {

@@ -4,7 +4,7 @@
 // which server the appliance chose; the echo proves bytes pass both ways unchanged.
 // It never closes an idle connection itself, so the appliance's own timeouts are what end one.
 import { createServer, type Socket } from 'node:net';
-import { Listener, hostPort, type BackendService, type ServiceIdentity } from '../service.js';
+import { ListeningService, hostPort, type ServiceIdentity } from '../service.js';
 
 /** The line a TCP echo service sends on connect, e.g. "HELLO terarecon-server1 127.0.40.6:1200\r\n". */
 export function tcpBanner(identity: ServiceIdentity): string {
@@ -12,37 +12,20 @@ export function tcpBanner(identity: ServiceIdentity): string {
 }
 
 /** A TCP service that names itself on connect and echoes. */
-export class TcpEchoServer implements BackendService {
+export class TcpEchoServer extends ListeningService {
   /** Always 'tcp'. */
   readonly kind = 'tcp' as const;
-  readonly identity: ServiceIdentity;
   /** Connections accepted since construction. */
   accepted = 0;
-  readonly #listener: Listener;
 
   constructor(identity: ServiceIdentity) {
-    this.identity = { host: identity.host, name: identity.name, address: identity.address, port: identity.port };
-    this.#listener = new Listener(createServer((socket) => this.#serve(socket)), identity.address, identity.port);
-  }
-
-  /** True while it accepts connections. */
-  get running(): boolean {
-    return this.#listener.listening;
+    super(identity, createServer());
+    this.listener.server.on('connection', (socket: Socket) => this.#serve(socket));
   }
 
   /** Open connections now. */
   get connections(): number {
-    return this.#listener.connections;
-  }
-
-  /** Binds the address and port. */
-  start(): Promise<void> {
-    return this.#listener.start();
-  }
-
-  /** Closes the listener and every connection. */
-  stop(): Promise<void> {
-    return this.#listener.stop();
+    return this.listener.connections;
   }
 
   #serve(socket: Socket): void {
