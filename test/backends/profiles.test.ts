@@ -3,7 +3,7 @@
 // the services derived from a plan are consistent. No sockets.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { agfa, insignia, profileByName, profiles, relocateProfile, servicesOf, teraRecon, type BackendProfile } from '../../examples/backends/index.js';
+import { agfa, backendErrorCatalogue, insignia, profileByName, profiles, relocateProfile, servicesOf, teraRecon, type BackendProfile } from '../../examples/backends/index.js';
 import { ROOT } from '../helpers/paths.js';
 
 const all = Object.values(profiles);
@@ -106,5 +106,12 @@ describe('profiles', () => {
     expect(agfa.hosts[0]!.address).toBe('127.0.50.11'); // the original is untouched
     expect(profileByName('agfa')).toBe(agfa);
     expect(() => profileByName('philips')).toThrow(expect.objectContaining({ code: 'BACKEND_UNKNOWN_PROFILE' }));
+  });
+});
+
+describe('error catalogue', () => {
+  it('documents every code in the README', () => {
+    const readme = readFileSync(`${ROOT}examples/backends/README.md`, 'utf8');
+    for (const code of Object.keys(backendErrorCatalogue)) expect(readme, code).toContain(`| \`${code}\` |`);
   });
 });
