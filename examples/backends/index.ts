@@ -2,7 +2,7 @@
 // HTTP/HTTPS viewer endpoints and generic TCP services, the three examples' address plans,
 // and a supervisor that starts a whole plan. See README.md.
 export { BackendError, backendErrorCatalogue, type BackendErrorCode } from './errors.js';
-export { Listener, hostPort, type BackendKind, type BackendService, type ServiceIdentity } from './service.js';
+export { Listener, ListeningService, hostPort, type BackendKind, type BackendService, type ServiceIdentity } from './service.js';
 export { DicomServer, type DicomServerOptions } from './dicom/storescp-server.js';
 export { generateStudy, newUid, phantomSlice, CT_IMAGE_STORAGE, EXPLICIT_VR_LITTLE_ENDIAN, type GeneratedInstance, type GeneratedStudy, type StudyOptions } from './dicom/study-generator.js';
 export { dicomEcho, dicomStore, type DicomTarget, type EchoResult, type StoreResult } from './dicom/scu.js';

@@ -11,7 +11,7 @@ import { makeServerCertificate, type ServerCertificate } from './http/certificat
 import { ViewerServer } from './http/viewer-server.js';
 import { servicesOf } from './profiles/services.js';
 import type { BackendProfile, HostPlan, ServicePlan } from './profiles/types.js';
-import { hostPort, type BackendKind, type BackendService } from './service.js';
+import { hostPort, type BackendService } from './service.js';
 import { TcpEchoServer } from './tcp/echo-server.js';
 
 /** Options of startBackends. */
@@ -137,9 +137,9 @@ export async function startBackends(profile: BackendProfile, options: StartBacke
     if (!s) throw new BackendError('BACKEND_NO_SUCH_SERVICE', `no ${profile.example} backend on ${hostPort(address, port)}`, { address, port });
     return s.service;
   };
-  const typed = <T extends BackendService>(address: string, port: number, kinds: BackendKind[], cls: abstract new (...a: never[]) => T): T => {
+  const typed = <T extends BackendService>(address: string, port: number, cls: abstract new (...a: never[]) => T): T => {
     const s = find(address, port);
-    if (!kinds.includes(s.kind) || !(s instanceof cls)) throw new BackendError('BACKEND_NO_SUCH_SERVICE', `${hostPort(address, port)} is ${s.kind}, not ${kinds.join(' or ')}`, { address, port });
+    if (!(s instanceof cls)) throw new BackendError('BACKEND_NO_SUCH_SERVICE', `${hostPort(address, port)} is ${s.kind}, not a ${cls.name}`, { address, port });
     return s;
   };
   return {
@@ -149,10 +149,10 @@ export async function startBackends(profile: BackendProfile, options: StartBacke
     hosts,
     caPem: certificates.join(''),
     service: find,
-    dicom: (a, p) => typed(a, p, ['dicom'], DicomServer),
-    hl7: (a, p) => typed(a, p, ['hl7'], Hl7Server),
-    viewer: (a, p) => typed(a, p, ['http', 'https', 'health'], ViewerServer),
-    tcp: (a, p) => typed(a, p, ['tcp'], TcpEchoServer),
+    dicom: (a, p) => typed(a, p, DicomServer),
+    hl7: (a, p) => typed(a, p, Hl7Server),
+    viewer: (a, p) => typed(a, p, ViewerServer),
+    tcp: (a, p) => typed(a, p, TcpEchoServer),
     host(id) {
       const h = hosts.find((x) => x.plan.id === id);
       if (!h) throw new BackendError('BACKEND_NO_SUCH_SERVICE', `no ${profile.example} host ${id}`, { host: id });
