@@ -1,0 +1,84 @@
+// Serves the provider as a go-plugin gRPC plugin: tfplugin6.Provider, go-plugin's
+// controller (Shutdown) and the health service, on 127.0.0.1 over mutual TLS (AutoMTLS)
+// when terraform passes its client certificate, then prints the handshake line.
+//
+// @grpc/grpc-js was chosen because it is the maintained pure-JavaScript gRPC (no native
+// addon to build, works on Node 20, 22 and 24) and speaks HTTP/2 with ALPN h2 as Go's gRPC
+// client expects.
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { serviceDefinition } from './grpc-services.js';
+import { handshakeLine, negotiate } from './handshake.js';
+import { StderrLogger } from './log.js';
+import { ProviderService } from './provider-service.js';
+import { createTlsIdentity } from './tls-identity.js';
+
+/** Large plans carry big DynamicValues: well above grpc-js' 4 MiB default. */
+const MAX_MESSAGE = 256 * 1024 * 1024;
+
+type Handler = (req: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+function unary(log: StderrLogger, name: string, fn: Handler) {
+  return (call: ServerUnaryCall<Record<string, unknown>, Record<string, unknown>>, callback: sendUnaryData<Record<string, unknown>>) => {
+    const started = performance.now();
+    fn(call.request).then(
+      (res) => {
+        log.trace('rpc', { rpc: name, type: call.request.type_name, ms: Math.round(performance.now() - started) });
+        callback(null, res);
+      },
+      (err: unknown) => {
+        log.error('rpc failed', { rpc: name, error: (err as Error)?.stack ?? String(err) });
+        callback({ code: status.INTERNAL, details: (err as Error)?.message ?? String(err) });
+      },
+    );
+  };
+}
+
+/** Starts the plugin: never returns until the process exits. */
+export async function servePlugin(): Promise<void> {
+  const version = negotiate(process.env);
+  const log = new StderrLogger();
+  // terraform handles Ctrl-C itself and asks us to stop with StopProvider.
+  process.on('SIGINT', () => log.debug('SIGINT ignored: terraform sends StopProvider'));
+
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE });
+  let exiting = false;
+  const exit = (why: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.debug('exiting', { why });
+    void provider.close().finally(() => {
+      server.tryShutdown(() => process.exit(0));
+      setTimeout(() => process.exit(0), 1000).unref();
+    });
+  };
+  const provider = new ProviderService(log, () => exit('StopProvider'));
+
+  const impl: UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(provider.handlers())) impl[name] = unary(log, name, fn);
+  server.addService(serviceDefinition('tfplugin6.Provider'), impl);
+  server.addService(serviceDefinition('plugin.GRPCController'), {
+    Shutdown: unary(log, 'Shutdown', async () => {
+      setImmediate(() => exit('GRPCController.Shutdown'));
+      return {};
+    }),
+  });
+  server.addService(serviceDefinition('grpc.health.v1.Health'), {
+    Check: unary(log, 'Check', async (req) => ({ status: req.service === '' || req.service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' })),
+  });
+
+  const clientCert = process.env.PLUGIN_CLIENT_CERT;
+  const identity = clientCert ? createTlsIdentity() : null;
+  const credentials = identity
+    ? ServerCredentials.createSsl(Buffer.from(clientCert!), [{ private_key: Buffer.from(identity.keyPem), cert_chain: Buffer.from(identity.certPem) }], true)
+    : ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
+
+  // The host may die without telling us (kill -9): then our parent changes, and we go too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) exit('terraform is gone');
+  }, 1000).unref();
+
+  process.stdout.write(handshakeLine(version, `127.0.0.1:${port}`, identity?.certDer ?? null));
+  log.debug('serving', { port, tls: !!identity, startup_ms: Math.round(performance.now()) });
+}
