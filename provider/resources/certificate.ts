@@ -186,8 +186,8 @@ export const certificate: ResourceDefinition = {
 resource "lbappliance_certificate" "internal" {
   label = "internal"
   self_signed = {
-    common_name        = "intuition.hospital.example"
-    subject_alt_names  = ["intuition.hospital.example", "10.10.40.217"]
+    common_name       = "intuition.hospital.example"
+    subject_alt_names = ["intuition.hospital.example", "10.10.40.217"]
   }
 }`,
   validate(config) {

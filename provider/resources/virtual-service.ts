@@ -48,10 +48,10 @@ export const virtualService: ResourceDefinition = {
   attributes: virtualServiceAttributes,
   importId: { format: 'vs-xxxxxxxxxxxx', example: 'vs-0123456789ab' },
   example: `resource "lbappliance_virtual_service" "avs" {
-  label       = "AVS"
-  ip_address  = "10.10.40.217"
-  ports       = [443]
-  protocol    = "http2"
+  label          = "AVS"
+  ip_address     = "10.10.40.217"
+  ports          = [443]
+  protocol       = "http2"
   certificate_id = lbappliance_certificate.avs.id
 
   persistence = {

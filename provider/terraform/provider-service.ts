@@ -15,11 +15,8 @@ import type { StderrLogger } from './log.js';
 import { inputsFor, planObject, requiresReplace, stateOf } from './planner.js';
 import { parseRawState } from './raw-state.js';
 import { schemaMessage, type SchemaMessage } from './schema.js';
+import { PROVIDER_DESCRIPTION, terraformTypeName } from './names.js';
 
-/** The Terraform type name of a definition: `lbappliance_virtual_service`. */
-export function terraformTypeName(def: { name: string }): string {
-  return `lbappliance_${def.name}`;
-}
 
 const resourceByType = new Map<string, ResourceDefinition>(resources.map((r) => [terraformTypeName(r), r]));
 const dataSourceByType = new Map<string, DataSourceDefinition>(dataSources.map((d) => [terraformTypeName(d), d]));
@@ -46,7 +43,7 @@ type Dv = DynamicValueMessage | undefined;
 let schemaCache: Record<string, unknown> | undefined;
 function providerSchema(): Record<string, unknown> {
   schemaCache ??= {
-    provider: schemaMessage(providerAttributes, 'The lbappliance provider manages a load-balancer appliance for hospital imaging systems through its REST API.'),
+    provider: schemaMessage(providerAttributes, PROVIDER_DESCRIPTION),
     resource_schemas: Object.fromEntries(resources.map((r) => [terraformTypeName(r), schemaMessage(r.attributes, r.description)])) as Record<string, SchemaMessage>,
     data_source_schemas: Object.fromEntries(dataSources.map((d) => [terraformTypeName(d), schemaMessage(d.attributes, d.description)])) as Record<string, SchemaMessage>,
     diagnostics: [],

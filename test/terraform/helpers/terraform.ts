@@ -1,8 +1,9 @@
 // Runs the real terraform against bin/terraform-provider-lbappliance: a working directory
-// per test file, a CLI config whose dev_overrides point at bin/ (no registry, no init), and
-// a helper per command. Steps chain in one directory, like a user's workflow.
+// per test file, a CLI config whose dev_overrides point at bin/ (no registry, no init) or
+// whose filesystem mirror holds only our provider (init without a registry), and a helper
+// per command. Steps chain in one directory, like a user's workflow.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../helpers/paths.js';
@@ -57,20 +58,30 @@ const REQUIRED = `terraform {
 }
 `;
 
-/** Makes a working directory whose terraform finds the provider in bin/ and nothing else. */
-export async function createWorkspace(app: TestAppliance | null): Promise<TfWorkspace> {
+/** Where terraform finds the provider: bin/ as a development override (no `terraform init`), or a filesystem mirror (with init and a lock file). */
+export type Installation = 'dev_overrides' | 'mirror';
+
+const SOURCE = 'registry.terraform.io/lbappliance/lbappliance';
+
+/** Lays out a filesystem mirror whose only provider is a link to bin/terraform-provider-lbappliance. */
+async function mirror(dir: string): Promise<string> {
+  const version = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const platform = `linux_${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const target = join(dir, 'mirror', SOURCE, version, platform);
+  await mkdir(target, { recursive: true });
+  await symlink(join(ROOT, 'bin', 'terraform-provider-lbappliance'), join(target, `terraform-provider-lbappliance_v${version}`));
+  return join(dir, 'mirror');
+}
+
+/** Makes a working directory whose terraform finds the provider in bin/ and asks no registry. */
+export async function createWorkspace(app: TestAppliance | null, installation: Installation = 'dev_overrides'): Promise<TfWorkspace> {
   const dir = await mkdtemp(join(tmpdir(), 'lbappliance-tf-'));
   const cliConfig = join(dir, 'cli.tfrc');
-  await writeFile(
-    cliConfig,
-    `provider_installation {
-  dev_overrides {
-    "registry.terraform.io/lbappliance/lbappliance" = "${join(ROOT, 'bin')}"
-  }
-  direct {}
-}
-`,
-  );
+  const block =
+    installation === 'dev_overrides'
+      ? `  dev_overrides {\n    "${SOURCE}" = "${join(ROOT, 'bin')}"\n  }\n  direct {}\n`
+      : `  filesystem_mirror {\n    path    = "${await mirror(dir)}"\n    include = ["${SOURCE}"]\n  }\n  direct {\n    exclude = ["${SOURCE}"]\n  }\n`;
+  await writeFile(cliConfig, `provider_installation {\n${block}}\n`);
   const baseEnv: Record<string, string> = {
     TF_CLI_CONFIG_FILE: cliConfig,
     CHECKPOINT_DISABLE: '1',

@@ -1,0 +1,99 @@
+// CDKTF on the generated bindings (lbappliance/cdktf): a stack with a VIP and two servers
+// synthesises in a plain node process with no terraform on PATH, and the real terraform
+// applies its output (init from a filesystem mirror, no registry) against a live appliance;
+// a second plan shows no changes.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { ROOT } from '../helpers/paths.js';
+import { createWorkspace, expectCode, type TfWorkspace } from './helpers/terraform.js';
+
+let app: TestAppliance;
+let client: ApplianceClient;
+let tf: TfWorkspace;
+
+beforeAll(async () => {
+  app = await startTestAppliance();
+  client = app.client();
+  // CDKTF writes a backend block, which needs `terraform init`: install from a filesystem mirror.
+  tf = await createWorkspace(app, 'mirror');
+});
+afterAll(async () => {
+  await tf?.dispose();
+  await app?.dispose();
+});
+
+/** A CDKTF app as a user writes it, on the package's public exports. */
+function appSource(outdir: string): string {
+  return `
+import { App, TerraformStack, TerraformOutput } from 'cdktf';
+import { provider, virtualService, realServer } from 'lbappliance/cdktf';
+
+class Vips extends TerraformStack {
+  constructor(scope, id) {
+    super(scope, id);
+    new provider.LbapplianceProvider(this, 'appliance', { endpoint: ${JSON.stringify(app.endpoint)}, password: ${JSON.stringify(app.password)}, insecure: true });
+    const aqi = new virtualService.VirtualService(this, 'aqi', {
+      label: 'AVS-AQI',
+      ipAddress: '127.0.73.1',
+      ports: [1200],
+      protocol: 'tcp',
+      persistence: { mode: 'source-ip' },
+      healthCheck: { type: 'connect' },
+      timeouts: { client: 92, server: 93 },
+    });
+    ['127.0.73.11', '127.0.73.12'].forEach((address, i) => {
+      new realServer.RealServer(this, 'server' + (i + 1), { virtualServiceId: aqi.id, label: 'SERVER' + (i + 1), address, port: 1200 });
+    });
+    new TerraformOutput(this, 'vip_id', { value: aqi.id });
+  }
+}
+
+const app = new App({ outdir: ${JSON.stringify(outdir)} });
+new Vips(app, 'vips');
+app.synth();
+`;
+}
+
+function synth(source: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    // No terraform on PATH: synthesis must not need it.
+    const env = { PATH: dirname(process.execPath), HOME: process.env.HOME ?? '/tmp', CHECKPOINT_DISABLE: '1' };
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? 1 : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+describe('CDKTF', () => {
+  const stackDir = () => join(tf.dir, 'cdktf.out', 'stacks', 'vips');
+
+  it('synthesises a stack on the generated bindings without terraform', async () => {
+    const result = await synth(appSource(join(tf.dir, 'cdktf.out')));
+    expect(result.code, result.output).toBe(0);
+    const json = JSON.parse(await readFile(join(stackDir(), 'cdk.tf.json'), 'utf8')) as Record<string, any>;
+    expect(json.terraform.required_providers.lbappliance.source).toBe('registry.terraform.io/lbappliance/lbappliance');
+    expect(json.resource.lbappliance_virtual_service.aqi).toMatchObject({ label: 'AVS-AQI', ip_address: '127.0.73.1', ports: [1200], persistence: { mode: 'source-ip' }, timeouts: { client: 92, server: 93 } });
+    expect(Object.keys(json.resource.lbappliance_real_server)).toEqual(['server1', 'server2']);
+    expect(json.resource.lbappliance_real_server.server1.virtual_service_id).toBe('${lbappliance_virtual_service.aqi.id}');
+  });
+
+  it('applies the synthesised stack with terraform: a VIP with two servers', async () => {
+    const chdir = `-chdir=${stackDir()}`;
+    expectCode(await tf.run([chdir, 'init', '-no-color', '-input=false']), 0, 'init from the filesystem mirror');
+    expectCode(await tf.run([chdir, 'apply', '-auto-approve', '-no-color', '-input=false']), 0, 'apply');
+    const vs = (await client.listVirtualServices({ query: { label: 'AVS-AQI' } })).items[0]!;
+    expect(vs).toMatchObject({ ipAddress: '127.0.73.1', ports: [1200], protocol: 'tcp', persistence: { mode: 'source-ip' }, timeouts: { client: 92, server: 93 } });
+    const servers = (await client.listRealServers(vs.id)).items.map((s) => [s.label, s.address, s.port]);
+    expect(servers.sort()).toEqual([
+      ['SERVER1', '127.0.73.11', 1200],
+      ['SERVER2', '127.0.73.12', 1200],
+    ]);
+    expectCode(await tf.run([chdir, 'plan', '-detailed-exitcode', '-no-color', '-input=false']), 0, 'second plan');
+    expectCode(await tf.run([chdir, 'destroy', '-auto-approve', '-no-color', '-input=false']), 0, 'destroy');
+    expect((await client.listVirtualServices()).items).toEqual([]);
+  });
+});
