@@ -29,12 +29,13 @@ afterAll(async () => {
 /** A CDKTF app as a user writes it, on the package's public exports. */
 function appSource(outdir: string): string {
   return `
-import { App, TerraformStack, TerraformOutput } from 'cdktf';
+import { App, LocalBackend, TerraformStack, TerraformOutput } from 'cdktf';
 import { provider, virtualService, realServer } from 'lbappliance/cdktf';
 
 class Vips extends TerraformStack {
   constructor(scope, id) {
     super(scope, id);
+    new LocalBackend(this, { path: ${JSON.stringify(join(outdir, 'terraform.vips.tfstate'))} });
     new provider.LbapplianceProvider(this, 'appliance', { endpoint: ${JSON.stringify(app.endpoint)}, password: ${JSON.stringify(app.password)}, insecure: true });
     const aqi = new virtualService.VirtualService(this, 'aqi', {
       label: 'AVS-AQI',
