@@ -4,7 +4,9 @@
 // and the passphrase are write-only: they reach the appliance and never the state, so a
 // rotation is triggered by a change of certificate_pem, self_signed or private_key_version.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
+import { NotFoundError } from '../../openapi/sdk/errors.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody } from './mapping.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';

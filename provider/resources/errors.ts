@@ -1,7 +1,7 @@
 // Errors of the resource layer and their mapping to issues. Appliance refusals keep the
 // appliance's stable code and detail; their `field` (a JSON Pointer into the request body)
 // becomes the path of the attribute that carried it.
-import { ApplianceProblemError, ApplianceSdkError } from '../../openapi/sdk/index.js';
+import { ApplianceProblemError, ApplianceSdkError } from '../../openapi/sdk/errors.js';
 import type { Attribute, Attributes, Issue, PathStep } from './types.js';
 import { camelCase } from './values.js';
 import { pathText } from './validate.js';

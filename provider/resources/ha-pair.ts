@@ -3,7 +3,9 @@
 // and preferences (PATCH), delete breaks the pair (DELETE), read is GET. There is one pair
 // per appliance, so its id is always `ha-pair`. The peer's password is used once, to pair,
 // and is write-only.
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
+import { NotFoundError } from '../../openapi/sdk/errors.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';
 import { attributeFromContract, computedFromContract } from './schema.js';

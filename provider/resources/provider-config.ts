@@ -1,6 +1,6 @@
 // The provider's own settings, shared by the adapters: endpoint, credentials and TLS trust,
 // each from the configuration or its LBAPPLIANCE_* environment variable.
-import { ApplianceClient } from '../../openapi/sdk/index.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 import type { Attributes, Issue, ObjectValue, ProviderSettings } from './types.js';
 
 /** The provider settings' attributes (all optional: the environment may supply them). */
@@ -72,8 +72,13 @@ export function resolveSettings(config: ObjectValue, env: NodeJS.ProcessEnv = pr
   };
 }
 
-/** An SDK client for the settings. */
-export function clientFor(settings: ProviderSettings): ApplianceClient {
+/**
+ * An SDK client for the settings. The SDK's transport (undici) is imported here, on first
+ * use, because a plugin process that only answers schema or validation requests (most of
+ * the processes terraform starts) should not pay ~90 ms to load it.
+ */
+export async function clientFor(settings: ProviderSettings): Promise<ApplianceClient> {
+  const { ApplianceClient } = await import('../../openapi/sdk/client.js');
   return new ApplianceClient({
     endpoint: settings.endpoint,
     username: settings.username,

@@ -3,7 +3,9 @@
 // `virtual_service_id` replaces it. Deleting drains it first: no new sessions, then a
 // bounded wait for its open connections to finish, then removal.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
+import { NotFoundError } from '../../openapi/sdk/errors.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';

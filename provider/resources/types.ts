@@ -12,7 +12,7 @@
 // is present in an object value (null when absent). `UNKNOWN` stands for a value that is
 // not known until apply (Terraform's unknown, Pulumi's computed output); lifecycle methods
 // are only ever given wholly known values, validation may see unknowns anywhere.
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 
 /** The marker of a value not known until apply. */
 export const UNKNOWN: unique symbol = Symbol.for('lbappliance.unknown');

@@ -2,7 +2,9 @@
 // of the contract's VirtualServiceSpec is an attribute; reads map 1:1 because the appliance
 // fills every default, and updates replace the whole object (PUT), so an attribute removed
 // from the configuration returns to the contract's default.
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
+import { NotFoundError } from '../../openapi/sdk/errors.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';

@@ -2,7 +2,7 @@
 // type it names, hands plain values to the shared resource definitions, and encodes their
 // answer. Nothing is kept between processes: terraform starts a new one for each command
 // phase, so the only state is the client made by ConfigureProvider.
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 import { dataSources, resources } from '../resources/registry.js';
 import { clientFor, providerAttributes, resolveSettings } from '../resources/provider-config.js';
 import { issuesFromError } from '../resources/errors.js';
@@ -13,7 +13,6 @@ import { attributePath, diagnostics, hasErrors, type DiagnosticMessage } from '.
 import { decodeObject, encodeObject, type DynamicValueMessage } from './dynamic-value.js';
 import type { StderrLogger } from './log.js';
 import { inputsFor, planObject, requiresReplace, stateOf } from './planner.js';
-import { parseRawState } from './raw-state.js';
 import { schemaMessage, type SchemaMessage } from './schema.js';
 import { PROVIDER_DESCRIPTION, terraformTypeName } from './names.js';
 
@@ -100,7 +99,7 @@ export class ProviderService {
         const known: ObjectValue = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isWhollyKnown(v) ? v : null]));
         const { settings, issues } = resolveSettings(known);
         if (settings) {
-          this.#client = clientFor(settings);
+          this.#client = await clientFor(settings);
           this.#log.debug('configured', { endpoint: settings.endpoint, username: settings.username, insecure: settings.insecure });
         }
         return { diagnostics: diagnostics(issues) };
@@ -124,6 +123,8 @@ export class ProviderService {
         if (!raw?.json || raw.json.length === 0) {
           return { diagnostics: [{ severity: 'ERROR', summary: 'Unsupported state format', detail: 'The stored state has no JSON form (legacy flatmap states are not supported).' }] };
         }
+        // Loaded on first use: only processes that hold state need the lossless JSON parser.
+        const { parseRawState } = await import('./raw-state.js');
         return { upgraded_state: encodeObject(def.attributes, stateOf(def.attributes, parseRawState(def.attributes, raw.json))), diagnostics: [] };
       },
 
