@@ -6,7 +6,7 @@ import { Encoder, ExtData } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { pathFromPointer } from '../../provider/resources/errors.js';
 import { certificate, realServer, virtualService } from '../../provider/resources/index.js';
-import type { Attributes } from '../../provider/resources/types.js';
+import type { Attributes, ObjectValue } from '../../provider/resources/types.js';
 import { UNKNOWN } from '../../provider/resources/types.js';
 import { ctyType, isNestedAttribute } from '../../provider/terraform/cty.js';
 import { decodeObject, encodeObject } from '../../provider/terraform/dynamic-value.js';
@@ -105,7 +105,7 @@ describe('planner', () => {
 
   it('keeps computed values on update, and asks for replacement when a replace-on-change attribute changes', () => {
     const prior = { id: 'rs-0123456789ab', virtual_service_id: 'vs-000000000001', label: 'A', address: 'h', port: null, weight: 100, re_encrypt: false, backup: false, admin_state: 'online', drain_timeout: 30 };
-    const config = { ...prior, id: null, virtual_service_id: UNKNOWN, weight: null, re_encrypt: null, backup: null, admin_state: null, drain_timeout: null };
+    const config: ObjectValue = { ...prior, id: null, virtual_service_id: UNKNOWN, weight: null, re_encrypt: null, backup: null, admin_state: null, drain_timeout: null };
     const planned = planObject(realServer.attributes, config, prior, false);
     expect(planned).toMatchObject({ id: 'rs-0123456789ab', virtual_service_id: UNKNOWN, weight: 100, admin_state: 'online' });
     expect(requiresReplace(realServer.attributes, planned, prior)).toEqual([['virtual_service_id']]);
