@@ -55,7 +55,7 @@ export function resolveSettings(config: ObjectValue, env: NodeJS.ProcessEnv = pr
   const endpoint = pick('endpoint');
   const password = pick('password');
   if (!endpoint) issues.push({ path: ['endpoint'], summary: 'Missing appliance endpoint', detail: `Set endpoint in the provider block or ${providerEnvironment.endpoint}.`, code: 'LBP_CONFIGURATION' });
-  else if (!/^https?:\/\//.test(endpoint)) issues.push({ path: ['endpoint'], summary: 'Invalid appliance endpoint', detail: `endpoint must be an https:// URL; got ${JSON.stringify(endpoint)}.`, code: 'LBP_CONFIGURATION' });
+  else if (!/^https:\/\/[^\s/]+/.test(endpoint)) issues.push({ path: ['endpoint'], summary: 'Invalid appliance endpoint', detail: `endpoint must be an https:// URL; got ${JSON.stringify(endpoint)}.`, code: 'LBP_CONFIGURATION' });
   if (password === undefined) issues.push({ path: ['password'], summary: 'Missing password', detail: `Set password in the provider block or ${providerEnvironment.password}.`, code: 'LBP_CONFIGURATION' });
   const insecure = pick('insecure');
   if (insecure !== undefined && !/^(true|false|1|0)$/i.test(insecure)) issues.push({ path: ['insecure'], summary: 'Invalid insecure flag', detail: `${providerEnvironment.insecure} must be true, false, 1 or 0; got ${JSON.stringify(insecure)}.`, code: 'LBP_CONFIGURATION' });

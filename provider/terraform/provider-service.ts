@@ -51,6 +51,22 @@ function providerSchema(): Record<string, unknown> {
   return schemaCache;
 }
 
+/**
+ * A host that does not know write-only attributes (Terraform before 1.11) would store
+ * their values in its state: refuse them there rather than leak a private key.
+ */
+function writeOnlyRefusals(def: ResourceDefinition, config: ObjectValue, allowed: boolean): Issue[] {
+  if (allowed) return [];
+  return Object.entries(def.attributes)
+    .filter(([name, attr]) => attr.writeOnly && config[name] !== null && config[name] !== undefined)
+    .map(([name]) => ({
+      path: [name],
+      summary: 'Write-only attribute not supported by this Terraform',
+      detail: `${name} is write-only so that it never lands in the state; this Terraform does not support write-only attributes (Terraform 1.11 or later does), and would store it.`,
+      code: 'LBP_WRITE_ONLY_UNSUPPORTED',
+    }));
+}
+
 /** The handlers of tfplugin6.Provider, by RPC name. */
 export class ProviderService {
   #client: ApplianceClient | undefined;
@@ -108,7 +124,8 @@ export class ProviderService {
       ValidateResourceConfig: async (req) => {
         const def = resourceOf(req.type_name!);
         const config = decodeObject(def.attributes, req.config as Dv) ?? {};
-        return { diagnostics: diagnostics(validateAll(def, config)) };
+        const caps = req.client_capabilities as { write_only_attributes_allowed?: boolean } | null | undefined;
+        return { diagnostics: diagnostics([...writeOnlyRefusals(def, config, !!caps?.write_only_attributes_allowed), ...validateAll(def, config)]) };
       },
 
       ValidateDataResourceConfig: async (req) => {

@@ -6,6 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { certificate } from '../../provider/resources/index.js';
+import { encodeObject } from '../../provider/terraform/dynamic-value.js';
 import { serviceDefinition } from '../../provider/terraform/grpc-services.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../provider/terraform/handshake.js';
 import { createTlsIdentity, type TlsIdentity } from '../../provider/terraform/tls-identity.js';
@@ -80,6 +82,11 @@ describe('plugin process', () => {
     const schema = await call<{ resource_schemas: Record<string, unknown>; data_source_schemas: Record<string, unknown> }>(provider, 'GetProviderSchema', {});
     expect(Object.keys(schema.resource_schemas).sort()).toEqual(['lbappliance_certificate', 'lbappliance_ha_pair', 'lbappliance_real_server', 'lbappliance_virtual_service']);
     expect(Object.keys(schema.data_source_schemas).sort()).toEqual(['lbappliance_certificate', 'lbappliance_overview', 'lbappliance_virtual_service']);
+
+    // A host without write-only support would store the private key: the plugin refuses it.
+    const config = encodeObject(certificate.attributes, { label: 'c', certificate_pem: 'x', private_key_pem: 'k' });
+    const refused = await call<{ diagnostics: { summary: string; attribute: unknown }[] }>(provider, 'ValidateResourceConfig', { type_name: 'lbappliance_certificate', config });
+    expect(refused.diagnostics[0]).toMatchObject({ summary: 'Write-only attribute not supported by this Terraform', attribute: { steps: [{ attribute_name: 'private_key_pem' }] } });
 
     // A client certificate other than the one terraform announced is refused.
     const stranger = client('grpc.health.v1.Health', plugin, createTlsIdentity());
