@@ -1,7 +1,7 @@
 // lbappliance_certificate under the real terraform: PEM upload with a write-only private key
 // that never reaches the state or the plan, self-signed generation, rotation in place (new
-// certificate text, private_key_version), relabelling, drift, import, and destroy with a
-// virtual service that uses it.
+// certificate text, private_key_version), relabelling, replacement, drift, import, and
+// destroy with a virtual service that uses it.
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -146,6 +146,17 @@ describe('certificate', () => {
     expect(internal.selfSigned).toMatchObject({ days: 90 });
     expect(internal.fingerprintSha256).not.toBe(internalBefore.fingerprintSha256);
     expectCode(await tf.plan(), 0, 'plan after relabel');
+  });
+
+  it('replaces a certificate on request (-replace): a new id, the old one gone', async () => {
+    const before = (await certByLabel('internal'))!.id;
+    const applied = await tf.apply(['-replace=lbappliance_certificate.internal']);
+    expectCode(applied, 0, 'apply -replace');
+    expect(applied.stdout).toMatch(/Resources: 1 added, 0 changed, 1 destroyed/);
+    const after = (await certByLabel('internal'))!.id;
+    expect(after).not.toBe(before);
+    await expect(client.getCertificate(before)).rejects.toMatchObject({ status: 404 });
+    expectCode(await tf.plan(), 0, 'plan after -replace');
   });
 
   it('shows out-of-band changes as drift: a new label, a deleted certificate', async () => {
