@@ -4,12 +4,11 @@
 // and the passphrase are write-only: they reach the appliance and never the state, so a
 // rotation is triggered by a change of certificate_pem, self_signed or private_key_version.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
-import { NotFoundError } from '../../openapi/sdk/errors.js';
+// The SDK's types only: the client (undici) is loaded when the provider is configured.
 import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributeFromContract, computedFromContract, idAttribute } from './schema.js';
 import type { Attribute, Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { UNKNOWN } from './types.js';
@@ -161,12 +160,8 @@ function body(inputs: ObjectValue): CertificateInput {
 }
 
 async function get(ctx: ResourceContext, id: string, carried: ObjectValue | null): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getCertificate(id, { signal: ctx.signal }), carried);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const cert = await unlessGone(ctx.client.getCertificate(id, { signal: ctx.signal }));
+  return cert && fromApi(cert, carried);
 }
 
 /** The certificate resource. */
@@ -225,11 +220,7 @@ resource "lbappliance_certificate" "internal" {
     return fromApi(await ctx.client.updateCertificate(id, { label: str(inputs, 'label') }, { signal: ctx.signal }), inputs, true);
   },
   async delete(ctx, state) {
-    try {
-      await ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    await unlessGone(ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal }));
   },
   async import(ctx, id) {
     if (!ID.test(id)) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} is not a certificate id (${this.importId.format})`);

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../openapi/sdk/errors.js';
 import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { numOrNull, str } from './values.js';
@@ -55,12 +55,8 @@ function body(inputs: ObjectValue): RealServerInput {
 }
 
 async function get(ctx: ResourceContext, vsId: string, rsId: string, drainTimeout: number | null): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getRealServer(vsId, rsId, { signal: ctx.signal }), drainTimeout);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const rs = await unlessGone(ctx.client.getRealServer(vsId, rsId, { signal: ctx.signal }));
+  return rs && fromApi(rs, drainTimeout);
 }
 
 /** Sets the server to drain and waits until it has no connections or the timeout passes. */

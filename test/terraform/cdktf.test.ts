@@ -5,26 +5,12 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
-import { createWorkspace, expectCode, type TfWorkspace } from './helpers/terraform.js';
+import { applianceWorkspace, expectCode } from './helpers/terraform.js';
 
-let app: TestAppliance;
-let client: ApplianceClient;
-let tf: TfWorkspace;
-
-beforeAll(async () => {
-  app = await startTestAppliance();
-  client = app.client();
-  // CDKTF writes a backend block, which needs `terraform init`: install from a filesystem mirror.
-  tf = await createWorkspace(app, 'mirror');
-});
-afterAll(async () => {
-  await tf?.dispose();
-  await app?.dispose();
-});
+// CDKTF writes a backend block, which needs `terraform init`: install from a filesystem mirror.
+const ctx = applianceWorkspace('mirror');
 
 /** A CDKTF app as a user writes it, on the package's public exports. */
 function appSource(outdir: string): string {
@@ -36,7 +22,7 @@ class Vips extends TerraformStack {
   constructor(scope, id) {
     super(scope, id);
     new LocalBackend(this, { path: ${JSON.stringify(join(outdir, 'terraform.vips.tfstate'))} });
-    new provider.LbapplianceProvider(this, 'appliance', { endpoint: ${JSON.stringify(app.endpoint)}, password: ${JSON.stringify(app.password)}, insecure: true });
+    new provider.LbapplianceProvider(this, 'appliance', { endpoint: ${JSON.stringify(ctx.app.endpoint)}, password: ${JSON.stringify(ctx.app.password)}, insecure: true });
     const aqi = new virtualService.VirtualService(this, 'aqi', {
       label: 'AVS-AQI',
       ipAddress: '127.0.73.1',
@@ -70,10 +56,10 @@ function synth(source: string): Promise<{ code: number; output: string }> {
 }
 
 describe('CDKTF', () => {
-  const stackDir = () => join(tf.dir, 'cdktf.out', 'stacks', 'vips');
+  const stackDir = () => join(ctx.tf.dir, 'cdktf.out', 'stacks', 'vips');
 
   it('synthesises a stack on the generated bindings without terraform', async () => {
-    const result = await synth(appSource(join(tf.dir, 'cdktf.out')));
+    const result = await synth(appSource(join(ctx.tf.dir, 'cdktf.out')));
     expect(result.code, result.output).toBe(0);
     const json = JSON.parse(await readFile(join(stackDir(), 'cdk.tf.json'), 'utf8')) as Record<string, any>;
     expect(json.terraform.required_providers.lbappliance.source).toBe('registry.terraform.io/lbappliance/lbappliance');
@@ -84,17 +70,17 @@ describe('CDKTF', () => {
 
   it('applies the synthesised stack with terraform: a VIP with two servers', async () => {
     const chdir = `-chdir=${stackDir()}`;
-    expectCode(await tf.run([chdir, 'init', '-no-color', '-input=false']), 0, 'init from the filesystem mirror');
-    expectCode(await tf.run([chdir, 'apply', '-auto-approve', '-no-color', '-input=false']), 0, 'apply');
-    const vs = (await client.listVirtualServices({ query: { label: 'AVS-AQI' } })).items[0]!;
+    expectCode(await ctx.tf.run([chdir, 'init', '-no-color', '-input=false']), 0, 'init from the filesystem mirror');
+    expectCode(await ctx.tf.run([chdir, 'apply', '-auto-approve', '-no-color', '-input=false']), 0, 'apply');
+    const vs = (await ctx.client.listVirtualServices({ query: { label: 'AVS-AQI' } })).items[0]!;
     expect(vs).toMatchObject({ ipAddress: '127.0.73.1', ports: [1200], protocol: 'tcp', persistence: { mode: 'source-ip' }, timeouts: { client: 92, server: 93 } });
-    const servers = (await client.listRealServers(vs.id)).items.map((s) => [s.label, s.address, s.port]);
+    const servers = (await ctx.client.listRealServers(vs.id)).items.map((s) => [s.label, s.address, s.port]);
     expect(servers.sort()).toEqual([
       ['SERVER1', '127.0.73.11', 1200],
       ['SERVER2', '127.0.73.12', 1200],
     ]);
-    expectCode(await tf.run([chdir, 'plan', '-detailed-exitcode', '-no-color', '-input=false']), 0, 'second plan');
-    expectCode(await tf.run([chdir, 'destroy', '-auto-approve', '-no-color', '-input=false']), 0, 'destroy');
-    expect((await client.listVirtualServices()).items).toEqual([]);
+    expectCode(await ctx.tf.run([chdir, 'plan', '-detailed-exitcode', '-no-color', '-input=false']), 0, 'second plan');
+    expectCode(await ctx.tf.run([chdir, 'destroy', '-auto-approve', '-no-color', '-input=false']), 0, 'destroy');
+    expect((await ctx.client.listVirtualServices()).items).toEqual([]);
   });
 });

@@ -6,8 +6,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import type { ApplianceClient } from '../../../openapi/sdk/index.js';
 import { ROOT } from '../../helpers/paths.js';
-import type { TestAppliance } from '../../helpers/appliance-process.js';
+import { startTestAppliance, type TestAppliance } from '../../helpers/appliance-process.js';
 
 /** The terraform binary the tests use. */
 export const TERRAFORM = process.env.TERRAFORM_BIN ?? 'terraform';
@@ -127,4 +129,26 @@ export async function createWorkspace(app: TestAppliance | null, installation: I
 /** Fails with terraform's output when a command did not exit as expected. */
 export function expectCode(result: TfResult, code: number, what: string): void {
   if (result.code !== code) throw new Error(`${what}: terraform exited ${result.code}, expected ${code}\n${result.output}`);
+}
+
+/** What a test file shares: one appliance, an SDK client for it, one terraform working directory. */
+export interface ApplianceWorkspace {
+  app: TestAppliance;
+  client: ApplianceClient;
+  tf: TfWorkspace;
+}
+
+/** Starts an appliance and a working directory for the whole file (beforeAll) and removes both afterwards (afterAll). */
+export function applianceWorkspace(installation: Installation = 'dev_overrides'): ApplianceWorkspace {
+  const ctx = {} as ApplianceWorkspace;
+  beforeAll(async () => {
+    ctx.app = await startTestAppliance();
+    ctx.client = ctx.app.client();
+    ctx.tf = await createWorkspace(ctx.app, installation);
+  });
+  afterAll(async () => {
+    await ctx.tf?.dispose();
+    await ctx.app?.dispose();
+  });
+  return ctx;
 }
