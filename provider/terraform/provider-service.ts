@@ -12,7 +12,7 @@ import { isWhollyKnown } from '../resources/values.js';
 import { attributePath, diagnostics, hasErrors, type DiagnosticMessage } from './diagnostics.js';
 import { decodeObject, encodeObject, type DynamicValueMessage } from './dynamic-value.js';
 import type { StderrLogger } from './log.js';
-import { inputsFor, planObject, requiresReplace, stateOf } from './planner.js';
+import { inputsFor, planObject, requiresReplace, stateOf } from '../resources/plan.js';
 import { schemaMessage, type SchemaMessage } from './schema.js';
 import { PROVIDER_DESCRIPTION, terraformTypeName } from './names.js';
 

@@ -11,7 +11,7 @@ import { UNKNOWN } from '../../provider/resources/types.js';
 import { ctyType, isNestedAttribute } from '../../provider/terraform/cty.js';
 import { decodeObject, encodeObject } from '../../provider/terraform/dynamic-value.js';
 import { handshakeLine, HandshakeError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, negotiate } from '../../provider/terraform/handshake.js';
-import { planObject, requiresReplace } from '../../provider/terraform/planner.js';
+import { planObject, requiresReplace } from '../../provider/resources/plan.js';
 import { parseRawState } from '../../provider/terraform/raw-state.js';
 import { createTlsIdentity } from '../../provider/terraform/tls-identity.js';
 
