@@ -105,16 +105,24 @@ describe('plugin process', () => {
     for (const c of [health, provider, stranger, controller]) c.close();
   });
 
-  it('starts fast: handshake line within a second (median of 5)', async () => {
-    const times: number[] = [];
+  it('starts fast: handshake, then the first answer (median of 5)', async () => {
+    const handshake: number[] = [];
+    const ready: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const plugin = await start(createTlsIdentity());
-      times.push(plugin.ms);
+      const host = createTlsIdentity();
+      const started = performance.now();
+      const plugin = await start(host);
+      handshake.push(plugin.ms);
+      const provider = client('tfplugin6.Provider', plugin, host);
+      await call(provider, 'GetProviderSchema', {});
+      ready.push(performance.now() - started);
+      provider.close();
       plugin.child.kill('SIGKILL');
       await plugin.exited;
     }
-    times.sort((a, b) => a - b);
-    console.log(`provider start-up to handshake, ms: ${times.map((t) => Math.round(t)).join(', ')}`);
-    expect(times[2]!).toBeLessThan(1000);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[2]!;
+    console.log(`provider start-up, median of 5: handshake line ${Math.round(median(handshake))} ms, first GetProviderSchema answered ${Math.round(median(ready))} ms`);
+    expect(median(handshake)).toBeLessThan(1000);
+    expect(median(ready)).toBeLessThan(2000);
   });
 });
