@@ -49,7 +49,8 @@ export const certificateAttributes: Attributes = {
     apiField: '/pem',
   },
   pfx: { ...attributeFromContract(input.pfx, false), sensitive: true, writeOnly: true, description: `${input.pfx.description} Write-only: never stored in the state; change \`private_key_version\` to send it again.` },
-  passphrase: { ...attributeFromContract(input.passphrase, false), sensitive: true, writeOnly: true, description: `${input.passphrase.description} Write-only.` },
+  // The contract's text names its own `pem` property; here the key is private_key_pem.
+  passphrase: { ...attributeFromContract(input.passphrase, false), sensitive: true, writeOnly: true, description: 'Passphrase of `pfx`, or of an encrypted `private_key_pem`. Write-only.' },
   private_key_version: {
     type: { kind: 'integer' },
     description: 'Any number you choose. Write-only values are not compared between runs, so change this number to send `private_key_pem` or `pfx` again.',

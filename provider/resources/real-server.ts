@@ -27,7 +27,7 @@ export const realServerAttributes: Attributes = {
   id: idAttribute(contract.RealServer.properties.id.description),
   virtual_service_id: {
     type: { kind: 'string', pattern: contract.RealServer.properties.virtualServiceId.pattern },
-    description: 'Id of the virtual service whose pool this server belongs to. Changing it replaces the server.',
+    description: 'Id of the virtual service whose pool this server belongs to.',
     required: true,
     replaceOnChange: true,
   },

@@ -21,7 +21,7 @@ export interface CertificateConfig extends cdktf.TerraformMetaArguments {
   */
   readonly label: string;
   /**
-  * Passphrase of `pfx` or of an encrypted key in `pem`. Write-only.
+  * Passphrase of `pfx`, or of an encrypted `private_key_pem`. Write-only.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/certificate#passphrase Certificate#passphrase}
   */

@@ -51,7 +51,7 @@ export interface RealServerConfig extends cdktf.TerraformMetaArguments {
   */
   readonly reEncrypt?: boolean | cdktf.IResolvable;
   /**
-  * Id of the virtual service whose pool this server belongs to. Changing it replaces the server.
+  * Id of the virtual service whose pool this server belongs to.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/real_server#virtual_service_id RealServer#virtual_service_id}
   */
