@@ -75,8 +75,20 @@ async function mirror(dir: string): Promise<string> {
   return join(dir, 'mirror');
 }
 
+let checked: Promise<void> | undefined;
+/** Fails once, clearly, when there is no terraform to run (these tests need the real one). */
+function requireTerraform(): Promise<void> {
+  checked ??= new Promise((resolve, reject) =>
+    execFile(TERRAFORM, ['version'], { env: { ...process.env, CHECKPOINT_DISABLE: '1' } }, (err) =>
+      err ? reject(new Error(`cannot run terraform (${TERRAFORM}): ${err.message}. These tests need terraform 1.11 or later on PATH, or TERRAFORM_BIN.`)) : resolve(),
+    ),
+  );
+  return checked;
+}
+
 /** Makes a working directory whose terraform finds the provider in bin/ and asks no registry. */
 export async function createWorkspace(app: TestAppliance | null, installation: Installation = 'dev_overrides'): Promise<TfWorkspace> {
+  await requireTerraform();
   const dir = await mkdtemp(join(tmpdir(), 'lbappliance-tf-'));
   const cliConfig = join(dir, 'cli.tfrc');
   const block =
