@@ -46,7 +46,8 @@ function providerSchema(): Record<string, unknown> {
     resource_schemas: Object.fromEntries(resources.map((r) => [terraformTypeName(r), schemaMessage(r.attributes, r.description)])) as Record<string, SchemaMessage>,
     data_source_schemas: Object.fromEntries(dataSources.map((d) => [terraformTypeName(d), schemaMessage(d.attributes, d.description)])) as Record<string, SchemaMessage>,
     diagnostics: [],
-    server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+    // The schema is fixed per build, so terraform may reuse it across the processes it starts.
+    server_capabilities: { plan_destroy: false, get_provider_schema_optional: true, move_resource_state: false },
   };
   return schemaCache;
 }
