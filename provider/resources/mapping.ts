@@ -1,0 +1,35 @@
+// Moves values between attributes (snake_case) and the contract's JSON bodies (camelCase),
+// recursively through nested objects, so each definition names only its exceptions.
+import type { Attributes, ObjectValue, Value } from './types.js';
+import { camelCase } from './values.js';
+
+function apiName(name: string, apiField: string | undefined): string {
+  return apiField ? apiField.slice(1) : camelCase(name);
+}
+
+/** The request body for the given attributes' values (nulls kept: the contract allows them where the schema does). */
+export function toApiBody(attributes: Attributes, values: ObjectValue, skip: readonly string[] = []): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [name, attr] of Object.entries(attributes)) {
+    if (skip.includes(name) || (attr.computed && !attr.optional)) continue;
+    const v = values[name] ?? null;
+    body[apiName(name, attr.apiField)] = attr.type.kind === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v) ? toApiBody(attr.type.attributes, v as ObjectValue) : v;
+  }
+  return body;
+}
+
+/** Attribute values from an appliance body; absent properties become null. */
+export function fromApiBody(attributes: Attributes, body: Record<string, unknown>, skip: readonly string[] = []): ObjectValue {
+  const out: ObjectValue = {};
+  for (const [name, attr] of Object.entries(attributes)) {
+    if (skip.includes(name)) continue;
+    const v = body[apiName(name, attr.apiField)];
+    if (v === undefined || v === null) out[name] = null;
+    else if (attr.type.kind === 'object' && typeof v === 'object' && !Array.isArray(v)) out[name] = fromApiBody(attr.type.attributes, v as Record<string, unknown>);
+    else if (attr.type.kind === 'list' && attr.type.element.kind === 'object' && Array.isArray(v)) {
+      const el = attr.type.element.attributes;
+      out[name] = v.map((item) => fromApiBody(el, item as Record<string, unknown>));
+    } else out[name] = v as Value;
+  }
+  return out;
+}

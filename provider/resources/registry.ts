@@ -1,0 +1,18 @@
+// Every resource and data source of the lbappliance provider, for every adapter.
+import { certificate } from './certificate.js';
+import { certificateData } from './certificate-data.js';
+import { haPair } from './ha-pair.js';
+import { overviewData } from './overview-data.js';
+import { realServer } from './real-server.js';
+import type { DataSourceDefinition, ResourceDefinition } from './types.js';
+import { virtualService } from './virtual-service.js';
+import { virtualServiceData } from './virtual-service-data.js';
+
+/** The provider's name: Terraform type prefix `lbappliance_`, Pulumi package `lbappliance`. */
+export const PROVIDER_NAME = 'lbappliance';
+
+/** The managed resources. */
+export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair];
+
+/** The data sources. */
+export const dataSources: readonly DataSourceDefinition[] = [virtualServiceData, certificateData, overviewData];
