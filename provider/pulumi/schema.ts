@@ -64,12 +64,26 @@ export function token(typeName: string): string {
 const pascal = (name: string) => camelCase(name).replace(/^./, (c) => c.toUpperCase());
 
 /**
+ * What the definitions say of write-only values holds for Terraform, which never stores
+ * them; Pulumi has no write-only values and keeps every input in its state, secrets
+ * encrypted. These phrases are said again as they are true for Pulumi.
+ */
+const WRITE_ONLY_PHRASES: readonly [RegExp, string][] = [
+  [/The private key is write-only and never stored in the Terraform state/g, 'The private key is a secret: the appliance never returns it, and Pulumi keeps it in the state only encrypted'],
+  [/Write-only: sent to the appliance, never stored in the state\./g, 'A secret: sent to the appliance, never returned by it, and kept in the Pulumi state only encrypted.'],
+  [/Write-only: never stored in the state/g, 'A secret, kept in the Pulumi state only encrypted'],
+  [/Write-only values are not compared between runs/g, 'Key material is not compared between runs (the appliance cannot return it)'],
+  [/Write-only\./g, 'A secret.'],
+];
+
+/**
  * Descriptions are written for Terraform (snake_case names, `lbappliance_x` types, "state");
  * Pulumi users read camelCase names and `lbappliance.X` classes.
  */
 export function pulumiText(text: string): string {
   const typeNames = new Map(resources.map((r) => [`${PROVIDER_NAME}_${r.name}`, `${PROVIDER_NAME}.${r.typeName}`]));
-  return text
+  const said = WRITE_ONLY_PHRASES.reduce((t, [re, replacement]) => t.replace(re, replacement), text);
+  return said
     .replace(/`(lbappliance_[a-z_]+)`/g, (m, name: string) => (typeNames.has(name) ? `\`${typeNames.get(name)}\`` : m))
     .replace(/`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`/g, (_m, name: string) => `\`${camelCase(name)}\``)
     .replace(/\bTerraform state\b/g, 'Pulumi state');
