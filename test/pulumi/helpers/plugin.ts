@@ -122,7 +122,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
   const started = performance.now();
   const env: NodeJS.ProcessEnv = { ...process.env, LBAPPLIANCE_PULUMI_LOG: options.logLevel ?? 'debug', ...options.env };
   for (const k of Object.keys(env)) if (k.startsWith('LBAPPLIANCE_') && k !== 'LBAPPLIANCE_PULUMI_LOG' && !(options.env && k in options.env)) delete env[k];
-  delete env.PULUMI_CONFIG;
+  if (!options.env?.PULUMI_CONFIG) delete env.PULUMI_CONFIG;
   const child = spawn(process.execPath, [PLUGIN_BIN, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
