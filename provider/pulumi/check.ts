@@ -3,7 +3,7 @@
 // it concerns, and the inputs returned with the contract's defaults filled in and every
 // secret still wrapped. Unknown values are checked once they are known.
 import { providerAttributes, resolveSettings } from '../resources/provider-config.js';
-import type { Attributes, Issue, ObjectValue, ResourceDefinition } from '../resources/types.js';
+import type { Attributes, Issue, ObjectValue, ResourceDefinition, Value } from '../resources/types.js';
 import { validateAll, validateConfig } from '../resources/validate.js';
 import { isWhollyKnown } from '../resources/values.js';
 import { withDefaults } from './plan.js';
@@ -35,13 +35,25 @@ function failureOf(issue: Issue): Failure {
   return { property: propertyPath(issue.path), reason: `${issue.detail} [${issue.code}]` };
 }
 
-/** Secret properties of a bag: those sent as secrets and those the schema calls sensitive. */
+/** Whether a value holds a PEM private key anywhere (pasted into the wrong property, say). */
+function holdsPrivateKey(v: Value | undefined): boolean {
+  if (typeof v === 'string') return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v);
+  if (Array.isArray(v)) return v.some(holdsPrivateKey);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(holdsPrivateKey);
+  return false;
+}
+
+/**
+ * Secret properties of a bag: those sent as secrets, those the schema calls sensitive, and
+ * any that holds a private key, so a key pasted into `certificatePem` is not answered (and
+ * stored) in plain text while Check reports the mistake.
+ */
 export function secretProperties(attributes: Attributes, bag: ObjectValue, sentSecret: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
   for (const [name, attr] of Object.entries(attributes)) {
     const prop = propertyName(name);
     if (!(prop in bag)) continue;
-    if (attr.sensitive || sentSecret.has(prop)) out.add(prop);
+    if (attr.sensitive || sentSecret.has(prop) || holdsPrivateKey(bag[prop])) out.add(prop);
   }
   return out;
 }

@@ -79,8 +79,8 @@ export interface Plugin {
   client: Client;
   /** Calls an RPC with a message; rejects with the gRPC error. */
   rpc<T>(method: string, request: unknown): Promise<T>;
-  /** Every answer received so far, as JSON text (to look for leaked secrets). */
-  answers: string[];
+  /** Every property bag answered so far (Check inputs, Create/Read/Update properties and inputs). */
+  answers: Bag[];
   getPluginInfo(): Promise<string>;
   getSchema(): Promise<Record<string, unknown>>;
   checkConfig(news: Bag): Promise<{ inputs: Bag; failures: { property: string; reason: string }[] }>;
@@ -143,15 +143,17 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
   });
   const startupMs = Math.round(performance.now() - started);
   const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  const answers: string[] = [];
+  const answers: Bag[] = [];
+  const seen = <R extends object>(result: R): R => {
+    for (const v of Object.values(result)) if (v && typeof v === 'object' && !Array.isArray(v)) answers.push(v as Bag);
+    return result;
+  };
 
   const rpc = <R>(method: string, request: unknown): Promise<R> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, (req: unknown, cb: (err: ServiceError | null, res: R) => void) => void>)[method]!;
       fn.call(client, request, (err, res) => {
         if (err) return reject(err);
-        const obj = res as unknown as { toObject?: () => unknown };
-        answers.push(JSON.stringify(obj?.toObject ? obj.toObject() : res));
         resolve(res);
       });
     });
@@ -186,7 +188,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
     },
     async checkConfig(news) {
       const res = await rpc<InstanceType<typeof providerPb.CheckResponse>>('checkConfig', checkRequest('pulumi:providers:lbappliance', news, undefined, 'default'));
-      return { inputs: bag(res.getInputs()), failures: failuresOf(res) };
+      return seen({ inputs: bag(res.getInputs()), failures: failuresOf(res) });
     },
     async diffConfig(olds, news) {
       const req = new providerPb.DiffRequest();
@@ -209,7 +211,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
     },
     async check(type, news, olds, name = 'r') {
       const res = await rpc<InstanceType<typeof providerPb.CheckResponse>>('check', checkRequest(type, news, olds, name));
-      return { inputs: bag(res.getInputs()), failures: failuresOf(res) };
+      return seen({ inputs: bag(res.getInputs()), failures: failuresOf(res) });
     },
     async diff(type, id, olds, news, options = {}) {
       const req = new providerPb.DiffRequest();
@@ -231,7 +233,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
       req.setPreview(!!options.preview);
       req.setTimeout(60);
       const res = await rpc<InstanceType<typeof providerPb.CreateResponse>>('create', req);
-      return { id: res.getId(), properties: bag(res.getProperties()) };
+      return seen({ id: res.getId(), properties: bag(res.getProperties()) });
     },
     async read(type, id, properties, inputs) {
       const req = new providerPb.ReadRequest();
@@ -241,7 +243,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
       if (properties) req.setProperties(struct(properties));
       if (inputs) req.setInputs(struct(inputs));
       const res = await rpc<InstanceType<typeof providerPb.ReadResponse>>('read', req);
-      return { id: res.getId(), properties: bag(res.getProperties()), inputs: res.hasInputs() ? bag(res.getInputs()) : null };
+      return seen({ id: res.getId(), properties: bag(res.getProperties()), inputs: res.hasInputs() ? bag(res.getInputs()) : null });
     },
     async update(type, id, olds, news, options = {}) {
       const req = new providerPb.UpdateRequest();
@@ -254,7 +256,7 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
       req.setPreview(!!options.preview);
       req.setTimeout(60);
       const res = await rpc<InstanceType<typeof providerPb.UpdateResponse>>('update', req);
-      return { properties: bag(res.getProperties()) };
+      return seen({ properties: bag(res.getProperties()) });
     },
     async delete(type, id, properties) {
       const req = new providerPb.DeleteRequest();
@@ -281,6 +283,15 @@ export async function startPlugin(options: { env?: Record<string, string>; logLe
     },
   };
   return self;
+}
+
+/** Every string in a bag outside secret wrappers: what would reach the state in plain text. */
+export function plainStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (isSecret(value)) return [];
+  if (Array.isArray(value)) return value.flatMap(plainStrings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(plainStrings);
+  return [];
 }
 
 /** The gRPC status name and message of a failed call. */
