@@ -154,9 +154,11 @@ function resourceFile(tok, r) {
   out += `  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): ${name} {\n    return new ${name}(name, undefined as unknown as ${name}Args, { ...opts, id });\n  }\n\n`;
   out += `  /** The type token of this resource. */\n  public static readonly __pulumiType = ${JSON.stringify(tok)};\n\n`;
   out += `  /** Whether \`obj\` is a ${name}, even one made by another copy of this SDK. */\n  public static override isInstance(obj: unknown): obj is ${name} {\n    return typeof obj === 'object' && obj !== null && (obj as { __pulumiType?: unknown }).__pulumiType === ${name}.__pulumiType;\n  }\n\n`;
+  // `declare`: the Resource constructor fills the outputs, and a class field (ES2022
+  // semantics) would overwrite them with undefined after super() returns.
   for (const [prop, spec] of Object.entries(r.properties)) {
     const present = alwaysPresent(prop, spec, r.required);
-    out += `${doc(spec.description, '  ')}  public readonly ${prop}!: pulumi.Output<${tsType(spec, 'output')}${present ? '' : ' | undefined'}>;\n`;
+    out += `${doc(spec.description, '  ')}  declare public readonly ${prop}: pulumi.Output<${tsType(spec, 'output')}${present ? '' : ' | undefined'}>;\n`;
   }
   const requiredArgs = r.requiredInputs.length > 0;
   out += `\n  /** Creates a ${name} named \`name\` with the given arguments. */\n`;
@@ -193,7 +195,7 @@ function providerFile() {
   out += "  /** Whether `obj` is a Provider of this package, even one made by another copy of this SDK. */\n  public static override isInstance(obj: unknown): obj is Provider {\n    return typeof obj === 'object' && obj !== null && (obj as { __pulumiType?: unknown }).__pulumiType === `pulumi:providers:${Provider.__pulumiType}`;\n  }\n\n";
   for (const [prop, spec] of Object.entries(p.inputProperties)) {
     if (spec.type !== 'string') continue;
-    out += `${doc(spec.description, '  ')}  public readonly ${prop}!: pulumi.Output<string | undefined>;\n`;
+    out += `${doc(spec.description, '  ')}  declare public readonly ${prop}: pulumi.Output<string | undefined>;\n`;
   }
   out += '\n  /** Creates a provider named `name`; settings left out come from stack config, then LBAPPLIANCE_* variables. */\n';
   out += '  constructor(name: string, args: ProviderArgs = {}, opts: pulumi.ResourceOptions = {}) {\n    const resourceInputs: pulumi.Inputs = {};\n';

@@ -35,41 +35,41 @@ export class Certificate extends pulumi.CustomResource {
   }
 
   /** A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
-  public readonly label!: pulumi.Output<string>;
+  declare public readonly label: pulumi.Output<string>;
   /** The certificate and its chain as PEM (leaf first), without the private key. Sent with `privateKeyPem`; a change rotates the material under every virtual service that uses it. Read back from the appliance only when the certificate there is no longer this one. */
-  public readonly certificatePem!: pulumi.Output<string | undefined>;
+  declare public readonly certificatePem: pulumi.Output<string | undefined>;
   /** The private key of `certificatePem` as PEM (unencrypted, or encrypted with `passphrase`). A secret: sent to the appliance, never returned by it, and kept in the Pulumi state only encrypted. Change `privateKeyVersion` to send a new key with the same certificate text. */
-  public readonly privateKeyPem!: pulumi.Output<string | undefined>;
+  declare public readonly privateKeyPem: pulumi.Output<string | undefined>;
   /** A PKCS#12 (PFX) file, base64 encoded, holding the certificate, its chain and the private key. A secret, kept in the Pulumi state only encrypted; change `privateKeyVersion` to send it again. */
-  public readonly pfx!: pulumi.Output<string | undefined>;
+  declare public readonly pfx: pulumi.Output<string | undefined>;
   /** Passphrase of `pfx` or of an encrypted key in `pem`. A secret. */
-  public readonly passphrase!: pulumi.Output<string | undefined>;
+  declare public readonly passphrase: pulumi.Output<string | undefined>;
   /** Any number you choose. Key material is not compared between runs (the appliance cannot return it), so change this number to send `privateKeyPem` or `pfx` again. */
-  public readonly privateKeyVersion!: pulumi.Output<number | undefined>;
+  declare public readonly privateKeyVersion: pulumi.Output<number | undefined>;
   /** Parameters of a certificate the appliance generates and signs itself. Set instead of `certificatePem` or `pfx`; changing it generates new material. */
-  public readonly selfSigned!: pulumi.Output<outputs.CertificateSelfSigned | undefined>;
+  declare public readonly selfSigned: pulumi.Output<outputs.CertificateSelfSigned | undefined>;
   /** How the material was given. */
-  public readonly source!: pulumi.Output<enums.CertificateSource | undefined>;
+  declare public readonly source: pulumi.Output<enums.CertificateSource | undefined>;
   /** The leaf certificate's subject distinguished name. */
-  public readonly subject!: pulumi.Output<string | undefined>;
+  declare public readonly subject: pulumi.Output<string | undefined>;
   /** The subject's common name, if any. */
-  public readonly commonName!: pulumi.Output<string | undefined>;
+  declare public readonly commonName: pulumi.Output<string | undefined>;
   /** DNS names and IP addresses of the subjectAltName extension. */
-  public readonly subjectAltNames!: pulumi.Output<string[] | undefined>;
+  declare public readonly subjectAltNames: pulumi.Output<string[] | undefined>;
   /** The issuer's distinguished name. */
-  public readonly issuer!: pulumi.Output<string | undefined>;
+  declare public readonly issuer: pulumi.Output<string | undefined>;
   /** Start of validity. */
-  public readonly notBefore!: pulumi.Output<string | undefined>;
+  declare public readonly notBefore: pulumi.Output<string | undefined>;
   /** End of validity. */
-  public readonly notAfter!: pulumi.Output<string | undefined>;
+  declare public readonly notAfter: pulumi.Output<string | undefined>;
   /** Serial number, upper-case hex. */
-  public readonly serialNumber!: pulumi.Output<string | undefined>;
+  declare public readonly serialNumber: pulumi.Output<string | undefined>;
   /** SHA-256 fingerprint of the leaf certificate, upper-case hex pairs separated by colons. */
-  public readonly fingerprintSha256!: pulumi.Output<string | undefined>;
+  declare public readonly fingerprintSha256: pulumi.Output<string | undefined>;
   /** The key's algorithm and size (`ec-prime256v1`, `rsa-2048`, ...). */
-  public readonly keyType!: pulumi.Output<string | undefined>;
+  declare public readonly keyType: pulumi.Output<string | undefined>;
   /** The certificate chain (leaf first) as PEM, without the key. */
-  public readonly chainPem!: pulumi.Output<string | undefined>;
+  declare public readonly chainPem: pulumi.Output<string | undefined>;
 
   /** Creates a Certificate named `name` with the given arguments. */
   constructor(name: string, args: CertificateArgs, opts?: pulumi.CustomResourceOptions);

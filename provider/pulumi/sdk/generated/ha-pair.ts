@@ -33,33 +33,33 @@ export class HAPair extends pulumi.CustomResource {
   }
 
   /** The secondary's API endpoint. */
-  public readonly peerEndpoint!: pulumi.Output<string>;
+  declare public readonly peerEndpoint: pulumi.Output<string>;
   /** The secondary's `loadbalancer` password (used once, to pair). A secret, kept in the Pulumi state only encrypted. */
-  public readonly peerPassword!: pulumi.Output<string>;
+  declare public readonly peerPassword: pulumi.Output<string>;
   /** Expected SHA-256 fingerprint of the secondary's API certificate; null trusts the certificate seen at pairing and pins it. */
-  public readonly peerFingerprintSha256!: pulumi.Output<string | undefined>;
+  declare public readonly peerFingerprintSha256: pulumi.Output<string | undefined>;
   /** This node's address as the peer reaches it (heartbeat and replication); null uses the API listen address. */
-  public readonly localAddress!: pulumi.Output<string | undefined>;
+  declare public readonly localAddress: pulumi.Output<string | undefined>;
   /** UDP port of the heartbeat, on both nodes. */
-  public readonly heartbeatPort!: pulumi.Output<number>;
+  declare public readonly heartbeatPort: pulumi.Output<number>;
   /** TCP port of persistence-table replication, on both nodes. */
-  public readonly replicationPort!: pulumi.Output<number>;
+  declare public readonly replicationPort: pulumi.Output<number>;
   /** Milliseconds between heartbeats. */
-  public readonly heartbeatIntervalMs!: pulumi.Output<number>;
+  declare public readonly heartbeatIntervalMs: pulumi.Output<number>;
   /** Milliseconds without a heartbeat after which the peer is presumed dead (once the API path confirms it). */
-  public readonly deadTimeMs!: pulumi.Output<number>;
+  declare public readonly deadTimeMs: pulumi.Output<number>;
   /** When true, the primary takes the VIPs back as soon as it returns; when false, the active node keeps them (no second interruption). */
-  public readonly preferPrimary!: pulumi.Output<boolean>;
+  declare public readonly preferPrimary: pulumi.Output<boolean>;
   /** Whether this node belongs to a pair. */
-  public readonly state!: pulumi.Output<enums.HAPairState | undefined>;
+  declare public readonly state: pulumi.Output<enums.HAPairState | undefined>;
   /** This node's role in the pair. */
-  public readonly role!: pulumi.Output<enums.HAPairRole | undefined>;
+  declare public readonly role: pulumi.Output<enums.HAPairRole | undefined>;
   /** This node's API endpoint as the peer knows it. */
-  public readonly localEndpoint!: pulumi.Output<string | undefined>;
+  declare public readonly localEndpoint: pulumi.Output<string | undefined>;
   /** The peer's heartbeat address. */
-  public readonly peerAddress!: pulumi.Output<string | undefined>;
+  declare public readonly peerAddress: pulumi.Output<string | undefined>;
   /** When the pair was formed. */
-  public readonly pairedAt!: pulumi.Output<string | undefined>;
+  declare public readonly pairedAt: pulumi.Output<string | undefined>;
 
   /** Creates a HAPair named `name` with the given arguments. */
   constructor(name: string, args: HAPairArgs, opts?: pulumi.CustomResourceOptions);

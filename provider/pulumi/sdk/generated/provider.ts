@@ -14,13 +14,13 @@ export class Provider extends pulumi.ProviderResource {
   }
 
   /** The appliance's API endpoint, e.g. `https://10.10.40.2:9443`. Environment variable: `LBAPPLIANCE_ENDPOINT`. */
-  public readonly endpoint!: pulumi.Output<string | undefined>;
+  declare public readonly endpoint: pulumi.Output<string | undefined>;
   /** API user name (default `loadbalancer`, the built-in administrator). Environment variable: `LBAPPLIANCE_USERNAME`. */
-  public readonly username!: pulumi.Output<string | undefined>;
+  declare public readonly username: pulumi.Output<string | undefined>;
   /** The user's password. Environment variable: `LBAPPLIANCE_PASSWORD`. */
-  public readonly password!: pulumi.Output<string | undefined>;
+  declare public readonly password: pulumi.Output<string | undefined>;
   /** PEM of the CA, or of the appliance's own self-signed certificate, to trust for the API. Environment variable: `LBAPPLIANCE_CA_PEM`. */
-  public readonly caPem!: pulumi.Output<string | undefined>;
+  declare public readonly caPem: pulumi.Output<string | undefined>;
 
   /** Creates a provider named `name`; settings left out come from stack config, then LBAPPLIANCE_* variables. */
   constructor(name: string, args: ProviderArgs = {}, opts: pulumi.ResourceOptions = {}) {

@@ -33,23 +33,23 @@ export class RealServer extends pulumi.CustomResource {
   }
 
   /** Id of the virtual service whose pool this server belongs to. Changing it replaces the server. */
-  public readonly virtualServiceId!: pulumi.Output<string>;
+  declare public readonly virtualServiceId: pulumi.Output<string>;
   /** A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
-  public readonly label!: pulumi.Output<string>;
+  declare public readonly label: pulumi.Output<string>;
   /** An IPv4 or IPv6 address, or a DNS host name. */
-  public readonly address!: pulumi.Output<string>;
+  declare public readonly address: pulumi.Output<string>;
   /** Port on the real server (port translation allowed); null uses the port the client connected to. */
-  public readonly port!: pulumi.Output<number | undefined>;
+  declare public readonly port: pulumi.Output<number | undefined>;
   /** Relative share of new sessions; 0 takes no new sessions. */
-  public readonly weight!: pulumi.Output<number>;
+  declare public readonly weight: pulumi.Output<number>;
   /** Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces). */
-  public readonly reEncrypt!: pulumi.Output<boolean>;
+  declare public readonly reEncrypt: pulumi.Output<boolean>;
   /** A backup server takes traffic only when every non-backup server is down or halted (failover mode). */
-  public readonly backup!: pulumi.Output<boolean>;
+  declare public readonly backup: pulumi.Output<boolean>;
   /** `online` serves; `drain` takes no new sessions but persistent clients continue; `halt` takes no traffic at all. */
-  public readonly adminState!: pulumi.Output<enums.RealServerAdminState>;
+  declare public readonly adminState: pulumi.Output<enums.RealServerAdminState>;
   /** Seconds to wait, when the server is deleted, for its open connections to finish after it has been set to `drain` (0 deletes at once). Provider-side only: not sent to the appliance. */
-  public readonly drainTimeout!: pulumi.Output<number>;
+  declare public readonly drainTimeout: pulumi.Output<number>;
 
   /** Creates a RealServer named `name` with the given arguments. */
   constructor(name: string, args: RealServerArgs, opts?: pulumi.CustomResourceOptions);

@@ -35,31 +35,31 @@ export class VirtualService extends pulumi.CustomResource {
   }
 
   /** A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
-  public readonly label!: pulumi.Output<string>;
+  declare public readonly label: pulumi.Output<string>;
   /** An IPv4 or IPv6 address (no zone). `0.0.0.0` and `::` listen on every address. */
-  public readonly ipAddress!: pulumi.Output<string>;
+  declare public readonly ipAddress: pulumi.Output<string>;
   /** The ports the VIP listens on (one or more). */
-  public readonly ports!: pulumi.Output<number[]>;
+  declare public readonly ports: pulumi.Output<number[]>;
   /** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`) or `tcp` (byte streams, TLS termination when `certificateId` is set). */
-  public readonly protocol!: pulumi.Output<enums.VirtualServiceProtocol>;
+  declare public readonly protocol: pulumi.Output<enums.VirtualServiceProtocol>;
   /** Certificate that terminates TLS on this VIP; required for `http2`. */
-  public readonly certificateId!: pulumi.Output<string | undefined>;
+  declare public readonly certificateId: pulumi.Output<string | undefined>;
   /** How new sessions are spread over the real servers; both respect weights. */
-  public readonly algorithm!: pulumi.Output<enums.VirtualServiceAlgorithm>;
+  declare public readonly algorithm: pulumi.Output<enums.VirtualServiceAlgorithm>;
   /** Session persistence (stickiness). */
-  public readonly persistence!: pulumi.Output<outputs.VirtualServicePersistence>;
+  declare public readonly persistence: pulumi.Output<outputs.VirtualServicePersistence>;
   /** How the appliance checks each real server. */
-  public readonly healthCheck!: pulumi.Output<outputs.VirtualServiceHealthCheck>;
+  declare public readonly healthCheck: pulumi.Output<outputs.VirtualServiceHealthCheck>;
   /** Answer every request with a redirect to the https URL of the same host and path (an `http` VIP only; no real servers needed). */
-  public readonly forceHttps!: pulumi.Output<boolean>;
+  declare public readonly forceHttps: pulumi.Output<boolean>;
   /** Status code of the `forceHttps` redirect. */
-  public readonly redirectCode!: pulumi.Output<enums.VirtualServiceRedirectCode>;
+  declare public readonly redirectCode: pulumi.Output<enums.VirtualServiceRedirectCode>;
   /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2). */
-  public readonly forwardedFor!: pulumi.Output<boolean>;
+  declare public readonly forwardedFor: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
-  public readonly timeouts!: pulumi.Output<outputs.VirtualServiceTimeouts>;
+  declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
   /** A disabled VIP keeps its configuration but does not listen. */
-  public readonly enabled!: pulumi.Output<boolean>;
+  declare public readonly enabled: pulumi.Output<boolean>;
 
   /** Creates a VirtualService named `name` with the given arguments. */
   constructor(name: string, args: VirtualServiceArgs, opts?: pulumi.CustomResourceOptions);
