@@ -3,9 +3,15 @@
 // as additional secret outputs, the plugin version requested), a real server's dependency
 // on its virtual service's id, lookups by id, and the ImagingVirtualServices component with
 // the TeraRecon, AGFA and Insignia profiles.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as lb from '../../provider/pulumi/sdk/index.js';
+import { ROOT } from '../helpers/paths.js';
 
 /** What the engine received for each registered resource, by name. */
 interface Registration {
@@ -126,6 +132,25 @@ describe('the SDK classes', () => {
     expect(r.inputs).toMatchObject({ endpoint: 'https://127.0.80.1:9443', insecure: true });
     expect(await pulumi.isSecret(provider.password as unknown as pulumi.Output<string>)).toBe(true);
     expect(registered.get('via-provider')!.provider).toMatch(/::pulumi:providers:lbappliance::appliance::/);
+  });
+});
+
+describe('the package', () => {
+  it("is importable as lbappliance/pulumi from a program's node_modules, and names its plugin", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lbappliance-program-'));
+    try {
+      await mkdir(join(dir, 'node_modules'));
+      await symlink(ROOT, join(dir, 'node_modules', 'lbappliance'));
+      await writeFile(join(dir, 'package.json'), '{"type":"module"}');
+      const script = "const lb = await import('lbappliance/pulumi'); const { createRequire } = await import('node:module'); const pkg = createRequire(import.meta.url)('lbappliance/package.json'); console.log(JSON.stringify({ classes: ['VirtualService','RealServer','Certificate','HAPair','Provider','ImagingVirtualServices'].filter((n) => typeof lb[n] === 'function'), pulumi: pkg.pulumi, version: lb.PLUGIN_VERSION }));";
+      await writeFile(join(dir, 'probe.mjs'), script);
+      const { stdout } = await promisify(execFile)(process.execPath, ['probe.mjs'], { cwd: dir });
+      const probe = JSON.parse(stdout) as { classes: string[]; pulumi: unknown; version: string };
+      expect(probe.classes).toHaveLength(6);
+      expect(probe.pulumi).toEqual({ resource: true, name: 'lbappliance', version: probe.version });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
