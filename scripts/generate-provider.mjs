@@ -138,7 +138,8 @@ export const contract = ${JSON.stringify(contract, null, 2)} as const satisfies 
 const protoDir = join(root, 'provider', 'terraform', 'proto');
 const protoRoot = new protobuf.Root();
 protoRoot.resolvePath = (_origin, target) => join(protoDir, target);
-await protoRoot.load(['tfplugin6.proto', 'go-plugin.proto', 'health.proto'], { keepCase: true });
+// One file at a time: loading them together finishes in any order, and so would the output.
+for (const file of ['tfplugin6.proto', 'go-plugin.proto', 'health.proto']) await protoRoot.load(file, { keepCase: true });
 const descriptor = protoRoot.toJSON({ keepComments: false });
 const descriptorTs = `${banner('provider/terraform/proto/*.proto')}
 /** The protobuf JSON descriptor of every service the plugin serves (protobufjs \`Root.fromJSON\`). */

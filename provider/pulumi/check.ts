@@ -6,7 +6,7 @@ import { providerAttributes, resolveSettings } from '../resources/provider-confi
 import type { Attributes, Issue, ObjectValue, ResourceDefinition, Value } from '../resources/types.js';
 import { validateAll, validateConfig } from '../resources/validate.js';
 import { isWhollyKnown } from '../resources/values.js';
-import { withDefaults } from './plan.js';
+import { withDefaults } from './defaults.js';
 import { isInput, propertyName, propertyPath, toDefinitionValues, toPropertyBag } from './properties.js';
 import type { DecodedProperties } from './property-values.js';
 import { coerceSettings } from './provider-config.js';

@@ -6,16 +6,16 @@
 import { status } from '@grpc/grpc-js';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { clientFor, providerAttributes, resolveSettings } from '../resources/provider-config.js';
+import { inputsFor, planObject } from '../resources/plan.js';
 import { resources } from '../resources/registry.js';
 import type { ObjectValue, ResourceContext, ResourceDefinition } from '../resources/types.js';
-import { UNKNOWN } from '../resources/types.js';
 import { valuesEqual } from '../resources/values.js';
 import { checkProviderConfig, checkResource, secretProperties, type CheckResult } from './check.js';
 import { diffObject, type DiffResult } from './diff.js';
 import { PluginError, pluginErrorFrom, PulumiErrorCode } from './errors.js';
 import { definitionId, pulumiId } from './ids.js';
 import type { PluginLogger } from './log.js';
-import { planObject, withDefaults } from './plan.js';
+import { withDefaults } from './defaults.js';
 import { isInput, toDefinitionValues, toPropertyBag } from './properties.js';
 import { decodeStruct, encodeStruct, type DecodedProperties } from './property-values.js';
 import { coerceSettings, mergeSettings } from './provider-config.js';
@@ -178,7 +178,7 @@ export class ResourceProviderService {
             const detail = issues.map((i) => i.detail).join(' ');
             throw new PluginError(issues[0]?.code ?? 'LBP_CONFIGURATION', `lbappliance provider configuration: ${detail} (stack config \`lbappliance:<name>\`, provider arguments, or LBAPPLIANCE_* environment variables)`);
           }
-          this.#client = clientFor(resolved);
+          this.#client = await clientFor(resolved);
           this.#log.debug('configured', { endpoint: resolved.endpoint, username: resolved.username, insecure: resolved.insecure, caPem: resolved.caPem !== null });
         }
         const res = new providerPb.ConfigureResponse();
@@ -211,11 +211,12 @@ export class ResourceProviderService {
         const res = new providerPb.CreateResponse();
         if (req.getPreview()) {
           res.setId('');
-          res.setProperties(this.#outputs(def, planObject(def.attributes, inputs, null, UNKNOWN), decoded, inputs));
+          res.setProperties(this.#outputs(def, planObject(def.attributes, inputs, null, true), decoded, inputs));
           return res;
         }
         return this.#guard(def, `creating ${def.typeName}`, req.getUrn(), async () => {
-          const created = await def.create(this.#context(req.getUrn(), req.getTimeout()), planObject(def.attributes, inputs, null, null));
+          const planned = inputsFor(def.attributes, planObject(def.attributes, inputs, null, true), inputs);
+          const created = await def.create(this.#context(req.getUrn(), req.getTimeout()), planned);
           res.setId(pulumiId(def, created));
           res.setProperties(this.#outputs(def, created, decoded, inputs));
           return res;
@@ -263,11 +264,11 @@ export class ResourceProviderService {
         const inputs = withDefaults(def.attributes, this.#values(def, decoded));
         const res = new providerPb.UpdateResponse();
         if (req.getPreview()) {
-          res.setProperties(this.#outputs(def, planObject(def.attributes, inputs, prior, UNKNOWN), decoded, inputs));
+          res.setProperties(this.#outputs(def, planObject(def.attributes, inputs, prior, false), decoded, inputs));
           return res;
         }
         return this.#guard(def, `updating ${def.typeName} ${JSON.stringify(req.getId())}`, req.getUrn(), async () => {
-          const planned = planObject(def.attributes, inputs, prior, null);
+          const planned = inputsFor(def.attributes, planObject(def.attributes, inputs, prior, false), inputs);
           planned.id = prior.id ?? null;
           const updated = await def.update(this.#context(req.getUrn(), req.getTimeout()), prior, planned);
           res.setProperties(this.#outputs(def, updated, decoded, inputs));

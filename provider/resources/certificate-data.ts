@@ -1,5 +1,5 @@
 // Data source lbappliance_certificate: looks a certificate's public details up by its label.
-import type { components } from '../../openapi/sdk/index.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody } from './mapping.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';

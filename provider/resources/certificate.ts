@@ -4,10 +4,11 @@
 // and the passphrase are write-only: they reach the appliance and never the state, so a
 // rotation is triggered by a change of certificate_pem, self_signed or private_key_version.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's types only: the client (undici) is loaded when the provider is configured.
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributeFromContract, computedFromContract, idAttribute } from './schema.js';
 import type { Attribute, Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { UNKNOWN } from './types.js';
@@ -48,7 +49,8 @@ export const certificateAttributes: Attributes = {
     apiField: '/pem',
   },
   pfx: { ...attributeFromContract(input.pfx, false), sensitive: true, writeOnly: true, description: `${input.pfx.description} Write-only: never stored in the state; change \`private_key_version\` to send it again.` },
-  passphrase: { ...attributeFromContract(input.passphrase, false), sensitive: true, writeOnly: true, description: `${input.passphrase.description} Write-only.` },
+  // The contract's text names its own `pem` property; here the key is private_key_pem.
+  passphrase: { ...attributeFromContract(input.passphrase, false), sensitive: true, writeOnly: true, description: 'Passphrase of `pfx`, or of an encrypted `private_key_pem`. Write-only.' },
   private_key_version: {
     type: { kind: 'integer' },
     description: 'Any number you choose. Write-only values are not compared between runs, so change this number to send `private_key_pem` or `pfx` again.',
@@ -159,12 +161,8 @@ function body(inputs: ObjectValue): CertificateInput {
 }
 
 async function get(ctx: ResourceContext, id: string, carried: ObjectValue | null): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getCertificate(id, { signal: ctx.signal }), carried);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const cert = await unlessGone(ctx.client.getCertificate(id, { signal: ctx.signal }));
+  return cert && fromApi(cert, carried);
 }
 
 /** The certificate resource. */
@@ -186,8 +184,8 @@ export const certificate: ResourceDefinition = {
 resource "lbappliance_certificate" "internal" {
   label = "internal"
   self_signed = {
-    common_name        = "intuition.hospital.example"
-    subject_alt_names  = ["intuition.hospital.example", "10.10.40.217"]
+    common_name       = "intuition.hospital.example"
+    subject_alt_names = ["intuition.hospital.example", "10.10.40.217"]
   }
 }`,
   validate(config) {
@@ -223,11 +221,7 @@ resource "lbappliance_certificate" "internal" {
     return fromApi(await ctx.client.updateCertificate(id, { label: str(inputs, 'label') }, { signal: ctx.signal }), inputs, true);
   },
   async delete(ctx, state) {
-    try {
-      await ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    await unlessGone(ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal }));
   },
   async import(ctx, id) {
     if (!ID.test(id)) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} is not a certificate id (${this.importId.format})`);

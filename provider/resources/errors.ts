@@ -1,7 +1,7 @@
 // Errors of the resource layer and their mapping to issues. Appliance refusals keep the
 // appliance's stable code and detail; their `field` (a JSON Pointer into the request body)
 // becomes the path of the attribute that carried it.
-import { ApplianceProblemError, ApplianceSdkError } from '../../openapi/sdk/index.js';
+import { ApplianceProblemError, ApplianceSdkError, NotFoundError } from '../../openapi/sdk/errors.js';
 import type { Attribute, Attributes, Issue, PathStep } from './types.js';
 import { camelCase } from './values.js';
 import { pathText } from './validate.js';
@@ -83,4 +83,14 @@ export function issuesFromError(attributes: Attributes, err: unknown, action: st
   if (err instanceof ApplianceSdkError) return [{ path: [], summary: `${action}: ${err.message}`, detail: `${err.message} [${err.code}]`, code: err.code }];
   const e = err as Error;
   return [{ path: [], summary: `${action}: unexpected error`, detail: e?.stack ?? String(err), code: 'LBP_INTERNAL' }];
+}
+
+/** The call's result, or null when the appliance answers that the object does not exist. */
+export async function unlessGone<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
 }

@@ -3,9 +3,10 @@
 // and preferences (PATCH), delete breaks the pair (DELETE), read is GET. There is one pair
 // per appliance, so its id is always `ha-pair`. The peer's password is used once, to pair,
 // and is write-only.
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's types only: the client (undici) is loaded when the provider is configured.
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributeFromContract, computedFromContract } from './schema.js';
 import type { Attributes, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { camelCase, str, valuesEqual } from './values.js';
@@ -55,12 +56,8 @@ function fromApi(pair: HaPair): ObjectValue | null {
 }
 
 async function get(ctx: ResourceContext): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getHaPair({ signal: ctx.signal }));
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const pair = await unlessGone(ctx.client.getHaPair({ signal: ctx.signal }));
+  return pair && fromApi(pair);
 }
 
 function required(pair: ObjectValue | null, what: string): ObjectValue {
@@ -101,11 +98,7 @@ export const haPair: ResourceDefinition = {
     return required(fromApi(await ctx.client.updateHaPair(patch, { signal: ctx.signal })), 'changing it');
   },
   async delete(ctx) {
-    try {
-      await ctx.client.deleteHaPair({ signal: ctx.signal });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    await unlessGone(ctx.client.deleteHaPair({ signal: ctx.signal }));
   },
   async import(ctx, id) {
     if (id !== PAIR_ID) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} must be "${PAIR_ID}"`);

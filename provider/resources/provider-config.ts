@@ -1,6 +1,6 @@
 // The provider's own settings, shared by the adapters: endpoint, credentials and TLS trust,
 // each from the configuration or its LBAPPLIANCE_* environment variable.
-import { ApplianceClient } from '../../openapi/sdk/index.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 import type { Attributes, Issue, ObjectValue, ProviderSettings } from './types.js';
 
 /** The provider settings' attributes (all optional: the environment may supply them). */
@@ -55,7 +55,7 @@ export function resolveSettings(config: ObjectValue, env: NodeJS.ProcessEnv = pr
   const endpoint = pick('endpoint');
   const password = pick('password');
   if (!endpoint) issues.push({ path: ['endpoint'], summary: 'Missing appliance endpoint', detail: `Set endpoint in the provider block or ${providerEnvironment.endpoint}.`, code: 'LBP_CONFIGURATION' });
-  else if (!/^https?:\/\//.test(endpoint)) issues.push({ path: ['endpoint'], summary: 'Invalid appliance endpoint', detail: `endpoint must be an https:// URL; got ${JSON.stringify(endpoint)}.`, code: 'LBP_CONFIGURATION' });
+  else if (!/^https:\/\/[^\s/]+/.test(endpoint)) issues.push({ path: ['endpoint'], summary: 'Invalid appliance endpoint', detail: `endpoint must be an https:// URL; got ${JSON.stringify(endpoint)}.`, code: 'LBP_CONFIGURATION' });
   if (password === undefined) issues.push({ path: ['password'], summary: 'Missing password', detail: `Set password in the provider block or ${providerEnvironment.password}.`, code: 'LBP_CONFIGURATION' });
   const insecure = pick('insecure');
   if (insecure !== undefined && !/^(true|false|1|0)$/i.test(insecure)) issues.push({ path: ['insecure'], summary: 'Invalid insecure flag', detail: `${providerEnvironment.insecure} must be true, false, 1 or 0; got ${JSON.stringify(insecure)}.`, code: 'LBP_CONFIGURATION' });
@@ -72,8 +72,13 @@ export function resolveSettings(config: ObjectValue, env: NodeJS.ProcessEnv = pr
   };
 }
 
-/** An SDK client for the settings. */
-export function clientFor(settings: ProviderSettings): ApplianceClient {
+/**
+ * An SDK client for the settings. The SDK's transport (undici) is imported here, on first
+ * use, because a plugin process that only answers schema or validation requests (most of
+ * the processes terraform starts) should not pay ~90 ms to load it.
+ */
+export async function clientFor(settings: ProviderSettings): Promise<ApplianceClient> {
+  const { ApplianceClient } = await import('../../openapi/sdk/client.js');
   return new ApplianceClient({
     endpoint: settings.endpoint,
     username: settings.username,

@@ -3,10 +3,12 @@
 // `virtual_service_id` replaces it. Deleting drains it first: no new sessions, then a
 // bounded wait for its open connections to finish, then removal.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's errors and types only: the client (undici) is loaded when the provider is configured.
+import { NotFoundError } from '../../openapi/sdk/errors.js';
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { numOrNull, str } from './values.js';
@@ -25,7 +27,7 @@ export const realServerAttributes: Attributes = {
   id: idAttribute(contract.RealServer.properties.id.description),
   virtual_service_id: {
     type: { kind: 'string', pattern: contract.RealServer.properties.virtualServiceId.pattern },
-    description: 'Id of the virtual service whose pool this server belongs to. Changing it replaces the server.',
+    description: 'Id of the virtual service whose pool this server belongs to.',
     required: true,
     replaceOnChange: true,
   },
@@ -53,12 +55,8 @@ function body(inputs: ObjectValue): RealServerInput {
 }
 
 async function get(ctx: ResourceContext, vsId: string, rsId: string, drainTimeout: number | null): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getRealServer(vsId, rsId, { signal: ctx.signal }), drainTimeout);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const rs = await unlessGone(ctx.client.getRealServer(vsId, rsId, { signal: ctx.signal }));
+  return rs && fromApi(rs, drainTimeout);
 }
 
 /** Sets the server to drain and waits until it has no connections or the timeout passes. */

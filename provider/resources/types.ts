@@ -10,9 +10,10 @@
 //
 // Values are plain JSON-like data keyed by attribute name (snake_case). Every attribute
 // is present in an object value (null when absent). `UNKNOWN` stands for a value that is
-// not known until apply (Terraform's unknown, Pulumi's computed output); lifecycle methods
-// are only ever given wholly known values, validation may see unknowns anywhere.
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
+// not known until apply (Terraform's unknown, Pulumi's computed output). Validation may see
+// unknowns anywhere; lifecycle methods get every configured value known, and UNKNOWN only
+// where the appliance is to choose the value (computed attributes, before create).
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 
 /** The marker of a value not known until apply. */
 export const UNKNOWN: unique symbol = Symbol.for('lbappliance.unknown');

@@ -1,5 +1,5 @@
 // Data source lbappliance_virtual_service: looks a virtual service up by its label.
-import type { components } from '../../openapi/sdk/index.js';
+import type { components } from '../../openapi/generated/types.js';
 import { fromApiBody } from './mapping.js';
 import { ResourceError, ResourceErrorCode } from './errors.js';
 import { allComputed } from './schema.js';

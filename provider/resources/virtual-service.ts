@@ -2,10 +2,11 @@
 // of the contract's VirtualServiceSpec is an attribute; reads map 1:1 because the appliance
 // fills every default, and updates replace the whole object (PUT), so an attribute removed
 // from the configuration returns to the contract's default.
-import { NotFoundError, type components } from '../../openapi/sdk/index.js';
+// The SDK's types only: the client (undici) is loaded when the provider is configured.
+import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode } from './errors.js';
+import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { str } from './values.js';
@@ -30,12 +31,8 @@ function body(inputs: ObjectValue): VirtualServiceInput {
 }
 
 async function get(ctx: ResourceContext, id: string): Promise<ObjectValue | null> {
-  try {
-    return fromApi(await ctx.client.getVirtualService(id, { signal: ctx.signal }));
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const vs = await unlessGone(ctx.client.getVirtualService(id, { signal: ctx.signal }));
+  return vs && fromApi(vs);
 }
 
 /** The virtual service resource. */
@@ -48,10 +45,10 @@ export const virtualService: ResourceDefinition = {
   attributes: virtualServiceAttributes,
   importId: { format: 'vs-xxxxxxxxxxxx', example: 'vs-0123456789ab' },
   example: `resource "lbappliance_virtual_service" "avs" {
-  label       = "AVS"
-  ip_address  = "10.10.40.217"
-  ports       = [443]
-  protocol    = "http2"
+  label          = "AVS"
+  ip_address     = "10.10.40.217"
+  ports          = [443]
+  protocol       = "http2"
   certificate_id = lbappliance_certificate.avs.id
 
   persistence = {
@@ -81,11 +78,7 @@ export const virtualService: ResourceDefinition = {
     return fromApi(await ctx.client.replaceVirtualService(str(prior, 'id'), body(inputs), { signal: ctx.signal }));
   },
   async delete(ctx, state) {
-    try {
-      await ctx.client.deleteVirtualService(str(state, 'id'), { signal: ctx.signal });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    await unlessGone(ctx.client.deleteVirtualService(str(state, 'id'), { signal: ctx.signal }));
   },
   async import(ctx, id) {
     if (!ID.test(id)) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} is not a virtual service id (${this.importId.format})`);

@@ -2,7 +2,7 @@
 // type it names, hands plain values to the shared resource definitions, and encodes their
 // answer. Nothing is kept between processes: terraform starts a new one for each command
 // phase, so the only state is the client made by ConfigureProvider.
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
 import { dataSources, resources } from '../resources/registry.js';
 import { clientFor, providerAttributes, resolveSettings } from '../resources/provider-config.js';
 import { issuesFromError } from '../resources/errors.js';
@@ -12,14 +12,10 @@ import { isWhollyKnown } from '../resources/values.js';
 import { attributePath, diagnostics, hasErrors, type DiagnosticMessage } from './diagnostics.js';
 import { decodeObject, encodeObject, type DynamicValueMessage } from './dynamic-value.js';
 import type { StderrLogger } from './log.js';
-import { inputsFor, planObject, requiresReplace, stateOf } from './planner.js';
-import { parseRawState } from './raw-state.js';
+import { inputsFor, planObject, requiresReplace, stateOf } from '../resources/plan.js';
 import { schemaMessage, type SchemaMessage } from './schema.js';
+import { PROVIDER_DESCRIPTION, terraformTypeName } from './names.js';
 
-/** The Terraform type name of a definition: `lbappliance_virtual_service`. */
-export function terraformTypeName(def: { name: string }): string {
-  return `lbappliance_${def.name}`;
-}
 
 const resourceByType = new Map<string, ResourceDefinition>(resources.map((r) => [terraformTypeName(r), r]));
 const dataSourceByType = new Map<string, DataSourceDefinition>(dataSources.map((d) => [terraformTypeName(d), d]));
@@ -46,13 +42,29 @@ type Dv = DynamicValueMessage | undefined;
 let schemaCache: Record<string, unknown> | undefined;
 function providerSchema(): Record<string, unknown> {
   schemaCache ??= {
-    provider: schemaMessage(providerAttributes, 'The lbappliance provider manages a load-balancer appliance for hospital imaging systems through its REST API.'),
+    provider: schemaMessage(providerAttributes, PROVIDER_DESCRIPTION),
     resource_schemas: Object.fromEntries(resources.map((r) => [terraformTypeName(r), schemaMessage(r.attributes, r.description)])) as Record<string, SchemaMessage>,
     data_source_schemas: Object.fromEntries(dataSources.map((d) => [terraformTypeName(d), schemaMessage(d.attributes, d.description)])) as Record<string, SchemaMessage>,
     diagnostics: [],
     server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
   };
   return schemaCache;
+}
+
+/**
+ * A host that does not know write-only attributes (Terraform before 1.11) would store
+ * their values in its state: refuse them there rather than leak a private key.
+ */
+function writeOnlyRefusals(def: ResourceDefinition, config: ObjectValue, allowed: boolean): Issue[] {
+  if (allowed) return [];
+  return Object.entries(def.attributes)
+    .filter(([name, attr]) => attr.writeOnly && config[name] !== null && config[name] !== undefined)
+    .map(([name]) => ({
+      path: [name],
+      summary: 'Write-only attribute not supported by this Terraform',
+      detail: `${name} is write-only so that it never lands in the state; this Terraform does not support write-only attributes (Terraform 1.11 or later does), and would store it.`,
+      code: 'LBP_WRITE_ONLY_UNSUPPORTED',
+    }));
 }
 
 /** The handlers of tfplugin6.Provider, by RPC name. */
@@ -103,7 +115,7 @@ export class ProviderService {
         const known: ObjectValue = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isWhollyKnown(v) ? v : null]));
         const { settings, issues } = resolveSettings(known);
         if (settings) {
-          this.#client = clientFor(settings);
+          this.#client = await clientFor(settings);
           this.#log.debug('configured', { endpoint: settings.endpoint, username: settings.username, insecure: settings.insecure });
         }
         return { diagnostics: diagnostics(issues) };
@@ -112,7 +124,8 @@ export class ProviderService {
       ValidateResourceConfig: async (req) => {
         const def = resourceOf(req.type_name!);
         const config = decodeObject(def.attributes, req.config as Dv) ?? {};
-        return { diagnostics: diagnostics(validateAll(def, config)) };
+        const caps = req.client_capabilities as { write_only_attributes_allowed?: boolean } | null | undefined;
+        return { diagnostics: diagnostics([...writeOnlyRefusals(def, config, !!caps?.write_only_attributes_allowed), ...validateAll(def, config)]) };
       },
 
       ValidateDataResourceConfig: async (req) => {
@@ -127,6 +140,8 @@ export class ProviderService {
         if (!raw?.json || raw.json.length === 0) {
           return { diagnostics: [{ severity: 'ERROR', summary: 'Unsupported state format', detail: 'The stored state has no JSON form (legacy flatmap states are not supported).' }] };
         }
+        // Loaded on first use: only processes that hold state need the lossless JSON parser.
+        const { parseRawState } = await import('./raw-state.js');
         return { upgraded_state: encodeObject(def.attributes, stateOf(def.attributes, parseRawState(def.attributes, raw.json))), diagnostics: [] };
       },
 

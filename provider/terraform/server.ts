@@ -9,7 +9,7 @@ import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnary
 import { serviceDefinition } from './grpc-services.js';
 import { handshakeLine, negotiate } from './handshake.js';
 import { StderrLogger } from './log.js';
-import { ProviderService } from './provider-service.js';
+import type { ProviderService } from './provider-service.js';
 import { createTlsIdentity } from './tls-identity.js';
 
 /** Large plans carry big DynamicValues: well above grpc-js' 4 MiB default. */
@@ -46,16 +46,33 @@ export async function servePlugin(): Promise<void> {
     if (exiting) return;
     exiting = true;
     log.debug('exiting', { why });
-    void provider.close().finally(() => {
+    void (loaded ?? Promise.resolve(undefined)).then((p) => p?.close()).finally(() => {
       server.tryShutdown(() => process.exit(0));
       setTimeout(() => process.exit(0), 1000).unref();
     });
   };
-  const provider = new ProviderService(log, () => exit('StopProvider'));
+  // The resource definitions load once the handshake line is out, while terraform connects
+  // and checks our health: the first Provider call waits for them, the handshake does not.
+  let loaded: Promise<ProviderService> | undefined;
+  const load = (): Promise<ProviderService> =>
+    (loaded ??= import('./provider-service.js').then(({ ProviderService }) => {
+      const service = new ProviderService(log, () => exit('StopProvider'));
+      handlers = service.handlers();
+      return service;
+    }));
+  let handlers: ReturnType<ProviderService['handlers']> = {};
 
+  const providerService = serviceDefinition('tfplugin6.Provider');
   const impl: UntypedServiceImplementation = {};
-  for (const [name, fn] of Object.entries(provider.handlers())) impl[name] = unary(log, name, fn);
-  server.addService(serviceDefinition('tfplugin6.Provider'), impl);
+  for (const name of Object.keys(providerService)) {
+    impl[name] = unary(log, name, async (req) => {
+      await load();
+      const handler = handlers[name];
+      if (!handler) throw new Error(`no handler for ${name}`);
+      return handler(req);
+    });
+  }
+  server.addService(providerService, impl);
   server.addService(serviceDefinition('plugin.GRPCController'), {
     Shutdown: unary(log, 'Shutdown', async () => {
       setImmediate(() => exit('GRPCController.Shutdown'));
@@ -80,5 +97,7 @@ export async function servePlugin(): Promise<void> {
   }, 1000).unref();
 
   process.stdout.write(handshakeLine(version, `127.0.0.1:${port}`, identity?.certDer ?? null));
-  log.debug('serving', { port, tls: !!identity, startup_ms: Math.round(performance.now()) });
+  const cpu = process.cpuUsage();
+  log.debug('serving', { port, tls: !!identity, startup_ms: Math.round(performance.now()), startup_cpu_ms: Math.round((cpu.user + cpu.system) / 1000) });
+  setImmediate(() => void load());
 }

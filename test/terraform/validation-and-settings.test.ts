@@ -4,24 +4,10 @@
 // sources look objects up by label; the HA pair resource surfaces the appliance's refusal.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { createWorkspace, expectCode, type TfResult, type TfWorkspace } from './helpers/terraform.js';
+import { describe, expect, it } from 'vitest';
+import { applianceWorkspace, expectCode, type TfResult } from './helpers/terraform.js';
 
-let app: TestAppliance;
-let client: ApplianceClient;
-let tf: TfWorkspace;
-
-beforeAll(async () => {
-  app = await startTestAppliance();
-  client = app.client();
-  tf = await createWorkspace(app);
-});
-afterAll(async () => {
-  await tf?.dispose();
-  await app?.dispose();
-});
+const ctx = applianceWorkspace();
 
 /** A diagnostic of `terraform ... -json`. */
 interface JsonDiagnostic {
@@ -43,11 +29,11 @@ function diagnosticsOf(result: TfResult): JsonDiagnostic[] {
 
 /** Runs a failing plan or apply and returns its error diagnostics; the appliance must not change. */
 async function failing(command: 'plan' | 'apply', hcl: string): Promise<JsonDiagnostic[]> {
-  const before = (await client.getConfig()).revision;
-  await tf.write(hcl);
-  const result = await tf.run(command === 'plan' ? ['plan', '-json', '-input=false'] : ['apply', '-json', '-auto-approve', '-input=false']);
+  const before = (await ctx.client.getConfig()).revision;
+  await ctx.tf.write(hcl);
+  const result = await ctx.tf.run(command === 'plan' ? ['plan', '-json', '-input=false'] : ['apply', '-json', '-auto-approve', '-input=false']);
   expect(result.code, result.output).toBe(1);
-  expect((await client.getConfig()).revision).toBe(before);
+  expect((await ctx.client.getConfig()).revision).toBe(before);
   return diagnosticsOf(result);
 }
 
@@ -81,14 +67,14 @@ describe('invalid configuration', () => {
   });
 
   it('clashing VIPs: the appliance refuses, the diagnostic carries its detail and points at the ports', async () => {
-    await client.createVirtualService({ label: 'taken', ipAddress: '127.0.72.2', ports: [8080], protocol: 'http' });
+    await ctx.client.createVirtualService({ label: 'taken', ipAddress: '127.0.72.2', ports: [8080], protocol: 'http' });
     const diags = await failing('apply', `resource "lbappliance_virtual_service" "v" {\n  label = "clash"\n  ip_address = "127.0.72.2"\n  ports = [8080]\n  protocol = "tcp"\n}`);
     expect(diags).toHaveLength(1);
     expect(diags[0]!.summary).toBe('Creating lbappliance_virtual_service: Address and port already in use');
     expect(diags[0]!.detail).toMatch(/127\.0\.72\.2:8080 .*taken.*\[LB_ADDRESS_IN_USE\]/);
     expect(diags[0]!.snippet!.code).toContain('ports = [8080]');
-    expect((await client.listVirtualServices({ query: { label: 'clash' } })).items).toEqual([]);
-    expect(await tf.attributes('lbappliance_virtual_service.v')).toBeUndefined();
+    expect((await ctx.client.listVirtualServices({ query: { label: 'clash' } })).items).toEqual([]);
+    expect(await ctx.tf.attributes('lbappliance_virtual_service.v')).toBeUndefined();
   });
 });
 
@@ -96,37 +82,37 @@ describe('provider settings', () => {
   const resource = `resource "lbappliance_virtual_service" "env" {\n  label = "from-env"\n  ip_address = "127.0.72.3"\n  ports = [80]\n  protocol = "http"\n}`;
 
   it('come from LBAPPLIANCE_* environment variables when the block is empty (CA from LBAPPLIANCE_CA_PEM)', async () => {
-    await tf.write(`provider "lbappliance" {}\n${resource}`, { provider: false });
-    const caPem = await readFile(join(app.dataDir, 'tls', 'api.crt'), 'utf8');
-    const env = { LBAPPLIANCE_ENDPOINT: app.endpoint, LBAPPLIANCE_USERNAME: 'loadbalancer', LBAPPLIANCE_PASSWORD: app.password, LBAPPLIANCE_CA_PEM: caPem };
-    expectCode(await tf.apply([], env), 0, 'apply with env settings');
-    expect((await client.listVirtualServices({ query: { label: 'from-env' } })).items).toHaveLength(1);
-    expectCode(await tf.plan([], { ...env, LBAPPLIANCE_CA_PEM: '', LBAPPLIANCE_INSECURE: 'true' }), 0, 'plan with LBAPPLIANCE_INSECURE');
+    await ctx.tf.write(`provider "lbappliance" {}\n${resource}`, { provider: false });
+    const caPem = await readFile(join(ctx.app.dataDir, 'tls', 'api.crt'), 'utf8');
+    const env = { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_USERNAME: 'loadbalancer', LBAPPLIANCE_PASSWORD: ctx.app.password, LBAPPLIANCE_CA_PEM: caPem };
+    expectCode(await ctx.tf.apply([], env), 0, 'apply with env settings');
+    expect((await ctx.client.listVirtualServices({ query: { label: 'from-env' } })).items).toHaveLength(1);
+    expectCode(await ctx.tf.plan([], { ...env, LBAPPLIANCE_CA_PEM: '', LBAPPLIANCE_INSECURE: 'true' }), 0, 'plan with LBAPPLIANCE_INSECURE');
   });
 
   it('name what is missing, and turn a wrong password into the appliance\'s answer', async () => {
-    const missing = await tf.plan([], { LBAPPLIANCE_PASSWORD: app.password });
+    const missing = await ctx.tf.plan([], { LBAPPLIANCE_PASSWORD: ctx.app.password });
     expectCode(missing, 1, 'plan without endpoint');
     expect(missing.output).toMatch(/Missing appliance endpoint/);
     expect(missing.output).toMatch(/LBAPPLIANCE_ENDPOINT/);
-    const wrong = await tf.plan([], { LBAPPLIANCE_ENDPOINT: app.endpoint, LBAPPLIANCE_PASSWORD: 'wrong-password-0000', LBAPPLIANCE_INSECURE: '1' });
+    const wrong = await ctx.tf.plan([], { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_PASSWORD: 'wrong-password-0000', LBAPPLIANCE_INSECURE: '1' });
     expectCode(wrong, 1, 'plan with a wrong password');
     expect(wrong.output).toMatch(/LB_UNAUTHORIZED|LB_AUTH/);
   });
 
   it('the block wins over the environment', async () => {
-    await tf.write(resource);
-    expectCode(await tf.plan([], { LBAPPLIANCE_ENDPOINT: 'https://127.0.0.1:1', LBAPPLIANCE_PASSWORD: 'nope' }), 0, 'plan');
-    expectCode(await tf.destroy(), 0, 'destroy');
+    await ctx.tf.write(resource);
+    expectCode(await ctx.tf.plan([], { LBAPPLIANCE_ENDPOINT: 'https://127.0.0.1:1', LBAPPLIANCE_PASSWORD: 'nope' }), 0, 'plan');
+    expectCode(await ctx.tf.destroy(), 0, 'destroy');
   });
 });
 
 describe('data sources', () => {
   it('look up a virtual service and a certificate by label, and read the overview', async () => {
-    const cert = await client.createCertificate({ label: 'looked-up', selfSigned: { commonName: 'lookup.test' } });
-    const vs = await client.createVirtualService({ label: 'looked-up', ipAddress: '127.0.72.4', ports: [8443], protocol: 'http2', certificateId: cert.id });
-    await client.createRealServer(vs.id, { label: 'SERVER1', address: '127.0.72.40', port: 443 });
-    await tf.write(`
+    const cert = await ctx.client.createCertificate({ label: 'looked-up', selfSigned: { commonName: 'lookup.test' } });
+    const vs = await ctx.client.createVirtualService({ label: 'looked-up', ipAddress: '127.0.72.4', ports: [8443], protocol: 'http2', certificateId: cert.id });
+    await ctx.client.createRealServer(vs.id, { label: 'SERVER1', address: '127.0.72.40', port: 443 });
+    await ctx.tf.write(`
 data "lbappliance_virtual_service" "v" { label = "looked-up" }
 data "lbappliance_certificate" "c" { label = "looked-up" }
 data "lbappliance_overview" "o" {}
@@ -136,19 +122,19 @@ output "used_by" { value = data.lbappliance_certificate.c.used_by }
 output "servers" { value = [for v in data.lbappliance_overview.o.virtual_services : length(v.real_servers) if v.label == "looked-up"] }
 output "engine" { value = data.lbappliance_overview.o.node.engine }
 `);
-    expectCode(await tf.apply(), 0, 'apply');
-    const out = JSON.parse((await tf.run(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    const out = JSON.parse((await ctx.tf.run(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
     expect(out.vs!.value).toMatchObject({ id: vs.id, ip_address: '127.0.72.4', ports: [8443], protocol: 'http2', certificate_id: cert.id, persistence: { mode: 'none', cookie_name: 'SERVERID' } });
     expect(out.cert_fp!.value).toBe(cert.fingerprintSha256);
     expect(out.used_by!.value).toEqual([vs.id]);
     expect(out.servers!.value).toEqual([1]);
     expect(out.engine!.value).toBe('none');
-    expectCode(await tf.plan(), 0, 'plan');
+    expectCode(await ctx.tf.plan(), 0, 'plan');
   });
 
   it('fail on the label when nothing has it', async () => {
-    await tf.write('data "lbappliance_virtual_service" "v" { label = "no-such-vip" }');
-    const result = await tf.run(['plan', '-json', '-input=false']);
+    await ctx.tf.write('data "lbappliance_virtual_service" "v" { label = "no-such-vip" }');
+    const result = await ctx.tf.run(['plan', '-json', '-input=false']);
     expect(result.code).toBe(1);
     const diags = diagnosticsOf(result);
     expect(diags[0]!.detail).toMatch(/no virtual service is labelled "no-such-vip"/);
@@ -158,8 +144,8 @@ output "engine" { value = data.lbappliance_overview.o.node.engine }
 
 describe('HA pair', () => {
   it('declares the peer password write-only and sensitive', async () => {
-    await tf.write('');
-    const schema = JSON.parse((await tf.run(['providers', 'schema', '-json'])).stdout) as {
+    await ctx.tf.write('');
+    const schema = JSON.parse((await ctx.tf.run(['providers', 'schema', '-json'])).stdout) as {
       provider_schemas: Record<string, { resource_schemas: Record<string, { block: { attributes: Record<string, Record<string, unknown>> } }> }>;
     };
     const attrs = schema.provider_schemas['registry.terraform.io/lbappliance/lbappliance']!.resource_schemas.lbappliance_ha_pair!.block.attributes;
@@ -177,15 +163,15 @@ describe('HA pair', () => {
     expect(diags).toHaveLength(1);
     expect(diags[0]!.summary).toMatch(/^Creating lbappliance_ha_pair: /);
     expect(diags[0]!.detail).toMatch(/\[LB_[A-Z_]+\]$/);
-    expect(await tf.attributes('lbappliance_ha_pair.p')).toBeUndefined();
-    expect(await tf.stateText()).not.toContain('secret-password-1');
+    expect(await ctx.tf.attributes('lbappliance_ha_pair.p')).toBeUndefined();
+    expect(await ctx.tf.stateText()).not.toContain('secret-password-1');
   });
 
   it('imports only an existing pair (id ha-pair)', async () => {
-    const result = await tf.run(['import', '-no-color', 'lbappliance_ha_pair.p', 'ha-pair']);
+    const result = await ctx.tf.run(['import', '-no-color', 'lbappliance_ha_pair.p', 'ha-pair']);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/Cannot import non-existent remote object/);
-    const bad = await tf.run(['import', '-no-color', 'lbappliance_ha_pair.p', 'pair-1']);
+    const bad = await ctx.tf.run(['import', '-no-color', 'lbappliance_ha_pair.p', 'pair-1']);
     expect(bad.output).toMatch(/must be "ha-pair"/);
   });
 });

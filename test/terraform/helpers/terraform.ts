@@ -1,12 +1,15 @@
 // Runs the real terraform against bin/terraform-provider-lbappliance: a working directory
-// per test file, a CLI config whose dev_overrides point at bin/ (no registry, no init), and
-// a helper per command. Steps chain in one directory, like a user's workflow.
+// per test file, a CLI config whose dev_overrides point at bin/ (no registry, no init) or
+// whose filesystem mirror holds only our provider (init without a registry), and a helper
+// per command. Steps chain in one directory, like a user's workflow.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import type { ApplianceClient } from '../../../openapi/sdk/index.js';
 import { ROOT } from '../../helpers/paths.js';
-import type { TestAppliance } from '../../helpers/appliance-process.js';
+import { startTestAppliance, type TestAppliance } from '../../helpers/appliance-process.js';
 
 /** The terraform binary the tests use. */
 export const TERRAFORM = process.env.TERRAFORM_BIN ?? 'terraform';
@@ -57,20 +60,42 @@ const REQUIRED = `terraform {
 }
 `;
 
-/** Makes a working directory whose terraform finds the provider in bin/ and nothing else. */
-export async function createWorkspace(app: TestAppliance | null): Promise<TfWorkspace> {
+/** Where terraform finds the provider: bin/ as a development override (no `terraform init`), or a filesystem mirror (with init and a lock file). */
+export type Installation = 'dev_overrides' | 'mirror';
+
+const SOURCE = 'registry.terraform.io/lbappliance/lbappliance';
+
+/** Lays out a filesystem mirror whose only provider is a link to bin/terraform-provider-lbappliance. */
+async function mirror(dir: string): Promise<string> {
+  const version = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const platform = `linux_${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const target = join(dir, 'mirror', SOURCE, version, platform);
+  await mkdir(target, { recursive: true });
+  await symlink(join(ROOT, 'bin', 'terraform-provider-lbappliance'), join(target, `terraform-provider-lbappliance_v${version}`));
+  return join(dir, 'mirror');
+}
+
+let checked: Promise<void> | undefined;
+/** Fails once, clearly, when there is no terraform to run (these tests need the real one). */
+function requireTerraform(): Promise<void> {
+  checked ??= new Promise((resolve, reject) =>
+    execFile(TERRAFORM, ['version'], { env: { ...process.env, CHECKPOINT_DISABLE: '1' } }, (err) =>
+      err ? reject(new Error(`cannot run terraform (${TERRAFORM}): ${err.message}. These tests need terraform 1.11 or later on PATH, or TERRAFORM_BIN.`)) : resolve(),
+    ),
+  );
+  return checked;
+}
+
+/** Makes a working directory whose terraform finds the provider in bin/ and asks no registry. */
+export async function createWorkspace(app: TestAppliance | null, installation: Installation = 'dev_overrides'): Promise<TfWorkspace> {
+  await requireTerraform();
   const dir = await mkdtemp(join(tmpdir(), 'lbappliance-tf-'));
   const cliConfig = join(dir, 'cli.tfrc');
-  await writeFile(
-    cliConfig,
-    `provider_installation {
-  dev_overrides {
-    "registry.terraform.io/lbappliance/lbappliance" = "${join(ROOT, 'bin')}"
-  }
-  direct {}
-}
-`,
-  );
+  const block =
+    installation === 'dev_overrides'
+      ? `  dev_overrides {\n    "${SOURCE}" = "${join(ROOT, 'bin')}"\n  }\n  direct {}\n`
+      : `  filesystem_mirror {\n    path    = "${await mirror(dir)}"\n    include = ["${SOURCE}"]\n  }\n  direct {\n    exclude = ["${SOURCE}"]\n  }\n`;
+  await writeFile(cliConfig, `provider_installation {\n${block}}\n`);
   const baseEnv: Record<string, string> = {
     TF_CLI_CONFIG_FILE: cliConfig,
     CHECKPOINT_DISABLE: '1',
@@ -116,4 +141,26 @@ export async function createWorkspace(app: TestAppliance | null): Promise<TfWork
 /** Fails with terraform's output when a command did not exit as expected. */
 export function expectCode(result: TfResult, code: number, what: string): void {
   if (result.code !== code) throw new Error(`${what}: terraform exited ${result.code}, expected ${code}\n${result.output}`);
+}
+
+/** What a test file shares: one appliance, an SDK client for it, one terraform working directory. */
+export interface ApplianceWorkspace {
+  app: TestAppliance;
+  client: ApplianceClient;
+  tf: TfWorkspace;
+}
+
+/** Starts an appliance and a working directory for the whole file (beforeAll) and removes both afterwards (afterAll). */
+export function applianceWorkspace(installation: Installation = 'dev_overrides'): ApplianceWorkspace {
+  const ctx = {} as ApplianceWorkspace;
+  beforeAll(async () => {
+    ctx.app = await startTestAppliance();
+    ctx.client = ctx.app.client();
+    ctx.tf = await createWorkspace(ctx.app, installation);
+  });
+  afterAll(async () => {
+    await ctx.tf?.dispose();
+    await ctx.app?.dispose();
+  });
+  return ctx;
 }

@@ -42,7 +42,7 @@ export class Certificate extends pulumi.CustomResource {
   declare public readonly privateKeyPem: pulumi.Output<string | undefined>;
   /** A PKCS#12 (PFX) file, base64 encoded, holding the certificate, its chain and the private key. A secret, kept in the Pulumi state only encrypted; change `privateKeyVersion` to send it again. */
   declare public readonly pfx: pulumi.Output<string | undefined>;
-  /** Passphrase of `pfx` or of an encrypted key in `pem`. A secret. */
+  /** Passphrase of `pfx`, or of an encrypted `privateKeyPem`. A secret. */
   declare public readonly passphrase: pulumi.Output<string | undefined>;
   /** Any number you choose. Key material is not compared between runs (the appliance cannot return it), so change this number to send `privateKeyPem` or `pfx` again. */
   declare public readonly privateKeyVersion: pulumi.Output<number | undefined>;
@@ -131,7 +131,7 @@ export interface CertificateArgs {
   privateKeyPem?: pulumi.Input<string>;
   /** A PKCS#12 (PFX) file, base64 encoded, holding the certificate, its chain and the private key. A secret, kept in the Pulumi state only encrypted; change `privateKeyVersion` to send it again. */
   pfx?: pulumi.Input<string>;
-  /** Passphrase of `pfx` or of an encrypted key in `pem`. A secret. */
+  /** Passphrase of `pfx`, or of an encrypted `privateKeyPem`. A secret. */
   passphrase?: pulumi.Input<string>;
   /** Any number you choose. Key material is not compared between runs (the appliance cannot return it), so change this number to send `privateKeyPem` or `pfx` again. */
   privateKeyVersion?: pulumi.Input<number>;

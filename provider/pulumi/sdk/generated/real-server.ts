@@ -32,7 +32,7 @@ export class RealServer extends pulumi.CustomResource {
     return typeof obj === 'object' && obj !== null && (obj as { __pulumiType?: unknown }).__pulumiType === RealServer.__pulumiType;
   }
 
-  /** Id of the virtual service whose pool this server belongs to. Changing it replaces the server. */
+  /** Id of the virtual service whose pool this server belongs to. */
   declare public readonly virtualServiceId: pulumi.Output<string>;
   /** A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
   declare public readonly label: pulumi.Output<string>;
@@ -86,7 +86,7 @@ export class RealServer extends pulumi.CustomResource {
 
 /** The arguments of a {@link RealServer}. */
 export interface RealServerArgs {
-  /** Id of the virtual service whose pool this server belongs to. Changing it replaces the server. */
+  /** Id of the virtual service whose pool this server belongs to. */
   virtualServiceId: pulumi.Input<string>;
   /** A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
   label: pulumi.Input<string>;

@@ -1,12 +1,13 @@
-// PlanResourceChange's rules, for any definition: configured values are planned as given;
+// Planning, for any definition and any adapter (Terraform's PlanResourceChange, Pulumi's
+// Check/Diff): configured values are planned as given;
 // unset optional+computed attributes get the contract's default (so removing an attribute
 // returns it to the default, as in the API) or, without a default, keep their prior value
 // (unknown on create); computed-only values keep their prior value unless they are volatile
 // and an input changed; write-only values are never planned; a change of a
 // replace-on-change attribute asks for replacement.
-import type { Attribute, Attributes, ObjectValue, PathStep, Value } from '../resources/types.js';
-import { UNKNOWN } from '../resources/types.js';
-import { valuesEqual } from '../resources/values.js';
+import type { Attribute, Attributes, ObjectValue, PathStep, Value } from './types.js';
+import { UNKNOWN } from './types.js';
+import { valuesEqual } from './values.js';
 
 function asObject(v: Value | undefined): ObjectValue | null {
   return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) ? (v as ObjectValue) : null;
