@@ -7,6 +7,7 @@ import type { Attributes, Issue, ObjectValue, ResourceDefinition, Value } from '
 import { validateAll, validateConfig } from '../resources/validate.js';
 import { isWhollyKnown } from '../resources/values.js';
 import { withDefaults } from './defaults.js';
+import { PulumiErrorCode } from './errors.js';
 import { isInput, propertyName, propertyPath, toDefinitionValues, toPropertyBag } from './properties.js';
 import type { DecodedProperties } from './property-values.js';
 import { coerceSettings } from './provider-config.js';
@@ -59,7 +60,7 @@ export function secretProperties(attributes: Attributes, bag: ObjectValue, sentS
 }
 
 function unknownPropertyFailures(paths: (string | number)[][]): Failure[] {
-  return paths.map((p) => ({ property: propertyPath(p), reason: `${propertyPath(p)} is not a property of this resource [LBP_UNKNOWN_PROPERTY]` }));
+  return paths.map((p) => ({ property: propertyPath(p), reason: `${propertyPath(p)} is not a property of this resource [${PulumiErrorCode.UnknownProperty}]` }));
 }
 
 function split(issues: Issue[]): { errors: Issue[]; warnings: Issue[] } {

@@ -44,8 +44,7 @@ function toObject(attributes: Attributes, bag: ObjectValue, path: PathStep[], ex
  * their paths (attribute names, then the unknown property name) added to `unknownPaths`.
  */
 export function toDefinitionValues(attributes: Attributes, bag: ObjectValue, unknownPaths: PathStep[][] = []): ObjectValue {
-  const out = toObject(attributes, bag, [], unknownPaths);
-  return out;
+  return toObject(attributes, bag, [], unknownPaths);
 }
 
 function fromValue(attr: Attribute, v: Value): Value {

@@ -34,5 +34,3 @@ export const emptyPb = pulumiProto('google-protobuf/google/protobuf/empty_pb.js'
 
 /** A google.protobuf.Struct. */
 export type Struct = StructModule.Struct;
-/** The message classes of provider.proto, for type positions. */
-export type { ProviderPbModule as ProviderMessages };

@@ -94,6 +94,8 @@ describe('VirtualService', () => {
     const diff = await plugin.diff(T.vs, id, state, news);
     expect(diff).toMatchObject({ changes: 'some', replaces: [], detailed: { 'timeouts.client': 'UPDATE', algorithm: 'UPDATE' } });
     expect(diff.diffs.sort()).toEqual(['algorithm', 'timeouts']);
+    const ignoring = await plugin.diff(T.vs, id, state, news, { ignoreChanges: ['algorithm', 'timeouts.client'] });
+    expect(ignoring.changes).toBe('none');
     const updated = await plugin.update(T.vs, id, state, news);
     expect(updated.properties).toMatchObject({ algorithm: 'leastconn', timeouts: { client: 120, server: 93 } });
     expect(await client.getVirtualService(id)).toMatchObject({ algorithm: 'leastconn', timeouts: { client: 120 } });
