@@ -123,7 +123,8 @@ export class ResourceProviderService {
       return await fn();
     } catch (err) {
       const e = pluginErrorFrom(def.attributes, err, action);
-      this.#log.forResource(urn).warn(`${action} failed`, { code: e.code });
+      // The engine shows the error itself; the log only keeps its code for --debug runs.
+      this.#log.forResource(urn).debug(`${action} failed`, { code: e.code });
       throw e;
     }
   }
