@@ -3,19 +3,18 @@
 // answer. Nothing is kept between processes: terraform starts a new one for each command
 // phase, so the only state is the client made by ConfigureProvider.
 import type { ApplianceClient } from '../../openapi/sdk/client.js';
-import { dataSources, resources } from '../resources/registry.js';
-import { clientFor, providerAttributes, resolveSettings } from '../resources/provider-config.js';
 import { issuesFromError } from '../resources/errors.js';
-import { validateAll, validateConfig } from '../resources/validate.js';
+import { inputsFor, planObject, requiresReplace, stateOf } from '../resources/plan.js';
+import { clientFor, providerAttributes, resolveSettings } from '../resources/provider-config.js';
+import { dataSources, resources } from '../resources/registry.js';
 import type { DataSourceDefinition, Issue, ObjectValue, ResourceContext, ResourceDefinition } from '../resources/types.js';
+import { validateAll, validateConfig } from '../resources/validate.js';
 import { isWhollyKnown } from '../resources/values.js';
 import { attributePath, diagnostics, hasErrors, type DiagnosticMessage } from './diagnostics.js';
 import { decodeObject, encodeObject, type DynamicValueMessage } from './dynamic-value.js';
 import type { StderrLogger } from './log.js';
-import { inputsFor, planObject, requiresReplace, stateOf } from '../resources/plan.js';
-import { schemaMessage, type SchemaMessage } from './schema.js';
 import { PROVIDER_DESCRIPTION, terraformTypeName } from './names.js';
-
+import { schemaMessage, type SchemaMessage } from './schema.js';
 
 const resourceByType = new Map<string, ResourceDefinition>(resources.map((r) => [terraformTypeName(r), r]));
 const dataSourceByType = new Map<string, DataSourceDefinition>(dataSources.map((d) => [terraformTypeName(d), d]));
@@ -46,7 +45,8 @@ function providerSchema(): Record<string, unknown> {
     resource_schemas: Object.fromEntries(resources.map((r) => [terraformTypeName(r), schemaMessage(r.attributes, r.description)])) as Record<string, SchemaMessage>,
     data_source_schemas: Object.fromEntries(dataSources.map((d) => [terraformTypeName(d), schemaMessage(d.attributes, d.description)])) as Record<string, SchemaMessage>,
     diagnostics: [],
-    server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+    // The schema is fixed per build, so terraform may reuse it across the processes it starts.
+    server_capabilities: { plan_destroy: false, get_provider_schema_optional: true, move_resource_state: false },
   };
   return schemaCache;
 }

@@ -1,6 +1,7 @@
 // The plugin as terraform starts it: refuses to run by hand, prints exactly one handshake
 // line, serves health and the provider over mutual TLS (verifying the host's client
-// certificate), ignores SIGINT, exits on the controller's Shutdown, and starts quickly.
+// certificate), ignores SIGINT, exits on the controller's Shutdown and on StopProvider, and
+// starts quickly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -103,6 +104,15 @@ describe('plugin process', () => {
     expect(plugin.stdout).toEqual([plugin.line]);
     for (const l of plugin.stderr) expect(JSON.parse(l)).toMatchObject({ '@level': expect.any(String), '@message': expect.any(String) });
     for (const c of [health, provider, stranger, controller]) c.close();
+  });
+
+  it('exits after StopProvider', async () => {
+    const host = createTlsIdentity();
+    const plugin = await start(host);
+    const provider = client('tfplugin6.Provider', plugin, host);
+    expect(await call(provider, 'StopProvider', {})).toEqual({ Error: '' });
+    expect(await plugin.exited).toBe(0);
+    provider.close();
   });
 
   it('starts fast: handshake, then the first answer (median of 5)', async () => {

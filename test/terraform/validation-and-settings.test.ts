@@ -97,7 +97,7 @@ describe('provider settings', () => {
     expect(missing.output).toMatch(/LBAPPLIANCE_ENDPOINT/);
     const wrong = await ctx.tf.plan([], { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_PASSWORD: 'wrong-password-0000', LBAPPLIANCE_INSECURE: '1' });
     expectCode(wrong, 1, 'plan with a wrong password');
-    expect(wrong.output).toMatch(/LB_UNAUTHORIZED|LB_AUTH/);
+    expect(wrong.output).toMatch(/wrong\s+user\s+name\s+or\s+password\s+\[LB_UNAUTHORIZED\]/);
   });
 
   it('the block wins over the environment', async () => {
