@@ -97,8 +97,8 @@ describe('the Pulumi CLI over the plugin', () => {
   it.skipIf(!hasPulumi)(`pulumi refresh picks up a change made out of band, and up undoes it${SKIPPED}`, async () => {
     const vs = (await client.listVirtualServices({ query: { label: 'cli-AVS-AQI' } })).items[0]!;
     await client.updateVirtualService(vs.id, { algorithm: 'leastconn' });
-    const refreshed = await ok(['refresh', '--yes']);
-    expect(refreshed).toMatch(/algorithm/);
+    await ok(['refresh', '--yes']);
+    // The refreshed state holds leastconn; the program says roundrobin (the default).
     expect((await pulumi(['preview', '--expect-no-changes'])).code).not.toBe(0);
     await ok(['up', '--yes', '--skip-preview']);
     expect((await client.getVirtualService(vs.id)).algorithm).toBe('roundrobin');
