@@ -1,0 +1,131 @@
+// Traffic counters of the embedded engine on the node's Prometheus registry. Label
+// children are bound once per VIP and server (at apply), so the hot path only calls inc().
+// Byte counters are fed from socket byte counts: open sockets are flushed at scrape time
+// and when they close, so no per-chunk work is done while traffic flows.
+import type { Socket } from 'node:net';
+import { Counter, type Registry } from 'prom-client';
+
+/** Counters bound to one virtual service. */
+export interface VipCounters {
+  /** Responses by status class: index 1..5 for 1xx..5xx. */
+  responses: Counter.Internal[];
+  bytesIn: Counter.Internal;
+  bytesOut: Counter.Internal;
+  connections: Counter.Internal;
+}
+
+/** Counters bound to one real server of one virtual service. */
+export interface ServerCounters {
+  requests: Counter.Internal;
+  bytesIn: Counter.Internal;
+  bytesOut: Counter.Internal;
+  connections: Counter.Internal;
+}
+
+interface Metered {
+  socket: Socket;
+  read: number;
+  written: number;
+  /** Bytes read from this socket count here. */
+  inbound: Counter.Internal;
+  /** Bytes written to this socket count here. */
+  outbound: Counter.Internal;
+}
+
+/** The engine's traffic metrics. */
+export class EngineMetrics {
+  readonly #requests: Counter<'virtual_service' | 'code'>;
+  readonly #bytes: Counter<'virtual_service' | 'direction'>;
+  readonly #connections: Counter<'virtual_service'>;
+  readonly #rsRequests: Counter<'virtual_service' | 'real_server'>;
+  readonly #rsBytes: Counter<'virtual_service' | 'real_server' | 'direction'>;
+  readonly #rsConnections: Counter<'virtual_service' | 'real_server'>;
+  readonly #open = new Set<Metered>();
+
+  constructor(registry: Registry) {
+    const flush = () => this.flush();
+    this.#requests = new Counter({
+      name: 'lbappliance_virtual_service_requests_total',
+      help: 'HTTP responses sent to clients, by virtual service and status class (2xx, 4xx, ...).',
+      labelNames: ['virtual_service', 'code'],
+      registers: [registry],
+    });
+    this.#bytes = new Counter({
+      name: 'lbappliance_virtual_service_bytes_total',
+      help: 'Bytes on client connections: in = received from clients, out = sent to clients.',
+      labelNames: ['virtual_service', 'direction'],
+      registers: [registry],
+      collect: flush,
+    });
+    this.#connections = new Counter({
+      name: 'lbappliance_virtual_service_connections_total',
+      help: 'Client connections accepted.',
+      labelNames: ['virtual_service'],
+      registers: [registry],
+    });
+    this.#rsRequests = new Counter({
+      name: 'lbappliance_real_server_requests_total',
+      help: 'HTTP requests (and TCP sessions) sent to the real server.',
+      labelNames: ['virtual_service', 'real_server'],
+      registers: [registry],
+    });
+    this.#rsBytes = new Counter({
+      name: 'lbappliance_real_server_bytes_total',
+      help: 'Bytes on connections to the real server: in = received from it, out = sent to it.',
+      labelNames: ['virtual_service', 'real_server', 'direction'],
+      registers: [registry],
+      collect: flush,
+    });
+    this.#rsConnections = new Counter({
+      name: 'lbappliance_real_server_connections_total',
+      help: 'Connections opened to the real server.',
+      labelNames: ['virtual_service', 'real_server'],
+      registers: [registry],
+    });
+  }
+
+  /** Binds the counters of a virtual service. */
+  vip(label: string): VipCounters {
+    const responses = [0, 1, 2, 3, 4, 5].map((c) => this.#requests.labels(label, c === 0 ? 'other' : `${c}xx`));
+    return {
+      responses,
+      bytesIn: this.#bytes.labels(label, 'in'),
+      bytesOut: this.#bytes.labels(label, 'out'),
+      connections: this.#connections.labels(label),
+    };
+  }
+
+  /** Binds the counters of a real server. */
+  server(vipLabel: string, label: string): ServerCounters {
+    return {
+      requests: this.#rsRequests.labels(vipLabel, label),
+      bytesIn: this.#rsBytes.labels(vipLabel, label, 'in'),
+      bytesOut: this.#rsBytes.labels(vipLabel, label, 'out'),
+      connections: this.#rsConnections.labels(vipLabel, label),
+    };
+  }
+
+  /** Counts a socket's bytes until it closes (read into `inbound`, written into `outbound`). */
+  meter(socket: Socket, inbound: Counter.Internal, outbound: Counter.Internal): void {
+    const m: Metered = { socket, read: 0, written: 0, inbound, outbound };
+    this.#open.add(m);
+    socket.once('close', () => {
+      this.#flushOne(m);
+      this.#open.delete(m);
+    });
+  }
+
+  /** Adds what open sockets moved since the last flush. */
+  flush(): void {
+    for (const m of this.#open) this.#flushOne(m);
+  }
+
+  #flushOne(m: Metered): void {
+    const read = m.socket.bytesRead;
+    const written = m.socket.bytesWritten;
+    if (read > m.read) m.inbound.inc(read - m.read);
+    if (written > m.written) m.outbound.inc(written - m.written);
+    m.read = read;
+    m.written = written;
+  }
+}
