@@ -7,7 +7,8 @@ import { createSecureContext, createServer as createTlsServer, type Server as Tl
 import type { Logger } from 'pino';
 import type { CertificateSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
-import { HttpFront } from './http-front.js';
+import { H2Front } from './h2-front.js';
+import { serveHttp1, type Http1Session } from './h1-session.js';
 import { handleTcpConnection } from './tcp-proxy.js';
 import type { VipRuntime } from './vip-runtime.js';
 
@@ -47,8 +48,10 @@ class Listener {
   fingerprint: string | null;
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
+  /** HTTP/1.1 sessions, drained when the listener closes. */
+  readonly #sessions = new Set<Http1Session>();
 
-  constructor(readonly spec: ListenerSpec, front: HttpFront | null, metrics: EngineMetrics, readonly log: Logger, sockets: Set<Socket>) {
+  constructor(readonly spec: ListenerSpec, front: H2Front | null, metrics: EngineMetrics, readonly log: Logger, sockets: Set<Socket>) {
     this.key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
     this.fingerprint = spec.certificate?.fingerprintSha256 ?? null;
     const vip = spec.vip;
@@ -66,7 +69,7 @@ class Listener {
       const server = createNetServer({ allowHalfOpen: spec.kind === 'tcp', pauseOnConnect: spec.kind === 'tcp', noDelay: true });
       server.on('connection', (socket: Socket) => {
         onSocket(socket);
-        if (front) front.accept(socket);
+        if (spec.kind === 'http') this.#track(serveHttp1(vip, socket, false));
         else handleTcpConnection(vip, socket);
       });
       this.server = server;
@@ -75,8 +78,9 @@ class Listener {
       const server = createTlsServer({ cert: cert.chainPem, key: cert.keyPem, ALPNProtocols: alpnOf(spec.kind), allowHalfOpen: spec.kind === 'tls', noDelay: true });
       server.on('connection', onSocket);
       server.on('secureConnection', (socket: TLSSocket) => {
-        if (front) front.acceptTls(socket);
-        else handleTcpConnection(vip, socket);
+        if (spec.kind === 'tls') handleTcpConnection(vip, socket);
+        else if (front && socket.alpnProtocol === 'h2') front.accept(socket);
+        else this.#track(serveHttp1(vip, socket, true));
       });
       server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
       this.server = server;
@@ -116,6 +120,13 @@ class Listener {
     if (this.#retry) clearTimeout(this.#retry);
     this.bound = false;
     this.server.close();
+    // Keep-alive clients finish the request in hand and are then closed.
+    for (const session of this.#sessions) session.drain();
+  }
+
+  #track(session: Http1Session): void {
+    this.#sessions.add(session);
+    session.onClose(() => this.#sessions.delete(session));
   }
 
   #failed(err: NodeJS.ErrnoException): void {
@@ -135,7 +146,7 @@ class Listener {
 export class ListenerSet {
   readonly #listeners = new Map<string, Listener>();
   readonly #sockets = new Set<Socket>();
-  readonly #fronts = new Map<string, { front: HttpFront; http2: boolean }>();
+  readonly #fronts = new Map<string, H2Front>();
   readonly #metrics: EngineMetrics;
   readonly #log: Logger;
 
@@ -170,12 +181,12 @@ export class ListenerSet {
       changed++;
     }
     const wantedVips = new Set(wanted.map((s) => s.vip.id));
-    for (const [vsId, f] of this.#fronts) {
-      const stillUsed = [...this.#listeners.values()].some((l) => l.spec.vip.id === vsId);
+    for (const [vsId, front] of this.#fronts) {
+      const stillUsed = [...this.#listeners.values()].some((l) => l.spec.vip.id === vsId && l.spec.kind === 'h2');
       if (!wantedVips.has(vsId) || !stillUsed) {
-        f.front.dispose();
+        front.closeIdle();
         this.#fronts.delete(vsId);
-      } else f.front.configure();
+      } else front.configure();
     }
     await Promise.all(opening);
     return changed;
@@ -197,7 +208,7 @@ export class ListenerSet {
 
   /** Closes idle HTTP connections of every VIP (shutdown, HA passive). */
   closeIdle(): void {
-    for (const f of this.#fronts.values()) f.front.closeIdle();
+    for (const f of this.#fronts.values()) f.closeIdle();
   }
 
   /** Every open client socket, of current and removed listeners (for a bounded shutdown). */
@@ -205,14 +216,13 @@ export class ListenerSet {
     return [...this.#sockets];
   }
 
-  #front(spec: ListenerSpec): HttpFront | null {
-    if (spec.kind === 'tcp' || spec.kind === 'tls') return null;
-    const http2 = spec.kind === 'h2';
-    const existing = this.#fronts.get(spec.vip.id);
-    if (existing && existing.http2 === http2) return existing.front;
-    existing?.front.dispose();
-    const front = new HttpFront(spec.vip, http2);
-    this.#fronts.set(spec.vip.id, { front, http2 });
+  #front(spec: ListenerSpec): H2Front | null {
+    if (spec.kind !== 'h2') return null;
+    let front = this.#fronts.get(spec.vip.id);
+    if (!front) {
+      front = new H2Front(spec.vip);
+      this.#fronts.set(spec.vip.id, front);
+    }
     return front;
   }
 }

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { HealthCell } from '../../health/health-state.js';
 import type { RealServerSnapshot } from '../types.js';
 import type { EngineMetrics, ServerCounters } from './engine-metrics.js';
+import { UpstreamConnPool } from './upstream-conn.js';
 
 type SocketHook = (socket: Socket) => void;
 
@@ -80,7 +81,10 @@ export class UpstreamServer {
   /** Whether the server was removed from the config. */
   removed = false;
   counters!: ServerCounters;
+  /** Pool of node:http connections (HTTP/2 clients' requests). */
   pool!: UpstreamPool;
+  /** Pool of raw connections (the HTTP/1.1 fast path). */
+  rawPool!: UpstreamConnPool;
   readonly #metrics: EngineMetrics;
   #vipLabel = '';
 
@@ -112,6 +116,8 @@ export class UpstreamServer {
       const hook: SocketHook = (s) => this.#onSocket(s);
       this.pool = rs.reEncrypt ? new TlsPool(hook) : new PlainPool(hook);
       if (old) retire(old);
+      this.rawPool?.close();
+      this.rawPool = new UpstreamConnPool();
     }
   }
 
@@ -139,6 +145,7 @@ export class UpstreamServer {
   dispose(): void {
     this.removed = true;
     retire(this.pool);
+    this.rawPool.close();
   }
 
   #onSocket(socket: Socket): void {

@@ -1,15 +1,13 @@
-// The HTTP proxy: one client request (HTTP/1.1, or HTTP/2 through node's compatibility
-// API) becomes one HTTP/1.1 request to a real server over a keep-alive pool. Framing is
-// node's own parser (llhttp, strict), which refuses the smuggling shapes before a request
-// exists; what it reports only while reading a body (bad chunking) is caught by reading
-// the start of every body before a server is chosen, so a refused request never reaches
-// one. That same buffered start lets a request whose connect failed go to another server.
+// The HTTP/2 proxy: one client stream (through node's http2 compatibility API) becomes one
+// HTTP/1.1 (or re-encrypted HTTP/1.1) request to a real server over node's keep-alive
+// agent. HTTP/2 framing is node's (nghttp2); the start of every body is read before a
+// server is chosen, so a request whose connect failed can go to another server.
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { clientAddress, clientResponseHeaders, cookieValue, upstreamRequestHeaders } from './header-rules.js';
-import { httpsLocation } from './redirect.js';
+import { MAX_HEADER_COUNT } from './h1-head.js';
 import type { UpstreamServer } from './upstream-server.js';
 import type { VipRuntime } from './vip-runtime.js';
 
@@ -18,8 +16,6 @@ export type ClientRequestLike = IncomingMessage | Http2ServerRequest;
 /** A client response: HTTP/1.1 or HTTP/2. */
 export type ClientResponseLike = ServerResponse | Http2ServerResponse;
 
-/** Most header fields a request may carry (HAProxy's default is 101). */
-export const MAX_HEADER_COUNT = 100;
 /** Body bytes read before a server is chosen. */
 const BODY_PREFIX = 64 * 1024;
 /** Attempts per request (a failed connect or a stale pooled connection moves on). */
@@ -92,23 +88,13 @@ function hasNoBody(req: ClientRequestLike): boolean {
   return h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
 }
 
-/** Handles one client request on a VIP. */
-export function handleHttpRequest(vip: VipRuntime, req: ClientRequestLike, res: ClientResponseLike): void {
+/** Handles one HTTP/2 client request on a VIP. */
+export function handleH2Request(vip: VipRuntime, req: ClientRequestLike, res: ClientResponseLike): void {
   const socket = req.socket as Socket & { encrypted?: boolean };
   const tls = socket.encrypted === true;
-  if (vip.spec.forceHttps) {
-    const location = httpsLocation(req.headers.host ?? (req.headers[':authority'] as string | undefined), vip.spec.ipAddress, req.url ?? '/');
-    if (location === null) return sendLocal(vip, res, 400, 'Bad Request: invalid Host\n');
-    req.resume();
-    return sendLocal(vip, res, vip.spec.redirectCode, `Moved to ${location}\n`, { location });
-  }
   if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) {
     req.resume();
     return sendLocal(vip, res, 431, 'Request Header Fields Too Large\n', { connection: 'close' });
-  }
-  // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
-  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) {
-    return sendLocal(vip, res, 400, 'Bad Request: Transfer-Encoding in HTTP/1.0\n', { connection: 'close' });
   }
   const client = clientAddress(socket.remoteAddress);
   const choice = vip.choose(client, vip.cookieName === null ? undefined : cookieValue(req.headers.cookie, vip.cookieName));
