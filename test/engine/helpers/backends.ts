@@ -25,6 +25,8 @@ export interface HttpBackend {
   accepted: number;
   /** Requests being answered now. */
   inFlight: number;
+  /** Ends every held (/hold) response. */
+  releaseHolds(): void;
   /** Closes the listener and every connection at once (a crash). */
   kill(): Promise<void>;
   /** Listens again on the same address and port. */
@@ -100,9 +102,14 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
     seen: [],
     accepted: 0,
     inFlight: 0,
+    releaseHolds() {
+      for (const res of holds) res.end(b.name);
+      holds.clear();
+    },
     async kill() {
       server.close();
       for (const s of sockets) s.destroy();
+      holds.clear();
       await new Promise((r) => setImmediate(r));
     },
     async revive() {
