@@ -111,7 +111,7 @@ function parseFields(lines: string[], from: number, isRequest: boolean): Fields 
     const codings = te.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c.length > 0);
     if (isRequest) {
       // Only plain `chunked` is accepted from clients: anything else is a smuggling vector or unsupported.
-      if (codings.length !== 1 || codings[0] !== 'chunked') throw new HeadError(codings.includes('chunked') ? 400 : 501, 'unsupported Transfer-Encoding');
+      if (codings.length !== 1 || codings[0] !== 'chunked') throw new HeadError(400, 'Transfer-Encoding other than chunked');
       if (contentLength !== -1) throw new HeadError(400, 'both Content-Length and Transfer-Encoding');
       chunked = true;
     } else if (codings[codings.length - 1] === 'chunked' && codings.indexOf('chunked') === codings.length - 1) {
