@@ -138,14 +138,13 @@ export class EmbeddedEngine implements Engine {
       if (vs.enabled && !vs.forceHttps) targets.push(...healthTargets(vs));
       if (vs.persistence.mode === 'source-ip') persistenceTimeouts.set(vs.id, vs.persistence.timeout);
     }
+    const removed = [...this.#vips.values()].filter((vip) => !seen.has(vip.id));
+    for (const vip of removed) this.#vips.delete(vip.id);
     this.#health.sync(targets);
     this.persistence.configure(persistenceTimeouts);
     const listenersChanged = await this.#listeners.sync(this.#wantedListeners());
-    for (const [id, vip] of this.#vips) {
-      if (seen.has(id)) continue;
-      vip.dispose();
-      this.#vips.delete(id);
-    }
+    // Connections of a removed VIP finish their exchange; its servers keep no idle ones.
+    for (const vip of removed) vip.dispose();
     this.#revision = snapshot.revision;
     return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged };
   }
