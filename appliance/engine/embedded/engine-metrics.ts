@@ -1,25 +1,43 @@
-// Traffic counters of the embedded engine on the node's Prometheus registry. Label
-// children are bound once per VIP and server (at apply), so the hot path only calls inc().
-// Byte counters are fed from socket byte counts: open sockets are flushed at scrape time
-// and when they close, so no per-chunk work is done while traffic flows.
+// Traffic counters of the embedded engine on the node's Prometheus registry. The hot path
+// adds to plain numbers (a Tally per VIP, server and status class, bound at apply); they
+// reach prom-client at scrape time. Byte counters come from socket byte counts, flushed at
+// scrape time and when a socket closes, so no per-chunk work is done while traffic flows.
 import type { Socket } from 'node:net';
 import { Counter, type Registry } from 'prom-client';
+
+/** A count kept as a plain number and handed to its Prometheus counter at scrape time. */
+export class Tally {
+  #value = 0;
+  #flushed = 0;
+  constructor(readonly child: Counter.Internal) {}
+
+  /** Adds one (or n). */
+  inc(n = 1): void {
+    this.#value += n;
+  }
+
+  /** Moves what was added since the last flush into the Prometheus counter. */
+  flush(): void {
+    if (this.#value > this.#flushed) this.child.inc(this.#value - this.#flushed);
+    this.#flushed = this.#value;
+  }
+}
 
 /** Counters bound to one virtual service. */
 export interface VipCounters {
   /** Responses by status class: index 1..5 for 1xx..5xx. */
-  responses: Counter.Internal[];
+  responses: Tally[];
   bytesIn: Counter.Internal;
   bytesOut: Counter.Internal;
-  connections: Counter.Internal;
+  connections: Tally;
 }
 
 /** Counters bound to one real server of one virtual service. */
 export interface ServerCounters {
-  requests: Counter.Internal;
+  requests: Tally;
   bytesIn: Counter.Internal;
   bytesOut: Counter.Internal;
-  connections: Counter.Internal;
+  connections: Tally;
 }
 
 interface Metered {
@@ -41,14 +59,19 @@ export class EngineMetrics {
   readonly #rsBytes: Counter<'virtual_service' | 'real_server' | 'direction'>;
   readonly #rsConnections: Counter<'virtual_service' | 'real_server'>;
   readonly #open = new Set<Metered>();
+  readonly #tallies = new Map<string, Tally>();
 
   constructor(registry: Registry) {
     const flush = () => this.flush();
+    const flushTallies = () => {
+      for (const t of this.#tallies.values()) t.flush();
+    };
     this.#requests = new Counter({
       name: 'lbappliance_virtual_service_requests_total',
       help: 'HTTP responses sent to clients, by virtual service and status class (2xx, 4xx, ...).',
       labelNames: ['virtual_service', 'code'],
       registers: [registry],
+      collect: flushTallies,
     });
     this.#bytes = new Counter({
       name: 'lbappliance_virtual_service_bytes_total',
@@ -62,12 +85,14 @@ export class EngineMetrics {
       help: 'Client connections accepted.',
       labelNames: ['virtual_service'],
       registers: [registry],
+      collect: flushTallies,
     });
     this.#rsRequests = new Counter({
       name: 'lbappliance_real_server_requests_total',
       help: 'HTTP requests (and TCP sessions) sent to the real server.',
       labelNames: ['virtual_service', 'real_server'],
       registers: [registry],
+      collect: flushTallies,
     });
     this.#rsBytes = new Counter({
       name: 'lbappliance_real_server_bytes_total',
@@ -81,28 +106,40 @@ export class EngineMetrics {
       help: 'Connections opened to the real server.',
       labelNames: ['virtual_service', 'real_server'],
       registers: [registry],
+      collect: flushTallies,
     });
   }
 
   /** Binds the counters of a virtual service. */
   vip(label: string): VipCounters {
-    const responses = [0, 1, 2, 3, 4, 5].map((c) => this.#requests.labels(label, c === 0 ? 'other' : `${c}xx`));
+    const responses = [0, 1, 2, 3, 4, 5].map((c) => this.#tally(this.#requests, label, c === 0 ? 'other' : `${c}xx`));
     return {
       responses,
       bytesIn: this.#bytes.labels(label, 'in'),
       bytesOut: this.#bytes.labels(label, 'out'),
-      connections: this.#connections.labels(label),
+      connections: this.#tally(this.#connections, label),
     };
   }
 
   /** Binds the counters of a real server. */
   server(vipLabel: string, label: string): ServerCounters {
     return {
-      requests: this.#rsRequests.labels(vipLabel, label),
+      requests: this.#tally(this.#rsRequests, vipLabel, label),
       bytesIn: this.#rsBytes.labels(vipLabel, label, 'in'),
       bytesOut: this.#rsBytes.labels(vipLabel, label, 'out'),
-      connections: this.#rsConnections.labels(vipLabel, label),
+      connections: this.#tally(this.#rsConnections, vipLabel, label),
     };
+  }
+
+  /** One tally per series, shared by whoever binds the same labels again. */
+  #tally(counter: Counter<string>, ...labels: string[]): Tally {
+    const key = `${(counter as unknown as { name: string }).name}|${labels.join('|')}`;
+    let t = this.#tallies.get(key);
+    if (!t) {
+      t = new Tally(counter.labels(...labels));
+      this.#tallies.set(key, t);
+    }
+    return t;
   }
 
   /** Counts a socket's bytes until it closes (read into `inbound`, written into `outbound`). */

@@ -19,6 +19,8 @@ const LFLF = Buffer.from('\n\n');
 /** Body bytes read before a server is chosen. */
 const BODY_PREFIX = 64 * 1024;
 const MAX_ATTEMPTS = 3;
+/** Largest body part sent in the same write as the response head. */
+const MERGE_LIMIT = 16 * 1024;
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'LB_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const REASONS: Record<number, string> = {
@@ -41,10 +43,6 @@ const enum St {
   Waiting,
   Tunnel,
   Closed,
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
 }
 
 /** Serves HTTP/1.1 on a client connection (plain or TLS) of a VIP. */
@@ -79,6 +77,8 @@ export class Http1Session implements ResponseSink {
   #closeAfter = false;
   #decoder: ChunkScanner | null = null;
   #responseStarted = false;
+  /** A response head waiting to leave with the first body bytes. */
+  #headOut: string | null = null;
   #clientEnded = false;
   #draining = false;
 
@@ -291,6 +291,7 @@ export class Http1Session implements ResponseSink {
     if (res.status === 101) {
       const at = res.lower.indexOf('upgrade');
       out += `Connection: Upgrade\r\nUpgrade: ${at >= 0 ? res.values[at] : 'websocket'}\r\n\r\n`;
+      this.#headOut = null;
       this.#socket.write(out, 'latin1');
       return;
     }
@@ -311,14 +312,32 @@ export class Http1Session implements ResponseSink {
     }
     if (this.#closeAfter) out += 'Connection: close\r\n';
     else if (head.minor === 0) out += 'Connection: keep-alive\r\n';
-    // The head and the body bytes read with it leave in one write (one segment, one syscall).
-    this.#socket.cork();
-    process.nextTick(uncork, this.#socket);
-    this.#socket.write(`${out}\r\n`, 'latin1');
+    // Held until the body bytes read with it are known, so both leave in one write.
+    this.#headOut = `${out}\r\n`;
+  }
+
+  #flushHead(): void {
+    const head = this.#headOut;
+    if (head === null) return;
+    this.#headOut = null;
+    this.#socket.write(head, 'latin1');
+  }
+
+  onChunkEnd(): void {
+    this.#flushHead();
   }
 
   onBody(buf: Buffer, from: number, to: number): boolean {
     if (from === to) return true;
+    const head = this.#headOut;
+    if (head !== null && !this.#decoder && to - from <= MERGE_LIMIT) {
+      this.#headOut = null;
+      const out = Buffer.allocUnsafe(head.length + (to - from));
+      out.write(head, 0, 'latin1');
+      buf.copy(out, head.length, from, to);
+      return this.#socket.write(out);
+    }
+    this.#flushHead();
     if (this.#decoder) {
       let ok = true;
       this.#decoder.scan(buf, from, to, (b, s, e) => {
@@ -330,6 +349,7 @@ export class Http1Session implements ResponseSink {
   }
 
   onEnd(reusable: boolean): void {
+    this.#flushHead();
     const conn = this.#conn as UpstreamConn;
     const server = this.#server as UpstreamServer;
     this.#conn = null;
@@ -398,7 +418,7 @@ export class Http1Session implements ResponseSink {
     }
     this.#state = St.Head;
     this.#head = null;
-    this.#socket.resume();
+    if (this.#socket.isPaused()) this.#socket.resume();
     if (this.#pending) this.#parse();
   }
 
@@ -463,6 +483,7 @@ export class Http1Session implements ResponseSink {
   }
 
   #abort(): void {
+    this.#headOut = null;
     if (this.#state === St.Closed && this.#socket.destroyed) return;
     this.#state = St.Closed;
     if (this.#headTimer) clearTimeout(this.#headTimer);

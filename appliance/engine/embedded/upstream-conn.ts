@@ -25,6 +25,8 @@ export interface ResponseSink {
   onUpgrade(rest: Buffer): void;
   /** The connection failed; `responded` tells whether any response byte had arrived. */
   onError(code: string, responded: boolean): void;
+  /** Everything read in one go has been handed over (a good moment to write). */
+  onChunkEnd(): void;
 }
 
 const enum R {
@@ -54,7 +56,9 @@ export class UpstreamConn {
   #head: ResponseHead | null = null;
   #idleMs = DEFAULT_IDLE_MS;
   #connectTimer: NodeJS.Timeout | null = null;
-  #serverTimeoutMs = 0;
+  #serverTimeoutMs = -1;
+  /** When the connection went back to the pool (ms, performance clock). */
+  idleSince = 0;
 
   constructor(server: UpstreamServer, port: number, connectTimeoutMs: number) {
     this.server = server;
@@ -81,8 +85,11 @@ export class UpstreamConn {
     this.#method = method;
     this.#state = R.Head;
     this.#responded = false;
-    this.#serverTimeoutMs = serverTimeoutMs;
-    this.socket.setTimeout(serverTimeoutMs);
+    // Re-arming a socket timeout allocates a timer: only when the VIP's value changed.
+    if (this.#serverTimeoutMs !== serverTimeoutMs) {
+      this.#serverTimeoutMs = serverTimeoutMs;
+      this.socket.setTimeout(serverTimeoutMs);
+    }
   }
 
   /** Pauses reading the response (the client is slow). */
@@ -92,7 +99,7 @@ export class UpstreamConn {
 
   /** Resumes reading the response. */
   resume(): void {
-    this.socket.resume();
+    if (this.socket.isPaused()) this.socket.resume();
   }
 
   /** Abandons the connection. */
@@ -140,6 +147,7 @@ export class UpstreamConn {
             this.#state = R.Tunnel;
             this.socket.removeAllListeners('data');
             this.socket.setTimeout(0);
+            this.#serverTimeoutMs = 0;
             sink.onUpgrade(buf.subarray(i));
             return;
           }
@@ -175,6 +183,7 @@ export class UpstreamConn {
           return;
         }
       }
+      if (this.#sink === sink) sink.onChunkEnd();
     } catch (err) {
       if (err instanceof HeadError || err instanceof ChunkError) this.#fail('LB_BAD_RESPONSE');
       else throw err;
@@ -194,7 +203,7 @@ export class UpstreamConn {
     this.#state = R.Idle;
     this.#sink = null;
     this.#scanner = null;
-    this.socket.resume();
+    if (this.socket.isPaused()) this.socket.resume();
     const reusable = clean && head !== null && !head.close && this.#idleMs > 0 && !this.server.removed;
     sink?.onEnd(reusable);
   }
@@ -227,9 +236,15 @@ export class UpstreamConnPool {
   /** A pooled connection to `port`, or a new one. */
   acquire(server: UpstreamServer, port: number, connectTimeoutMs: number): UpstreamConn {
     const list = this.#idle.get(port);
+    const now = performance.now();
     while (list && list.length > 0) {
       const conn = list.pop() as UpstreamConn;
       if (conn.socket.destroyed || conn.socket.readyState !== 'open') continue;
+      // Past the server's keep-alive time the server may be closing it: don't race it.
+      if (now - conn.idleSince > conn.idleMs) {
+        conn.destroy();
+        continue;
+      }
       conn.reused = true;
       return conn;
     }
@@ -247,8 +262,8 @@ export class UpstreamConnPool {
       list = [];
       this.#idle.set(conn.port, list);
     }
+    conn.idleSince = performance.now();
     list.push(conn);
-    conn.socket.setTimeout(conn.idleMs);
   }
 
   /** Closes idle connections; connections in use close when their exchange ends. */

@@ -25,6 +25,8 @@ export interface HttpBackend {
   accepted: number;
   /** Requests being answered now. */
   inFlight: number;
+  /** Connections open now. */
+  readonly open: number;
   /** Ends every held (/hold) response. */
   releaseHolds(): void;
   /** Closes the listener and every connection at once (a crash). */
@@ -102,6 +104,9 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
     seen: [],
     accepted: 0,
     inFlight: 0,
+    get open() {
+      return sockets.size;
+    },
     releaseHolds() {
       for (const res of holds) res.end(b.name);
       holds.clear();
