@@ -52,6 +52,7 @@ beforeAll(async () => {
     { label: 'hash', address: hashBackend.host, port: hashBackend.port },
   ]);
   await createVip(client, { label: 'tcp-tls', ipAddress: VIP, ports: [1201], protocol: 'tcp', certificateId: certId }, [{ label: 'echo', address: echoBackend.host, port: echoBackend.port }]);
+  await createVip(client, { label: 'tcp-echo', ipAddress: VIP, ports: [1202], protocol: 'tcp' }, [{ label: 'echo', address: echoBackend.host, port: echoBackend.port }]);
   await createVip(client, { label: 'web6', ipAddress: '::1', ports: [17180], protocol: 'http' }, [{ label: 'b1', address: b1.host, port: b1.port }]);
 });
 
@@ -189,6 +190,36 @@ describe('tcp', () => {
       socket.on('error', reject);
     });
     expect(answer).toBe(`${digest} ${total * 1024 * 1024}`);
+  }, 120_000);
+
+  it('carries 256 MiB both ways at once byte-identical (echo server, both directions under back-pressure)', async () => {
+    const block = randomBytes(1024 * 1024);
+    const total = 256;
+    const sent = createHash('sha256');
+    const got = createHash('sha256');
+    let received = 0;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: VIP, port: 1202 });
+      let i = 0;
+      const pump = () => {
+        while (i < total) {
+          i++;
+          sent.update(block);
+          if (!socket.write(block)) return socket.once('drain', pump);
+        }
+      };
+      socket.on('connect', pump);
+      socket.on('data', (c: Buffer) => {
+        got.update(c);
+        received += c.length;
+        if (received === total * block.length) {
+          socket.destroy();
+          resolve();
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
   }, 120_000);
 
   it('terminates TLS on a tcp VIP with a certificate', async () => {
