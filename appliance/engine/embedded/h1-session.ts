@@ -10,6 +10,7 @@ import { ChunkError, ChunkScanner } from './chunked-scanner.js';
 import { HeadError, HOP_BY_HOP, MAX_HEAD_BYTES, parseRequestHead, responseHasNoBody, type RequestHead, type ResponseHead } from './h1-head.js';
 import { clientAddress, cookieValue } from './header-rules.js';
 import { httpsLocation } from './redirect.js';
+import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
 import type { UpstreamServer } from './upstream-server.js';
 import type { VipRuntime } from './vip-runtime.js';
@@ -18,11 +19,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
 /** Body bytes read before a server is chosen. */
 const BODY_PREFIX = 64 * 1024;
-const MAX_ATTEMPTS = 3;
 /** Largest body part sent in the same write as the response head. */
 const MERGE_LIMIT = 16 * 1024;
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'LB_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
-const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const REASONS: Record<number, string> = {
   301: 'Moved Permanently',
   302: 'Found',
@@ -354,7 +352,7 @@ export class Http1Session implements ResponseSink {
     const server = this.#server as UpstreamServer;
     this.#conn = null;
     server.active--;
-    if (reusable) server.rawPool.release(conn);
+    if (reusable) (conn.home ?? server.rawPool).release(conn);
     else conn.destroy();
     this.#next();
   }
@@ -382,21 +380,20 @@ export class Http1Session implements ResponseSink {
     server.active--;
     if (this.#state === St.Closed) return;
     if (this.#state === St.Tunnel || this.#responseStarted) return this.#abort();
-    const connectFailed = conn !== null && !conn.connected;
-    if (connectFailed && CONNECT_FAILURES.has(code)) this.#vip.connectFailed(server, code);
-    if (!responded && !this.#streamed && this.#attempts < MAX_ATTEMPTS) {
-      if (connectFailed && CONNECT_FAILURES.has(code)) {
-        this.#tried ??= new Set();
-        this.#tried.add(server);
-        const next = this.#vip.chooseAgain(this.#client, this.#tried);
-        if (next) {
-          this.#setCookie = next.setCookie;
-          return this.#dispatch(next.server);
-        }
-      } else if (conn?.reused && this.#reqDone && REPLAYABLE.has((this.#head as RequestHead).method) && code !== 'LB_SERVER_TIMEOUT') {
-        // The server closed a pooled connection as it was reused: the request never reached it.
-        return this.#dispatch(server);
-      }
+    this.#tried ??= new Set();
+    const next = retryTarget(this.#vip, this.#client, server, this.#tried, {
+      code,
+      responded,
+      connected: conn?.connected ?? false,
+      reused: conn?.reused ?? false,
+      streamed: this.#streamed,
+      bodyComplete: this.#reqDone,
+      method: (this.#head as RequestHead).method,
+      attempts: this.#attempts,
+    });
+    if (next) {
+      if (next.server !== server) this.#setCookie = next.setCookie;
+      return this.#dispatch(next.server);
     }
     this.#closeAfter = true;
     if (code === 'LB_SERVER_TIMEOUT') this.#local(504, 'Gateway Timeout\n');

@@ -1,226 +1,266 @@
-// The HTTP/2 proxy: one client stream (through node's http2 compatibility API) becomes one
-// HTTP/1.1 (or re-encrypted HTTP/1.1) request to a real server over node's keep-alive
-// agent. HTTP/2 framing is node's (nghttp2); the start of every body is read before a
-// server is chosen, so a request whose connect failed can go to another server.
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
-import { clientAddress, clientResponseHeaders, cookieValue, upstreamRequestHeaders } from './header-rules.js';
-import { MAX_HEADER_COUNT } from './h1-head.js';
+// The HTTP/2 proxy: each client stream (node's http2 core API, nghttp2 framing) becomes one
+// HTTP/1.1 request on the same raw, pooled server connections as the HTTP/1.1 proxy. The
+// request head is built from the pseudo-headers; a body without a length goes chunked.
+// The start of every body is read before a server is chosen, so a request whose connect
+// failed can go to another server.
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { ChunkScanner } from './chunked-scanner.js';
+import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
+import { clientAddress, cookieValue } from './header-rules.js';
+import { retryTarget } from './retry-policy.js';
+import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
 import type { UpstreamServer } from './upstream-server.js';
 import type { VipRuntime } from './vip-runtime.js';
 
-/** A client request: HTTP/1.1 or HTTP/2. */
-export type ClientRequestLike = IncomingMessage | Http2ServerRequest;
-/** A client response: HTTP/1.1 or HTTP/2. */
-export type ClientResponseLike = ServerResponse | Http2ServerResponse;
-
 /** Body bytes read before a server is chosen. */
 const BODY_PREFIX = 64 * 1024;
-/** Attempts per request (a failed connect or a stale pooled connection moves on). */
-const MAX_ATTEMPTS = 3;
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+// Never sent to the server: pseudo-headers are rebuilt, the rest are per hop or set here.
+const SKIP = new Set([...HOP_BY_HOP, 'host', 'expect']);
 
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'LB_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
-const STALE_POOL = new Set(['ECONNRESET', 'EPIPE']);
-const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Handles one HTTP/2 client stream on a VIP. */
+export function handleH2Stream(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  new H2Exchange(vip, stream, headers).start();
+}
 
-/** Sends a response made by the appliance itself. */
-export function sendLocal(vip: VipRuntime, res: ClientResponseLike, status: number, body: string, headers: OutgoingHttpHeaders = {}): void {
-  vip.counters.responses[Math.floor(status / 100)]?.inc();
-  if (res.headersSent) {
-    res.destroy();
-    return;
+class H2Exchange implements ResponseSink {
+  readonly #vip: VipRuntime;
+  readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
+  readonly #client: string;
+  readonly #localPort: number;
+  readonly #method: string;
+  #server: UpstreamServer | null = null;
+  #setCookie = false;
+  #conn: UpstreamConn | null = null;
+  #requestHead = '';
+  #chunkedBody = false;
+  #prefix: Buffer[] = [];
+  #prefixLen = 0;
+  #bodyDone = false;
+  #streamed = false;
+  #attempts = 0;
+  #tried = new Set<UpstreamServer>();
+  #responded = false;
+  #decoder: ChunkScanner | null = null;
+  #done = false;
+
+  constructor(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    this.#vip = vip;
+    this.#stream = stream;
+    this.#headers = headers;
+    const socket = stream.session?.socket;
+    this.#client = clientAddress(socket?.remoteAddress);
+    this.#localPort = socket?.localPort ?? 0;
+    this.#method = String(headers[':method'] ?? 'GET');
   }
-  const payload = Buffer.from(body);
-  (res as ServerResponse).writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': payload.length, ...headers });
-  res.end(payload);
-}
 
-interface Exchange {
-  vip: VipRuntime;
-  req: ClientRequestLike;
-  res: ClientResponseLike;
-  client: string;
-  tls: boolean;
-  localPort: number;
-  headers: OutgoingHttpHeaders;
-  body: Buffer[];
-  bodyEnded: boolean;
-  tried: Set<UpstreamServer>;
-  attempts: number;
-  setCookie: boolean;
-}
-
-function readBodyPrefix(req: ClientRequestLike, done: (chunks: Buffer[], ended: boolean) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= BODY_PREFIX) {
-      req.pause();
-      cleanup();
-      done(chunks, false);
-    }
-  };
-  const onEnd = () => {
-    cleanup();
-    done(chunks, true);
-  };
-  // A client that breaks its framing or leaves is answered by the server's clientError (or nobody).
-  const onGone = () => cleanup();
-  const cleanup = () => {
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onGone);
-    req.off('aborted', onGone);
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onGone);
-  req.on('aborted', onGone);
-}
-
-function hasNoBody(req: ClientRequestLike): boolean {
-  if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.endAfterHeaders;
-  const h = req.headers;
-  return h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
-}
-
-/** Handles one HTTP/2 client request on a VIP. */
-export function handleH2Request(vip: VipRuntime, req: ClientRequestLike, res: ClientResponseLike): void {
-  const socket = req.socket as Socket & { encrypted?: boolean };
-  const tls = socket.encrypted === true;
-  if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) {
-    req.resume();
-    return sendLocal(vip, res, 431, 'Request Header Fields Too Large\n', { connection: 'close' });
-  }
-  const client = clientAddress(socket.remoteAddress);
-  const choice = vip.choose(client, vip.cookieName === null ? undefined : cookieValue(req.headers.cookie, vip.cookieName));
-  if (!choice) {
-    req.resume();
-    return sendLocal(vip, res, 503, 'Service Unavailable: no real server can take this request\n');
-  }
-  const x: Exchange = {
-    vip,
-    req,
-    res,
-    client,
-    tls,
-    localPort: socket.localPort ?? 0,
-    headers: upstreamRequestHeaders(req.headers, { forwardedFor: vip.spec.forwardedFor, client, tls, cookieName: vip.cookieName }),
-    body: [],
-    bodyEnded: true,
-    tried: new Set(),
-    attempts: 0,
-    setCookie: choice.setCookie,
-  };
-  if (hasNoBody(req)) return forward(x, choice.server);
-  readBodyPrefix(req, (chunks, ended) => {
-    x.body = chunks;
-    x.bodyEnded = ended;
-    forward(x, choice.server);
-  });
-}
-
-function retryOrFail(x: Exchange, server: UpstreamServer, err: NodeJS.ErrnoException, connected: boolean, reused: boolean, bodyStarted: boolean): void {
-  const code = err.code ?? '';
-  if (!connected && CONNECT_FAILURES.has(code)) x.vip.connectFailed(server, code);
-  const canReplay = !bodyStarted && x.attempts < MAX_ATTEMPTS && !x.res.headersSent;
-  if (canReplay && !connected && CONNECT_FAILURES.has(code)) {
-    x.tried.add(server);
-    const next = x.vip.chooseAgain(x.client, x.tried);
-    if (next) {
-      x.setCookie = next.setCookie;
-      return forward(x, next.server);
-    }
-  } else if (canReplay && reused && STALE_POOL.has(code) && x.bodyEnded && REPLAYABLE.has(x.req.method ?? '')) {
-    // The server closed a pooled connection as we reused it: the request never reached it.
-    return forward(x, server);
-  }
-  if (code === 'LB_SERVER_TIMEOUT') return sendLocal(x.vip, x.res, 504, 'Gateway Timeout\n');
-  sendLocal(x.vip, x.res, 502, `Bad Gateway: ${code || 'upstream error'}\n`);
-}
-
-function forward(x: Exchange, server: UpstreamServer): void {
-  x.attempts++;
-  const { vip, req, res } = x;
-  server.active++;
-  server.counters.requests.inc();
-  const send = server.reEncrypt ? httpsRequest : httpRequest;
-  const up: ClientRequest = send({
-    agent: server.pool,
-    host: server.address,
-    port: server.portFor(x.localPort),
-    method: req.method,
-    path: req.url,
-    headers: x.headers,
-    setHost: false,
-  });
-  let connected = false;
-  let reused = false;
-  let bodyStarted = false;
-  let finished = false;
-  let connectTimer: NodeJS.Timeout | null = null;
-  const release = () => {
-    if (finished) return;
-    finished = true;
-    server.active--;
-    if (connectTimer) clearTimeout(connectTimer);
-  };
-  const sendRest = () => {
-    bodyStarted = true;
-    if (x.bodyEnded) return;
-    req.pipe(up);
-    req.resume();
-  };
-  up.on('socket', (s: Socket) => {
-    reused = up.reusedSocket;
-    if (!s.connecting) {
-      connected = true;
-      sendRest();
-      return;
-    }
-    connectTimer = setTimeout(() => up.destroy(Object.assign(new Error('connect timeout'), { code: 'LB_CONNECT_TIMEOUT' })), vip.connectTimeoutMs);
-    s.once('connect', () => {
-      connected = true;
-      if (connectTimer) clearTimeout(connectTimer);
-      connectTimer = null;
-      sendRest();
+  start(): void {
+    const vip = this.#vip;
+    const stream = this.#stream;
+    stream.on('error', () => this.#abort());
+    stream.once('close', () => {
+      if (!this.#done) this.#abort();
     });
-  });
-  up.setTimeout(vip.serverTimeoutMs, () => up.destroy(Object.assign(new Error('server timeout'), { code: 'LB_SERVER_TIMEOUT' })));
-  up.on('error', (err: NodeJS.ErrnoException) => {
-    release();
-    if (res.headersSent) {
-      res.destroy();
+    if (this.#method === 'CONNECT') return this.#local(501, 'CONNECT is not proxied\n');
+    const cookie = vip.cookieName === null ? undefined : cookieValue(this.#headers.cookie as string | undefined, vip.cookieName);
+    const choice = vip.choose(this.#client, cookie);
+    if (!choice) return this.#local(503, 'Service Unavailable: no real server can take this request\n');
+    this.#server = choice.server;
+    this.#setCookie = choice.setCookie;
+    this.#requestHead = this.#buildRequestHead();
+    if (stream.endAfterHeaders) {
+      this.#bodyDone = true;
+      return this.#dispatch(choice.server);
+    }
+    const onData = (chunk: Buffer) => {
+      if (this.#conn === null) {
+        this.#prefix.push(this.#frame(chunk));
+        this.#prefixLen += chunk.length;
+        if (this.#prefixLen >= BODY_PREFIX) {
+          stream.pause();
+          this.#dispatch(this.#server as UpstreamServer);
+        }
+        return;
+      }
+      this.#streamed = true;
+      if (!this.#conn.socket.write(this.#frame(chunk))) {
+        stream.pause();
+        this.#conn.socket.once('drain', () => stream.resume());
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      this.#bodyDone = true;
+      if (this.#conn === null) {
+        if (this.#chunkedBody) this.#prefix.push(LAST_CHUNK);
+        this.#dispatch(this.#server as UpstreamServer);
+      } else if (this.#chunkedBody) this.#conn.socket.write(LAST_CHUNK);
+    });
+  }
+
+  #frame(chunk: Buffer): Buffer {
+    if (!this.#chunkedBody || chunk.length === 0) return chunk;
+    return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
+  }
+
+  #buildRequestHead(): string {
+    const vip = this.#vip;
+    const h = this.#headers;
+    const authority = (h[':authority'] ?? h.host) as string | undefined;
+    let out = `${this.#method} ${String(h[':path'] ?? '/')} HTTP/1.1\r\nHost: ${authority ?? vip.spec.ipAddress}\r\n`;
+    let xff: string | null = null;
+    for (const name of Object.keys(h)) {
+      if (name.charCodeAt(0) === 0x3a || SKIP.has(name)) continue;
+      const value = h[name];
+      if (value === undefined) continue;
+      if (vip.spec.forwardedFor && name === 'x-forwarded-for') {
+        xff = Array.isArray(value) ? value.join(', ') : value;
+        continue;
+      }
+      if (vip.spec.forwardedFor && name === 'x-forwarded-proto') continue;
+      if (name === 'cookie' && vip.cookieName !== null) {
+        const kept = String(value)
+          .split(';')
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0 && !p.startsWith(`${vip.cookieName}=`))
+          .join('; ');
+        if (kept.length > 0) out += `cookie: ${kept}\r\n`;
+        continue;
+      }
+      if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
+      else out += `${name}: ${value}\r\n`;
+    }
+    const length = h['content-length'];
+    if (!this.#stream.endAfterHeaders) {
+      if (length !== undefined) out += `content-length: ${length}\r\n`;
+      else {
+        this.#chunkedBody = true;
+        out += 'transfer-encoding: chunked\r\n';
+      }
+    }
+    if (vip.spec.forwardedFor) out += `x-forwarded-for: ${xff === null ? this.#client : `${xff}, ${this.#client}`}\r\nx-forwarded-proto: https\r\n`;
+    return `${out}\r\n`;
+  }
+
+  #dispatch(server: UpstreamServer): void {
+    const vip = this.#vip;
+    this.#attempts++;
+    this.#server = server;
+    server.active++;
+    server.counters.requests.inc();
+    const conn = server.rawPool.acquire(server, server.portFor(this.#localPort), vip.connectTimeoutMs);
+    this.#conn = conn;
+    conn.begin(this, this.#method, vip.serverTimeoutMs);
+    conn.socket.cork();
+    conn.socket.write(this.#requestHead, 'latin1');
+    for (const part of this.#prefix) conn.socket.write(part);
+    conn.socket.uncork();
+    if (!this.#bodyDone) {
+      // The rest of the body waits until the server is reached, so a failed connect loses nothing.
+      if (conn.connected) this.#stream.resume();
+      else conn.socket.once(server.reEncrypt ? 'secureConnect' : 'connect', () => this.#conn === conn && this.#stream.resume());
+    }
+  }
+
+  onHead(res: ResponseHead): void {
+    const vip = this.#vip;
+    vip.counters.responses[Math.floor(res.status / 100)]?.inc();
+    this.#responded = true;
+    if (this.#stream.destroyed) return;
+    const out: OutgoingHttpHeaders = { ':status': res.status };
+    for (let i = 0; i < res.lower.length; i++) {
+      const name = res.lower[i] as string;
+      if (HOP_BY_HOP.has(name) || res.connection.has(name)) continue;
+      const prior = out[name];
+      const value = res.values[i] as string;
+      out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [String(prior), value];
+    }
+    if (res.contentLength >= 0) out['content-length'] = res.contentLength;
+    if (this.#setCookie && vip.cookieName !== null) {
+      const cookie = `${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly; Secure`;
+      const prior = out['set-cookie'];
+      out['set-cookie'] = prior === undefined ? [cookie] : [...(Array.isArray(prior) ? prior : [String(prior)]), cookie];
+    }
+    if (res.chunked) this.#decoder = new ChunkScanner();
+    const noBody = responseHasNoBody(this.#method, res.status) || res.contentLength === 0;
+    this.#stream.respond(out, { endStream: noBody });
+  }
+
+  onBody(buf: Buffer, from: number, to: number): boolean {
+    const stream = this.#stream;
+    if (from === to || stream.destroyed || stream.writableEnded) return true;
+    let ok = true;
+    if (this.#decoder) this.#decoder.scan(buf, from, to, (b, s, e) => (ok = stream.write(b.subarray(s, e)) && ok));
+    else ok = stream.write(buf.subarray(from, to));
+    if (!ok) stream.once('drain', () => this.#conn?.resume());
+    return ok;
+  }
+
+  onChunkEnd(): void {}
+
+  onEnd(reusable: boolean): void {
+    const conn = this.#conn as UpstreamConn;
+    const server = this.#server as UpstreamServer;
+    this.#conn = null;
+    this.#done = true;
+    server.active--;
+    if (reusable && this.#bodyDone) (conn.home ?? server.rawPool).release(conn);
+    else conn.destroy();
+    if (!this.#stream.destroyed && !this.#stream.writableEnded) this.#stream.end();
+  }
+
+  onUpgrade(): void {
+    this.onError('LB_BAD_RESPONSE', true);
+  }
+
+  onError(code: string, responded: boolean): void {
+    const server = this.#server as UpstreamServer;
+    const conn = this.#conn;
+    this.#conn = null;
+    server.active--;
+    if (this.#done) return;
+    if (this.#responded) return this.#abort();
+    const next = retryTarget(this.#vip, this.#client, server, this.#tried, {
+      code,
+      responded,
+      connected: conn?.connected ?? false,
+      reused: conn?.reused ?? false,
+      streamed: this.#streamed,
+      bodyComplete: this.#bodyDone,
+      method: this.#method,
+      attempts: this.#attempts,
+    });
+    if (next) {
+      if (next.server !== server) this.#setCookie = next.setCookie;
+      return this.#dispatch(next.server);
+    }
+    if (code === 'LB_SERVER_TIMEOUT') this.#local(504, 'Gateway Timeout\n');
+    else this.#local(502, `Bad Gateway: ${code}\n`);
+  }
+
+  #local(status: number, body: string): void {
+    this.#vip.counters.responses[Math.floor(status / 100)]?.inc();
+    this.#done = true;
+    const stream = this.#stream;
+    if (stream.destroyed || stream.headersSent) {
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    retryOrFail(x, server, err, connected, reused, bodyStarted && !x.bodyEnded);
-  });
-  up.on('response', (upRes: IncomingMessage) => {
-    const status = upRes.statusCode ?? 502;
-    let setCookie: string | null = null;
-    if (x.setCookie && vip.cookieName !== null) {
-      setCookie = `${vip.cookieName}=${server.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly${x.tls ? '; Secure' : ''}`;
+    stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    stream.end(body);
+  }
+
+  #abort(): void {
+    if (this.#done && this.#conn === null) return;
+    this.#done = true;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn) {
+      (this.#server as UpstreamServer).active--;
+      conn.destroy();
     }
-    vip.counters.responses[Math.floor(status / 100)]?.inc();
-    if (res.destroyed) {
-      up.destroy();
-      return;
-    }
-    (res as ServerResponse).writeHead(status, clientResponseHeaders(upRes.headers, setCookie));
-    upRes.pipe(res as ServerResponse);
-    upRes.once('end', release);
-    upRes.once('error', () => res.destroy());
-    upRes.once('aborted', () => res.destroy());
-  });
-  up.once('close', release);
-  // A client that leaves before its response ends takes the server request with it.
-  res.once('close', () => {
-    if (!res.writableFinished) up.destroy();
-  });
-  for (const chunk of x.body) up.write(chunk);
-  if (x.bodyEnded) up.end();
+    if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
 }

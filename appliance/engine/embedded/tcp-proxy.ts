@@ -35,18 +35,27 @@ function attempt(vip: VipRuntime, client: Socket, address: string, server: Upstr
   const port = server.portFor(client.localPort ?? 0);
   const options = { host: server.address, port, allowHalfOpen: true, noDelay: true };
   let up: Socket;
+  // The reused read buffer needs to know when a queued write has left: plain sockets only.
+  const piped = server.reEncrypt || (client as Socket & { encrypted?: boolean }).encrypted === true;
   if (server.reEncrypt) up = tlsConnect({ ...options, rejectUnauthorized: false });
+  else if (piped) up = netConnect(options);
   else {
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    let waiting = false;
+    const written = () => {
+      if (!waiting) return;
+      waiting = false;
+      up.resume();
+    };
     up = netConnect({
       ...options,
       onread: {
         buffer,
         callback: (n: number, buf: Uint8Array) => {
-          client.write((buf as Buffer).subarray(0, n));
-          // A write still queued holds a view of the buffer: stop reading until it has left.
+          client.write((buf as Buffer).subarray(0, n), written);
           if (client.writableLength === 0) return true;
-          client.once('drain', () => up.resume());
+          // A write still queued holds a view of the buffer: stop reading until it has left.
+          waiting = true;
           return false;
         },
       },
@@ -64,7 +73,7 @@ function attempt(vip: VipRuntime, client: Socket, address: string, server: Upstr
     connected = true;
     clearTimeout(timer);
     server.trackSocket(up);
-    join(vip, client, up, server.reEncrypt);
+    join(vip, client, up, piped);
   });
   up.once('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);

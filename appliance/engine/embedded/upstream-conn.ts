@@ -46,6 +46,8 @@ export class UpstreamConn {
   connected = false;
   /** Whether this connection served a request before the current one. */
   reused = false;
+  /** The pool it belongs to (a server that moved gets a new pool; old connections die with the old one). */
+  home: UpstreamConnPool | null = null;
   #sink: ResponseSink | null = null;
   #state = R.Idle;
   #method = 'GET';
@@ -248,7 +250,9 @@ export class UpstreamConnPool {
       conn.reused = true;
       return conn;
     }
-    return new UpstreamConn(server, port, connectTimeoutMs);
+    const conn = new UpstreamConn(server, port, connectTimeoutMs);
+    conn.home = this;
+    return conn;
   }
 
   /** Keeps a connection for the next request, or closes it. */

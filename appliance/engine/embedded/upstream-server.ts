@@ -2,62 +2,16 @@
 // cell, its open-session count (leastconn and the overview), and a keep-alive connection
 // pool. The object lives as long as the server is in the config, across applies, so counts
 // and pooled connections survive changes to weights, states and persistence.
-import { Agent as HttpAgent, type ClientRequestArgs } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { HealthCell } from '../../health/health-state.js';
 import type { RealServerSnapshot } from '../types.js';
 import type { EngineMetrics, ServerCounters } from './engine-metrics.js';
 import { UpstreamConnPool } from './upstream-conn.js';
 
-type SocketHook = (socket: Socket) => void;
-
-/** A keep-alive pool that reports each new connection and can be retired. */
-class PlainPool extends HttpAgent {
-  retired = false;
-  constructor(readonly onSocket: SocketHook) {
-    super({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
-  }
-  override createConnection(options: ClientRequestArgs, cb?: (err: Error | null, s: Duplex) => void): Duplex | null | undefined {
-    const socket = super.createConnection(options, cb);
-    if (socket) this.onSocket(socket as Socket);
-    return socket;
-  }
-  override keepSocketAlive(socket: Duplex): boolean {
-    // A retired pool (the server moved or was removed) lets in-flight requests finish and keeps nothing.
-    return !this.retired && (super.keepSocketAlive(socket) as unknown as boolean);
-  }
-}
-
-/** The same for TLS to the server (`reEncrypt`); the server's certificate is not verified, as on the appliances this replaces. */
-class TlsPool extends HttpsAgent {
-  retired = false;
-  constructor(readonly onSocket: SocketHook) {
-    super({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', rejectUnauthorized: false });
-  }
-  override createConnection(options: ClientRequestArgs, cb?: (err: Error | null, s: Duplex) => void): Duplex | null | undefined {
-    const socket = super.createConnection(options, cb);
-    if (socket) this.onSocket(socket as Socket);
-    return socket;
-  }
-  override keepSocketAlive(socket: Duplex): boolean {
-    return !this.retired && (super.keepSocketAlive(socket) as unknown as boolean);
-  }
-}
-
-/** A connection pool to one real server. */
-export type UpstreamPool = PlainPool | TlsPool;
-
 /** The cookie value naming a server: stable for the server, opaque to clients. */
 export function cookieValueOf(vsId: string, rsId: string): string {
   return createHash('sha256').update(`${vsId}/${rsId}`).digest('hex').slice(0, 16);
-}
-
-function retire(pool: UpstreamPool): void {
-  pool.retired = true;
-  for (const list of Object.values(pool.freeSockets)) for (const s of list ?? []) s.destroy();
 }
 
 /** A real server at run time. */
@@ -81,9 +35,7 @@ export class UpstreamServer {
   /** Whether the server was removed from the config. */
   removed = false;
   counters!: ServerCounters;
-  /** Pool of node:http connections (HTTP/2 clients' requests). */
-  pool!: UpstreamPool;
-  /** Pool of raw connections (the HTTP/1.1 fast path). */
+  /** Pooled raw HTTP/1.1 connections (for HTTP/1.1 and HTTP/2 clients alike). */
   rawPool!: UpstreamConnPool;
   readonly #metrics: EngineMetrics;
   #vipLabel = '';
@@ -112,10 +64,7 @@ export class UpstreamServer {
     this.adminState = rs.adminState;
     this.reEncrypt = rs.reEncrypt;
     if (moved) {
-      const old = this.pool as UpstreamPool | undefined;
-      const hook: SocketHook = (s) => this.#onSocket(s);
-      this.pool = rs.reEncrypt ? new TlsPool(hook) : new PlainPool(hook);
-      if (old) retire(old);
+      // Connections to the old address finish their exchange and are not reused.
       this.rawPool?.close();
       this.rawPool = new UpstreamConnPool();
     }
@@ -136,20 +85,15 @@ export class UpstreamServer {
     return !this.removed && this.adminState !== 'halt' && this.cell.health !== 'down';
   }
 
-  /** Counts a TCP-mode connection to the server. */
+  /** Counts and meters a connection opened to the server. */
   trackSocket(socket: Socket): void {
-    this.#onSocket(socket);
+    this.counters.connections.inc();
+    this.#metrics.meter(socket, this.counters.bytesIn, this.counters.bytesOut);
   }
 
   /** Called when the server leaves the config: pooled connections close, in-flight ones finish. */
   dispose(): void {
     this.removed = true;
-    retire(this.pool);
     this.rawPool.close();
-  }
-
-  #onSocket(socket: Socket): void {
-    this.counters.connections.inc();
-    this.#metrics.meter(socket, this.counters.bytesIn, this.counters.bytesOut);
   }
 }
