@@ -23,7 +23,8 @@ export const DEFAULT_ENGINE: EngineKind = 'embedded';
 export async function createEngine(kind: EngineKind, deps: EngineDeps): Promise<Engine> {
   switch (kind) {
     case 'embedded':
-      return new EmbeddedEngine({ logger: deps.logger, registry: deps.registry });
+      // Worker processes share the VIPs over the cores (LBAPPLIANCE_ENGINE_WORKERS, default 1: in process).
+      return new EmbeddedEngine({ logger: deps.logger, registry: deps.registry, workers: Number(process.env.LBAPPLIANCE_ENGINE_WORKERS ?? 1) || 1 });
     case 'none':
       return new NullEngine();
     default:

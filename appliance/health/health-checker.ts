@@ -31,6 +31,14 @@ export interface HealthTarget {
 /** Called when a server's health changes. */
 export type TransitionListener = (key: string, to: Health, detail: string) => void;
 
+/** What the proxies need of health: each server's cell, and a way to report a failed connect. */
+export interface HealthSource {
+  /** The health cell of a server (created unknown on first use). */
+  cell(key: string): HealthCell;
+  /** The proxy could not connect to a server. */
+  passiveFailure(key: string, detail: string): void;
+}
+
 interface Loop {
   target: HealthTarget;
   signature: string;
@@ -44,7 +52,7 @@ function signatureOf(t: HealthTarget): string {
 }
 
 /** Runs the health checks of every real server in the current snapshot. */
-export class HealthChecker {
+export class HealthChecker implements HealthSource {
   readonly #cells = new Map<string, HealthCell>();
   readonly #loops = new Map<string, Loop>();
   readonly #log: Logger;
@@ -85,6 +93,11 @@ export class HealthChecker {
     return cell;
   }
 
+  /** The health cell of a server if it has one. */
+  peek(key: string): HealthCell | undefined {
+    return this.#cells.get(key);
+  }
+
   /** Follows a new set of targets: unchanged ones keep their loop and verdict. */
   sync(targets: readonly HealthTarget[]): void {
     const wanted = new Map(targets.map((t) => [t.key, t]));
@@ -94,7 +107,8 @@ export class HealthChecker {
         this.#stopLoop(loop);
         this.#loops.delete(key);
         if (!next) this.#cells.delete(key);
-        else if (next.address !== loop.target.address || next.port !== loop.target.port || next.type !== loop.target.type) this.#cells.set(key, new HealthCell());
+        // Reset in place: the proxies hold this cell.
+        else if (next.address !== loop.target.address || next.port !== loop.target.port || next.type !== loop.target.type) this.#cells.get(key)?.reset();
       } else {
         loop.target = next; // labels may change without touching the loop
       }

@@ -35,6 +35,14 @@ export class HealthCell {
     return this.health === 'down' ? null : this.#set('down');
   }
 
+  /** Forgets everything (the server moved: its old verdict says nothing about the new address). */
+  reset(): void {
+    this.health = 'unknown';
+    this.lastCheck = null;
+    this.#successes = 0;
+    this.#failures = 0;
+  }
+
   /** Forces a health (checks of type `none` treat every server as up). */
   force(health: Health): Health | null {
     this.#successes = 0;

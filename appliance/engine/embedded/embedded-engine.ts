@@ -1,23 +1,28 @@
-// The embedded engine: the data plane in this process, on node's net, tls, http and http2.
+// The embedded engine: the data plane on node's net, tls, http and http2, in this process
+// or in worker processes (LBAPPLIANCE_ENGINE_WORKERS > 1) that share the VIP listeners.
 // apply() diffs each snapshot against the running state: servers, weights, states,
-// persistence and health checks change objects the proxies already hold; only a VIP
-// whose address, ports, protocol or TLS mode changed touches its own listeners; a new
-// certificate is swapped into the live listener.
-import { once } from 'node:events';
+// persistence and health checks change objects the proxies already hold; only a VIP whose
+// address, ports, protocol or TLS mode changed touches its own listeners; a new
+// certificate is swapped into the live listener. Health checks and the source-IP table of
+// record (what HA replicates) always live here.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { HealthChecker, type HealthTarget } from '../../health/health-checker.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
+import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
-import { checkCertificate, listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';
+import { checkCertificate } from './listener-set.js';
 import { PersistenceTable } from './persistence-table.js';
-import { VipRuntime } from './vip-runtime.js';
+import { registerWorkerCounters } from './worker-counters.js';
+import { WorkerPool } from './worker-pool.js';
 
 /** What the embedded engine is built from. */
 export interface EmbeddedEngineOptions {
   logger: Logger;
   registry: Registry;
+  /** Data-plane processes: 1 (default) carries traffic in this process. */
+  workers?: number;
 }
 
 function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
@@ -40,29 +45,43 @@ function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
   }));
 }
 
-/** The in-process data plane. */
+/** The embedded data plane. */
 export class EmbeddedEngine implements Engine {
   readonly kind = 'embedded' as const;
-  /** Source-IP persistence, exported for HA replication. */
+  /** Source-IP persistence of record, for HA replication (export, import, change events). */
   readonly persistence = new PersistenceTable();
   readonly #log: Logger;
-  readonly #metrics: EngineMetrics;
   readonly #health: HealthChecker;
-  readonly #listeners: ListenerSet;
-  readonly #vips = new Map<string, VipRuntime>();
-  #revision = 0;
+  readonly #plane: DataPlane | null;
+  readonly #pool: WorkerPool | null;
+  #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
   #active = true;
   #stopped = false;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: EmbeddedEngineOptions) {
     this.#log = options.logger;
-    this.#metrics = new EngineMetrics(options.registry);
     this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'health' }));
-    this.#listeners = new ListenerSet(this.#metrics, options.logger);
+    const workers = Math.max(1, Math.floor(options.workers ?? 1));
+    if (workers === 1) {
+      this.#pool = null;
+      this.#plane = new DataPlane({ logger: options.logger, metrics: new EngineMetrics(options.registry), health: this.#health, persistence: this.persistence, hashSourceIp: false });
+      return;
+    }
+    this.#plane = null;
+    const pool = new WorkerPool(workers, options.logger, {
+      passive: (key, detail) => this.#health.passiveFailure(key, detail),
+      persist: (e) => this.persistence.set(e.virtualServiceId, e.client, e.realServerId, e.lastSeen),
+    });
+    this.#pool = pool;
+    this.#health.onTransition((key, to) => pool.health(key, to));
+    this.persistence.on('imported', (entries) => pool.persist(entries));
+    registerWorkerCounters(options.registry, () => pool.counters());
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.#pool?.start();
+  }
 
   async check(snapshot: ConfigSnapshot): Promise<void> {
     for (const vs of snapshot.virtualServices) {
@@ -78,33 +97,48 @@ export class EmbeddedEngine implements Engine {
   }
 
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
-    const run = this.#queue.then(() => this.#apply(snapshot));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#serialise(async () => {
+      const started = performance.now();
+      const targets: HealthTarget[] = [];
+      for (const vs of snapshot.virtualServices) if (vs.enabled && !vs.forceHttps) targets.push(...healthTargets(vs));
+      this.#health.sync(targets);
+      let listenersChanged: number;
+      if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);
+      else {
+        const timeouts = new Map<string, number>();
+        for (const vs of snapshot.virtualServices) if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+        this.persistence.configure(timeouts);
+        listenersChanged = await (this.#pool as WorkerPool).apply(snapshot);
+      }
+      this.#snapshot = snapshot;
+      return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged };
+    });
   }
 
-  async setActive(active: boolean): Promise<void> {
-    const run = this.#queue.then(async () => {
+  setActive(active: boolean): Promise<void> {
+    return this.#serialise(async () => {
       if (this.#active === active) return;
       this.#active = active;
-      await this.#listeners.sync(this.#wantedListeners());
-      if (!active) this.#listeners.closeIdle();
+      if (this.#plane) await this.#plane.setActive(active);
+      else await (this.#pool as WorkerPool).setActive(active);
       this.#log.info({ active }, active ? 'VIPs bound (active)' : 'VIPs released (passive)');
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   status(): EngineStatus {
+    const stats: Record<string, VipStats> = this.#plane ? this.#plane.stats() : (this.#pool as WorkerPool).stats();
     const virtualServices = new Map<string, VirtualServiceRuntime>();
-    for (const vip of this.#vips.values()) {
+    for (const vs of this.#snapshot.virtualServices) {
+      const st = stats[vs.id];
       const realServers = new Map<string, RealServerRuntime>();
-      for (const s of vip.servers) realServers.set(s.id, { health: s.cell.health, connections: s.active, lastCheck: s.cell.lastCheck });
-      const st = this.#listeners.state(vip.id);
-      const listening = vip.spec.enabled && this.#active && st.total > 0 && st.bound === st.total;
-      virtualServices.set(vip.id, { listening, error: listening || !vip.spec.enabled || !this.#active ? null : st.error, connections: vip.connections, realServers });
+      for (const rs of vs.realServers) {
+        const cell = this.#health.peek(`${vs.id}/${rs.id}`);
+        realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: st?.active[rs.id] ?? 0, lastCheck: cell?.lastCheck ?? null });
+      }
+      const listening = vs.enabled && this.#active && st !== undefined && st.total > 0 && st.bound === st.total;
+      virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, realServers });
     }
-    return { revision: this.#revision, active: this.#active, virtualServices };
+    return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
   }
 
   async stop(graceMs = 5000): Promise<void> {
@@ -112,51 +146,15 @@ export class EmbeddedEngine implements Engine {
     this.#stopped = true;
     await this.#queue;
     this.#active = false;
-    await this.#listeners.sync([]);
-    this.#listeners.closeIdle();
     this.#health.stop();
     this.persistence.close();
-    const open = this.#listeners.sockets();
-    if (open.length > 0) {
-      const deadline = AbortSignal.timeout(graceMs);
-      await Promise.all(open.map((s) => (s.destroyed ? undefined : once(s, 'close', { signal: deadline }).catch(() => s.destroy()))));
-    }
-    for (const vip of this.#vips.values()) vip.dispose();
+    if (this.#plane) await this.#plane.stop(graceMs);
+    else await (this.#pool as WorkerPool).stop(graceMs);
   }
 
-  async #apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
-    const started = performance.now();
-    const deps = { metrics: this.#metrics, health: this.#health, persistence: this.persistence };
-    const seen = new Set<string>();
-    const targets: HealthTarget[] = [];
-    const persistenceTimeouts = new Map<string, number>();
-    for (const vs of snapshot.virtualServices) {
-      seen.add(vs.id);
-      const vip = this.#vips.get(vs.id);
-      if (vip) vip.update(vs);
-      else this.#vips.set(vs.id, new VipRuntime(vs, deps));
-      if (vs.enabled && !vs.forceHttps) targets.push(...healthTargets(vs));
-      if (vs.persistence.mode === 'source-ip') persistenceTimeouts.set(vs.id, vs.persistence.timeout);
-    }
-    const removed = [...this.#vips.values()].filter((vip) => !seen.has(vip.id));
-    for (const vip of removed) this.#vips.delete(vip.id);
-    this.#health.sync(targets);
-    this.persistence.configure(persistenceTimeouts);
-    const listenersChanged = await this.#listeners.sync(this.#wantedListeners());
-    // Connections of a removed VIP finish their exchange; its servers keep no idle ones.
-    for (const vip of removed) vip.dispose();
-    this.#revision = snapshot.revision;
-    return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged };
-  }
-
-  #wantedListeners(): ListenerSpec[] {
-    if (!this.#active) return [];
-    const wanted: ListenerSpec[] = [];
-    for (const vip of this.#vips.values()) {
-      if (!vip.spec.enabled) continue;
-      const kind = listenerKind(vip);
-      for (const port of vip.spec.ports) wanted.push({ vip, host: vip.spec.ipAddress, port, kind, certificate: vip.spec.certificate });
-    }
-    return wanted;
+  #serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 }

@@ -40,6 +40,16 @@ export interface ServerCounters {
   connections: Tally;
 }
 
+/** The engine's traffic counters: name, help and labels (shared by the worker-process aggregation). */
+export const TRAFFIC_COUNTERS = [
+  { name: 'lbappliance_virtual_service_requests_total', help: 'HTTP responses sent to clients, by virtual service and status class (2xx, 4xx, ...).', labelNames: ['virtual_service', 'code'] },
+  { name: 'lbappliance_virtual_service_bytes_total', help: 'Bytes on client connections: in = received from clients, out = sent to clients.', labelNames: ['virtual_service', 'direction'] },
+  { name: 'lbappliance_virtual_service_connections_total', help: 'Client connections accepted.', labelNames: ['virtual_service'] },
+  { name: 'lbappliance_real_server_requests_total', help: 'HTTP requests (and TCP sessions) sent to the real server.', labelNames: ['virtual_service', 'real_server'] },
+  { name: 'lbappliance_real_server_bytes_total', help: 'Bytes on connections to the real server: in = received from it, out = sent to it.', labelNames: ['virtual_service', 'real_server', 'direction'] },
+  { name: 'lbappliance_real_server_connections_total', help: 'Connections opened to the real server.', labelNames: ['virtual_service', 'real_server'] },
+] as const;
+
 interface Metered {
   socket: Socket;
   read: number;
@@ -66,48 +76,15 @@ export class EngineMetrics {
     const flushTallies = () => {
       for (const t of this.#tallies.values()) t.flush();
     };
-    this.#requests = new Counter({
-      name: 'lbappliance_virtual_service_requests_total',
-      help: 'HTTP responses sent to clients, by virtual service and status class (2xx, 4xx, ...).',
-      labelNames: ['virtual_service', 'code'],
-      registers: [registry],
-      collect: flushTallies,
-    });
-    this.#bytes = new Counter({
-      name: 'lbappliance_virtual_service_bytes_total',
-      help: 'Bytes on client connections: in = received from clients, out = sent to clients.',
-      labelNames: ['virtual_service', 'direction'],
-      registers: [registry],
-      collect: flush,
-    });
-    this.#connections = new Counter({
-      name: 'lbappliance_virtual_service_connections_total',
-      help: 'Client connections accepted.',
-      labelNames: ['virtual_service'],
-      registers: [registry],
-      collect: flushTallies,
-    });
-    this.#rsRequests = new Counter({
-      name: 'lbappliance_real_server_requests_total',
-      help: 'HTTP requests (and TCP sessions) sent to the real server.',
-      labelNames: ['virtual_service', 'real_server'],
-      registers: [registry],
-      collect: flushTallies,
-    });
-    this.#rsBytes = new Counter({
-      name: 'lbappliance_real_server_bytes_total',
-      help: 'Bytes on connections to the real server: in = received from it, out = sent to it.',
-      labelNames: ['virtual_service', 'real_server', 'direction'],
-      registers: [registry],
-      collect: flush,
-    });
-    this.#rsConnections = new Counter({
-      name: 'lbappliance_real_server_connections_total',
-      help: 'Connections opened to the real server.',
-      labelNames: ['virtual_service', 'real_server'],
-      registers: [registry],
-      collect: flushTallies,
-    });
+    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections] = TRAFFIC_COUNTERS;
+    const make = <L extends string>(def: { name: string; help: string; labelNames: readonly L[] }, collect: () => void) =>
+      new Counter<L>({ name: def.name, help: def.help, labelNames: def.labelNames, registers: [registry], collect });
+    this.#requests = make(requests, flushTallies);
+    this.#bytes = make(bytes, flush);
+    this.#connections = make(connections, flushTallies);
+    this.#rsRequests = make(rsRequests, flushTallies);
+    this.#rsBytes = make(rsBytes, flush);
+    this.#rsConnections = make(rsConnections, flushTallies);
   }
 
   /** Binds the counters of a virtual service. */

@@ -26,7 +26,7 @@ interface Slot {
 }
 
 /** The source-IP persistence tables of every VIP. */
-export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange] }> {
+export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]; imported: [PersistenceEntry[]] }> {
   readonly #tables = new Map<string, Map<string, Slot>>();
   readonly #timeoutMs = new Map<string, number>();
   #sweeper: NodeJS.Timeout | null = null;
@@ -103,9 +103,9 @@ export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]
     return out;
   }
 
-  /** Merges entries received from the HA peer (the newer `lastSeen` wins); emits no events. */
+  /** Merges entries received from the HA peer (the newer `lastSeen` wins); emits no `change`, only `imported`. */
   import(entries: readonly PersistenceEntry[]): number {
-    let taken = 0;
+    const taken: PersistenceEntry[] = [];
     for (const e of entries) {
       let table = this.#tables.get(e.virtualServiceId);
       if (!table) {
@@ -115,10 +115,11 @@ export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]
       const slot = table.get(e.client);
       if (!slot || slot.lastSeen < e.lastSeen) {
         table.set(e.client, { rsId: e.realServerId, lastSeen: e.lastSeen });
-        taken++;
+        taken.push(e);
       }
     }
-    return taken;
+    if (taken.length > 0) this.emit('imported', taken);
+    return taken.length;
   }
 
   /** Number of entries of a VIP. */

@@ -3,7 +3,7 @@
 // together. Listeners and proxies hold this object; apply mutates it in place, so a change
 // of servers, weights, states or persistence reaches the next request without touching a
 // listener.
-import type { HealthChecker } from '../../health/health-checker.js';
+import type { HealthSource } from '../../health/health-checker.js';
 import type { VirtualServiceSnapshot } from '../types.js';
 import { Balancer } from './balancer.js';
 import type { EngineMetrics, VipCounters } from './engine-metrics.js';
@@ -13,7 +13,9 @@ import { UpstreamServer } from './upstream-server.js';
 /** What a VIP runtime needs from the engine. */
 export interface VipDeps {
   metrics: EngineMetrics;
-  health: HealthChecker;
+  health: HealthSource;
+  /** Pick new source-IP clients by hash, so every worker process picks the same server. */
+  hashSourceIp?: boolean;
   persistence: PersistenceTable;
 }
 
@@ -94,7 +96,7 @@ export class VipRuntime {
       const rsId = this.#deps.persistence.lookup(this.id, client, now);
       const kept = rsId === undefined ? undefined : this.byId.get(rsId);
       if (kept?.acceptsPersistent) return { server: kept, setCookie: false };
-      const picked = this.balancer.pick(this.servers);
+      const picked = this.#deps.hashSourceIp ? this.balancer.pickByHash(this.servers, client) : this.balancer.pick(this.servers);
       if (picked) this.#deps.persistence.set(this.id, client, picked.id, now);
       return picked ? { server: picked, setCookie: false } : null;
     }
