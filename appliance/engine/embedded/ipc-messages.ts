@@ -19,7 +19,7 @@ export type CounterValues = Record<string, Record<string, number>>;
 /** Worker to engine. */
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'done'; id: number; listenersChanged?: number; counters?: CounterValues }
+  | { t: 'done'; id: number; listenersChanged?: number; counters?: CounterValues; stats?: Record<string, VipStats> }
   | { t: 'stats'; stats: Record<string, VipStats> }
   | { t: 'passive'; key: string; detail: string }
   | { t: 'persist'; entry: PersistenceEntry };

@@ -56,11 +56,11 @@ process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
       case 'apply':
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(m.snapshot) });
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(m.snapshot), stats: plane.stats() });
         break;
       case 'active':
         await plane.setActive(m.active);
-        send({ t: 'done', id: m.id });
+        send({ t: 'done', id: m.id, stats: plane.stats() });
         break;
       case 'counters':
         send({ t: 'done', id: m.id, counters: await counters() });

@@ -144,6 +144,8 @@ export class WorkerPool {
   #onMessage(worker: Worker, m: FromWorker): void {
     switch (m.t) {
       case 'done': {
+        // Answers to apply and setActive carry the listener state right after the change.
+        if (m.stats) this.#stats.set(worker, m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
         p.results.push(m);
