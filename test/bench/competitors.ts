@@ -12,6 +12,7 @@ export const TOPOLOGY = {
   backendHttp: 8081,
   backendTls: 8443,
   lbappliance: '127.0.90.10',
+  lbappliance2: '127.0.90.11',
   haproxy: '127.0.90.20',
   nginx: '127.0.90.30',
   httpPort: 8080,

@@ -110,6 +110,26 @@ describe('hostile requests', () => {
     expect(backend.seen.length).toBe(before);
   });
 
+  it('the header time limit does not cut a slow body (no platform request timeout)', async () => {
+    // The VIP allows 1 s for the head; this upload takes about 3 s and must arrive whole.
+    const parts = 15;
+    const part = 'x'.repeat(1000);
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: VIP, port: PORT }, () => s.write(`POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: ${parts * part.length}\r\nConnection: close\r\n\r\n`));
+      let out = '';
+      let sent = 0;
+      const drip = setInterval(() => {
+        s.write(part);
+        if (++sent === parts) clearInterval(drip);
+      }, 200);
+      s.on('data', (c: Buffer) => (out += c.toString()));
+      s.on('close', () => resolve(out));
+      s.on('error', reject);
+    });
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(backend.seen.at(-1)?.bodyBytes).toBe(parts * part.length);
+  });
+
   it('a refused configuration write changes nothing and the VIP keeps serving', async () => {
     const before = await client.getConfig();
     const err = await client.createVirtualService({ label: 'clash', ipAddress: VIP, ports: [PORT], protocol: 'tcp' }).catch((e: unknown) => e);

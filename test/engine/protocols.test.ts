@@ -109,6 +109,23 @@ describe('http', () => {
     agent.destroy();
   });
 
+  it('tunnels an Upgrade (WebSocket) exchange after the 101', async () => {
+    const socket = connect({ host: VIP, port: 8080 });
+    const text = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${VIP}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`));
+      socket.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\r\n\r\n') && !out.includes('ping')) socket.write('ping-through-the-tunnel');
+        if (out.endsWith('ping-through-the-tunnel')) resolve(out);
+      });
+      socket.on('error', reject);
+    });
+    socket.destroy();
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(b1.seen.at(-1)?.headers.upgrade).toBe('websocket');
+  });
+
   it('re-encrypts to a TLS real server', async () => {
     const r = await get(`http://${VIP}:8081/secure`);
     expect(r.status).toBe(200);

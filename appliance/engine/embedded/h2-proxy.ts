@@ -185,7 +185,12 @@ class H2Exchange implements ResponseSink {
     }
     if (res.chunked) this.#decoder = new ChunkScanner();
     const noBody = responseHasNoBody(this.#method, res.status) || res.contentLength === 0;
-    this.#stream.respond(out, { endStream: noBody });
+    try {
+      this.#stream.respond(out, { endStream: noBody });
+    } catch {
+      // A head HTTP/2 cannot carry (node validates it): the client gets a reset, not a crash.
+      this.#abort();
+    }
   }
 
   onBody(buf: Buffer, from: number, to: number): boolean {

@@ -128,6 +128,12 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
     const h = handler(b, holds);
     server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, h) : createHttpServer(h);
     server.keepAliveTimeout = 30_000;
+    // An Upgrade (WebSocket-style) request becomes an echo tunnel.
+    server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+      b.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0 });
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+      socket.pipe(socket);
+    });
     server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
       b.accepted++;
       sockets.add(s);
