@@ -93,6 +93,11 @@ export class HealthChecker implements HealthSource {
     return cell;
   }
 
+  /** Every verdict other than unknown, by server key. */
+  verdicts(): [string, Health][] {
+    return [...this.#cells].filter(([, c]) => c.health !== 'unknown').map(([key, c]) => [key, c.health]);
+  }
+
   /** The health cell of a server if it has one. */
   peek(key: string): HealthCell | undefined {
     return this.#cells.get(key);

@@ -72,6 +72,7 @@ export class EmbeddedEngine implements Engine {
     const pool = new WorkerPool(workers, options.logger, {
       passive: (key, detail) => this.#health.passiveFailure(key, detail),
       persist: (e) => this.persistence.set(e.virtualServiceId, e.client, e.realServerId, e.lastSeen),
+      state: () => ({ health: this.#health.verdicts(), persistence: this.persistence.export() }),
     });
     this.#pool = pool;
     this.#health.onTransition((key, to) => pool.health(key, to));

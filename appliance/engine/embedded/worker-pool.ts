@@ -12,10 +12,12 @@ import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import type { PersistenceEntry } from './persistence-table.js';
 
-/** What the pool reports to the engine. */
+/** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {
   passive(key: string, detail: string): void;
   persist(entry: PersistenceEntry): void;
+  /** Current health verdicts and source-IP entries. */
+  state(): { health: [string, Health][]; persistence: PersistenceEntry[] };
 }
 
 interface Pending {
@@ -30,6 +32,8 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #events: WorkerPoolEvents;
   readonly #workers = new Set<Worker>();
+  /** Workers that have caught up with the current state (only they are asked and told). */
+  readonly #ready = new Set<Worker>();
   readonly #stats = new Map<Worker, Record<string, VipStats>>();
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -119,6 +123,7 @@ export class WorkerPool {
     worker.on('message', (m: FromWorker) => this.#onMessage(worker, m));
     worker.once('exit', (code, signal) => {
       this.#workers.delete(worker);
+      this.#ready.delete(worker);
       this.#stats.delete(worker);
       for (const [id, p] of this.#pending) {
         if (p.waiting.delete(worker) && p.waiting.size === 0) {
@@ -133,9 +138,24 @@ export class WorkerPool {
     return new Promise((resolve) => {
       worker.once('message', async (m: FromWorker) => {
         if (m.t !== 'ready') return resolve();
-        // A replacement catches up with the current state before it counts as started.
-        if (this.#snapshot) await this.#askOne(worker, (id) => ({ t: 'apply', id, snapshot: this.#snapshot as ConfigSnapshot }));
-        if (!this.#active) await this.#askOne(worker, (id) => ({ t: 'active', id, active: false }));
+        // A replacement catches up with the current state before it is asked or told anything;
+        // a revision applied meanwhile is sent again.
+        const { health, persistence } = this.#events.state();
+        for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
+        if (persistence.length > 0) worker.send({ t: 'persist', entries: persistence } satisfies ToWorker);
+        let applied: ConfigSnapshot | null = null;
+        let active = true;
+        while ((this.#snapshot !== null && applied !== this.#snapshot) || active !== this.#active) {
+          if (this.#snapshot !== null && applied !== this.#snapshot) {
+            applied = this.#snapshot;
+            await this.#askOne(worker, (id) => ({ t: 'apply', id, snapshot: applied as ConfigSnapshot }));
+          }
+          if (active !== this.#active) {
+            active = this.#active;
+            await this.#askOne(worker, (id) => ({ t: 'active', id, active }));
+          }
+        }
+        if (worker.isConnected()) this.#ready.add(worker);
         resolve();
       });
     });
@@ -172,12 +192,12 @@ export class WorkerPool {
   }
 
   #broadcast(message: ToWorker, except?: Worker): void {
-    for (const w of this.#workers) if (w !== except && w.isConnected()) w.send(message);
+    for (const w of this.#ready) if (w !== except && w.isConnected()) w.send(message);
   }
 
   #ask(make: (id: number) => ToWorker): Promise<FromWorker[]> {
     const id = this.#nextId++;
-    const workers = [...this.#workers].filter((w) => w.isConnected());
+    const workers = [...this.#ready].filter((w) => w.isConnected());
     if (workers.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       this.#pending.set(id, { waiting: new Set(workers), results: [], resolve });
