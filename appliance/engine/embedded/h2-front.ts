@@ -20,7 +20,10 @@ export class H2Front {
     this.#server.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.once('close', () => this.#sessions.delete(session));
+      // A client's protocol error ends its session, never the appliance.
+      session.on('error', () => session.destroy());
     });
+    this.#server.on('sessionError', () => undefined);
     this.configure();
   }
 
