@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { startHttpBackend, startTcpBackend, type HttpBackend, type TcpBackend } from './helpers/backends.js';
+import { backendFleet, startTcpBackend, type TcpBackend } from './helpers/backends.js';
 import { get } from './helpers/traffic.js';
 import { createVip, healthOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
@@ -15,14 +15,10 @@ const VIP = '127.0.72.217';
 const FAST_CHECK = { type: 'connect' as const, interval: 1, timeout: 1, rise: 1, fall: 1 };
 let app: TestAppliance;
 let client: ApplianceClient;
-const backends: HttpBackend[] = [];
+const fleet = backendFleet('127.0.72');
 const tcpBackends: TcpBackend[] = [];
 
-async function backend(name: string, last: number): Promise<HttpBackend> {
-  const b = await startHttpBackend({ name, host: `127.0.72.${last}` });
-  backends.push(b);
-  return b;
-}
+const backend = (name: string, last: number) => fleet.start(name, last);
 
 function tally(names: string[]): Record<string, number> {
   const t: Record<string, number> = {};
@@ -53,7 +49,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.dispose();
-  await Promise.all([...backends, ...tcpBackends].map((b) => b.close()));
+  await fleet.closeAll();
+  await Promise.all(tcpBackends.map((b) => b.close()));
 });
 
 describe('weights', () => {

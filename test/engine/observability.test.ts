@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
+import { backendFleet } from './helpers/backends.js';
 import { get } from './helpers/traffic.js';
 import { createVip, overviewOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
@@ -13,13 +13,9 @@ const VIP = '127.0.75.217';
 const FAST_CHECK = { type: 'http' as const, path: '/', interval: 1, timeout: 1, rise: 1, fall: 1 };
 let app: TestAppliance;
 let client: ApplianceClient;
-const backends: HttpBackend[] = [];
+const fleet = backendFleet('127.0.75');
 
-async function backend(name: string, last: number): Promise<HttpBackend> {
-  const b = await startHttpBackend({ name, host: `127.0.75.${last}` });
-  backends.push(b);
-  return b;
-}
+const backend = (name: string, last: number) => fleet.start(name, last);
 
 /** The value of one sample in the Prometheus text format (0 when absent). */
 function sample(text: string, name: string, labels: Record<string, string>): number {
@@ -40,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.dispose();
-  await Promise.all(backends.map((b) => b.close()));
+  await fleet.closeAll();
 });
 
 describe('System Overview', () => {

@@ -8,20 +8,16 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
+import { backendFleet, type HttpBackend } from './helpers/backends.js';
 import { get, steadyLoad, type Reply } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
 
 const VIP = '127.0.73.217';
 let app: TestAppliance;
 let client: ApplianceClient;
-const backends: HttpBackend[] = [];
+const fleet = backendFleet('127.0.73');
 
-async function backend(name: string, last: number): Promise<HttpBackend> {
-  const b = await startHttpBackend({ name, host: `127.0.73.${last}` });
-  backends.push(b);
-  return b;
-}
+const backend = (name: string, last: number) => fleet.start(name, last);
 
 function fingerprint(socket: TLSSocket): string {
   return createHash('sha256').update(socket.getPeerCertificate().raw).digest('hex');
@@ -76,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.dispose();
-  await Promise.all(backends.map((b) => b.close()));
+  await fleet.closeAll();
 });
 
 describe('a real server dies under steady load', () => {

@@ -218,3 +218,18 @@ export async function startTcpBackend(options: { name: string; host: string; por
   });
   return b;
 }
+
+/** HTTP backends on one test file's loopback subnet, closed together. */
+export function backendFleet(subnet: string): { start(name: string, last: number): Promise<HttpBackend>; closeAll(): Promise<void> } {
+  const started: HttpBackend[] = [];
+  return {
+    async start(name, last) {
+      const b = await startHttpBackend({ name, host: `${subnet}.${last}` });
+      started.push(b);
+      return b;
+    },
+    async closeAll() {
+      await Promise.all(started.map((b) => b.close()));
+    },
+  };
+}
