@@ -7,7 +7,8 @@
 // request on this path; HTTP/2 stays on node's http2 (see http-proxy.ts).
 import type { Socket } from 'node:net';
 import { ChunkError, ChunkScanner } from './chunked-scanner.js';
-import { HeadError, HOP_BY_HOP, MAX_HEAD_BYTES, parseRequestHead, responseHasNoBody, type RequestHead, type ResponseHead } from './h1-head.js';
+import { HeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './h1-head.js';
+import { clientResponseHead, upgradeResponseHead, upstreamRequestHead } from './h1-rewrite.js';
 import { clientAddress, cookieValue } from './header-rules.js';
 import { httpsLocation } from './redirect.js';
 import { retryTarget } from './retry-policy.js';
@@ -179,7 +180,7 @@ export class Http1Session implements ResponseSink {
     }
     this.#server = choice.server;
     this.#setCookie = choice.setCookie;
-    this.#requestHead = this.#buildRequestHead(head);
+    this.#requestHead = upstreamRequestHead(head, { cookieName: vip.cookieName, forwardedFor: vip.spec.forwardedFor, client: this.#client, tls: this.#tls, vipAddress: vip.spec.ipAddress });
     if (head.expectContinue && (head.chunked || head.contentLength > 0)) this.#socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     if (head.chunked) {
       this.#reqScanner = new ChunkScanner();
@@ -276,42 +277,21 @@ export class Http1Session implements ResponseSink {
   }
 
   onHead(res: ResponseHead): void {
-    const head = this.#head as RequestHead;
     const vip = this.#vip;
     vip.counters.responses[Math.floor(res.status / 100)]?.inc();
     this.#responseStarted = true;
-    let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-    for (let i = 0; i < res.lower.length; i++) {
-      const name = res.lower[i] as string;
-      if (HOP_BY_HOP.has(name) || res.connection.has(name)) continue;
-      out += `${res.names[i]}: ${res.values[i]}\r\n`;
-    }
     if (res.status === 101) {
-      const at = res.lower.indexOf('upgrade');
-      out += `Connection: Upgrade\r\nUpgrade: ${at >= 0 ? res.values[at] : 'websocket'}\r\n\r\n`;
       this.#headOut = null;
-      this.#socket.write(out, 'latin1');
+      this.#socket.write(upgradeResponseHead(res), 'latin1');
       return;
     }
-    if (responseHasNoBody(head.method, res.status)) {
-      if (res.contentLength >= 0) out += `Content-Length: ${res.contentLength}\r\n`;
-    } else if (res.chunked) {
-      if (head.minor === 1) out += 'Transfer-Encoding: chunked\r\n';
-      else {
-        this.#decoder = new ChunkScanner();
-        this.#closeAfter = true;
-      }
-    } else if (res.contentLength >= 0) out += `Content-Length: ${res.contentLength}\r\n`;
-    else this.#closeAfter = true;
+    const cookie = this.#setCookie && vip.cookieName !== null ? `${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly${this.#tls ? '; Secure' : ''}` : null;
     // A client still sending a body we no longer read cannot keep the connection.
-    if (!this.#reqDone) this.#closeAfter = true;
-    if (this.#setCookie && vip.cookieName !== null) {
-      out += `Set-Cookie: ${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly${this.#tls ? '; Secure' : ''}\r\n`;
-    }
-    if (this.#closeAfter) out += 'Connection: close\r\n';
-    else if (head.minor === 0) out += 'Connection: keep-alive\r\n';
+    const out = clientResponseHead(res, this.#head as RequestHead, this.#closeAfter || !this.#reqDone, cookie);
+    this.#closeAfter = out.close;
+    if (out.dechunk) this.#decoder = new ChunkScanner();
     // Held until the body bytes read with it are known, so both leave in one write.
-    this.#headOut = `${out}\r\n`;
+    this.#headOut = out.head;
   }
 
   #flushHead(): void {
@@ -417,42 +397,6 @@ export class Http1Session implements ResponseSink {
     this.#head = null;
     if (this.#socket.isPaused()) this.#socket.resume();
     if (this.#pending) this.#parse();
-  }
-
-  #buildRequestHead(head: RequestHead): string {
-    const vip = this.#vip;
-    let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
-    let xff: string | null = null;
-    const cookieName = vip.cookieName;
-    const forwardedFor = vip.spec.forwardedFor;
-    for (let i = 0; i < head.lower.length; i++) {
-      const name = head.lower[i] as string;
-      if (HOP_BY_HOP.has(name) || head.connection.has(name) || name === 'expect') continue;
-      let value = head.values[i] as string;
-      if (forwardedFor && name === 'x-forwarded-for') {
-        xff = xff === null ? value : `${xff}, ${value}`;
-        continue;
-      }
-      if (forwardedFor && name === 'x-forwarded-proto') continue;
-      if (cookieName !== null && name === 'cookie' && value.includes(`${cookieName}=`)) {
-        value = value
-          .split(';')
-          .map((p) => p.trim())
-          .filter((p) => p.length > 0 && !p.startsWith(`${cookieName}=`))
-          .join('; ');
-        if (value.length === 0) continue;
-      }
-      out += `${head.names[i]}: ${value}\r\n`;
-    }
-    if (head.host === undefined) out += `Host: ${vip.spec.ipAddress.includes(':') ? `[${vip.spec.ipAddress}]` : vip.spec.ipAddress}\r\n`;
-    if (head.chunked) out += 'Transfer-Encoding: chunked\r\n';
-    else if (head.contentLength >= 0) out += `Content-Length: ${head.contentLength}\r\n`;
-    if (head.upgrade) {
-      const at = head.lower.indexOf('upgrade');
-      out += `Connection: Upgrade\r\nUpgrade: ${head.values[at]}\r\n`;
-    }
-    if (forwardedFor) out += `X-Forwarded-For: ${xff === null ? this.#client : `${xff}, ${this.#client}`}\r\nX-Forwarded-Proto: ${this.#tls ? 'https' : 'http'}\r\n`;
-    return `${out}\r\n`;
   }
 
   /** Answers from the appliance itself. */

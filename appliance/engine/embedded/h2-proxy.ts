@@ -6,7 +6,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { ChunkScanner } from './chunked-scanner.js';
 import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
-import { clientAddress, cookieValue } from './header-rules.js';
+import { clientAddress, cookieValue, withoutCookie } from './header-rules.js';
 import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
 import type { UpstreamServer } from './upstream-server.js';
@@ -121,11 +121,7 @@ class H2Exchange implements ResponseSink {
       }
       if (vip.spec.forwardedFor && name === 'x-forwarded-proto') continue;
       if (name === 'cookie' && vip.cookieName !== null) {
-        const kept = String(value)
-          .split(';')
-          .map((p) => p.trim())
-          .filter((p) => p.length > 0 && !p.startsWith(`${vip.cookieName}=`))
-          .join('; ');
+        const kept = withoutCookie(String(value), vip.cookieName);
         if (kept.length > 0) out += `cookie: ${kept}\r\n`;
         continue;
       }

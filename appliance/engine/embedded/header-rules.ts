@@ -20,10 +20,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return header.slice(at + name.length + 1, end < 0 ? undefined : end).trim();
 }
 
-function withoutCookie(header: string, name: string): string | undefined {
-  const kept = header
+/** A Cookie header without one cookie (empty when nothing else is left). */
+export function withoutCookie(header: string, name: string): string {
+  return header
     .split(';')
     .map((p) => p.trim())
-    .filter((p) => p.length > 0 && !p.startsWith(`${name}=`));
-  return kept.length > 0 ? kept.join('; ') : undefined;
+    .filter((p) => p.length > 0 && !p.startsWith(`${name}=`))
+    .join('; ');
 }
