@@ -27,16 +27,16 @@ export class Tally {
 export interface VipCounters {
   /** Responses by status class: index 1..5 for 1xx..5xx. */
   responses: Tally[];
-  bytesIn: Counter.Internal;
-  bytesOut: Counter.Internal;
+  bytesIn: Tally;
+  bytesOut: Tally;
   connections: Tally;
 }
 
 /** Counters bound to one real server of one virtual service. */
 export interface ServerCounters {
   requests: Tally;
-  bytesIn: Counter.Internal;
-  bytesOut: Counter.Internal;
+  bytesIn: Tally;
+  bytesOut: Tally;
   connections: Tally;
 }
 
@@ -55,9 +55,9 @@ interface Metered {
   read: number;
   written: number;
   /** Bytes read from this socket count here. */
-  inbound: Counter.Internal;
+  inbound: Tally;
   /** Bytes written to this socket count here. */
-  outbound: Counter.Internal;
+  outbound: Tally;
 }
 
 /** The engine's traffic metrics. */
@@ -72,19 +72,17 @@ export class EngineMetrics {
   readonly #tallies = new Map<string, Tally>();
 
   constructor(registry: Registry) {
+    // Any counter scraped first brings every count up to date.
     const flush = () => this.flush();
-    const flushTallies = () => {
-      for (const t of this.#tallies.values()) t.flush();
-    };
     const [requests, bytes, connections, rsRequests, rsBytes, rsConnections] = TRAFFIC_COUNTERS;
     const make = <L extends string>(def: { name: string; help: string; labelNames: readonly L[] }, collect: () => void) =>
       new Counter<L>({ name: def.name, help: def.help, labelNames: def.labelNames, registers: [registry], collect });
-    this.#requests = make(requests, flushTallies);
+    this.#requests = make(requests, flush);
     this.#bytes = make(bytes, flush);
-    this.#connections = make(connections, flushTallies);
-    this.#rsRequests = make(rsRequests, flushTallies);
+    this.#connections = make(connections, flush);
+    this.#rsRequests = make(rsRequests, flush);
     this.#rsBytes = make(rsBytes, flush);
-    this.#rsConnections = make(rsConnections, flushTallies);
+    this.#rsConnections = make(rsConnections, flush);
   }
 
   /** Binds the counters of a virtual service. */
@@ -92,8 +90,8 @@ export class EngineMetrics {
     const responses = [0, 1, 2, 3, 4, 5].map((c) => this.#tally(this.#requests, label, c === 0 ? 'other' : `${c}xx`));
     return {
       responses,
-      bytesIn: this.#bytes.labels(label, 'in'),
-      bytesOut: this.#bytes.labels(label, 'out'),
+      bytesIn: this.#tally(this.#bytes, label, 'in'),
+      bytesOut: this.#tally(this.#bytes, label, 'out'),
       connections: this.#tally(this.#connections, label),
     };
   }
@@ -102,8 +100,8 @@ export class EngineMetrics {
   server(vipLabel: string, label: string): ServerCounters {
     return {
       requests: this.#tally(this.#rsRequests, vipLabel, label),
-      bytesIn: this.#rsBytes.labels(vipLabel, label, 'in'),
-      bytesOut: this.#rsBytes.labels(vipLabel, label, 'out'),
+      bytesIn: this.#tally(this.#rsBytes, vipLabel, label, 'in'),
+      bytesOut: this.#tally(this.#rsBytes, vipLabel, label, 'out'),
       connections: this.#tally(this.#rsConnections, vipLabel, label),
     };
   }
@@ -120,7 +118,7 @@ export class EngineMetrics {
   }
 
   /** Counts a socket's bytes until it closes (read into `inbound`, written into `outbound`). */
-  meter(socket: Socket, inbound: Counter.Internal, outbound: Counter.Internal): void {
+  meter(socket: Socket, inbound: Tally, outbound: Tally): void {
     const m: Metered = { socket, read: 0, written: 0, inbound, outbound };
     this.#open.add(m);
     socket.once('close', () => {
@@ -129,9 +127,10 @@ export class EngineMetrics {
     });
   }
 
-  /** Adds what open sockets moved since the last flush. */
+  /** Brings the Prometheus counters up to date: bytes of open sockets, then every tally. */
   flush(): void {
     for (const m of this.#open) this.#flushOne(m);
+    for (const t of this.#tallies.values()) t.flush();
   }
 
   #flushOne(m: Metered): void {

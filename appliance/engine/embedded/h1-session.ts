@@ -255,7 +255,7 @@ export class Http1Session implements ResponseSink {
     this.#server = server;
     server.active++;
     server.counters.requests.inc();
-    const conn = server.rawPool.acquire(server, server.portFor(this.#socket.localPort ?? 0), vip.connectTimeoutMs);
+    const conn = server.rawPool.acquire(server, server.port ?? this.#socket.localPort ?? 0, vip.connectTimeoutMs);
     this.#conn = conn;
     conn.begin(this, head.method, vip.serverTimeoutMs);
     const out = this.#prefix.length === 0 ? this.#requestHead : [this.#requestHead, ...this.#prefix];

@@ -146,7 +146,7 @@ class H2Exchange implements ResponseSink {
     this.#server = server;
     server.active++;
     server.counters.requests.inc();
-    const conn = server.rawPool.acquire(server, server.portFor(this.#localPort), vip.connectTimeoutMs);
+    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs);
     this.#conn = conn;
     conn.begin(this, this.#method, vip.serverTimeoutMs);
     conn.socket.cork();

@@ -32,7 +32,7 @@ function attempt(vip: VipRuntime, client: Socket, address: string, server: Upstr
   if (client.destroyed) return;
   server.active++;
   server.counters.requests.inc();
-  const port = server.portFor(client.localPort ?? 0);
+  const port = server.port ?? client.localPort ?? 0;
   const options = { host: server.address, port, allowHalfOpen: true, noDelay: true };
   let up: Socket;
   // The reused read buffer needs to know when a queued write has left: plain sockets only.

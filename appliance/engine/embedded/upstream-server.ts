@@ -70,11 +70,6 @@ export class UpstreamServer {
     }
   }
 
-  /** The port to connect to for a client that connected to `localPort`. */
-  portFor(localPort: number): number {
-    return this.port ?? localPort;
-  }
-
   /** Whether new sessions may go here (health unknown counts as usable until the first verdict). */
   get acceptsNew(): boolean {
     return !this.removed && this.adminState === 'online' && this.weight > 0 && this.cell.health !== 'down';
