@@ -2,6 +2,7 @@
 // fields, slow headers. Each gets 400, 408 or 431 from the appliance and never reaches a
 // real server (the backend's own record proves it). A refused configuration write leaves
 // the running VIP untouched. Addresses 127.0.74.x belong to this file.
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, type ApplianceClient } from '../../openapi/sdk/index.js';
@@ -21,6 +22,8 @@ beforeAll(async () => {
   client = app.client();
   backend = await startHttpBackend({ name: 'b', host: '127.0.74.6' });
   await createVip(client, { label: 'guarded', ipAddress: VIP, ports: [PORT], protocol: 'http', timeouts: { httpRequest: 1 } }, [{ label: 'b', address: backend.host, port: backend.port }]);
+  const cert = await client.createCertificate({ label: 'h2', selfSigned: { commonName: 'h2.test' } });
+  await createVip(client, { label: 'guarded-h2', ipAddress: VIP, ports: [8443], protocol: 'http2', certificateId: cert.id }, [{ label: 'b', address: backend.host, port: backend.port }]);
 });
 
 afterAll(async () => {
@@ -128,6 +131,32 @@ describe('hostile requests', () => {
     });
     expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(backend.seen.at(-1)?.bodyBytes).toBe(parts * part.length);
+  });
+
+  it('HTTP/2: a body longer or shorter than its content-length, and too many fields, never reach the server', async () => {
+    const session: ClientHttp2Session = h2connect(`https://${VIP}:8443`, { rejectUnauthorized: false });
+    session.on('error', () => undefined);
+    const send = (headers: Record<string, string>, body: string) =>
+      new Promise<string>((resolve) => {
+        const req = session.request({ ':method': 'POST', ':path': '/h2-hostile', ...headers });
+        req.on('response', (h) => resolve(`status ${h[':status']}`));
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+        req.on('close', () => resolve(`closed ${req.rstCode}`));
+        req.end(body);
+      });
+    const before = backend.seen.length;
+    const longer = await send({ 'content-length': '3' }, 'abcdefghij');
+    const shorter = await send({ 'content-length': '30' }, 'abc');
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) fields[`x-f${i}`] = 'v';
+    const many = await send(fields, '');
+    console.log(`h2 hostile outcomes: longer=${longer} shorter=${shorter} many=${many}`);
+    for (const outcome of [longer, shorter, many]) expect(outcome).not.toBe('status 200');
+    expect(backend.seen.length).toBe(before);
+    // The same session still carries a well-formed request.
+    expect(await send({ 'content-length': '3' }, 'abc')).toBe('status 200');
+    expect(backend.seen.at(-1)?.bodyBytes).toBe(3);
+    session.close();
   });
 
   it('a refused configuration write changes nothing and the VIP keeps serving', async () => {

@@ -332,7 +332,8 @@ export class Http1Session implements ResponseSink {
     const server = this.#server as UpstreamServer;
     this.#conn = null;
     server.active--;
-    if (reusable) (conn.home ?? server.rawPool).release(conn);
+    // A server that answered before the whole request body was sent may still be reading it.
+    if (reusable && this.#reqDone) (conn.home ?? server.rawPool).release(conn);
     else conn.destroy();
     this.#next();
   }

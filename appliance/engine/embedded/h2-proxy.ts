@@ -16,6 +16,12 @@ import type { VipRuntime } from './vip-runtime.js';
 const BODY_PREFIX = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+// What may go into the HTTP/1.1 request line and fields (nghttp2 checks too; this proxy
+// writes them into another protocol's framing, so it checks again).
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const LENGTH = /^\d{1,15}$/;
 // Never sent to the server: pseudo-headers are rebuilt, the rest are per hop or set here.
 const SKIP = new Set([...HOP_BY_HOP, 'host', 'expect']);
 
@@ -43,6 +49,9 @@ class H2Exchange implements ResponseSink {
   #attempts = 0;
   #tried = new Set<UpstreamServer>();
   #responded = false;
+  /** The declared Content-Length, or -1; the body must match it exactly. */
+  #declared = -1;
+  #received = 0;
   #decoder: ChunkScanner | null = null;
   #done = false;
 
@@ -64,6 +73,8 @@ class H2Exchange implements ResponseSink {
       if (!this.#done) this.#abort();
     });
     if (this.#method === 'CONNECT') return this.#local(501, 'CONNECT is not proxied\n');
+    const invalid = this.#invalid();
+    if (invalid) return this.#local(400, `Bad Request: ${invalid}\n`);
     const cookie = vip.cookieName === null ? undefined : cookieValue(this.#headers.cookie as string | undefined, vip.cookieName);
     const choice = vip.choose(this.#client, cookie);
     if (!choice) return this.#local(503, 'Service Unavailable: no real server can take this request\n');
@@ -75,6 +86,10 @@ class H2Exchange implements ResponseSink {
       return this.#dispatch(choice.server);
     }
     const onData = (chunk: Buffer) => {
+      if (this.#done) return;
+      this.#received += chunk.length;
+      // More than the declared length would reach the server as the start of another request.
+      if (this.#declared >= 0 && this.#received > this.#declared) return this.#refuseBody();
       if (this.#conn === null) {
         this.#prefix.push(this.#frame(chunk));
         this.#prefixLen += chunk.length;
@@ -92,12 +107,41 @@ class H2Exchange implements ResponseSink {
     };
     stream.on('data', onData);
     stream.once('end', () => {
+      if (this.#done) return;
+      if (this.#declared >= 0 && this.#received !== this.#declared) return this.#refuseBody();
       this.#bodyDone = true;
       if (this.#conn === null) {
         if (this.#chunkedBody) this.#prefix.push(LAST_CHUNK);
         this.#dispatch(this.#server as UpstreamServer);
       } else if (this.#chunkedBody) this.#conn.socket.write(LAST_CHUNK);
     });
+  }
+
+  #invalid(): string | null {
+    const h = this.#headers;
+    if (!METHOD.test(this.#method)) return 'invalid :method';
+    if (!TARGET.test(String(h[':path'] ?? '/'))) return 'invalid :path';
+    const authority = h[':authority'] ?? h.host;
+    if (authority !== undefined && !TARGET.test(String(authority))) return 'invalid :authority';
+    for (const name of Object.keys(h)) {
+      const value = h[name];
+      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && !VALUE.test(String(v))) return `invalid value of ${name}`;
+    }
+    const length = h['content-length'];
+    if (length !== undefined) {
+      if (typeof length !== 'string' || !LENGTH.test(length)) return 'invalid content-length';
+      this.#declared = Number(length);
+    }
+    return null;
+  }
+
+  /** A body that does not match its declared length: refused before (or instead of) the rest reaching the server. */
+  #refuseBody(): void {
+    if (this.#conn === null && !this.#done) {
+      this.#stream.pause();
+      return this.#local(400, 'Bad Request: body length differs from content-length\n');
+    }
+    this.#abort();
   }
 
   #frame(chunk: Buffer): Buffer {
