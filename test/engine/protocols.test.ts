@@ -53,6 +53,11 @@ beforeAll(async () => {
   ]);
   await createVip(client, { label: 'tcp-tls', ipAddress: VIP, ports: [1201], protocol: 'tcp', certificateId: certId }, [{ label: 'echo', address: echoBackend.host, port: echoBackend.port }]);
   await createVip(client, { label: 'tcp-echo', ipAddress: VIP, ports: [1202], protocol: 'tcp' }, [{ label: 'echo', address: echoBackend.host, port: echoBackend.port }]);
+  // A server that refuses every connection, first in line: each new session must move on.
+  await createVip(client, { label: 'tcp-retry', ipAddress: VIP, ports: [1203], protocol: 'tcp', healthCheck: { type: 'none' } }, [
+    { label: 'refusing', address: '127.0.71.11', port: 9 },
+    { label: 'echo', address: echoBackend.host, port: echoBackend.port },
+  ]);
   await createVip(client, { label: 'web6', ipAddress: '::1', ports: [17180], protocol: 'http' }, [{ label: 'b1', address: b1.host, port: b1.port }]);
 });
 
@@ -238,6 +243,22 @@ describe('tcp', () => {
     });
     expect(got.digest('hex')).toBe(sent.digest('hex'));
   }, 120_000);
+
+  it('moves a TCP session whose connect was refused to another server, with nothing lost', async () => {
+    for (let i = 0; i < 6; i++) {
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: VIP, port: 1203 });
+        // Sent at once: these bytes wait in the appliance while it finds a server that answers.
+        socket.write(`hello ${i}\n`);
+        socket.once('data', (d: Buffer) => {
+          resolve(d.toString());
+          socket.destroy();
+        });
+        socket.on('error', reject);
+      });
+      expect(echoed).toBe(`hello ${i}\n`);
+    }
+  });
 
   it('terminates TLS on a tcp VIP with a certificate', async () => {
     const socket = tlsConnect({ host: VIP, port: 1201, rejectUnauthorized: false });
