@@ -7,6 +7,7 @@ const USAGE = `lbappliance ${VERSION}: a load-balancer appliance managed as code
 Usage:
   lbappliance serve --data-dir DIR [--api-listen HOST:PORT] [--engine KIND]
                     [--password-file FILE] [--tls-cert FILE --tls-key FILE] [--node-name NAME]
+  lbappliance demo      (a local appliance, demo servers and TeraRecon's VIPs; Ctrl-C stops)
   lbappliance version
 
 The administrator is "loadbalancer"; at first start its password comes from
@@ -15,6 +16,7 @@ LBAPPLIANCE_PASSWORD or --password-file, or is generated and printed once.
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   serve: async (argv) => (await import('./serve.js')).serve(argv),
+  demo: async (argv) => (await import('../demo/demo.js')).demo(argv),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
   },

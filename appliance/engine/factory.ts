@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../errors.js';
+import { EmbeddedEngine } from './embedded/embedded-engine.js';
 import { NullEngine } from './null-engine.js';
 import type { Engine, EngineKind } from './types.js';
 
@@ -13,14 +14,17 @@ export interface EngineDeps {
 }
 
 /** The engine kinds this build can run. */
-export const AVAILABLE_ENGINES: readonly EngineKind[] = ['none'];
+export const AVAILABLE_ENGINES: readonly EngineKind[] = ['embedded', 'none'];
 
 /** The default engine kind. */
-export const DEFAULT_ENGINE: EngineKind = 'none';
+export const DEFAULT_ENGINE: EngineKind = 'embedded';
 
 /** Builds an engine of a kind. */
-export async function createEngine(kind: EngineKind, _deps: EngineDeps): Promise<Engine> {
+export async function createEngine(kind: EngineKind, deps: EngineDeps): Promise<Engine> {
   switch (kind) {
+    case 'embedded':
+      // Worker processes share the VIPs over the cores (LBAPPLIANCE_ENGINE_WORKERS, default 1: in process).
+      return new EmbeddedEngine({ logger: deps.logger, registry: deps.registry, workers: Number(process.env.LBAPPLIANCE_ENGINE_WORKERS ?? 1) || 1 });
     case 'none':
       return new NullEngine();
     default:

@@ -1,0 +1,110 @@
+// The traffic-carrying half of the embedded engine: VIP runtimes and their listeners, kept
+// in step with snapshots. It runs in the engine's process, or in each worker process when
+// the engine uses several (worker-main.ts); health verdicts and persistence come from its
+// deps either way.
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { HealthSource } from '../../health/health-checker.js';
+import type { ConfigSnapshot } from '../types.js';
+import type { EngineMetrics } from './engine-metrics.js';
+import { listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';
+import type { PersistenceTable } from './persistence-table.js';
+import { VipRuntime } from './vip-runtime.js';
+
+/** What a data plane is built from. */
+export interface DataPlaneDeps {
+  logger: Logger;
+  metrics: EngineMetrics;
+  health: HealthSource;
+  persistence: PersistenceTable;
+  /** Pick new source-IP clients by hash (several worker processes). */
+  hashSourceIp: boolean;
+}
+
+/** Live counts of one VIP in one data plane. */
+export interface VipStats {
+  bound: number;
+  total: number;
+  error: string | null;
+  connections: number;
+  /** Open sessions per real server id. */
+  active: Record<string, number>;
+}
+
+/** VIP runtimes and listeners following snapshots. */
+export class DataPlane {
+  readonly #deps: DataPlaneDeps;
+  readonly #listeners: ListenerSet;
+  readonly #vips = new Map<string, VipRuntime>();
+  #active = true;
+
+  constructor(deps: DataPlaneDeps) {
+    this.#deps = deps;
+    this.#listeners = new ListenerSet(deps.metrics, deps.logger);
+  }
+
+  /** Follows a snapshot; returns how many listeners were opened or closed. */
+  async apply(snapshot: ConfigSnapshot): Promise<number> {
+    const deps = { metrics: this.#deps.metrics, health: this.#deps.health, persistence: this.#deps.persistence, hashSourceIp: this.#deps.hashSourceIp };
+    const seen = new Set<string>();
+    const timeouts = new Map<string, number>();
+    for (const vs of snapshot.virtualServices) {
+      seen.add(vs.id);
+      const vip = this.#vips.get(vs.id);
+      if (vip) vip.update(vs);
+      else this.#vips.set(vs.id, new VipRuntime(vs, deps));
+      if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+    }
+    const removed = [...this.#vips.values()].filter((vip) => !seen.has(vip.id));
+    for (const vip of removed) this.#vips.delete(vip.id);
+    this.#deps.persistence.configure(timeouts);
+    const changed = await this.#listeners.sync(this.#wanted());
+    // Connections of a removed VIP finish their exchange; its servers keep no idle ones.
+    for (const vip of removed) vip.dispose();
+    return changed;
+  }
+
+  /** Binds (true) or releases (false) every VIP listener. */
+  async setActive(active: boolean): Promise<void> {
+    if (this.#active === active) return;
+    this.#active = active;
+    await this.#listeners.sync(this.#wanted());
+    if (!active) this.#listeners.closeIdle();
+  }
+
+  /** Listener state and counts per VIP. */
+  stats(): Record<string, VipStats> {
+    const out: Record<string, VipStats> = {};
+    for (const vip of this.#vips.values()) {
+      const st = this.#listeners.state(vip.id);
+      const active: Record<string, number> = {};
+      for (const s of vip.servers) active[s.id] = s.active;
+      out[vip.id] = { ...st, connections: vip.connections, active };
+    }
+    return out;
+  }
+
+  /** Releases every listener; open connections get `graceMs` to finish, then are closed. */
+  async stop(graceMs: number): Promise<void> {
+    this.#active = false;
+    await this.#listeners.sync([]);
+    this.#listeners.closeIdle();
+    const open = this.#listeners.sockets();
+    if (open.length > 0) {
+      const deadline = AbortSignal.timeout(graceMs);
+      await Promise.all(open.map((s) => (s.destroyed ? undefined : once(s, 'close', { signal: deadline }).catch(() => s.destroy()))));
+    }
+    for (const vip of this.#vips.values()) vip.dispose();
+  }
+
+  #wanted(): ListenerSpec[] {
+    if (!this.#active) return [];
+    const wanted: ListenerSpec[] = [];
+    for (const vip of this.#vips.values()) {
+      if (!vip.spec.enabled) continue;
+      const kind = listenerKind(vip);
+      for (const port of vip.spec.ports) wanted.push({ vip, host: vip.spec.ipAddress, port, kind, certificate: vip.spec.certificate });
+    }
+    return wanted;
+  }
+}

@@ -1,0 +1,161 @@
+// The embedded engine: the data plane on node's net, tls, http and http2, in this process
+// or in worker processes (LBAPPLIANCE_ENGINE_WORKERS > 1) that share the VIP listeners.
+// apply() diffs each snapshot against the running state: servers, weights, states,
+// persistence and health checks change objects the proxies already hold; only a VIP whose
+// address, ports, protocol or TLS mode changed touches its own listeners; a new
+// certificate is swapped into the live listener. Health checks and the source-IP table of
+// record (what HA replicates) always live here.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ApplianceError } from '../../errors.js';
+import { HealthChecker, type HealthTarget } from '../../health/health-checker.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
+import { DataPlane, type VipStats } from './data-plane.js';
+import { EngineMetrics } from './engine-metrics.js';
+import { checkCertificate } from './listener-set.js';
+import { PersistenceTable } from './persistence-table.js';
+import { registerWorkerCounters } from './worker-counters.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** What the embedded engine is built from. */
+export interface EmbeddedEngineOptions {
+  logger: Logger;
+  registry: Registry;
+  /** Data-plane processes: 1 (default) carries traffic in this process. */
+  workers?: number;
+}
+
+function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
+  const hc = vs.healthCheck;
+  return vs.realServers.map((rs) => ({
+    key: `${vs.id}/${rs.id}`,
+    vipLabel: vs.label,
+    serverLabel: rs.label,
+    type: hc.type,
+    address: rs.address,
+    // A server without its own port is checked on the VIP's first port (as HAProxy does).
+    port: hc.port ?? rs.port ?? (vs.ports[0] as number),
+    path: hc.path,
+    host: hc.host,
+    expectStatus: hc.expectStatus,
+    intervalMs: hc.interval * 1000,
+    timeoutMs: hc.timeout * 1000,
+    rise: hc.rise,
+    fall: hc.fall,
+  }));
+}
+
+/** The embedded data plane. */
+export class EmbeddedEngine implements Engine {
+  readonly kind = 'embedded' as const;
+  /** Source-IP persistence of record, for HA replication (export, import, change events). */
+  readonly persistence = new PersistenceTable();
+  readonly #log: Logger;
+  readonly #health: HealthChecker;
+  readonly #plane: DataPlane | null;
+  readonly #pool: WorkerPool | null;
+  #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
+  #active = true;
+  #stopped = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: EmbeddedEngineOptions) {
+    this.#log = options.logger;
+    this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'health' }));
+    const workers = Math.max(1, Math.floor(options.workers ?? 1));
+    if (workers === 1) {
+      this.#pool = null;
+      this.#plane = new DataPlane({ logger: options.logger, metrics: new EngineMetrics(options.registry), health: this.#health, persistence: this.persistence, hashSourceIp: false });
+      return;
+    }
+    this.#plane = null;
+    const pool = new WorkerPool(workers, options.logger, {
+      passive: (key, detail) => this.#health.passiveFailure(key, detail),
+      persist: (e) => this.persistence.set(e.virtualServiceId, e.client, e.realServerId, e.lastSeen),
+      state: () => ({ health: this.#health.verdicts(), persistence: this.persistence.export() }),
+    });
+    this.#pool = pool;
+    this.#health.onTransition((key, to) => pool.health(key, to));
+    this.persistence.on('imported', (entries) => pool.persist(entries));
+    registerWorkerCounters(options.registry, () => pool.counters());
+  }
+
+  async start(): Promise<void> {
+    await this.#pool?.start();
+  }
+
+  async check(snapshot: ConfigSnapshot): Promise<void> {
+    for (const vs of snapshot.virtualServices) {
+      if (!vs.certificate) continue;
+      try {
+        checkCertificate(vs.certificate);
+      } catch (err) {
+        throw new ApplianceError('LB_ENGINE_REFUSED', `certificate ${vs.certificate.label} cannot serve TLS on ${vs.label}: ${(err as Error).message}`, {
+          field: `/virtualServices/${vs.id}/certificateId`,
+        });
+      }
+    }
+  }
+
+  apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
+    return this.#serialise(async () => {
+      const started = performance.now();
+      const targets: HealthTarget[] = [];
+      for (const vs of snapshot.virtualServices) if (vs.enabled && !vs.forceHttps) targets.push(...healthTargets(vs));
+      this.#health.sync(targets);
+      let listenersChanged: number;
+      if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);
+      else {
+        const timeouts = new Map<string, number>();
+        for (const vs of snapshot.virtualServices) if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+        this.persistence.configure(timeouts);
+        listenersChanged = await (this.#pool as WorkerPool).apply(snapshot);
+      }
+      this.#snapshot = snapshot;
+      return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged };
+    });
+  }
+
+  setActive(active: boolean): Promise<void> {
+    return this.#serialise(async () => {
+      if (this.#active === active) return;
+      this.#active = active;
+      if (this.#plane) await this.#plane.setActive(active);
+      else await (this.#pool as WorkerPool).setActive(active);
+      this.#log.info({ active }, active ? 'VIPs bound (active)' : 'VIPs released (passive)');
+    });
+  }
+
+  status(): EngineStatus {
+    const stats: Record<string, VipStats> = this.#plane ? this.#plane.stats() : (this.#pool as WorkerPool).stats();
+    const virtualServices = new Map<string, VirtualServiceRuntime>();
+    for (const vs of this.#snapshot.virtualServices) {
+      const st = stats[vs.id];
+      const realServers = new Map<string, RealServerRuntime>();
+      for (const rs of vs.realServers) {
+        const cell = this.#health.peek(`${vs.id}/${rs.id}`);
+        realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: st?.active[rs.id] ?? 0, lastCheck: cell?.lastCheck ?? null });
+      }
+      const listening = vs.enabled && this.#active && st !== undefined && st.total > 0 && st.bound === st.total;
+      virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, realServers });
+    }
+    return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
+  }
+
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#queue;
+    this.#active = false;
+    this.#health.stop();
+    this.persistence.close();
+    if (this.#plane) await this.#plane.stop(graceMs);
+    else await (this.#pool as WorkerPool).stop(graceMs);
+  }
+
+  #serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}

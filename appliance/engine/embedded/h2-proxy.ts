@@ -1,0 +1,311 @@
+// The HTTP/2 proxy: each client stream (node's http2 core API, nghttp2 framing) becomes one
+// HTTP/1.1 request on the same raw, pooled server connections as the HTTP/1.1 proxy. The
+// request head is built from the pseudo-headers; a body without a length goes chunked.
+// The start of every body is read before a server is chosen, so a request whose connect
+// failed can go to another server.
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { ChunkScanner } from './chunked-scanner.js';
+import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
+import { clientAddress, cookieValue, withoutCookie } from './header-rules.js';
+import { retryTarget } from './retry-policy.js';
+import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
+import type { UpstreamServer } from './upstream-server.js';
+import type { VipRuntime } from './vip-runtime.js';
+
+/** Body bytes read before a server is chosen. */
+const BODY_PREFIX = 64 * 1024;
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+// What may go into the HTTP/1.1 request line and fields (nghttp2 checks too; this proxy
+// writes them into another protocol's framing, so it checks again).
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const LENGTH = /^\d{1,15}$/;
+// Never sent to the server: pseudo-headers are rebuilt, the rest are per hop or set here.
+const SKIP = new Set([...HOP_BY_HOP, 'host', 'expect']);
+
+/** Handles one HTTP/2 client stream on a VIP. */
+export function handleH2Stream(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  new H2Exchange(vip, stream, headers).start();
+}
+
+class H2Exchange implements ResponseSink {
+  readonly #vip: VipRuntime;
+  readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
+  readonly #client: string;
+  readonly #localPort: number;
+  readonly #method: string;
+  #server: UpstreamServer | null = null;
+  #setCookie = false;
+  #conn: UpstreamConn | null = null;
+  #requestHead = '';
+  #chunkedBody = false;
+  #prefix: Buffer[] = [];
+  #prefixLen = 0;
+  #bodyDone = false;
+  #streamed = false;
+  #attempts = 0;
+  #tried = new Set<UpstreamServer>();
+  #responded = false;
+  /** The declared Content-Length, or -1; the body must match it exactly. */
+  #declared = -1;
+  #received = 0;
+  #decoder: ChunkScanner | null = null;
+  #done = false;
+
+  constructor(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    this.#vip = vip;
+    this.#stream = stream;
+    this.#headers = headers;
+    const socket = stream.session?.socket;
+    this.#client = clientAddress(socket?.remoteAddress);
+    this.#localPort = socket?.localPort ?? 0;
+    this.#method = String(headers[':method'] ?? 'GET');
+  }
+
+  start(): void {
+    const vip = this.#vip;
+    const stream = this.#stream;
+    stream.on('error', () => this.#abort());
+    stream.once('close', () => {
+      if (!this.#done) this.#abort();
+    });
+    if (this.#method === 'CONNECT') return this.#local(501, 'CONNECT is not proxied\n');
+    const invalid = this.#invalid();
+    if (invalid) return this.#local(400, `Bad Request: ${invalid}\n`);
+    const cookie = vip.cookieName === null ? undefined : cookieValue(this.#headers.cookie as string | undefined, vip.cookieName);
+    const choice = vip.choose(this.#client, cookie);
+    if (!choice) return this.#local(503, 'Service Unavailable: no real server can take this request\n');
+    this.#server = choice.server;
+    this.#setCookie = choice.setCookie;
+    this.#requestHead = this.#buildRequestHead();
+    if (stream.endAfterHeaders) {
+      this.#bodyDone = true;
+      return this.#dispatch(choice.server);
+    }
+    const onData = (chunk: Buffer) => {
+      if (this.#done) return;
+      this.#received += chunk.length;
+      // More than the declared length would reach the server as the start of another request.
+      if (this.#declared >= 0 && this.#received > this.#declared) return this.#refuseBody();
+      if (this.#conn === null) {
+        this.#prefix.push(this.#frame(chunk));
+        this.#prefixLen += chunk.length;
+        if (this.#prefixLen >= BODY_PREFIX) {
+          stream.pause();
+          this.#dispatch(this.#server as UpstreamServer);
+        }
+        return;
+      }
+      this.#streamed = true;
+      if (!this.#conn.socket.write(this.#frame(chunk))) {
+        stream.pause();
+        this.#conn.socket.once('drain', () => stream.resume());
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      if (this.#done) return;
+      if (this.#declared >= 0 && this.#received !== this.#declared) return this.#refuseBody();
+      this.#bodyDone = true;
+      if (this.#conn === null) {
+        if (this.#chunkedBody) this.#prefix.push(LAST_CHUNK);
+        this.#dispatch(this.#server as UpstreamServer);
+      } else if (this.#chunkedBody) this.#conn.socket.write(LAST_CHUNK);
+    });
+  }
+
+  #invalid(): string | null {
+    const h = this.#headers;
+    if (!METHOD.test(this.#method)) return 'invalid :method';
+    if (!TARGET.test(String(h[':path'] ?? '/'))) return 'invalid :path';
+    const authority = h[':authority'] ?? h.host;
+    if (authority !== undefined && !TARGET.test(String(authority))) return 'invalid :authority';
+    for (const name of Object.keys(h)) {
+      const value = h[name];
+      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && !VALUE.test(String(v))) return `invalid value of ${name}`;
+    }
+    const length = h['content-length'];
+    if (length !== undefined) {
+      if (typeof length !== 'string' || !LENGTH.test(length)) return 'invalid content-length';
+      this.#declared = Number(length);
+    }
+    return null;
+  }
+
+  /** A body that does not match its declared length: refused before (or instead of) the rest reaching the server. */
+  #refuseBody(): void {
+    if (this.#conn === null && !this.#done) {
+      this.#stream.pause();
+      return this.#local(400, 'Bad Request: body length differs from content-length\n');
+    }
+    this.#abort();
+  }
+
+  #frame(chunk: Buffer): Buffer {
+    if (!this.#chunkedBody || chunk.length === 0) return chunk;
+    return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
+  }
+
+  #buildRequestHead(): string {
+    const vip = this.#vip;
+    const h = this.#headers;
+    const authority = (h[':authority'] ?? h.host) as string | undefined;
+    let out = `${this.#method} ${String(h[':path'] ?? '/')} HTTP/1.1\r\nHost: ${authority ?? vip.spec.ipAddress}\r\n`;
+    let xff: string | null = null;
+    for (const name of Object.keys(h)) {
+      if (name.charCodeAt(0) === 0x3a || SKIP.has(name)) continue;
+      const value = h[name];
+      if (value === undefined) continue;
+      if (vip.spec.forwardedFor && name === 'x-forwarded-for') {
+        xff = Array.isArray(value) ? value.join(', ') : value;
+        continue;
+      }
+      if (vip.spec.forwardedFor && name === 'x-forwarded-proto') continue;
+      if (name === 'cookie' && vip.cookieName !== null) {
+        const kept = withoutCookie(String(value), vip.cookieName);
+        if (kept.length > 0) out += `cookie: ${kept}\r\n`;
+        continue;
+      }
+      if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
+      else out += `${name}: ${value}\r\n`;
+    }
+    const length = h['content-length'];
+    if (!this.#stream.endAfterHeaders) {
+      if (length !== undefined) out += `content-length: ${length}\r\n`;
+      else {
+        this.#chunkedBody = true;
+        out += 'transfer-encoding: chunked\r\n';
+      }
+    }
+    if (vip.spec.forwardedFor) out += `x-forwarded-for: ${xff === null ? this.#client : `${xff}, ${this.#client}`}\r\nx-forwarded-proto: https\r\n`;
+    return `${out}\r\n`;
+  }
+
+  #dispatch(server: UpstreamServer): void {
+    const vip = this.#vip;
+    this.#attempts++;
+    this.#server = server;
+    server.active++;
+    server.counters.requests.inc();
+    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs);
+    this.#conn = conn;
+    conn.begin(this, this.#method, vip.serverTimeoutMs);
+    conn.socket.cork();
+    conn.socket.write(this.#requestHead, 'latin1');
+    for (const part of this.#prefix) conn.socket.write(part);
+    conn.socket.uncork();
+    if (!this.#bodyDone) {
+      // The rest of the body waits until the server is reached, so a failed connect loses nothing.
+      if (conn.connected) this.#stream.resume();
+      else conn.socket.once(server.reEncrypt ? 'secureConnect' : 'connect', () => this.#conn === conn && this.#stream.resume());
+    }
+  }
+
+  onHead(res: ResponseHead): void {
+    const vip = this.#vip;
+    vip.counters.responses[Math.floor(res.status / 100)]?.inc();
+    this.#responded = true;
+    if (this.#stream.destroyed) return;
+    const out: OutgoingHttpHeaders = { ':status': res.status };
+    for (let i = 0; i < res.lower.length; i++) {
+      const name = res.lower[i] as string;
+      if (HOP_BY_HOP.has(name) || res.connection.has(name)) continue;
+      const prior = out[name];
+      const value = res.values[i] as string;
+      out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [String(prior), value];
+    }
+    if (res.contentLength >= 0) out['content-length'] = res.contentLength;
+    if (this.#setCookie && vip.cookieName !== null) {
+      const cookie = `${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly; Secure`;
+      const prior = out['set-cookie'];
+      out['set-cookie'] = prior === undefined ? [cookie] : [...(Array.isArray(prior) ? prior : [String(prior)]), cookie];
+    }
+    if (res.chunked) this.#decoder = new ChunkScanner();
+    const noBody = responseHasNoBody(this.#method, res.status) || res.contentLength === 0;
+    try {
+      this.#stream.respond(out, { endStream: noBody });
+    } catch {
+      // A head HTTP/2 cannot carry (node validates it): the client gets a reset, not a crash.
+      this.#abort();
+    }
+  }
+
+  onBody(buf: Buffer, from: number, to: number): boolean {
+    const stream = this.#stream;
+    if (from === to || stream.destroyed || stream.writableEnded) return true;
+    let ok = true;
+    if (this.#decoder) this.#decoder.scan(buf, from, to, (b, s, e) => (ok = stream.write(b.subarray(s, e)) && ok));
+    else ok = stream.write(buf.subarray(from, to));
+    if (!ok) stream.once('drain', () => this.#conn?.resume());
+    return ok;
+  }
+
+  onChunkEnd(): void {}
+
+  onEnd(reusable: boolean): void {
+    const conn = this.#conn as UpstreamConn;
+    const server = this.#server as UpstreamServer;
+    this.#conn = null;
+    this.#done = true;
+    server.active--;
+    if (reusable && this.#bodyDone) (conn.home ?? server.rawPool).release(conn);
+    else conn.destroy();
+    if (!this.#stream.destroyed && !this.#stream.writableEnded) this.#stream.end();
+  }
+
+  onUpgrade(): void {
+    this.onError('LB_BAD_RESPONSE', true);
+  }
+
+  onError(code: string, responded: boolean): void {
+    const server = this.#server as UpstreamServer;
+    const conn = this.#conn;
+    this.#conn = null;
+    server.active--;
+    if (this.#done) return;
+    if (this.#responded) return this.#abort();
+    const next = retryTarget(this.#vip, this.#client, server, this.#tried, {
+      code,
+      responded,
+      connected: conn?.connected ?? false,
+      reused: conn?.reused ?? false,
+      streamed: this.#streamed,
+      bodyComplete: this.#bodyDone,
+      method: this.#method,
+      attempts: this.#attempts,
+    });
+    if (next) {
+      if (next.server !== server) this.#setCookie = next.setCookie;
+      return this.#dispatch(next.server);
+    }
+    if (code === 'LB_SERVER_TIMEOUT') this.#local(504, 'Gateway Timeout\n');
+    else this.#local(502, `Bad Gateway: ${code}\n`);
+  }
+
+  #local(status: number, body: string): void {
+    this.#vip.counters.responses[Math.floor(status / 100)]?.inc();
+    this.#done = true;
+    const stream = this.#stream;
+    if (stream.destroyed || stream.headersSent) {
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    stream.end(body);
+  }
+
+  #abort(): void {
+    if (this.#done && this.#conn === null) return;
+    this.#done = true;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn) {
+      (this.#server as UpstreamServer).active--;
+      conn.destroy();
+    }
+    if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}

@@ -1,0 +1,233 @@
+// The listening sockets of every VIP: one net or TLS server per VIP address and port. A
+// listener is kept while its address, port and kind stay the same; a new certificate is
+// swapped into a live TLS listener (new handshakes get it, open connections keep theirs).
+// Connections are counted here for the overview and metered for the byte counters.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { CertificateSnapshot } from '../types.js';
+import type { EngineMetrics } from './engine-metrics.js';
+import { H2Front } from './h2-front.js';
+import { serveHttp1, type Http1Session } from './h1-session.js';
+import { handleTcpConnection } from './tcp-proxy.js';
+import type { VipRuntime } from './vip-runtime.js';
+
+/** How a listener serves its connections. */
+export type ListenerKind = 'http' | 'https' | 'h2' | 'tcp' | 'tls';
+
+/** One wanted listener. */
+export interface ListenerSpec {
+  vip: VipRuntime;
+  host: string;
+  port: number;
+  kind: ListenerKind;
+  certificate: CertificateSnapshot | null;
+}
+
+const BIND_RETRY_MS = 2000;
+
+/** The kind of listener a VIP needs. */
+export function listenerKind(vip: VipRuntime): ListenerKind {
+  const { protocol, certificate } = vip.spec;
+  if (protocol === 'tcp') return certificate ? 'tls' : 'tcp';
+  if (protocol === 'http2') return 'h2';
+  return certificate ? 'https' : 'http';
+}
+
+function alpnOf(kind: ListenerKind): string[] | undefined {
+  if (kind === 'h2') return ['h2', 'http/1.1'];
+  if (kind === 'https') return ['http/1.1'];
+  return undefined;
+}
+
+class Listener {
+  readonly key: string;
+  readonly server: NetServer | TlsServer;
+  bound = false;
+  error: string | null = null;
+  fingerprint: string | null;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** HTTP/1.1 sessions, drained when the listener closes. */
+  readonly #sessions = new Set<Http1Session>();
+
+  constructor(readonly spec: ListenerSpec, front: H2Front | null, metrics: EngineMetrics, readonly log: Logger, sockets: Set<Socket>) {
+    this.key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
+    this.fingerprint = spec.certificate?.fingerprintSha256 ?? null;
+    const vip = spec.vip;
+    const onSocket = (socket: Socket) => {
+      vip.connections++;
+      vip.counters.connections.inc();
+      metrics.meter(socket, vip.counters.bytesIn, vip.counters.bytesOut);
+      sockets.add(socket);
+      socket.once('close', () => {
+        vip.connections--;
+        sockets.delete(socket);
+      });
+    };
+    if (spec.kind === 'http' || spec.kind === 'tcp') {
+      const server = createNetServer({ allowHalfOpen: spec.kind === 'tcp', pauseOnConnect: spec.kind === 'tcp', noDelay: true });
+      server.on('connection', (socket: Socket) => {
+        onSocket(socket);
+        if (spec.kind === 'http') this.#track(serveHttp1(vip, socket, false));
+        else handleTcpConnection(vip, socket);
+      });
+      this.server = server;
+    } else {
+      const cert = spec.certificate as CertificateSnapshot;
+      const server = createTlsServer({ cert: cert.chainPem, key: cert.keyPem, ALPNProtocols: alpnOf(spec.kind), allowHalfOpen: spec.kind === 'tls', noDelay: true });
+      server.on('connection', onSocket);
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (spec.kind === 'tls') handleTcpConnection(vip, socket);
+        else if (front && socket.alpnProtocol === 'h2') front.accept(socket);
+        else this.#track(serveHttp1(vip, socket, true));
+      });
+      server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+      this.server = server;
+    }
+    this.server.on('error', (err: NodeJS.ErrnoException) => this.#failed(err));
+  }
+
+  /** Binds; resolves when bound or when binding failed (then retried in the background). */
+  listen(): Promise<void> {
+    return new Promise((resolve) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.server.off('listening', onListening);
+        this.#failed(err);
+        resolve();
+      };
+      const onListening = () => {
+        this.server.off('error', onError);
+        this.bound = true;
+        this.error = null;
+        resolve();
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen({ host: this.spec.host, port: this.spec.port, backlog: 4096 });
+    });
+  }
+
+  /** Serves new handshakes with a new certificate; open connections keep the old one. */
+  rotate(cert: CertificateSnapshot): void {
+    (this.server as TlsServer).setSecureContext({ cert: cert.chainPem, key: cert.keyPem });
+    this.fingerprint = cert.fingerprintSha256;
+  }
+
+  /** Stops accepting; open connections finish on their own. */
+  close(): void {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.bound = false;
+    this.server.close();
+    // Keep-alive clients finish the request in hand and are then closed.
+    for (const session of this.#sessions) session.drain();
+  }
+
+  #track(session: Http1Session): void {
+    this.#sessions.add(session);
+    session.onClose(() => this.#sessions.delete(session));
+  }
+
+  #failed(err: NodeJS.ErrnoException): void {
+    if (this.bound) return;
+    this.error = `cannot listen on ${this.spec.host}:${this.spec.port}: ${err.code ?? err.message}`;
+    this.log.warn({ virtualService: this.spec.vip.spec.label, host: this.spec.host, port: this.spec.port, code: err.code }, 'listener could not bind; retrying');
+    if (this.#closed || this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (!this.#closed) void this.listen();
+    }, BIND_RETRY_MS);
+    this.#retry.unref();
+  }
+}
+
+/** Every listener of the engine. */
+export class ListenerSet {
+  readonly #listeners = new Map<string, Listener>();
+  readonly #sockets = new Set<Socket>();
+  readonly #fronts = new Map<string, H2Front>();
+  readonly #metrics: EngineMetrics;
+  readonly #log: Logger;
+
+  constructor(metrics: EngineMetrics, log: Logger) {
+    this.#metrics = metrics;
+    this.#log = log;
+  }
+
+  /** Makes the listeners match `wanted`; returns how many were opened or closed. */
+  async sync(wanted: readonly ListenerSpec[]): Promise<number> {
+    let changed = 0;
+    const keep = new Set<string>();
+    const opening: Promise<void>[] = [];
+    for (const spec of wanted) {
+      const key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
+      keep.add(key);
+      const existing = this.#listeners.get(key);
+      if (existing) {
+        if (spec.certificate && existing.fingerprint !== spec.certificate.fingerprintSha256) existing.rotate(spec.certificate);
+        continue;
+      }
+      const listener = new Listener(spec, this.#front(spec), this.#metrics, this.#log, this.#sockets);
+      this.#listeners.set(key, listener);
+      changed++;
+      opening.push(listener.listen());
+    }
+    for (const [key, listener] of this.#listeners) {
+      if (keep.has(key)) continue;
+      // Close before the new ones bind, so a listener moving to another kind frees its port.
+      listener.close();
+      this.#listeners.delete(key);
+      changed++;
+    }
+    const wantedVips = new Set(wanted.map((s) => s.vip.id));
+    for (const [vsId, front] of this.#fronts) {
+      const stillUsed = [...this.#listeners.values()].some((l) => l.spec.vip.id === vsId && l.spec.kind === 'h2');
+      if (!wantedVips.has(vsId) || !stillUsed) {
+        front.closeIdle();
+        this.#fronts.delete(vsId);
+      } else front.configure();
+    }
+    await Promise.all(opening);
+    return changed;
+  }
+
+  /** Per VIP: whether all its wanted ports are bound, and the first error. */
+  state(vsId: string): { bound: number; total: number; error: string | null } {
+    let bound = 0;
+    let total = 0;
+    let error: string | null = null;
+    for (const l of this.#listeners.values()) {
+      if (l.spec.vip.id !== vsId) continue;
+      total++;
+      if (l.bound) bound++;
+      else error ??= l.error;
+    }
+    return { bound, total, error };
+  }
+
+  /** Closes idle HTTP connections of every VIP (shutdown, HA passive). */
+  closeIdle(): void {
+    for (const f of this.#fronts.values()) f.closeIdle();
+  }
+
+  /** Every open client socket, of current and removed listeners (for a bounded shutdown). */
+  sockets(): Socket[] {
+    return [...this.#sockets];
+  }
+
+  #front(spec: ListenerSpec): H2Front | null {
+    if (spec.kind !== 'h2') return null;
+    let front = this.#fronts.get(spec.vip.id);
+    if (!front) {
+      front = new H2Front(spec.vip);
+      this.#fronts.set(spec.vip.id, front);
+    }
+    return front;
+  }
+}
+
+/** Checks that a certificate can serve TLS; throws node's error if not. */
+export function checkCertificate(cert: CertificateSnapshot): void {
+  createSecureContext({ cert: cert.chainPem, key: cert.keyPem });
+}

@@ -1,0 +1,84 @@
+// A data-plane worker process of the embedded engine (several workers share the VIP
+// listeners and the machine's cores). It carries traffic for the snapshots the engine
+// sends; health verdicts come from the engine's checker, connect failures go back to it,
+// and source-IP entries are shared through it with the other workers.
+import { Registry } from 'prom-client';
+import type { HealthSource } from '../../health/health-checker.js';
+import { HealthCell } from '../../health/health-state.js';
+import { createLogger } from '../../logging.js';
+import { DataPlane } from './data-plane.js';
+import { EngineMetrics } from './engine-metrics.js';
+import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
+import { PersistenceTable } from './persistence-table.js';
+
+const STATS_INTERVAL_MS = 200;
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+const registry = new Registry();
+const metrics = new EngineMetrics(registry);
+const persistence = new PersistenceTable();
+const cells = new Map<string, HealthCell>();
+const health: HealthSource = {
+  cell(key) {
+    let cell = cells.get(key);
+    if (!cell) {
+      cell = new HealthCell();
+      cells.set(key, cell);
+    }
+    return cell;
+  },
+  passiveFailure(key, detail) {
+    // Down here at once; the engine's checker decides when it is back.
+    health.cell(key).passiveFailure(detail);
+    send({ t: 'passive', key, detail });
+  },
+};
+const plane = new DataPlane({ logger: createLogger().child({ component: 'engine-worker' }), metrics, health, persistence, hashSourceIp: true });
+// Entries made here go to the others; imported ones emit no event, so nothing echoes back.
+persistence.on('change', (c) => {
+  if (c.type === 'set') send({ t: 'persist', entry: c.entry });
+});
+
+async function counters(): Promise<CounterValues> {
+  const out: CounterValues = {};
+  for (const metric of await registry.getMetricsAsJSON()) {
+    const values: Record<string, number> = {};
+    for (const v of metric.values) values[JSON.stringify(v.labels)] = v.value;
+    out[metric.name] = values;
+  }
+  return out;
+}
+
+process.on('message', (m: ToWorker) => {
+  void (async () => {
+    switch (m.t) {
+      case 'apply':
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(m.snapshot), stats: plane.stats() });
+        break;
+      case 'active':
+        await plane.setActive(m.active);
+        send({ t: 'done', id: m.id, stats: plane.stats() });
+        break;
+      case 'counters':
+        send({ t: 'done', id: m.id, counters: await counters() });
+        break;
+      case 'stop':
+        await plane.stop(m.graceMs);
+        send({ t: 'done', id: m.id });
+        process.disconnect?.();
+        break;
+      case 'health':
+        health.cell(m.key).health = m.health;
+        break;
+      case 'persist':
+        persistence.import(m.entries);
+        break;
+    }
+  })();
+});
+
+setInterval(() => send({ t: 'stats', stats: plane.stats() }), STATS_INTERVAL_MS).unref();
+send({ t: 'ready' });

@@ -1,0 +1,215 @@
+// The engine's data-plane worker processes (node's cluster module): each one runs a
+// DataPlane (worker-main.ts) and accepts on the same shared listening sockets, so the
+// kernel spreads connections over the cores. The pool sends them snapshots, HA ownership,
+// health verdicts and source-IP entries, collects their counts, and replaces a worker that
+// dies with one that gets the current snapshot.
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Health } from '../../health/health-state.js';
+import type { ConfigSnapshot } from '../types.js';
+import type { VipStats } from './data-plane.js';
+import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
+import type { PersistenceEntry } from './persistence-table.js';
+
+/** What the pool reports to the engine, and the engine state a new worker starts from. */
+export interface WorkerPoolEvents {
+  passive(key: string, detail: string): void;
+  persist(entry: PersistenceEntry): void;
+  /** Current health verdicts and source-IP entries. */
+  state(): { health: [string, Health][]; persistence: PersistenceEntry[] };
+}
+
+interface Pending {
+  waiting: Set<Worker>;
+  results: FromWorker[];
+  resolve: (results: FromWorker[]) => void;
+}
+
+/** Data-plane worker processes. */
+export class WorkerPool {
+  readonly #count: number;
+  readonly #log: Logger;
+  readonly #events: WorkerPoolEvents;
+  readonly #workers = new Set<Worker>();
+  /** Workers that have caught up with the current state (only they are asked and told). */
+  readonly #ready = new Set<Worker>();
+  readonly #stats = new Map<Worker, Record<string, VipStats>>();
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #snapshot: ConfigSnapshot | null = null;
+  #active = true;
+  #stopping = false;
+
+  constructor(count: number, log: Logger, events: WorkerPoolEvents) {
+    this.#count = count;
+    this.#log = log;
+    this.#events = events;
+  }
+
+  /** Starts the workers. */
+  async start(): Promise<void> {
+    // Each worker accepts on the shared socket itself: no hand-off through this process.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
+    await Promise.all(Array.from({ length: this.#count }, () => this.#fork()));
+  }
+
+  /** Sends a snapshot to every worker; resolves when all follow it. */
+  async apply(snapshot: ConfigSnapshot): Promise<number> {
+    this.#snapshot = snapshot;
+    const results = await this.#ask((id) => ({ t: 'apply', id, snapshot }));
+    return Math.max(0, ...results.map((r) => (r.t === 'done' ? (r.listenersChanged ?? 0) : 0)));
+  }
+
+  /** Binds or releases the VIPs in every worker. */
+  async setActive(active: boolean): Promise<void> {
+    this.#active = active;
+    await this.#ask((id) => ({ t: 'active', id, active }));
+  }
+
+  /** Tells every worker a server's health. */
+  health(key: string, health: Health): void {
+    this.#broadcast({ t: 'health', key, health });
+  }
+
+  /** Shares source-IP entries with every worker but the one they came from. */
+  persist(entries: PersistenceEntry[], except?: Worker): void {
+    this.#broadcast({ t: 'persist', entries }, except);
+  }
+
+  /** The workers' counter values, summed. */
+  async counters(): Promise<CounterValues> {
+    const sum: CounterValues = {};
+    for (const r of await this.#ask((id) => ({ t: 'counters', id }))) {
+      if (r.t !== 'done' || !r.counters) continue;
+      for (const [name, values] of Object.entries(r.counters)) {
+        const into = (sum[name] ??= {});
+        for (const [labels, v] of Object.entries(values)) into[labels] = (into[labels] ?? 0) + v;
+      }
+    }
+    return sum;
+  }
+
+  /** Per VIP: listeners bound in every worker, connections and sessions summed. */
+  stats(): Record<string, VipStats> {
+    const out: Record<string, VipStats> = {};
+    for (const stats of this.#stats.values()) {
+      for (const [vsId, s] of Object.entries(stats)) {
+        const o = out[vsId];
+        if (!o) {
+          out[vsId] = { ...s, active: { ...s.active } };
+          continue;
+        }
+        o.bound = Math.min(o.bound, s.bound);
+        o.error ??= s.error;
+        o.connections += s.connections;
+        for (const [rsId, n] of Object.entries(s.active)) o.active[rsId] = (o.active[rsId] ?? 0) + n;
+      }
+    }
+    return out;
+  }
+
+  /** Stops every worker; their connections get `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    await this.#ask((id) => ({ t: 'stop', id, graceMs }));
+    for (const w of this.#workers) w.kill();
+  }
+
+  #fork(): Promise<void> {
+    const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1' });
+    this.#workers.add(worker);
+    worker.on('message', (m: FromWorker) => this.#onMessage(worker, m));
+    worker.once('exit', (code, signal) => {
+      this.#workers.delete(worker);
+      this.#ready.delete(worker);
+      this.#stats.delete(worker);
+      for (const [id, p] of this.#pending) {
+        if (p.waiting.delete(worker) && p.waiting.size === 0) {
+          this.#pending.delete(id);
+          p.resolve(p.results);
+        }
+      }
+      if (this.#stopping) return;
+      this.#log.error({ pid: worker.process.pid, code, signal }, 'engine worker died; starting another');
+      void this.#fork();
+    });
+    return new Promise((resolve) => {
+      worker.once('message', async (m: FromWorker) => {
+        if (m.t !== 'ready') return resolve();
+        // A replacement catches up with the current state before it is asked or told anything;
+        // a revision applied meanwhile is sent again.
+        const { health, persistence } = this.#events.state();
+        for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
+        if (persistence.length > 0) worker.send({ t: 'persist', entries: persistence } satisfies ToWorker);
+        let applied: ConfigSnapshot | null = null;
+        let active = true;
+        while ((this.#snapshot !== null && applied !== this.#snapshot) || active !== this.#active) {
+          if (this.#snapshot !== null && applied !== this.#snapshot) {
+            applied = this.#snapshot;
+            await this.#askOne(worker, (id) => ({ t: 'apply', id, snapshot: applied as ConfigSnapshot }));
+          }
+          if (active !== this.#active) {
+            active = this.#active;
+            await this.#askOne(worker, (id) => ({ t: 'active', id, active }));
+          }
+        }
+        if (worker.isConnected()) this.#ready.add(worker);
+        resolve();
+      });
+    });
+  }
+
+  #onMessage(worker: Worker, m: FromWorker): void {
+    switch (m.t) {
+      case 'done': {
+        // Answers to apply and setActive carry the listener state right after the change.
+        if (m.stats) this.#stats.set(worker, m.stats);
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        p.results.push(m);
+        p.waiting.delete(worker);
+        if (p.waiting.size === 0) {
+          this.#pending.delete(m.id);
+          p.resolve(p.results);
+        }
+        return;
+      }
+      case 'stats':
+        this.#stats.set(worker, m.stats);
+        return;
+      case 'passive':
+        this.#events.passive(m.key, m.detail);
+        return;
+      case 'persist':
+        this.persist([m.entry], worker);
+        this.#events.persist(m.entry);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  #broadcast(message: ToWorker, except?: Worker): void {
+    for (const w of this.#ready) if (w !== except && w.isConnected()) w.send(message);
+  }
+
+  #ask(make: (id: number) => ToWorker): Promise<FromWorker[]> {
+    const id = this.#nextId++;
+    const workers = [...this.#ready].filter((w) => w.isConnected());
+    if (workers.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      this.#pending.set(id, { waiting: new Set(workers), results: [], resolve });
+      for (const w of workers) w.send(make(id));
+    });
+  }
+
+  #askOne(worker: Worker, make: (id: number) => ToWorker): Promise<FromWorker[]> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, { waiting: new Set([worker]), results: [], resolve });
+      worker.send(make(id));
+    });
+  }
+}

@@ -1,0 +1,189 @@
+// The embedded engine's health checker: one timer loop per real server, each running the
+// VIP's probe at its interval and counting rise/fall into the server's HealthCell. It reads
+// plain target descriptions built from snapshots; the HAProxy engine uses HAProxy's own
+// checks instead.
+import type { Logger } from 'pino';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
+import type { CheckResult } from '../engine/types.js';
+import { HealthCell, type Health } from './health-state.js';
+import { runProbe, type ProbeSpec } from './probes.js';
+
+/** What to check for one real server of one VIP. */
+export interface HealthTarget {
+  /** `${virtualServiceId}/${realServerId}` */
+  key: string;
+  vipLabel: string;
+  serverLabel: string;
+  /** `none` checks nothing and reports the server up (a passive failure is retried by connects). */
+  type: 'none' | 'connect' | 'http' | 'https';
+  address: string;
+  port: number;
+  path: string;
+  host: string | null;
+  expectStatus: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+}
+
+/** Called when a server's health changes. */
+export type TransitionListener = (key: string, to: Health, detail: string) => void;
+
+/** What the proxies need of health: each server's cell, and a way to report a failed connect. */
+export interface HealthSource {
+  /** The health cell of a server (created unknown on first use). */
+  cell(key: string): HealthCell;
+  /** The proxy could not connect to a server. */
+  passiveFailure(key: string, detail: string): void;
+}
+
+interface Loop {
+  target: HealthTarget;
+  signature: string;
+  timer: NodeJS.Timeout | null;
+  running: boolean;
+  stopped: boolean;
+}
+
+function signatureOf(t: HealthTarget): string {
+  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall]);
+}
+
+/** Runs the health checks of every real server in the current snapshot. */
+export class HealthChecker implements HealthSource {
+  readonly #cells = new Map<string, HealthCell>();
+  readonly #loops = new Map<string, Loop>();
+  readonly #log: Logger;
+  readonly #transitions: Counter<'virtual_service' | 'real_server' | 'to'>;
+  readonly #duration: Histogram<'virtual_service' | 'real_server'>;
+  readonly #listeners: TransitionListener[] = [];
+  #running = true;
+
+  constructor(registry: Registry, logger: Logger) {
+    this.#log = logger;
+    this.#transitions = new PromCounter({
+      name: 'lbappliance_health_transitions_total',
+      help: 'Health changes of real servers, by the state entered.',
+      labelNames: ['virtual_service', 'real_server', 'to'],
+      registers: [registry],
+    });
+    this.#duration = new PromHistogram({
+      name: 'lbappliance_health_check_duration_seconds',
+      help: 'Duration of active health checks.',
+      labelNames: ['virtual_service', 'real_server'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+  }
+
+  /** Registers a listener of health changes. */
+  onTransition(listener: TransitionListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** The health cell of a server (created unknown on first use). */
+  cell(key: string): HealthCell {
+    let cell = this.#cells.get(key);
+    if (!cell) {
+      cell = new HealthCell();
+      this.#cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  /** Every verdict other than unknown, by server key. */
+  verdicts(): [string, Health][] {
+    return [...this.#cells].filter(([, c]) => c.health !== 'unknown').map(([key, c]) => [key, c.health]);
+  }
+
+  /** The health cell of a server if it has one. */
+  peek(key: string): HealthCell | undefined {
+    return this.#cells.get(key);
+  }
+
+  /** Follows a new set of targets: unchanged ones keep their loop and verdict. */
+  sync(targets: readonly HealthTarget[]): void {
+    const wanted = new Map(targets.map((t) => [t.key, t]));
+    for (const [key, loop] of this.#loops) {
+      const next = wanted.get(key);
+      if (!next || signatureOf(next) !== loop.signature) {
+        this.#stopLoop(loop);
+        this.#loops.delete(key);
+        if (!next) this.#cells.delete(key);
+        // Reset in place: the proxies hold this cell.
+        else if (next.address !== loop.target.address || next.port !== loop.target.port || next.type !== loop.target.type) this.#cells.get(key)?.reset();
+      } else {
+        loop.target = next; // labels may change without touching the loop
+      }
+    }
+    for (const target of targets) {
+      if (this.#loops.has(target.key)) continue;
+      const loop: Loop = { target, signature: signatureOf(target), timer: null, running: false, stopped: false };
+      this.#loops.set(target.key, loop);
+      const cell = this.cell(target.key);
+      if (target.type === 'none' && cell.health !== 'down') this.#transition(target, cell.force('up'), 'no health check');
+      // Spread first checks a little so a big revision does not probe everything at once.
+      this.#schedule(loop, target.type === 'none' ? target.intervalMs : Math.floor(Math.random() * Math.min(200, target.intervalMs)));
+    }
+  }
+
+  /** The proxy could not connect to a server: it counts as down at once. */
+  passiveFailure(key: string, detail: string): void {
+    const loop = this.#loops.get(key);
+    const cell = this.#cells.get(key);
+    if (!loop || !cell) return;
+    this.#transition(loop.target, cell.passiveFailure(detail), `passive: ${detail}`);
+  }
+
+  /** Stops every loop. */
+  stop(): void {
+    this.#running = false;
+    for (const loop of this.#loops.values()) this.#stopLoop(loop);
+    this.#loops.clear();
+  }
+
+  #stopLoop(loop: Loop): void {
+    loop.stopped = true;
+    if (loop.timer) clearTimeout(loop.timer);
+    loop.timer = null;
+  }
+
+  #schedule(loop: Loop, delayMs: number): void {
+    if (loop.stopped || !this.#running) return;
+    loop.timer = setTimeout(() => void this.#check(loop), delayMs);
+    loop.timer.unref();
+  }
+
+  async #check(loop: Loop): Promise<void> {
+    loop.timer = null;
+    const t = loop.target;
+    const cell = this.cell(t.key);
+    // `none`: nothing to check while up; after a passive failure, connects tell when it is back.
+    if (t.type === 'none' && cell.health !== 'down') return this.#schedule(loop, t.intervalMs);
+    const spec: ProbeSpec = {
+      type: t.type === 'none' ? 'connect' : t.type,
+      address: t.address,
+      port: t.port,
+      path: t.path,
+      host: t.host,
+      expectStatus: t.expectStatus,
+      timeoutMs: t.timeoutMs,
+    };
+    const res: CheckResult = await runProbe(spec);
+    if (loop.stopped) return;
+    this.#duration.labels(t.vipLabel, t.serverLabel).observe(res.durationMs / 1000);
+    const change = t.type === 'none' ? (res.ok ? cell.force('up') : null) : cell.record(res, t.rise, t.fall);
+    if (t.type === 'none') cell.lastCheck = res;
+    this.#transition(t, change, res.detail);
+    this.#schedule(loop, t.intervalMs);
+  }
+
+  #transition(t: HealthTarget, to: Health | null, detail: string): void {
+    if (to === null) return;
+    this.#transitions.labels(t.vipLabel, t.serverLabel, to).inc();
+    this.#log.info({ virtualService: t.vipLabel, realServer: t.serverLabel, health: to, detail }, 'real server health changed');
+    for (const l of this.#listeners) l(t.key, to, detail);
+  }
+}

@@ -1,0 +1,170 @@
+// Malformed and hostile requests: the smuggling shapes, oversized and too many header
+// fields, slow headers. Each gets 400, 408 or 431 from the appliance and never reaches a
+// real server (the backend's own record proves it). A refused configuration write leaves
+// the running VIP untouched. Addresses 127.0.74.x belong to this file.
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, type ApplianceClient } from '../../openapi/sdk/index.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
+import { get, rawExchange } from './helpers/traffic.js';
+import { createVip } from './helpers/vips.js';
+
+const VIP = '127.0.74.217';
+const PORT = 8080;
+let app: TestAppliance;
+let client: ApplianceClient;
+let backend: HttpBackend;
+
+beforeAll(async () => {
+  app = await startTestAppliance({ engine: 'embedded', host: '127.0.74.1' });
+  client = app.client();
+  backend = await startHttpBackend({ name: 'b', host: '127.0.74.6' });
+  await createVip(client, { label: 'guarded', ipAddress: VIP, ports: [PORT], protocol: 'http', timeouts: { httpRequest: 1 } }, [{ label: 'b', address: backend.host, port: backend.port }]);
+  const cert = await client.createCertificate({ label: 'h2', selfSigned: { commonName: 'h2.test' } });
+  await createVip(client, { label: 'guarded-h2', ipAddress: VIP, ports: [8443], protocol: 'http2', certificateId: cert.id }, [{ label: 'b', address: backend.host, port: backend.port }]);
+});
+
+afterAll(async () => {
+  await app?.dispose();
+  await backend?.close();
+});
+
+const HOSTILE: Record<string, string> = {
+  'Content-Length with Transfer-Encoding (CL.TE)': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  'Transfer-Encoding with Content-Length (TE.CL)': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
+  'two Content-Length values': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde',
+  'two equal Content-Length fields': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd',
+  'signed Content-Length': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\nabcd',
+  'obs-fold': 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n',
+  'obs-fold hiding Transfer-Encoding': 'POST / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc',
+  'space before the colon': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n',
+  'chunked twice': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  'chunked, identity': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n',
+  'xchunked': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n',
+  'Transfer-Encoding in HTTP/1.0': 'POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  'bad chunk size': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+  'chunk longer than its size': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n',
+  'chunk size with LF only': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n',
+  'bare LF line ends': 'GET / HTTP/1.1\nHost: a\n\n',
+  'bare CR in a field': 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n',
+  'NUL in a field': 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n',
+  'two Host fields': 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+  'no Host in HTTP/1.1': 'GET / HTTP/1.1\r\n\r\n',
+  'malformed request line': 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n',
+  'HTTP/2 preface on an HTTP/1.1 VIP': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+};
+
+describe('hostile requests', () => {
+  it('a well-formed request reaches the backend (the probe can see arrivals)', async () => {
+    const before = backend.seen.length;
+    const text = await rawExchange(VIP, PORT, 'POST /ok HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n');
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(backend.seen.length).toBe(before + 1);
+    expect(backend.seen.at(-1)?.bodyBytes).toBe(3);
+  });
+
+  for (const [name, request] of Object.entries(HOSTILE)) {
+    it(`refuses ${name} with 400 and forwards nothing`, async () => {
+      const before = backend.seen.length;
+      const text = await rawExchange(VIP, PORT, request);
+      expect(text.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(backend.seen.length).toBe(before);
+    });
+  }
+
+  it('refuses a request smuggled behind a valid one on a kept connection', async () => {
+    const before = backend.seen.length;
+    const text = await rawExchange(VIP, PORT, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n');
+    const statuses = text.match(/HTTP\/1\.1 \d{3}/g);
+    expect(statuses).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+    expect(backend.seen.slice(before).map((s) => s.url)).toEqual(['/first']);
+  });
+
+  it('answers 431 to an oversized head and to too many fields', async () => {
+    const before = backend.seen.length;
+    const big = await rawExchange(VIP, PORT, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    const fields = Array.from({ length: 150 }, (_, i) => `X-F${i}: v\r\n`).join('');
+    const many = await rawExchange(VIP, PORT, `GET / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`);
+    expect(many.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(backend.seen.length).toBe(before);
+  });
+
+  it('answers 408 to a client that does not finish its head in time', async () => {
+    const before = backend.seen.length;
+    const started = Date.now();
+    const text = await new Promise<string>((resolve) => {
+      const s = connect({ host: VIP, port: PORT }, () => s.write('GET /slow HTTP/1.1\r\nHost: a\r\nX-Drip: '));
+      let out = '';
+      s.on('data', (c: Buffer) => (out += c.toString()));
+      // Keep dripping bytes, as a slowloris does: activity must not extend the header time.
+      const drip = setInterval(() => s.writable && s.write('a'), 200);
+      s.on('close', () => {
+        clearInterval(drip);
+        resolve(out);
+      });
+      s.on('error', () => undefined);
+    });
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(backend.seen.length).toBe(before);
+  });
+
+  it('the header time limit does not cut a slow body (no platform request timeout)', async () => {
+    // The VIP allows 1 s for the head; this upload takes about 3 s and must arrive whole.
+    const parts = 15;
+    const part = 'x'.repeat(1000);
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: VIP, port: PORT }, () => s.write(`POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: ${parts * part.length}\r\nConnection: close\r\n\r\n`));
+      let out = '';
+      let sent = 0;
+      const drip = setInterval(() => {
+        s.write(part);
+        if (++sent === parts) clearInterval(drip);
+      }, 200);
+      s.on('data', (c: Buffer) => (out += c.toString()));
+      s.on('close', () => resolve(out));
+      s.on('error', reject);
+    });
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(backend.seen.at(-1)?.bodyBytes).toBe(parts * part.length);
+  });
+
+  it('HTTP/2: a body longer or shorter than its content-length, and too many fields, never reach the server', async () => {
+    const session: ClientHttp2Session = h2connect(`https://${VIP}:8443`, { rejectUnauthorized: false });
+    session.on('error', () => undefined);
+    const send = (headers: Record<string, string>, body: string) =>
+      new Promise<string>((resolve) => {
+        const req = session.request({ ':method': 'POST', ':path': '/h2-hostile', ...headers });
+        req.on('response', (h) => resolve(`status ${h[':status']}`));
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+        req.on('close', () => resolve(`closed ${req.rstCode}`));
+        req.end(body);
+      });
+    const before = backend.seen.length;
+    const longer = await send({ 'content-length': '3' }, 'abcdefghij');
+    const shorter = await send({ 'content-length': '30' }, 'abc');
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) fields[`x-f${i}`] = 'v';
+    const many = await send(fields, '');
+    console.log(`h2 hostile outcomes: longer=${longer} shorter=${shorter} many=${many}`);
+    for (const outcome of [longer, shorter, many]) expect(outcome).not.toBe('status 200');
+    expect(backend.seen.length).toBe(before);
+    // The same session still carries a well-formed request.
+    expect(await send({ 'content-length': '3' }, 'abc')).toBe('status 200');
+    expect(backend.seen.at(-1)?.bodyBytes).toBe(3);
+    session.close();
+  });
+
+  it('a refused configuration write changes nothing and the VIP keeps serving', async () => {
+    const before = await client.getConfig();
+    const err = await client.createVirtualService({ label: 'clash', ipAddress: VIP, ports: [PORT], protocol: 'tcp' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as ConflictError).code).toBe('LB_ADDRESS_IN_USE');
+    expect((await client.getConfig()).revision).toBe(before.revision);
+    expect((await get(`http://${VIP}:${PORT}/still`)).status).toBe(200);
+  });
+});
