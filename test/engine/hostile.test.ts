@@ -1,7 +1,8 @@
 // Malformed and hostile requests: the smuggling shapes, oversized and too many header
 // fields, slow headers. Each gets 400, 408 or 431 from the appliance and never reaches a
 // real server (the backend's own record proves it). A refused configuration write leaves
-// the running VIP untouched. Addresses 127.0.74.x belong to this file.
+// the running VIP untouched. Addresses 127.0.74.x (127.0.124.x when test/haproxy
+// re-runs it on the HAProxy engine) belong to this file.
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,17 +11,19 @@ import { startTestAppliance, type TestAppliance } from '../helpers/appliance-pro
 import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
 import { get, rawExchange } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
+import { ENGINE, subnet } from './helpers/engine-under-test.js';
 
-const VIP = '127.0.74.217';
+const NET = subnet('127.0.74');
+const VIP = `${NET}.217`;
 const PORT = 8080;
 let app: TestAppliance;
 let client: ApplianceClient;
 let backend: HttpBackend;
 
 beforeAll(async () => {
-  app = await startTestAppliance({ engine: 'embedded', host: '127.0.74.1' });
+  app = await startTestAppliance({ engine: ENGINE, host: `${NET}.1` });
   client = app.client();
-  backend = await startHttpBackend({ name: 'b', host: '127.0.74.6' });
+  backend = await startHttpBackend({ name: 'b', host: `${NET}.6` });
   await createVip(client, { label: 'guarded', ipAddress: VIP, ports: [PORT], protocol: 'http', timeouts: { httpRequest: 1 } }, [{ label: 'b', address: backend.host, port: backend.port }]);
   const cert = await client.createCertificate({ label: 'h2', selfSigned: { commonName: 'h2.test' } });
   await createVip(client, { label: 'guarded-h2', ipAddress: VIP, ports: [8443], protocol: 'http2', certificateId: cert.id }, [{ label: 'b', address: backend.host, port: backend.port }]);
