@@ -119,9 +119,10 @@ describe('http', () => {
 
   it('tunnels an Upgrade (WebSocket) exchange after the 101', async () => {
     const socket = connect({ host: VIP, port: 8080 });
+    // A complete RFC 6455 handshake: HAProxy answers 400 to a websocket Upgrade without its key.
     const text = await new Promise<string>((resolve, reject) => {
       let out = '';
-      socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${VIP}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`));
+      socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${VIP}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
       socket.on('data', (c: Buffer) => {
         out += c.toString();
         if (out.includes('\r\n\r\n') && !out.includes('ping')) socket.write('ping-through-the-tunnel');

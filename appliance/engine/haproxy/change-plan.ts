@@ -99,7 +99,9 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
         else {
           const name = `${be}/${serverName(rs.id)}`;
           steps.push({ command: `add server ${name} ${serverArgs(vs, rs, { dynamic: true })}` });
-          if (vs.healthCheck.type !== 'none') steps.push({ command: `enable health ${name}` });
+          // Checked from now on, and usable at once as a new server of the embedded engine is
+          // (a dynamic server would otherwise wait for `rise` checks).
+          if (vs.healthCheck.type !== 'none') steps.push({ command: `enable health ${name}` }, { command: `set server ${name} health up` });
           steps.push(...stateSteps(be, rs));
         }
         continue;

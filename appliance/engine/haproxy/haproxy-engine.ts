@@ -18,6 +18,7 @@ import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
 import { refusals } from './feature-check.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
+import { LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
@@ -85,6 +86,7 @@ export class HaproxyEngine implements Engine {
   #runtime!: RuntimeApi;
   #master!: MasterProcess;
   #certDir = '';
+  #luaFile = '';
   #adminSocket = '';
   #settings!: RenderSettings;
   /** What HAProxy runs now. */
@@ -140,13 +142,15 @@ export class HaproxyEngine implements Engine {
     await mkdir(this.#home, { recursive: true, mode: 0o700 });
     this.#certDir = join(this.#home, 'certs');
     await mkdir(this.#certDir, { recursive: true, mode: 0o700 });
+    this.#luaFile = join(this.#home, 'actions.lua');
+    await writeFileAtomic(this.#luaFile, LUA_SOURCE, 0o600);
     // Unix socket paths are limited to about 100 bytes: a deep data dir gets them in tmp.
     let runDir = join(this.#home, 'run');
     if (join(runDir, 'master.sock').length > 100) runDir = await mkdtemp(join(tmpdir(), 'lbappliance-haproxy-'));
     await mkdir(runDir, { recursive: true, mode: 0o700 });
     this.#adminSocket = join(runDir, 'admin.sock');
     this.#runtime = new RuntimeApi(this.#adminSocket);
-    this.#master = new MasterProcess({ binary: this.#binary, configPath: join(this.#home, 'haproxy.cfg'), masterSocket: join(runDir, 'master.sock'), runtime: this.#runtime, logger: this.#log.child({ component: 'haproxy' }) });
+    this.#master = new MasterProcess({ binary: this.#binary, configPath: join(this.#home, 'haproxy.cfg'), masterSocket: join(runDir, 'master.sock'), pidFile: join(this.#home, 'master.pid'), runtime: this.#runtime, logger: this.#log.child({ component: 'haproxy' }) });
     // On its own the node still needs a local peer: an old worker hands its tables to the new one through it.
     this.#peers = { localName: peerName(this.#o.localPeerName ?? hostname()), localAddress: '127.0.0.1', port: await freePort('127.0.0.1'), remote: null };
     this.#settings = this.#settingsWith(new Map());
@@ -229,7 +233,7 @@ export class HaproxyEngine implements Engine {
   }
 
   #settingsWith(unbindable: Map<string, string>, active = this.#active, peers = this.#peers): RenderSettings {
-    return { adminSocket: this.#adminSocket, certDir: this.#certDir, active, hardStopAfter: this.#o.hardStopAfter ?? 300, peers, unbindable };
+    return { adminSocket: this.#adminSocket, luaFile: this.#luaFile, certDir: this.#certDir, active, hardStopAfter: this.#o.hardStopAfter ?? 300, peers, unbindable };
   }
 
   /** VIPs whose address and port HAProxy could not bind (not on this host, taken by another program). */

@@ -5,16 +5,22 @@
 // it is started again at once with the last configuration that ran: `restarts` and
 // `lastExit` tell the API.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../../config/atomic-file.js';
 import { RuntimeApi } from './runtime-api.js';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 /** Where HAProxy's files live and how it is run. */
 export interface MasterProcessOptions {
   binary: string;
   configPath: string;
   masterSocket: string;
+  /** The master's pid file: a master left by an appliance that died is stopped at start. */
+  pidFile: string;
   runtime: RuntimeApi;
   logger: Logger;
   /** How long a start or a reload may take before it counts as failed. */
@@ -120,8 +126,14 @@ export class MasterProcess {
   }
 
   async #spawn(): Promise<void> {
-    const args = ['-W', '-db', '-S', `${this.#o.masterSocket},mode,600`, '-f', this.#o.configPath];
-    const child = spawn(this.#o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await this.#stopOrphan();
+    const args = ['-W', '-db', '-S', `${this.#o.masterSocket},mode,600`, '-p', this.#o.pidFile, '-f', this.#o.configPath];
+    // The data plane lives and dies with the appliance (an HA peer must be able to take the
+    // VIPs over when this node is killed): setpriv gives the master a parent-death signal,
+    // which survives the master's re-exec at each reload.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', this.#o.binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(this.#o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     const onLine = (line: string) => {
       if (!line.trim()) return;
@@ -148,6 +160,21 @@ export class MasterProcess {
     });
     this.#ready.add(child);
     this.error = null;
+  }
+
+  /** Stops a master a previous appliance process left running on this data dir. */
+  async #stopOrphan(): Promise<void> {
+    const pid = Number((await readFile(this.#o.pidFile, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1 || pid === this.#child?.pid) return;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(this.#o.configPath)) return;
+    this.#log.warn({ pid }, 'stopping an HAProxy master left by a previous run');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`) && !(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ' Z ')).includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Polls the runtime socket until a worker other than `previous` answers. */
