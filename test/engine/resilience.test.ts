@@ -12,7 +12,7 @@ import { startTestAppliance, type TestAppliance } from '../helpers/appliance-pro
 import { backendFleet, type HttpBackend } from './helpers/backends.js';
 import { get, steadyLoad, type Reply } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
-import { ENGINE, subnet } from './helpers/engine-under-test.js';
+import { ENGINE, HAPROXY, subnet } from './helpers/engine-under-test.js';
 
 const NET = subnet('127.0.73');
 const VIP = `${NET}.217`;
@@ -125,6 +125,13 @@ describe('live configuration changes under steady load', () => {
     const early = tlsConnect({ host: VIP, port: 8443, rejectUnauthorized: false });
     await new Promise((resolve, reject) => early.once('secureConnect', resolve).once('error', reject));
     expect(norm(fingerprint(early))).toBe(norm(certA.fingerprintSha256));
+    if (HAPROXY) {
+      // HAProxy's http-request timeout runs from accept until the first request head: a
+      // connection that stays silent longer gets 408 (README). A first request makes it a
+      // keep-alive connection, idle under the client timeout like any other.
+      early.write(`GET /first HTTP/1.1\r\nHost: ${VIP}\r\n\r\n`);
+      await new Promise<void>((resolve) => early.once('data', () => resolve()));
+    }
 
     const http = steadyLoad(`http://${VIP}:8002/`, 6);
     const tls = tlsLoad(8443, 2);

@@ -23,6 +23,8 @@ export interface RenderSettings {
   adminSocket: string;
   /** The Lua file of lua-actions.ts. */
   luaFile: string;
+  /** Error response files by status (lua-actions.ts ERROR_FILES). */
+  errorFiles: ReadonlyMap<number, string>;
   /** Directory of the per-VIP certificate files (`<vsId>.pem`). */
   certDir: string;
   /** False on the passive node: backends, tables and peers stay, no VIP listens. */
@@ -64,12 +66,16 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
   const http = vs.protocol !== 'tcp';
   const lines = [`frontend ${frontendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
   const tls = vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)} alpn ${vs.protocol === 'http2' ? 'h2,http/1.1' : 'http/1.1'}` : '';
-  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${vs.protocol === 'tcp' && vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)}` : tls}`);
+  // An http VIP speaks HTTP/1.1 only: HAProxy would otherwise take an HTTP/2 preface on it.
+  const h1 = vs.protocol === 'http' ? ' proto h1' : '';
+  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${vs.protocol === 'tcp' && vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)}` : tls}${h1}`);
   lines.push(`  timeout client ${vs.timeouts.client}s`);
   if (http) {
     lines.push(`  timeout http-request ${vs.timeouts.httpRequest}s`);
     // Idle keep-alive clients are held as long as any idle client (the embedded engine's rule).
     lines.push(`  timeout http-keep-alive ${vs.timeouts.client}s`);
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is refused (HAProxy would forward it).
+    lines.push('  http-request deny deny_status 400 if { req.ver 1.1 } !{ req.hdr(host) -m found }');
     // 100 fields per request, as the embedded engine allows; more is refused before forwarding.
     lines.push('  http-request return status 431 content-type text/plain string "too many header fields" hdr connection close if { req.hdr_cnt() gt 100 }');
     // Hop-by-hop fields (RFC 9110 7.6.1) that HAProxy would otherwise pass on.
@@ -166,6 +172,7 @@ export function renderConfig(snapshot: ConfigSnapshot, s: RenderSettings): strin
     // Reloads must not close idle keep-alive clients under their feet (they may be sending).
     '  option idle-close-on-response',
     '  default-server init-addr last,libc',
+    ...[...s.errorFiles].map(([status, file]) => `  errorfile ${status} ${file}`),
     '',
     `peers ${PEERS_SECTION}`,
     `  peer ${peers.localName} ${hostPort(peers.localAddress, peers.port)}`,

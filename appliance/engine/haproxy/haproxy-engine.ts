@@ -18,7 +18,7 @@ import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
 import { refusals } from './feature-check.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
-import { LUA_SOURCE } from './lua-actions.js';
+import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
@@ -87,6 +87,7 @@ export class HaproxyEngine implements Engine {
   #master!: MasterProcess;
   #certDir = '';
   #luaFile = '';
+  readonly #errorFiles = new Map<number, string>();
   #adminSocket = '';
   #settings!: RenderSettings;
   /** What HAProxy runs now. */
@@ -144,6 +145,11 @@ export class HaproxyEngine implements Engine {
     await mkdir(this.#certDir, { recursive: true, mode: 0o700 });
     this.#luaFile = join(this.#home, 'actions.lua');
     await writeFileAtomic(this.#luaFile, LUA_SOURCE, 0o600);
+    for (const [status, text] of Object.entries(ERROR_FILES)) {
+      const file = join(this.#home, `${status}.http`);
+      await writeFileAtomic(file, text, 0o600);
+      this.#errorFiles.set(Number(status), file);
+    }
     // Unix socket paths are limited to about 100 bytes: a deep data dir gets them in tmp.
     let runDir = join(this.#home, 'run');
     if (join(runDir, 'master.sock').length > 100) runDir = await mkdtemp(join(tmpdir(), 'lbappliance-haproxy-'));
@@ -233,7 +239,7 @@ export class HaproxyEngine implements Engine {
   }
 
   #settingsWith(unbindable: Map<string, string>, active = this.#active, peers = this.#peers): RenderSettings {
-    return { adminSocket: this.#adminSocket, luaFile: this.#luaFile, certDir: this.#certDir, active, hardStopAfter: this.#o.hardStopAfter ?? 300, peers, unbindable };
+    return { adminSocket: this.#adminSocket, luaFile: this.#luaFile, errorFiles: this.#errorFiles, certDir: this.#certDir, active, hardStopAfter: this.#o.hardStopAfter ?? 300, peers, unbindable };
   }
 
   /** VIPs whose address and port HAProxy could not bind (not on this host, taken by another program). */

@@ -1,4 +1,4 @@
-// A small Lua action HAProxy loads (Debian's HAProxy is built with Lua): it removes the
+// Files HAProxy loads besides its configuration. A small Lua action HAProxy loads (Debian's HAProxy is built with Lua): it removes the
 // fields a request's Connection header names (RFC 9110 7.6.1), which HAProxy's own rules
 // cannot do because `del-header` takes a fixed name. Fields that frame or route the
 // message are never removed, so `Connection: content-length` cannot unframe a request.
@@ -23,3 +23,14 @@ core.register_action("${STRIP_CONNECTION_FIELDS}", { "http-req" }, function(txn)
   end
 end)
 `;
+
+/** Error responses in the embedded engine's words (HAProxy's own say "Bad request", "Request Time-out"). */
+export const ERROR_FILES: Record<number, string> = {
+  400: errorResponse(400, 'Bad Request', 'the request is malformed'),
+  408: errorResponse(408, 'Request Timeout', 'the request head was not received in time'),
+};
+
+function errorResponse(status: number, reason: string, text: string): string {
+  const body = `${status} ${reason}: ${text}\n`;
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n${body}`;
+}
