@@ -120,10 +120,13 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
   return args.join(' ');
 }
 
-function backend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
+function backend(vs: VirtualServiceSnapshot): string[] {
   const http = vs.protocol !== 'tcp';
   const lines = [`backend ${backendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`, `  balance ${vs.algorithm}`];
   lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`);
+  // Idle server connections serve any client, as the embedded engine's pools do (HAProxy
+  // still keeps a connection private once the server asked for NTLM or Negotiate).
+  if (http) lines.push('  http-reuse always');
   // Backup servers share the load when every primary is down, as in the embedded engine.
   lines.push('  option allbackups');
   const p = vs.persistence;
@@ -142,7 +145,6 @@ function backend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
     lines.push(`  http-check expect status ${hc.expectStatus}`);
   }
   for (const rs of vs.realServers) lines.push(`  server ${serverName(rs.id)} ${serverArgs(vs, rs, { dynamic: false })}`);
-  void s;
   return lines;
 }
 
@@ -181,7 +183,7 @@ export function renderConfig(snapshot: ConfigSnapshot, s: RenderSettings): strin
   for (const vs of snapshot.virtualServices) {
     out.push('');
     if (listens(vs, s)) out.push(...frontend(vs, s), '');
-    if (!vs.forceHttps) out.push(...backend(vs, s));
+    if (!vs.forceHttps) out.push(...backend(vs));
     else out.push(`backend ${backendName(vs.id)}`, '  mode http');
   }
   return `${out.join('\n')}\n`;
