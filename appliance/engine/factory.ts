@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../errors.js';
 import { EmbeddedEngine } from './embedded/embedded-engine.js';
+import { HaproxyEngine } from './haproxy/haproxy-engine.js';
 import { NullEngine } from './null-engine.js';
 import type { Engine, EngineKind } from './types.js';
 
@@ -14,7 +15,7 @@ export interface EngineDeps {
 }
 
 /** The engine kinds this build can run. */
-export const AVAILABLE_ENGINES: readonly EngineKind[] = ['embedded', 'none'];
+export const AVAILABLE_ENGINES: readonly EngineKind[] = ['embedded', 'haproxy', 'none'];
 
 /** The default engine kind. */
 export const DEFAULT_ENGINE: EngineKind = 'embedded';
@@ -25,6 +26,9 @@ export async function createEngine(kind: EngineKind, deps: EngineDeps): Promise<
     case 'embedded':
       // Worker processes share the VIPs over the cores (LBAPPLIANCE_ENGINE_WORKERS, default 1: in process).
       return new EmbeddedEngine({ logger: deps.logger, registry: deps.registry, workers: Number(process.env.LBAPPLIANCE_ENGINE_WORKERS ?? 1) || 1 });
+    case 'haproxy':
+      // Debian's HAProxy (LBAPPLIANCE_HAPROXY_BIN overrides the binary); its files live under the data dir.
+      return new HaproxyEngine({ logger: deps.logger, registry: deps.registry, dataDir: deps.dataDir });
     case 'none':
       return new NullEngine();
     default:

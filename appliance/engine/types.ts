@@ -73,6 +73,21 @@ export interface ApplyReport {
   listenersChanged: number;
 }
 
+/**
+ * Where an engine that replicates source-IP persistence by itself (HAProxy `peers`) meets
+ * the HA peer. Set by the HA layer when a pair forms; null when the node is on its own.
+ */
+export interface PersistenceReplication {
+  /** This node's peer name (both nodes must use the names the other one is given). */
+  localName: string;
+  /** The address this node's replication listens on (its pair address). */
+  localAddress: string;
+  /** The TCP port of replication on both nodes (default 7778). */
+  port: number;
+  /** The other node of the pair. */
+  peer: { name: string; address: string };
+}
+
 /** The kinds of data plane engine. */
 export type EngineKind = 'embedded' | 'haproxy' | 'none';
 
@@ -91,4 +106,11 @@ export interface Engine {
   status(): EngineStatus;
   /** Stops listening and releases everything; established connections get `graceMs` to finish. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * True when the engine replicates source-IP persistence to the HA peer itself (the HA
+   * layer then runs no replicator of its own on the persistence port). Absent means false.
+   */
+  readonly replicatesPersistence?: boolean;
+  /** Points the engine's own replication at the HA peer (null: on its own again). Present when `replicatesPersistence`. */
+  setReplication?(settings: PersistenceReplication | null): Promise<void>;
 }

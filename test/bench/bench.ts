@@ -17,8 +17,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 32;
 const BULK_BYTES = 512 * 1024 * 1024;
-type Target = 'direct' | 'lbappliance' | 'lbappliance2' | 'haproxy' | 'nginx';
-const TARGETS: Target[] = ['direct', 'haproxy', 'nginx', 'lbappliance', 'lbappliance2'];
+type Target = 'direct' | 'lbappliance' | 'lbappliance2' | 'haproxy' | 'nginx' | 'lbhaproxy';
+const TARGETS: Target[] = ['direct', 'haproxy', 'nginx', 'lbappliance', 'lbappliance2', 'lbhaproxy'];
 
 function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -81,8 +81,8 @@ async function main(): Promise<void> {
     procs.push(await startProgram(dir, 'backend nginx', 'nginx', ['-c', join(dir, 'backend.conf'), '-p', dir], backendNginxConf(dir), 'backend.conf'));
     procs.push(await startProgram(dir, 'haproxy', 'haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], haproxyConf(dir), 'haproxy.cfg'));
     procs.push(await startProgram(dir, 'proxy nginx', 'nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], proxyNginxConf(dir), 'proxy.conf'));
-    const deploy = async (apiHost: string, vipHost: string, workers: number) => {
-      const app = await startTestAppliance({ engine: 'embedded', host: apiHost, env: { LBAPPLIANCE_ENGINE_WORKERS: String(workers) } });
+    const deploy = async (apiHost: string, vipHost: string, workers: number, engine: 'embedded' | 'haproxy' = 'embedded') => {
+      const app = await startTestAppliance({ engine, host: apiHost, env: { LBAPPLIANCE_ENGINE_WORKERS: String(workers) } });
       procs.push({ child: app.process, stop: () => app.dispose() });
       const client = app.client();
       const certificate = await client.createCertificate({ label: 'bench', pem: cert.certPem + cert.keyPem });
@@ -97,6 +97,8 @@ async function main(): Promise<void> {
     };
     await deploy('127.0.90.1', T.lbappliance, 1);
     await deploy('127.0.90.2', T.lbappliance2, 2);
+    // The same VIPs carried by the HAProxy engine, against the hand-written HAProxy above.
+    await deploy('127.0.90.3', T.lbhaproxy, 1, 'haproxy');
 
     const results = {
       keepAlive: {} as Record<Target, LoadResult>,
@@ -158,8 +160,15 @@ async function main(): Promise<void> {
       addedP99MsAtHalfRate: Math.round(((lat.lbappliance.p99Ms ?? NaN) - (lat.direct.p99Ms ?? NaN)) * 100) / 100,
       haproxyAddedP99MsAtHalfRate: Math.round(((lat.haproxy.p99Ms ?? NaN) - (lat.direct.p99Ms ?? NaN)) * 100) / 100,
       halfRate: rate,
+      haproxyEngine: {
+        keepAliveRatio: roundRatio(rounds.ka.lbhaproxy, rounds.ka.haproxy),
+        newConnectionsRatio: roundRatio(rounds.nc.lbhaproxy, rounds.nc.haproxy),
+        h2Ratio: ratio(h2r.lbhaproxy.rps, h2r.haproxy.rps),
+        tcpBulkRatio: ratio(bulk.lbhaproxy.mbps, bulk.haproxy.mbps),
+        addedP99MsOverHaproxyAtHalfRate: Math.round(((lat.lbhaproxy.p99Ms ?? NaN) - (lat.haproxy.p99Ms ?? NaN)) * 100) / 100,
+      },
     };
-    const targets = { keepAlive: '>= 0.5', tcpBulk: '>= 0.8', addedP99Ms: '< 1' };
+    const targets = { keepAlive: '>= 0.5', tcpBulk: '>= 0.8', addedP99Ms: '< 1', haproxyEngine: { keepAlive: '>= 0.95', tcpBulk: '>= 0.95' } };
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
@@ -182,7 +191,18 @@ async function main(): Promise<void> {
       `| TCP bulk 512 MiB, MB/s | ${f(bulk.direct.mbps)} | ${f(bulk.haproxy.mbps)} | ${f(bulk.nginx.mbps)} | ${f(bulk.lbappliance.mbps)} | ${summary.tcpBulkRatio} | ${f(bulk.lbappliance2.mbps)} | ${summary.tcpBulkRatio2Workers} |`,
       `| p99 at ${rate} req/s (hey), ms | ${f(lat.direct.p99Ms, 2)} | ${f(lat.haproxy.p99Ms, 2)} | ${f(lat.nginx.p99Ms, 2)} | ${f(lat.lbappliance.p99Ms, 2)} | added ${summary.addedP99MsAtHalfRate} ms | ${f(lat.lbappliance2.p99Ms, 2)} | added ${summary.addedP99MsAtHalfRate2Workers} ms |`,
     ];
-    const md = `# Benchmark (${report.date})\n\n${report.machine.cpus} CPUs, ${report.machine.model}, node ${report.machine.node}; ${report.versions.haproxy}; ${report.versions.nginx}. Each run ${SECONDS} s; wrk, h2load, hey and curl run on the same 2 CPUs as the proxies and the backend nginx. HAProxy and nginx use their stock threading (one thread or worker per CPU); "lbappliance" is the default engine (one process), "2 workers" is LBAPPLIANCE_ENGINE_WORKERS=2.\n\n${rows.join('\n')}\n\nThroughput rows show the median round; their ratios are the median of the per-round ratios (runs of one round are seconds apart, so a neighbour's load hits them alike).\n\nTargets: keep-alive >= 0.5x HAProxy, TCP bulk >= 0.8x, added p99 < 1 ms at half HAProxy's peak.\n`;
+    const he = summary.haproxyEngine;
+    const heRows: string[] = [
+      '| workload | HAProxy, hand-written config | lbappliance --engine haproxy | ratio |',
+      '|---|---|---|---|',
+      `| HTTP/1.1 keep-alive, req/s (wrk -c${CONNECTIONS}, median of ${ROUNDS}) | ${f(ka.haproxy.rps)} | ${f(ka.lbhaproxy.rps)} | ${he.keepAliveRatio} |`,
+      `| keep-alive p50 / p99 latency, ms | ${f(ka.haproxy.p50Ms, 2)} / ${f(ka.haproxy.p99Ms, 2)} | ${f(ka.lbhaproxy.p50Ms, 2)} / ${f(ka.lbhaproxy.p99Ms, 2)} | |`,
+      `| new connections, conn/s (median of ${ROUNDS}) | ${f(nc.haproxy.rps)} | ${f(nc.lbhaproxy.rps)} | ${he.newConnectionsRatio} |`,
+      `| TLS + h2, req/s (h2load -c${CONNECTIONS} -m10) | ${f(h2r.haproxy.rps)} | ${f(h2r.lbhaproxy.rps)} | ${he.h2Ratio} |`,
+      `| TCP bulk 512 MiB, MB/s | ${f(bulk.haproxy.mbps)} | ${f(bulk.lbhaproxy.mbps)} | ${he.tcpBulkRatio} |`,
+      `| p99 at ${rate} req/s (hey), ms | ${f(lat.haproxy.p99Ms, 2)} | ${f(lat.lbhaproxy.p99Ms, 2)} | added ${he.addedP99MsOverHaproxyAtHalfRate} ms |`,
+    ];
+    const md = `# Benchmark (${report.date})\n\n${report.machine.cpus} CPUs, ${report.machine.model}, node ${report.machine.node}; ${report.versions.haproxy}; ${report.versions.nginx}. Each run ${SECONDS} s; wrk, h2load, hey and curl run on the same 2 CPUs as the proxies and the backend nginx. HAProxy and nginx use their stock threading (one thread or worker per CPU); "lbappliance" is the default engine (one process), "2 workers" is LBAPPLIANCE_ENGINE_WORKERS=2.\n\n${rows.join('\n')}\n\nThroughput rows show the median round; their ratios are the median of the per-round ratios (runs of one round are seconds apart, so a neighbour's load hits them alike).\n\nTargets: keep-alive >= 0.5x HAProxy, TCP bulk >= 0.8x, added p99 < 1 ms at half HAProxy's peak.\n\n## The HAProxy engine\n\nThe same three VIPs through \`lbappliance serve --engine haproxy\` (Debian's HAProxy, configured by the appliance) against HAProxy with the hand-written configuration above, in the same run. Targets: keep-alive and TCP bulk >= 0.95x.\n\n${heRows.join('\n')}\n`;
     await writeFile(join(ROOT, 'test', 'bench', 'results.md'), md);
     process.stdout.write(`${md}\n`);
   } finally {

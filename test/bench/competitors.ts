@@ -13,6 +13,8 @@ export const TOPOLOGY = {
   backendTls: 8443,
   lbappliance: '127.0.90.10',
   lbappliance2: '127.0.90.11',
+  /** lbappliance with `--engine haproxy`. */
+  lbhaproxy: '127.0.90.12',
   haproxy: '127.0.90.20',
   nginx: '127.0.90.30',
   httpPort: 8080,

@@ -1,6 +1,7 @@
 // Balancing and persistence through a real appliance: weights, weight 0, leastconn, backup
 // servers, drain and halt, cookie and source-IP persistence and their fallback when the
-// server dies. Addresses 127.0.72.x belong to this file.
+// server dies. Addresses 127.0.72.x (127.0.122.x when test/haproxy
+// re-runs it on the HAProxy engine) belong to this file.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +11,14 @@ import { backendFleet, startTcpBackend, type TcpBackend } from './helpers/backen
 import { get } from './helpers/traffic.js';
 import { createVip, healthOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
+import { ENGINE, subnet } from './helpers/engine-under-test.js';
 
-const VIP = '127.0.72.217';
+const NET = subnet('127.0.72');
+const VIP = `${NET}.217`;
 const FAST_CHECK = { type: 'connect' as const, interval: 1, timeout: 1, rise: 1, fall: 1 };
 let app: TestAppliance;
 let client: ApplianceClient;
-const fleet = backendFleet('127.0.72');
+const fleet = backendFleet(NET);
 const tcpBackends: TcpBackend[] = [];
 
 const backend = (name: string, last: number) => fleet.start(name, last);
@@ -43,7 +46,7 @@ function cookieOf(setCookie: string[] | undefined): string {
 }
 
 beforeAll(async () => {
-  app = await startTestAppliance({ engine: 'embedded', host: '127.0.72.1' });
+  app = await startTestAppliance({ engine: ENGINE, host: `${NET}.1` });
   client = app.client();
 });
 
@@ -171,7 +174,7 @@ describe('source-IP persistence', () => {
       { label: 'a', address: a.host, port: a.port },
       { label: 'b', address: b.host, port: b.port },
     ]);
-    const clients = ['127.0.72.100', '127.0.72.101', '127.0.72.102', '127.0.72.103'];
+    const clients = [`${NET}.100`, `${NET}.101`, `${NET}.102`, `${NET}.103`];
     const home: Record<string, string> = {};
     for (const c of clients) {
       const t = tally(await names(`http://${VIP}:8006/`, 25, {}, c));
@@ -188,8 +191,8 @@ describe('source-IP persistence', () => {
   });
 
   it('holds for TCP connections too', async () => {
-    const x = await startTcpBackend({ name: 't-a', host: '127.0.72.70', mode: 'name' });
-    const y = await startTcpBackend({ name: 't-b', host: '127.0.72.71', mode: 'name' });
+    const x = await startTcpBackend({ name: 't-a', host: `${NET}.70`, mode: 'name' });
+    const y = await startTcpBackend({ name: 't-b', host: `${NET}.71`, mode: 'name' });
     tcpBackends.push(x, y);
     await createVip(client, { label: 'tcp-sticky', ipAddress: VIP, ports: [8007], protocol: 'tcp', persistence: { mode: 'source-ip' } }, [
       { label: 'a', address: x.host, port: x.port },
@@ -205,7 +208,7 @@ describe('source-IP persistence', () => {
         s.once('error', reject);
       });
     const seen = new Set<string>();
-    for (let i = 0; i < 30; i++) seen.add(await once('127.0.72.110'));
+    for (let i = 0; i < 30; i++) seen.add(await once(`${NET}.110`));
     expect(seen.size).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // What operators see: System Overview colours as health and admin states change, a VIP
-// that cannot bind, and Prometheus counters that match known traffic. Addresses 127.0.75.x
-// belong to this file.
+// that cannot bind, and Prometheus counters that match known traffic. Addresses 127.0.75.x (127.0.125.x when test/haproxy
+// re-runs it on the HAProxy engine) belong to this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
@@ -8,12 +8,14 @@ import { backendFleet } from './helpers/backends.js';
 import { get } from './helpers/traffic.js';
 import { createVip, overviewOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
+import { ENGINE, subnet } from './helpers/engine-under-test.js';
 
-const VIP = '127.0.75.217';
+const NET = subnet('127.0.75');
+const VIP = `${NET}.217`;
 const FAST_CHECK = { type: 'http' as const, path: '/', interval: 1, timeout: 1, rise: 1, fall: 1 };
 let app: TestAppliance;
 let client: ApplianceClient;
-const fleet = backendFleet('127.0.75');
+const fleet = backendFleet(NET);
 
 const backend = (name: string, last: number) => fleet.start(name, last);
 
@@ -30,7 +32,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 beforeAll(async () => {
-  app = await startTestAppliance({ engine: 'embedded', host: '127.0.75.1' });
+  app = await startTestAppliance({ engine: ENGINE, host: `${NET}.1` });
   client = app.client();
 });
 

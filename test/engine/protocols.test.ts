@@ -1,7 +1,8 @@
 // Each protocol end to end through a VIP of a real appliance process: HTTP/1.1 with port
 // translation, keep-alive and multi-megabyte bodies both ways; HTTP/2 with ALPN through
 // curl; re-encryption to the server; forceHttps redirects; TCP with a 1 GiB stream checked
-// by hash, TCP with TLS termination; IPv6. Addresses 127.0.71.x belong to this file.
+// by hash, TCP with TLS termination; IPv6. Addresses 127.0.71.x (127.0.121.x when test/haproxy
+// re-runs it on the HAProxy engine) belong to this file.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
@@ -18,9 +19,11 @@ import { startTestAppliance, type TestAppliance } from '../helpers/appliance-pro
 import { startHttpBackend, startTcpBackend, type HttpBackend, type TcpBackend } from './helpers/backends.js';
 import { get } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
+import { ENGINE, sharedPort, subnet } from './helpers/engine-under-test.js';
 
 const run = promisify(execFile);
-const VIP = '127.0.71.217';
+const NET = subnet('127.0.71');
+const VIP = `${NET}.217`;
 let app: TestAppliance;
 let client: ApplianceClient;
 let b1: HttpBackend;
@@ -33,13 +36,13 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lb-protocols-'));
-  app = await startTestAppliance({ engine: 'embedded', host: '127.0.71.1' });
+  app = await startTestAppliance({ engine: ENGINE, host: `${NET}.1` });
   client = app.client();
-  const backendCert = await generateSelfSigned({ commonName: 'backend', subjectAltNames: ['127.0.71.8'], days: 2, keyType: 'ecdsa-p256' });
-  b1 = await startHttpBackend({ name: 'b1', host: '127.0.71.6' });
-  tlsBackend = await startHttpBackend({ name: 'tls-backend', host: '127.0.71.8', tls: { cert: backendCert.certPem, key: backendCert.keyPem } });
-  hashBackend = await startTcpBackend({ name: 'hash', host: '127.0.71.9', mode: 'hash' });
-  echoBackend = await startTcpBackend({ name: 'echo', host: '127.0.71.10', mode: 'echo' });
+  const backendCert = await generateSelfSigned({ commonName: 'backend', subjectAltNames: [`${NET}.8`], days: 2, keyType: 'ecdsa-p256' });
+  b1 = await startHttpBackend({ name: 'b1', host: `${NET}.6` });
+  tlsBackend = await startHttpBackend({ name: 'tls-backend', host: `${NET}.8`, tls: { cert: backendCert.certPem, key: backendCert.keyPem } });
+  hashBackend = await startTcpBackend({ name: 'hash', host: `${NET}.9`, mode: 'hash' });
+  echoBackend = await startTcpBackend({ name: 'echo', host: `${NET}.10`, mode: 'echo' });
   const cert = await client.createCertificate({ label: 'vip-cert', selfSigned: { commonName: 'avs.test', subjectAltNames: ['avs.test', VIP] } });
   certId = cert.id;
   certFingerprint = cert.fingerprintSha256;
@@ -55,10 +58,10 @@ beforeAll(async () => {
   await createVip(client, { label: 'tcp-echo', ipAddress: VIP, ports: [1202], protocol: 'tcp' }, [{ label: 'echo', address: echoBackend.host, port: echoBackend.port }]);
   // A server that refuses every connection, first in line: each new session must move on.
   await createVip(client, { label: 'tcp-retry', ipAddress: VIP, ports: [1203], protocol: 'tcp', healthCheck: { type: 'none' } }, [
-    { label: 'refusing', address: '127.0.71.11', port: 9 },
+    { label: 'refusing', address: `${NET}.11`, port: 9 },
     { label: 'echo', address: echoBackend.host, port: echoBackend.port },
   ]);
-  await createVip(client, { label: 'web6', ipAddress: '::1', ports: [17180], protocol: 'http' }, [{ label: 'b1', address: b1.host, port: b1.port }]);
+  await createVip(client, { label: 'web6', ipAddress: '::1', ports: [sharedPort(17180)], protocol: 'http' }, [{ label: 'b1', address: b1.host, port: b1.port }]);
 });
 
 afterAll(async () => {
@@ -116,9 +119,10 @@ describe('http', () => {
 
   it('tunnels an Upgrade (WebSocket) exchange after the 101', async () => {
     const socket = connect({ host: VIP, port: 8080 });
+    // A complete RFC 6455 handshake: HAProxy answers 400 to a websocket Upgrade without its key.
     const text = await new Promise<string>((resolve, reject) => {
       let out = '';
-      socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${VIP}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`));
+      socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${VIP}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
       socket.on('data', (c: Buffer) => {
         out += c.toString();
         if (out.includes('\r\n\r\n') && !out.includes('ping')) socket.write('ping-through-the-tunnel');
@@ -139,7 +143,7 @@ describe('http', () => {
   });
 
   it('serves IPv6 VIPs', async () => {
-    const r = await get('http://[::1]:17180/v6');
+    const r = await get(`http://[::1]:${sharedPort(17180)}/v6`);
     expect(r.status).toBe(200);
     expect(b1.seen.at(-1)?.headers['x-forwarded-for']).toBe('::1');
   });

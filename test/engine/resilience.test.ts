@@ -1,7 +1,8 @@
 // Behaviour under steady load: a real server killed (only requests already sent to it may
 // fail, none after), 50 configuration changes including a certificate rotation (zero failed
 // requests, zero reset connections), and the latency from an acknowledged write to traffic
-// following it. Addresses 127.0.73.x belong to this file.
+// following it. Addresses 127.0.73.x (127.0.123.x when test/haproxy
+// re-runs it on the HAProxy engine) belong to this file.
 import { createHash } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
@@ -11,11 +12,13 @@ import { startTestAppliance, type TestAppliance } from '../helpers/appliance-pro
 import { backendFleet, type HttpBackend } from './helpers/backends.js';
 import { get, steadyLoad, type Reply } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
+import { ENGINE, HAPROXY, subnet } from './helpers/engine-under-test.js';
 
-const VIP = '127.0.73.217';
+const NET = subnet('127.0.73');
+const VIP = `${NET}.217`;
 let app: TestAppliance;
 let client: ApplianceClient;
-const fleet = backendFleet('127.0.73');
+const fleet = backendFleet(NET);
 
 const backend = (name: string, last: number) => fleet.start(name, last);
 
@@ -66,7 +69,7 @@ function tlsLoad(port: number, concurrency: number) {
 }
 
 beforeAll(async () => {
-  app = await startTestAppliance({ engine: 'embedded', host: '127.0.73.1' });
+  app = await startTestAppliance({ engine: ENGINE, host: `${NET}.1` });
   client = app.client();
 });
 
@@ -122,6 +125,13 @@ describe('live configuration changes under steady load', () => {
     const early = tlsConnect({ host: VIP, port: 8443, rejectUnauthorized: false });
     await new Promise((resolve, reject) => early.once('secureConnect', resolve).once('error', reject));
     expect(norm(fingerprint(early))).toBe(norm(certA.fingerprintSha256));
+    if (HAPROXY) {
+      // HAProxy's http-request timeout runs from accept until the first request head: a
+      // connection that stays silent longer gets 408 (README). A first request makes it a
+      // keep-alive connection, idle under the client timeout like any other.
+      early.write(`GET /first HTTP/1.1\r\nHost: ${VIP}\r\n\r\n`);
+      await new Promise<void>((resolve) => early.once('data', () => resolve()));
+    }
 
     const http = steadyLoad(`http://${VIP}:8002/`, 6);
     const tls = tlsLoad(8443, 2);

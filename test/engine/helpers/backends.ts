@@ -131,7 +131,10 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
     // An Upgrade (WebSocket-style) request becomes an echo tunnel.
     server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
       b.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0 });
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+      // A WebSocket handshake is answered with its accept key (RFC 6455 4.2.2; HAProxy checks it).
+      const key = req.headers['sec-websocket-key'];
+      const accept = typeof key === 'string' ? `Sec-WebSocket-Accept: ${createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')}\r\n` : '';
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n${accept}\r\n`);
       socket.pipe(socket);
     });
     server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {

@@ -1,0 +1,117 @@
+// Decides the cheapest hitless way from the running snapshot to the next one: runtime-API
+// commands (server weights and admin states, servers added and removed, certificate
+// material) when every change is of that kind, else a seamless reload. HAProxy 2.6 cannot
+// create proxies, change a backend's algorithm, persistence or checks, or give a dynamic
+// server a persistence cookie at run time; those need the reload.
+import { isIP } from 'node:net';
+import type { ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../types.js';
+import { certBundle, certPath, listens, serverArgs, type RenderSettings } from './config-render.js';
+import { backendName, serverName } from './names.js';
+
+/** One runtime-API step. */
+export interface RuntimeStep {
+  command: string;
+  payload?: string;
+  /** A `del server` that may have to wait for the server's last connections. */
+  deferrable?: boolean;
+}
+
+/** What applying the next snapshot takes. */
+export interface ChangePlan {
+  /** Why a reload is needed (empty when the runtime steps suffice). */
+  reloadReasons: string[];
+  steps: RuntimeStep[];
+  /** Listener (bind line) changes a reload would make. */
+  listenersChanged: number;
+}
+
+function vipShape(vs: VirtualServiceSnapshot): string {
+  // Everything of a VIP that only a reload can change: its spec without servers and certificate material.
+  const { realServers: _r, certificate, ...spec } = vs;
+  return JSON.stringify({ ...spec, tls: certificate !== null });
+}
+
+function serverShape(rs: RealServerSnapshot): string {
+  return JSON.stringify([rs.address, rs.port, rs.backup, rs.reEncrypt]);
+}
+
+function binds(snapshot: ConfigSnapshot, s: Pick<RenderSettings, 'active' | 'unbindable'>): Set<string> {
+  const out = new Set<string>();
+  for (const vs of snapshot.virtualServices) {
+    if (!listens(vs, s)) continue;
+    for (const port of vs.ports) out.add(`${vs.id}|${vs.ipAddress}|${port}|${vs.protocol}|${vs.certificate !== null}`);
+  }
+  return out;
+}
+
+function stateSteps(be: string, rs: RealServerSnapshot): RuntimeStep[] {
+  const name = `${be}/${serverName(rs.id)}`;
+  const state = rs.adminState === 'online' ? 'ready' : rs.adminState === 'drain' ? 'drain' : 'maint';
+  return [{ command: `set server ${name} weight ${rs.weight}` }, { command: `set server ${name} state ${state}` }];
+}
+
+/** The plan from `prev` (running with `prevSettings`) to `next` (to run with `nextSettings`). */
+export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSettings: RenderSettings, nextSettings: RenderSettings): ChangePlan {
+  const reasons: string[] = [];
+  const steps: RuntimeStep[] = [];
+  const before = binds(prev, prevSettings);
+  const after = binds(next, nextSettings);
+  let listenersChanged = 0;
+  for (const b of before) if (!after.has(b)) listenersChanged++;
+  for (const b of after) if (!before.has(b)) listenersChanged++;
+  if (listenersChanged > 0) reasons.push(`${listenersChanged} listener(s) change`);
+  if (prevSettings.active !== nextSettings.active) reasons.push(nextSettings.active ? 'VIPs bound (active)' : 'VIPs released (passive)');
+  if (JSON.stringify(prevSettings.peers) !== JSON.stringify(nextSettings.peers)) reasons.push('replication peers changed');
+  const prevById = new Map(prev.virtualServices.map((v) => [v.id, v]));
+  const nextIds = new Set(next.virtualServices.map((v) => v.id));
+  for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) reasons.push(`VIP ${vs.label} removed`);
+  for (const vs of next.virtualServices) {
+    const old = prevById.get(vs.id);
+    if (!old) {
+      reasons.push(`VIP ${vs.label} added`);
+      continue;
+    }
+    if (vipShape(old) !== vipShape(vs)) {
+      reasons.push(`VIP ${vs.label} settings changed`);
+      continue;
+    }
+    if (prevSettings.unbindable.has(vs.id) !== nextSettings.unbindable.has(vs.id)) reasons.push(`VIP ${vs.label} can now listen`);
+    // New certificate material on the same listener: HAProxy's runtime certificate transaction.
+    const bundle = certBundle(vs);
+    if (bundle !== null && bundle !== certBundle(old) && listens(vs, nextSettings) && listens(old, prevSettings)) {
+      const path = certPath(nextSettings.certDir, vs.id);
+      steps.push({ command: `set ssl cert ${path}`, payload: bundle }, { command: `commit ssl cert ${path}` });
+    }
+    if (vs.forceHttps) continue; // a redirect VIP's backend carries no servers
+    const be = backendName(vs.id);
+    const oldServers = new Map(old.realServers.map((r) => [r.id, r]));
+    const nextServers = new Set(vs.realServers.map((r) => r.id));
+    for (const rs of old.realServers) {
+      if (nextServers.has(rs.id)) continue;
+      steps.push({ command: `set server ${be}/${serverName(rs.id)} state maint` }, { command: `del server ${be}/${serverName(rs.id)}`, deferrable: true });
+    }
+    for (const rs of vs.realServers) {
+      const was = oldServers.get(rs.id);
+      if (!was) {
+        // 2.6's dynamic servers take no `cookie` and resolve no host names.
+        if (vs.persistence.mode === 'http-cookie') reasons.push(`server ${rs.label} added to a cookie-persistence VIP`);
+        else if (isIP(rs.address) === 0) reasons.push(`server ${rs.label} added by host name`);
+        else {
+          const name = `${be}/${serverName(rs.id)}`;
+          steps.push({ command: `add server ${name} ${serverArgs(vs, rs, { dynamic: true })}` });
+          // Checked from now on, and usable at once as a new server of the embedded engine is
+          // (a dynamic server would otherwise wait for `rise` checks).
+          if (vs.healthCheck.type !== 'none') steps.push({ command: `enable health ${name}` }, { command: `set server ${name} health up` });
+          steps.push(...stateSteps(be, rs));
+        }
+        continue;
+      }
+      if (serverShape(was) !== serverShape(rs)) {
+        reasons.push(`server ${rs.label} address, port, backup or re-encryption changed`);
+        continue;
+      }
+      if (was.weight !== rs.weight || was.adminState !== rs.adminState) steps.push(...stateSteps(be, rs));
+    }
+  }
+  return { reloadReasons: reasons, steps: reasons.length > 0 ? [] : steps, listenersChanged };
+}

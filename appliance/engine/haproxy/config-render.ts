@@ -1,0 +1,190 @@
+// Renders a ConfigSnapshot into an HAProxy 2.6 configuration: one frontend and one backend
+// per virtual service, named by ids (names.ts). The text is a pure function of the
+// snapshot and the node's settings, so the reload agent can tell whether a change needs a
+// reload by comparing what it would render without the parts the runtime API can change.
+import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
+import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
+import { backendName, cookieValue, frontendName, hostPort, serverName } from './names.js';
+
+/** The peers of source-IP replication as the configuration needs them. */
+export interface PeersSettings {
+  /** This node's peer name (HAProxy's `localpeer`). */
+  localName: string;
+  /** Address and port this node's peer listens on. */
+  localAddress: string;
+  port: number;
+  /** The other node of the HA pair, when there is one. */
+  remote: { name: string; address: string; port: number } | null;
+}
+
+/** Node settings the configuration depends on (not part of any revision). */
+export interface RenderSettings {
+  /** The worker's runtime API socket. */
+  adminSocket: string;
+  /** The Lua file of lua-actions.ts. */
+  luaFile: string;
+  /** Error response files by status (lua-actions.ts ERROR_FILES). */
+  errorFiles: ReadonlyMap<number, string>;
+  /** Directory of the per-VIP certificate files (`<vsId>.pem`). */
+  certDir: string;
+  /** False on the passive node: backends, tables and peers stay, no VIP listens. */
+  active: boolean;
+  /** Seconds an old worker may keep long sessions after a reload before it is stopped. */
+  hardStopAfter: number;
+  peers: PeersSettings;
+  /** VIPs left out of the listening set, with the reason (e.g. the address is not on this host). */
+  unbindable: ReadonlyMap<string, string>;
+}
+
+/** The name of the peers section. */
+export const PEERS_SECTION = 'lbpeers';
+
+/** Whether a VIP gets a frontend in this configuration. */
+export function listens(vs: VirtualServiceSnapshot, settings: Pick<RenderSettings, 'active' | 'unbindable'>): boolean {
+  return vs.enabled && settings.active && !settings.unbindable.has(vs.id);
+}
+
+/** The certificate file of a VIP. */
+export function certPath(certDir: string, vsId: string): string {
+  return `${certDir}/${vsId}.pem`;
+}
+
+/** The certificate file content HAProxy loads: the chain, then the key. */
+export function certBundle(vs: VirtualServiceSnapshot): string | null {
+  if (!vs.certificate) return null;
+  const chain = vs.certificate.chainPem.endsWith('\n') ? vs.certificate.chainPem : `${vs.certificate.chainPem}\n`;
+  return chain + vs.certificate.keyPem;
+}
+
+function bindAddress(address: string, port: number): string {
+  // A wildcard IPv6 VIP takes IPv4 clients too, as the embedded engine's dual-stack socket does.
+  if (address === '::') return `:::${port} v4v6`;
+  return hostPort(address, port);
+}
+
+function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
+  const http = vs.protocol !== 'tcp';
+  const lines = [`frontend ${frontendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
+  const tls = vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)} alpn ${vs.protocol === 'http2' ? 'h2,http/1.1' : 'http/1.1'}` : '';
+  // An http VIP speaks HTTP/1.1 only: HAProxy would otherwise take an HTTP/2 preface on it.
+  const h1 = vs.protocol === 'http' ? ' proto h1' : '';
+  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${vs.protocol === 'tcp' && vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)}` : tls}${h1}`);
+  lines.push(`  timeout client ${vs.timeouts.client}s`);
+  if (http) {
+    lines.push(`  timeout http-request ${vs.timeouts.httpRequest}s`);
+    // Idle keep-alive clients are held as long as any idle client (the embedded engine's rule).
+    lines.push(`  timeout http-keep-alive ${vs.timeouts.client}s`);
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is refused (HAProxy would forward it).
+    lines.push('  http-request deny deny_status 400 if { req.ver 1.1 } !{ req.hdr(host) -m found }');
+    // 100 fields per request, as the embedded engine allows; more is refused before forwarding.
+    lines.push('  http-request return status 431 content-type text/plain string "too many header fields" hdr connection close if { req.hdr_cnt() gt 100 }');
+    // Hop-by-hop fields (RFC 9110 7.6.1) that HAProxy would otherwise pass on.
+    for (const hop of ['keep-alive', 'proxy-connection', 'te']) lines.push(`  http-request del-header ${hop}`);
+    // Only requests naming more than the usual tokens run the Lua action.
+    lines.push(`  http-request lua.${STRIP_CONNECTION_FIELDS} if { req.hdr(connection) -m found } !{ req.hdr(connection),lower -m reg ^(keep-alive|close|upgrade)$ }`);
+    if (vs.forceHttps) {
+      // The https URL of the same host (without its port) and path, as the embedded engine answers.
+      lines.push(`  http-request redirect location https://%[req.hdr(host),regsub(:[0-9]+$,)]%[pathq] code ${vs.redirectCode}`);
+    } else if (vs.forwardedFor) {
+      lines.push('  option forwardfor');
+      lines.push(`  http-request set-header X-Forwarded-Proto ${vs.certificate ? 'https' : 'http'}`);
+    }
+  }
+  lines.push(`  default_backend ${backendName(vs.id)}`);
+  return lines;
+}
+
+function checkPort(vs: VirtualServiceSnapshot, rs: RealServerSnapshot): number | null {
+  // A server without its own port is checked on the VIP's first port (as the embedded engine does).
+  if (vs.healthCheck.port !== null) return vs.healthCheck.port;
+  return rs.port === null ? (vs.ports[0] as number) : null;
+}
+
+/** The arguments of one server line (also what `add server` takes, without `cookie`). */
+export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, options: { dynamic: boolean }): string {
+  const args = [hostPort(rs.address, rs.port), `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
+  if (rs.backup) args.push('backup');
+  if (rs.reEncrypt) args.push('ssl verify none');
+  const hc = vs.healthCheck;
+  if (hc.type !== 'none') {
+    args.push(`check inter ${hc.interval}s rise ${hc.rise} fall ${hc.fall}`);
+    const port = checkPort(vs, rs);
+    if (port !== null) args.push(`port ${port}`);
+    if (hc.type === 'https') args.push('check-ssl verify none');
+    else if (rs.reEncrypt) args.push('no-check-ssl');
+    // A failed connect takes the server down at once (the embedded engine's passive check).
+    args.push('observe layer4 error-limit 1 on-error mark-down');
+  }
+  if (!options.dynamic && vs.persistence.mode === 'http-cookie') args.push(`cookie ${cookieValue(vs.id, rs.id)}`);
+  if (!options.dynamic && rs.adminState === 'halt') args.push('disabled');
+  return args.join(' ');
+}
+
+function backend(vs: VirtualServiceSnapshot): string[] {
+  const http = vs.protocol !== 'tcp';
+  const lines = [`backend ${backendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`, `  balance ${vs.algorithm}`];
+  lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`);
+  // Idle server connections serve any client, as the embedded engine's pools do (HAProxy
+  // still keeps a connection private once the server asked for NTLM or Negotiate).
+  if (http) lines.push('  http-reuse always');
+  // Backup servers share the load when every primary is down, as in the embedded engine.
+  lines.push('  option allbackups');
+  const p = vs.persistence;
+  if (p.mode === 'http-cookie') {
+    lines.push(`  cookie ${p.cookieName} insert indirect nocache httponly${vs.certificate ? ' secure' : ''} attr "Path=/" attr "Max-Age=${p.timeout}"`);
+  } else if (p.mode === 'source-ip') {
+    // Keyed by server name (HAProxy 2.6's default srvkey), so both nodes of a pair agree.
+    lines.push(`  stick-table type ipv6 size 1m expire ${p.timeout}s peers ${PEERS_SECTION}`, '  stick on src');
+  }
+  const hc = vs.healthCheck;
+  if (hc.type !== 'none') lines.push(`  timeout check ${hc.timeout}s`);
+  if (hc.type === 'http' || hc.type === 'https') {
+    lines.push('  option httpchk');
+    // With no Host configured the check is HTTP/1.0 without one (HAProxy cannot name each server's address).
+    lines.push(hc.host === null ? `  http-check send meth GET uri ${hc.path} ver HTTP/1.0` : `  http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${hc.host}`);
+    lines.push(`  http-check expect status ${hc.expectStatus}`);
+  }
+  for (const rs of vs.realServers) lines.push(`  server ${serverName(rs.id)} ${serverArgs(vs, rs, { dynamic: false })}`);
+  return lines;
+}
+
+/** The whole configuration text of a snapshot on this node. */
+export function renderConfig(snapshot: ConfigSnapshot, s: RenderSettings): string {
+  const peers = s.peers;
+  const out: string[] = [
+    `# Generated by lbappliance from revision ${snapshot.revision}; rewritten at every apply.`,
+    'global',
+    `  stats socket ${s.adminSocket} mode 600 level admin expose-fd listeners`,
+    `  lua-load ${s.luaFile}`,
+    '  stats timeout 30s',
+    `  localpeer ${peers.localName}`,
+    `  hard-stop-after ${s.hardStopAfter}s`,
+    // Room to count fields past 100 and answer 431 rather than fail to parse the head.
+    '  tune.http.maxhdr 256',
+    '  tune.ssl.default-dh-param 2048',
+    '',
+    'defaults',
+    '  mode http',
+    '  timeout connect 4s',
+    '  timeout client 600s',
+    '  timeout server 600s',
+    // A request that could not reach its server is retried, each time on another one.
+    '  retries 3',
+    '  option redispatch 1',
+    // Reloads must not close idle keep-alive clients under their feet (they may be sending).
+    '  option idle-close-on-response',
+    '  default-server init-addr last,libc',
+    ...[...s.errorFiles].map(([status, file]) => `  errorfile ${status} ${file}`),
+    '',
+    `peers ${PEERS_SECTION}`,
+    `  peer ${peers.localName} ${hostPort(peers.localAddress, peers.port)}`,
+  ];
+  if (peers.remote) out.push(`  peer ${peers.remote.name} ${hostPort(peers.remote.address, peers.remote.port)}`);
+  for (const vs of snapshot.virtualServices) {
+    out.push('');
+    if (listens(vs, s)) out.push(...frontend(vs, s), '');
+    if (!vs.forceHttps) out.push(...backend(vs));
+    else out.push(`backend ${backendName(vs.id)}`, '  mode http');
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,385 @@
+// The HAProxy engine: Debian's HAProxy carries the VIPs, configured and steered by the
+// appliance. Every revision is rendered and checked with `haproxy -c` before anything
+// changes (check). apply() is the reload agent: it takes the cheapest hitless path the
+// change plan finds (runtime API, else a seamless reload), keeps the last good
+// configuration, and falls back to a reload when a runtime command is refused. Live status
+// and metrics come from HAProxy's `show stat`.
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { ApplianceError } from '../../errors.js';
+import { writeFileAtomic } from '../../config/atomic-file.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import { planChanges, type RuntimeStep } from './change-plan.js';
+import { checkCandidate } from './config-check.js';
+import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
+import { refusals } from './feature-check.js';
+import { HaproxyMetrics } from './haproxy-metrics.js';
+import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
+import { MasterProcess } from './master-process.js';
+import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
+import { CheckClock, readStats, type VipStat } from './stats-reader.js';
+
+/** What the HAProxy engine is built from. */
+export interface HaproxyEngineOptions {
+  logger: Logger;
+  registry: Registry;
+  dataDir: string;
+  /** The haproxy binary (default LBAPPLIANCE_HAPROXY_BIN or /usr/sbin/haproxy). */
+  binary?: string;
+  /** Seconds an old worker may keep long sessions after a reload (default 300). */
+  hardStopAfter?: number;
+  /** This node's peer name (default: the host name). */
+  localPeerName?: string;
+}
+
+/** How often status is read from HAProxy when nobody asks. */
+const POLL_MS = 250;
+
+/** Counts of how changes were applied. */
+export interface ApplyCounts {
+  /** Applies done with runtime-API commands only. */
+  runtime: number;
+  /** Applies that needed a seamless reload. */
+  reloads: number;
+  /** Unexpected HAProxy exits the supervisor recovered from. */
+  restarts: number;
+}
+
+function peerName(name: string): string {
+  // HAProxy peer names: letters, digits, '-', '_', '.', ':'.
+  return name.replace(/[^A-Za-z0-9._:-]/g, '_') || 'lbappliance';
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen({ host, port: 0, exclusive: true }, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Tries to bind an address and port from this process, to learn whether HAProxy could. */
+function bindProbe(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(null)));
+  });
+}
+
+/** The HAProxy data plane. */
+export class HaproxyEngine implements Engine {
+  readonly kind = 'haproxy' as const;
+  /** HAProxy replicates source-IP tables itself, with `peers`. */
+  readonly replicatesPersistence = true;
+  readonly #o: HaproxyEngineOptions;
+  readonly #log: Logger;
+  readonly #binary: string;
+  readonly #home: string;
+  #runtime!: RuntimeApi;
+  #master!: MasterProcess;
+  #certDir = '';
+  #luaFile = '';
+  readonly #errorFiles = new Map<number, string>();
+  #adminSocket = '';
+  #settings!: RenderSettings;
+  /** What HAProxy runs now. */
+  #running: ConfigSnapshot = { revision: 0, virtualServices: [] };
+  #active = true;
+  #peers!: PeersSettings;
+  #stopped = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #stats = new Map<string, VipStat>();
+  readonly #clock = new CheckClock();
+  readonly #metrics: HaproxyMetrics;
+  #poller: NodeJS.Timeout | null = null;
+  #refreshing: Promise<void> | null = null;
+  /** `del server` steps waiting for the server's last connections. */
+  readonly #pendingDeletes = new Set<string>();
+  readonly counts: ApplyCounts = { runtime: 0, reloads: 0, restarts: 0 };
+
+  constructor(options: HaproxyEngineOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#binary = options.binary ?? process.env.LBAPPLIANCE_HAPROXY_BIN ?? '/usr/sbin/haproxy';
+    this.#home = join(options.dataDir, 'haproxy');
+    this.#metrics = new HaproxyMetrics(options.registry, () => this.#refresh());
+    const counts = this.counts;
+    const master = () => this.#master;
+    new Gauge({
+      name: 'lbappliance_engine_reloads',
+      help: 'Configuration changes that needed a seamless HAProxy reload since start (the HAProxy engine).',
+      registers: [options.registry],
+      collect() {
+        this.set(counts.reloads);
+      },
+    });
+    new Gauge({
+      name: 'lbappliance_engine_runtime_applies',
+      help: 'Configuration changes applied through HAProxy\'s runtime API without a reload since start.',
+      registers: [options.registry],
+      collect() {
+        this.set(counts.runtime);
+      },
+    });
+    new Gauge({
+      name: 'lbappliance_engine_restarts',
+      help: 'Times the supervisor restarted HAProxy after it died, since start.',
+      registers: [options.registry],
+      collect() {
+        this.set(master()?.restarts ?? 0);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.#home, { recursive: true, mode: 0o700 });
+    this.#certDir = join(this.#home, 'certs');
+    await mkdir(this.#certDir, { recursive: true, mode: 0o700 });
+    this.#luaFile = join(this.#home, 'actions.lua');
+    await writeFileAtomic(this.#luaFile, LUA_SOURCE, 0o600);
+    for (const [status, text] of Object.entries(ERROR_FILES)) {
+      const file = join(this.#home, `${status}.http`);
+      await writeFileAtomic(file, text, 0o600);
+      this.#errorFiles.set(Number(status), file);
+    }
+    // Unix socket paths are limited to about 100 bytes: a deep data dir gets them in tmp.
+    let runDir = join(this.#home, 'run');
+    if (join(runDir, 'master.sock').length > 100) runDir = await mkdtemp(join(tmpdir(), 'lbappliance-haproxy-'));
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    this.#adminSocket = join(runDir, 'admin.sock');
+    this.#runtime = new RuntimeApi(this.#adminSocket);
+    this.#master = new MasterProcess({ binary: this.#binary, configPath: join(this.#home, 'haproxy.cfg'), masterSocket: join(runDir, 'master.sock'), pidFile: join(this.#home, 'master.pid'), runtime: this.#runtime, logger: this.#log.child({ component: 'haproxy' }) });
+    // On its own the node still needs a local peer: an old worker hands its tables to the new one through it.
+    this.#peers = { localName: peerName(this.#o.localPeerName ?? hostname()), localAddress: '127.0.0.1', port: await freePort('127.0.0.1'), remote: null };
+    this.#settings = this.#settingsWith(new Map());
+    try {
+      await this.#master.start(renderConfig(this.#running, this.#settings));
+    } catch (err) {
+      throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy (${this.#binary}) does not start: ${(err as Error).message}`, { cause: err });
+    }
+    this.#poller = setInterval(() => void this.#refresh().catch(() => undefined), POLL_MS);
+    this.#poller.unref();
+  }
+
+  check(snapshot: ConfigSnapshot): Promise<void> {
+    return this.#serialise(async () => {
+      const refused = refusals(snapshot);
+      if (refused) throw refused;
+      const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
+      if (!verdict.ok) {
+        throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });
+      }
+    });
+  }
+
+  apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
+    return this.#serialise(() => this.#apply(snapshot, this.#active, this.#peers));
+  }
+
+  setActive(active: boolean): Promise<void> {
+    return this.#serialise(async () => {
+      if (this.#active === active) return;
+      await this.#apply(this.#running, active, this.#peers);
+      this.#log.info({ active }, active ? 'VIPs bound (active)' : 'VIPs released (passive)');
+    });
+  }
+
+  setReplication(settings: PersistenceReplication | null): Promise<void> {
+    return this.#serialise(async () => {
+      const peers: PeersSettings = settings
+        ? { localName: peerName(settings.localName), localAddress: settings.localAddress, port: settings.port, remote: { name: peerName(settings.peer.name), address: settings.peer.address, port: settings.port } }
+        : { ...this.#peers, localAddress: '127.0.0.1', port: await freePort('127.0.0.1'), remote: null };
+      await this.#apply(this.#running, this.#active, peers);
+    });
+  }
+
+  status(): EngineStatus {
+    const up = this.#master?.running ?? false;
+    const virtualServices = new Map<string, VirtualServiceRuntime>();
+    for (const vs of this.#running.virtualServices) {
+      const st = up ? this.#stats.get(vs.id) : undefined;
+      const realServers = new Map<string, RealServerRuntime>();
+      for (const rs of vs.realServers) {
+        const s = st?.servers.get(rs.id);
+        realServers.set(rs.id, { health: s?.health ?? 'unknown', connections: s?.connections ?? 0, lastCheck: s?.lastCheck ?? null });
+      }
+      const listening = vs.enabled && this.#active && (st?.listening ?? false);
+      let error: string | null = null;
+      if (vs.enabled && this.#active && !listening) error = this.#settings.unbindable.get(vs.id) ?? this.#master?.error ?? (up ? null : 'haproxy is not running');
+      virtualServices.set(vs.id, { listening, error, connections: st?.connections ?? 0, realServers });
+    }
+    return { revision: this.#running.revision, active: this.#active, virtualServices };
+  }
+
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#queue;
+    if (this.#poller) clearInterval(this.#poller);
+    this.#active = false;
+    await this.#master?.stop(graceMs);
+  }
+
+  /** The runtime API client (for tests and tools that read HAProxy directly). */
+  get runtimeApi(): RuntimeApi {
+    return this.#runtime;
+  }
+
+  /** The supervised master (restarts, last exit). */
+  get master(): MasterProcess {
+    return this.#master;
+  }
+
+  #settingsWith(unbindable: Map<string, string>, active = this.#active, peers = this.#peers): RenderSettings {
+    return { adminSocket: this.#adminSocket, luaFile: this.#luaFile, errorFiles: this.#errorFiles, certDir: this.#certDir, active, hardStopAfter: this.#o.hardStopAfter ?? 300, peers, unbindable };
+  }
+
+  /** VIPs whose address and port HAProxy could not bind (not on this host, taken by another program). */
+  async #unbindable(snapshot: ConfigSnapshot, active: boolean): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!active) return out;
+    const bound = new Set<string>();
+    for (const vs of this.#running.virtualServices) {
+      if (vs.enabled && this.#active && !this.#settings.unbindable.has(vs.id)) for (const p of vs.ports) bound.add(`${vs.ipAddress}|${p}`);
+    }
+    for (const vs of snapshot.virtualServices) {
+      if (!vs.enabled) continue;
+      for (const port of vs.ports) {
+        if (bound.has(`${vs.ipAddress}|${port}`)) continue;
+        const why = await bindProbe(vs.ipAddress, port);
+        if (why) {
+          out.set(vs.id, why);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  async #apply(snapshot: ConfigSnapshot, active: boolean, peers: PeersSettings): Promise<ApplyReport> {
+    const started = performance.now();
+    const settings = this.#settingsWith(await this.#unbindable(snapshot, active), active, peers);
+    const plan = planChanges(this.#running, snapshot, this.#settings, settings);
+    const config = renderConfig(snapshot, settings);
+    await this.#writeCerts(snapshot);
+    let reloaded = plan.reloadReasons.length > 0;
+    if (!reloaded) {
+      try {
+        await this.#runSteps(plan.steps);
+        await this.#master.record(config);
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message }, 'runtime API refused a change; reloading instead');
+        reloaded = true;
+      }
+    }
+    if (reloaded) {
+      // Counters of the old worker are read once more before the new one starts from zero.
+      await this.#refresh().catch(() => undefined);
+      try {
+        await this.#master.reload(config);
+      } catch (err) {
+        throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy did not take the new configuration (the last good one keeps running): ${(err as Error).message}`, { cause: err });
+      }
+      this.#pendingDeletes.clear();
+      this.counts.reloads++;
+      this.#log.info({ revision: snapshot.revision, reasons: plan.reloadReasons }, 'haproxy reloaded');
+    } else if (plan.steps.length > 0) this.counts.runtime++;
+    this.#running = snapshot;
+    this.#active = active;
+    this.#peers = peers;
+    this.#settings = settings;
+    await this.#removeStaleCerts(snapshot);
+    await this.#refresh().catch(() => undefined);
+    return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged: reloaded ? plan.listenersChanged : 0 };
+  }
+
+  async #runSteps(steps: RuntimeStep[]): Promise<void> {
+    for (const step of steps) {
+      try {
+        await this.#runtime.change(step.command, step.payload);
+      } catch (err) {
+        // A removed server still finishing its sessions: it is in maintenance, deleted once idle.
+        if (step.deferrable && err instanceof RuntimeApiError) this.#deleteLater(step.command);
+        else throw err;
+      }
+    }
+  }
+
+  #deleteLater(command: string): void {
+    this.#pendingDeletes.add(command);
+    const attempt = (left: number) => {
+      if (!this.#pendingDeletes.has(command) || this.#stopped) return;
+      this.#runtime.change(command).then(
+        () => this.#pendingDeletes.delete(command),
+        () => {
+          if (left > 0) setTimeout(() => attempt(left - 1), 1000).unref();
+          else this.#pendingDeletes.delete(command);
+        },
+      );
+    };
+    setTimeout(() => attempt(600), 1000).unref();
+  }
+
+  async #writeCerts(snapshot: ConfigSnapshot): Promise<void> {
+    const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
+    for (const vs of snapshot.virtualServices) {
+      const bundle = certBundle(vs);
+      const old = byId.get(vs.id);
+      if (bundle !== null && (!old || certBundle(old) !== bundle)) await writeFileAtomic(certPath(this.#certDir, vs.id), bundle, 0o600);
+    }
+  }
+
+  async #removeStaleCerts(snapshot: ConfigSnapshot): Promise<void> {
+    const keep = new Set(snapshot.virtualServices.filter((v) => v.certificate).map((v) => `${v.id}.pem`));
+    for (const name of await readdir(this.#certDir).catch(() => [] as string[])) {
+      if (name.endsWith('.pem') && !keep.has(name)) await rm(join(this.#certDir, name), { force: true });
+    }
+  }
+
+  /** Reads `show stat` into the live status and the metrics (one read at a time). */
+  #refresh(): Promise<void> {
+    if (!this.#master?.running) return Promise.resolve();
+    this.#refreshing ??= (async () => {
+      try {
+        const rows = await this.#runtime.stats();
+        const { vips, freshChecks } = readStats(rows, this.#clock);
+        this.#stats = vips;
+        const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
+        for (const c of freshChecks) {
+          const vs = byId.get(c.vsId);
+          const rs = vs?.realServers.find((r) => r.id === c.rsId);
+          if (vs && rs) this.#metrics.observeCheck(vs.label, rs.label, c.result.durationMs);
+        }
+        this.#metrics.update(this.#running, vips);
+        this.counts.restarts = this.#master.restarts;
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  #serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** The API field a refusal points at: the VIP or real server HAProxy named, when it named one. */
+function fieldOf(snapshot: ConfigSnapshot, alerts: string[]): string | undefined {
+  const text = alerts.join(' ');
+  for (const vs of snapshot.virtualServices) {
+    for (const rs of vs.realServers) if (text.includes(`'${rs.id}'`) || text.includes(`/${rs.id}`)) return `/realServers/${rs.id}`;
+    if (text.includes(vs.id)) return `/virtualServices/${vs.id}`;
+  }
+  return undefined;
+}

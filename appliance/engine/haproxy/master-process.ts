@@ -1,0 +1,217 @@
+// Runs HAProxy in master-worker mode (`-W -db`) and supervises it. The master re-executes
+// itself on SIGUSR2 and hands the listening sockets to the new worker over a socket pair
+// (HAProxy's own `-x sockpair@`, enabled by `expose-fd listeners`), so a reload refuses no
+// connection. If the master dies (HAProxy's master also leaves when its worker crashes),
+// it is started again at once with the last configuration that ran: `restarts` and
+// `lastExit` tell the API.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { writeFileAtomic } from '../../config/atomic-file.js';
+import { RuntimeApi } from './runtime-api.js';
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** Where HAProxy's files live and how it is run. */
+export interface MasterProcessOptions {
+  binary: string;
+  configPath: string;
+  masterSocket: string;
+  /** The master's pid file: a master left by an appliance that died is stopped at start. */
+  pidFile: string;
+  runtime: RuntimeApi;
+  logger: Logger;
+  /** How long a start or a reload may take before it counts as failed. */
+  readyTimeoutMs?: number;
+}
+
+/** How the last unexpected exit happened. */
+export interface ExitRecord {
+  at: string;
+  code: number | null;
+  signal: string | null;
+  /** Milliseconds from the exit to the new worker answering. */
+  restoredInMs: number | null;
+}
+
+/** The supervised HAProxy master. */
+export class MasterProcess {
+  readonly #o: MasterProcessOptions;
+  readonly #log: Logger;
+  #child: ChildProcess | null = null;
+  #workerPid = 0;
+  #lastGood = '';
+  #stopping = false;
+  #restarting: Promise<void> | null = null;
+  /** Masters whose worker answered once: only their exit is a crash to recover from. */
+  readonly #ready = new WeakSet<ChildProcess>();
+  /** Recent alert and warning lines, for error messages. */
+  readonly #recent: string[] = [];
+  /** Unexpected exits the supervisor recovered from. */
+  restarts = 0;
+  /** Seamless reloads done. */
+  reloads = 0;
+  lastExit: ExitRecord | null = null;
+  /** Why HAProxy is not running, when it is not. */
+  error: string | null = null;
+
+  constructor(options: MasterProcessOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+  }
+
+  /** The current worker's pid (0 before the first start). */
+  get workerPid(): number {
+    return this.#workerPid;
+  }
+
+  /** Whether a master runs now. */
+  get running(): boolean {
+    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Writes the configuration and starts HAProxy with it; resolves once the worker answers. */
+  async start(config: string): Promise<void> {
+    await writeFileAtomic(this.#o.configPath, config);
+    await this.#spawn();
+    this.#lastGood = config;
+  }
+
+  /** Writes the configuration and reloads seamlessly; resolves once the new worker answers. */
+  async reload(config: string): Promise<void> {
+    if (this.#restarting) await this.#restarting;
+    await writeFileAtomic(this.#o.configPath, config);
+    if (!this.running) {
+      await this.#spawn();
+      this.#lastGood = config;
+      return;
+    }
+    const before = this.#workerPid;
+    const mark = this.#recent.length;
+    (this.#child as ChildProcess).kill('SIGUSR2');
+    try {
+      this.#workerPid = await this.#waitForWorker(before, () => {
+        const alerts = this.#recent.slice(mark).filter((l) => l.includes('[ALERT]'));
+        return alerts.length > 0 ? alerts.join('; ') : null;
+      });
+    } catch (err) {
+      // The master keeps the old worker when the new configuration fails: put the file back.
+      await writeFileAtomic(this.#o.configPath, this.#lastGood);
+      throw err;
+    }
+    this.#lastGood = config;
+    this.reloads++;
+  }
+
+  /** Remembers a configuration written while HAProxy runs it already (runtime-API changes). */
+  async record(config: string): Promise<void> {
+    await writeFileAtomic(this.#o.configPath, config);
+    this.#lastGood = config;
+  }
+
+  /** Soft-stops HAProxy: listeners close, sessions get `graceMs`, then it is killed. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (!child || !this.running) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGUSR1');
+    const timer = setTimeout(() => child.kill('SIGTERM'), graceMs);
+    const hard = setTimeout(() => child.kill('SIGKILL'), graceMs + 2000);
+    await exited;
+    clearTimeout(timer);
+    clearTimeout(hard);
+  }
+
+  async #spawn(): Promise<void> {
+    await this.#stopOrphan();
+    const args = ['-W', '-db', '-S', `${this.#o.masterSocket},mode,600`, '-p', this.#o.pidFile, '-f', this.#o.configPath];
+    // The data plane lives and dies with the appliance (an HA peer must be able to take the
+    // VIPs over when this node is killed): setpriv gives the master a parent-death signal,
+    // which survives the master's re-exec at each reload.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', this.#o.binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(this.#o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    const onLine = (line: string) => {
+      if (!line.trim()) return;
+      this.#recent.push(line);
+      if (this.#recent.length > 200) this.#recent.splice(0, 100);
+      if (line.includes('[ALERT]')) this.#log.error({ haproxy: line }, 'haproxy alert');
+      else if (line.includes('[WARNING]')) this.#log.warn({ haproxy: line }, 'haproxy warning');
+      else this.#log.debug({ haproxy: line }, 'haproxy');
+    };
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine);
+    const exitedEarly = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`haproxy exited with ${code ?? signal}`)));
+    child.once('exit', (code, signal) => this.#onExit(child, code, signal));
+    const mark = this.#recent.length;
+    let exitReason: string | null = null;
+    void exitedEarly.then((r) => (exitReason = r));
+    this.#workerPid = await this.#waitForWorker(0, () => {
+      if (exitReason === null) return null;
+      const alerts = this.#recent.slice(mark).filter((l) => l.includes('[ALERT]'));
+      return `${exitReason}${alerts.length ? `: ${alerts.join('; ')}` : ''}`;
+    }).catch((err: unknown) => {
+      if (exitReason === null) child.kill('SIGKILL');
+      throw err;
+    });
+    this.#ready.add(child);
+    this.error = null;
+  }
+
+  /** Stops a master a previous appliance process left running on this data dir. */
+  async #stopOrphan(): Promise<void> {
+    const pid = Number((await readFile(this.#o.pidFile, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1 || pid === this.#child?.pid) return;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(this.#o.configPath)) return;
+    this.#log.warn({ pid }, 'stopping an HAProxy master left by a previous run');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`) && !(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ' Z ')).includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Polls the runtime socket until a worker other than `previous` answers. */
+  async #waitForWorker(previous: number, failed: () => string | null): Promise<number> {
+    const deadline = Date.now() + (this.#o.readyTimeoutMs ?? 15_000);
+    for (;;) {
+      const reason = failed();
+      if (reason !== null) throw new Error(reason);
+      const pid = await this.#o.runtime.pid().catch(() => 0);
+      if (pid !== 0 && pid !== previous) return pid;
+      if (Date.now() > deadline) throw new Error(`haproxy did not answer on its runtime socket in time${this.#recent.length ? ` (last: ${this.#recent.at(-1)})` : ''}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.#child || this.#stopping || !this.#ready.has(child)) return;
+    const at = Date.now();
+    this.restarts++;
+    this.lastExit = { at: new Date(at).toISOString(), code, signal, restoredInMs: null };
+    this.error = `haproxy exited (${code ?? signal}); restarting with the last good configuration`;
+    this.#log.error({ code, signal, restarts: this.restarts }, 'haproxy exited; restarting it with the last good configuration');
+    const record = this.lastExit;
+    this.#restarting = (async () => {
+      for (let attempt = 0; !this.#stopping; attempt++) {
+        try {
+          await writeFileAtomic(this.#o.configPath, this.#lastGood);
+          await this.#spawn();
+          record.restoredInMs = Date.now() - at;
+          this.#log.info({ restoredInMs: record.restoredInMs }, 'haproxy restarted');
+          return;
+        } catch (err) {
+          this.error = `haproxy does not start: ${(err as Error).message}`;
+          this.#log.error({ err, attempt }, 'haproxy restart failed');
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+        }
+      }
+    })().finally(() => (this.#restarting = null));
+  }
+}

@@ -1,0 +1,36 @@
+// Names the HAProxy configuration uses for the appliance's objects. Proxies and servers are
+// named by the stable ids of the config (never labels, which users may rename), so a
+// runtime command, a stats row and a stick-table entry replicated by `peers` all point at
+// the same object on both nodes of an HA pair.
+import { cookieValueOf } from '../embedded/upstream-server.js';
+
+/** The frontend that listens for a virtual service. */
+export function frontendName(vsId: string): string {
+  return `fe_${vsId}`;
+}
+
+/** The backend that balances a virtual service's real servers. */
+export function backendName(vsId: string): string {
+  return `be_${vsId}`;
+}
+
+/** The server line name of a real server (unique inside its backend). */
+export function serverName(rsId: string): string {
+  return rsId;
+}
+
+/** The virtual service id of a proxy name, or null when the proxy is not one of ours. */
+export function vsIdOfProxy(proxy: string): string | null {
+  return proxy.startsWith('fe_') || proxy.startsWith('be_') ? proxy.slice(3) : null;
+}
+
+/** The persistence cookie value of a server: the same value the embedded engine uses. */
+export function cookieValue(vsId: string, rsId: string): string {
+  return cookieValueOf(vsId, rsId);
+}
+
+/** An address and port as HAProxy reads them (IPv6 in brackets). */
+export function hostPort(address: string, port: number | null): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return port === null ? host : `${host}:${port}`;
+}

@@ -1,0 +1,138 @@
+// Reads HAProxy's `show stat` into the engine's live status: listener state and open
+// connections per VIP, and per real server its health (from HAProxy's own checks), open
+// connections, last check and traffic counts. HAProxy's counters start again with every
+// new worker; `Monotonic` keeps the appliance's totals rising across reloads and restarts.
+import type { CheckResult } from '../types.js';
+import { vsIdOfProxy } from './names.js';
+
+/** One real server as HAProxy reports it. */
+export interface ServerStat {
+  health: 'up' | 'down' | 'unknown';
+  connections: number;
+  lastCheck: CheckResult | null;
+  /** Raw cumulative counters of the current worker. */
+  requests: number;
+  /** Bytes received from the server. */
+  bytesIn: number;
+  /** Bytes sent to the server. */
+  bytesOut: number;
+  connects: number;
+}
+
+/** One virtual service as HAProxy reports it. */
+export interface VipStat {
+  listening: boolean;
+  connections: number;
+  /** Raw cumulative counters of the current worker. */
+  responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other', number>;
+  bytesIn: number;
+  bytesOut: number;
+  accepted: number;
+  servers: Map<string, ServerStat>;
+}
+
+const num = (v: string | undefined): number => (v ? Number(v) || 0 : 0);
+
+function vip(stats: Map<string, VipStat>, vsId: string): VipStat {
+  let v = stats.get(vsId);
+  if (!v) {
+    v = { listening: false, connections: 0, responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, bytesIn: 0, bytesOut: 0, accepted: 0, servers: new Map() };
+    stats.set(vsId, v);
+  }
+  return v;
+}
+
+/** What a check saw, in the words the embedded engine's checks use where they match. */
+export function checkDetail(row: Record<string, string>): string {
+  const status = (row.check_status ?? '').replace(/^\* /, '');
+  const text = row.last_chk ?? '';
+  if (status.startsWith('L7')) return row.check_code ? `HTTP ${row.check_code}` : row.check_desc || status;
+  if (status === 'L4OK' || status === 'L6OK') return 'connected';
+  if (status === 'L4CON' && /refused/i.test(text)) return 'ECONNREFUSED';
+  if (status.endsWith('TOUT')) return 'timeout';
+  return [row.check_desc, text].filter(Boolean).join(': ') || status;
+}
+
+function health(row: Record<string, string>): ServerStat['health'] {
+  const check = (row.check_status ?? '').replace(/^\* /, '');
+  // No check configured, or none finished yet.
+  if (!check || check === 'INI') return 'unknown';
+  const status = row.status ?? '';
+  if (status.startsWith('UP') || status.startsWith('NOLB') || status.startsWith('DRAIN')) return 'up';
+  if (status.startsWith('DOWN')) return 'down';
+  // In maintenance (halt) the verdict of the last check still tells the health.
+  return /OK/.test(check) ? 'up' : 'down';
+}
+
+/** Per-check memory: when a new result was first seen, so `lastCheck.at` moves with each check. */
+export class CheckClock {
+  readonly #seen = new Map<string, { signature: string; at: string }>();
+
+  /** The last check of a server, with the time this result was first read. */
+  lastCheck(key: string, row: Record<string, string>): { result: CheckResult | null; fresh: boolean } {
+    const status = (row.check_status ?? '').replace(/^\* /, '');
+    if (!status || status === 'INI') return { result: null, fresh: false };
+    const signature = [status, row.check_code, row.check_duration, row.last_chk].join('|');
+    const prev = this.#seen.get(key);
+    const fresh = prev?.signature !== signature;
+    const at = fresh ? new Date().toISOString() : (prev as { at: string }).at;
+    if (fresh) this.#seen.set(key, { signature, at });
+    return { result: { at, ok: /OK/.test(status), durationMs: num(row.check_duration), detail: checkDetail(row) }, fresh };
+  }
+
+  /** Forgets servers no longer present. */
+  retain(keys: Set<string>): void {
+    for (const k of this.#seen.keys()) if (!keys.has(k)) this.#seen.delete(k);
+  }
+}
+
+/** Folds `show stat` rows into per-VIP stats keyed by virtual service id. */
+export function readStats(rows: Record<string, string>[], clock: CheckClock): { vips: Map<string, VipStat>; freshChecks: { vsId: string; rsId: string; result: CheckResult }[] } {
+  const vips = new Map<string, VipStat>();
+  const freshChecks: { vsId: string; rsId: string; result: CheckResult }[] = [];
+  const keys = new Set<string>();
+  for (const row of rows) {
+    const proxy = row.pxname ?? '';
+    const vsId = vsIdOfProxy(proxy);
+    if (!vsId) continue;
+    const sv = row.svname ?? '';
+    if (proxy.startsWith('fe_') && sv === 'FRONTEND') {
+      const v = vip(vips, vsId);
+      v.listening = row.status === 'OPEN';
+      v.connections = num(row.scur);
+      v.responses = { '1xx': num(row.hrsp_1xx), '2xx': num(row.hrsp_2xx), '3xx': num(row.hrsp_3xx), '4xx': num(row.hrsp_4xx), '5xx': num(row.hrsp_5xx), other: num(row.hrsp_other) };
+      v.bytesIn = num(row.bin);
+      v.bytesOut = num(row.bout);
+      v.accepted = num(row.conn_tot) || num(row.stot);
+    } else if (proxy.startsWith('be_') && sv !== 'BACKEND') {
+      const key = `${vsId}/${sv}`;
+      keys.add(key);
+      const { result, fresh } = clock.lastCheck(key, row);
+      if (fresh && result) freshChecks.push({ vsId, rsId: sv, result });
+      vip(vips, vsId).servers.set(sv, {
+        health: health(row),
+        connections: num(row.scur),
+        lastCheck: result,
+        requests: num(row.stot),
+        bytesIn: num(row.bout),
+        bytesOut: num(row.bin),
+        connects: num(row.connect),
+      });
+    }
+  }
+  clock.retain(keys);
+  return { vips, freshChecks };
+}
+
+/** A counter that keeps rising when its source starts again from zero (a new worker). */
+export class Monotonic {
+  #last = 0;
+  #base = 0;
+
+  /** The running total given the source's current value. */
+  total(raw: number): number {
+    if (raw < this.#last) this.#base += this.#last;
+    this.#last = raw;
+    return this.#base + raw;
+  }
+}
