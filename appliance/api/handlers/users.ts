@@ -1,8 +1,9 @@
-// Handlers of API users and the audit log.
+// Handlers of API users, the caller's own identity and the audit log.
+import { ApplianceError } from '../../errors.js';
 import type { ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
 
-type UserHandlers = Pick<Handlers, 'listUsers' | 'createUser' | 'deleteUser' | 'setUserPassword' | 'listAuditEntries'>;
+type UserHandlers = Pick<Handlers, 'listUsers' | 'createUser' | 'deleteUser' | 'setUserPassword' | 'listAuditEntries' | 'getCurrentUser'>;
 
 /** The user and audit handlers. */
 export function userHandlers(api: ApiContext): UserHandlers {
@@ -24,6 +25,12 @@ export function userHandlers(api: ApiContext): UserHandlers {
     },
     async listAuditEntries(ctx) {
       return { status: 200, body: { items: api.audit.list(ctx.query.limit ?? 100, ctx.query.before) } };
+    },
+    async getCurrentUser(ctx) {
+      const me = api.users.list().find((u) => u.username === ctx.principal?.username);
+      // Authenticated a moment ago, so only a removal in between gets here.
+      if (!me) throw new ApplianceError('LB_UNAUTHORIZED', `user ${ctx.principal?.username ?? '-'} no longer exists`);
+      return { status: 200, body: me };
     },
   };
 }
