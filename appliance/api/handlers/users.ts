@@ -1,4 +1,5 @@
-// Handlers of API users, the caller's own identity and the audit log.
+// Handlers of API users, the caller's own identity and the audit log. User writes tell the
+// audit log what changed as JSON Patch operations on `/users/<name>` (never the password).
 import { ApplianceError } from '../../errors.js';
 import type { ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
@@ -13,14 +14,17 @@ export function userHandlers(api: ApiContext): UserHandlers {
     },
     async createUser(ctx) {
       const user = await api.users.create(ctx.body.username, ctx.body.password, ctx.body.role);
+      ctx.audit.changes = [{ op: 'add', path: `/users/${user.username}`, value: user }];
       return { status: 201, body: user };
     },
     async deleteUser(ctx) {
       await api.users.remove(ctx.params.username);
+      ctx.audit.changes = [{ op: 'remove', path: `/users/${ctx.params.username}` }];
       return { status: 204, body: undefined };
     },
     async setUserPassword(ctx) {
       await api.users.setPassword(ctx.params.username, ctx.body.password);
+      ctx.audit.changes = [{ op: 'replace', path: `/users/${ctx.params.username}/password`, value: '(redacted)' }];
       return { status: 204, body: undefined };
     },
     async listAuditEntries(ctx) {
