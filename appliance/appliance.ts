@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { Authenticator, type AuthOptions } from './api/auth.js';
 import { ContractValidator } from './api/contract-validator.js';
 import { createApiServer } from './api/server.js';
+import { overview } from './api/handlers/system.js';
+import { registerOverviewGauges } from './api/overview-metrics.js';
 import { loadTlsIdentity } from './api/tls-identity.js';
 import type { ApiContext } from './api/api-context.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -83,6 +85,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     version: VERSION,
     nodeName: options.nodeName ?? hostname(),
   };
+  registerOverviewGauges(metrics.registry, () => overview(api));
   const app = createApiServer({ api, auth: new Authenticator(users, options.auth), tls, logger: logger.child({ component: 'api' }), metrics });
   await app.listen({ host: options.apiHost, port: options.apiPort });
   const address = app.server.address();

@@ -47,6 +47,24 @@ export function registerStateGauges(registry: Registry, store: ConfigStore, engi
     },
   });
   new Gauge({
+    name: 'lbappliance_config_last_change_timestamp_seconds',
+    help: 'When the configuration revision this node runs was committed (Unix time).',
+    registers: [registry],
+    collect() {
+      this.set(Date.parse(store.current.createdAt) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'lbappliance_certificate_expiry_timestamp_seconds',
+    help: 'When each certificate expires (its notAfter, Unix time): alert well before.',
+    labelNames: ['certificate'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const cert of Object.values(store.current.config.certificates)) this.set({ certificate: cert.label }, Date.parse(cert.notAfter) / 1000);
+    },
+  });
+  new Gauge({
     name: 'lbappliance_ha_active',
     help: '1 when this node owns the VIPs (active or standalone), 0 when passive.',
     registers: [registry],

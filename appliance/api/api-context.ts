@@ -48,7 +48,8 @@ export async function commitWrite<T>(
   try {
     const result = await api.store.commit({ user: ctx.principal?.username ?? 'system', operation: ctx.operationId }, mutate);
     ctx.audit.revision = result.revision;
-    ctx.audit.changes = diff(configView(before.revision, before.config), configView(result.revision, api.store.current.config)) ?? null;
+    // The entry carries the revision itself; the changes are the objects' (no `/revision` op).
+    ctx.audit.changes = diff({ ...configView(before.revision, before.config), revision: 0 }, { ...configView(result.revision, api.store.current.config), revision: 0 }) ?? null;
     return result;
   } catch (err) {
     const root = typeof prefix === 'function' ? prefix() : prefix;

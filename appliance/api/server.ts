@@ -13,6 +13,7 @@ import { realServerHandlers } from './handlers/real-servers.js';
 import { systemHandlers } from './handlers/system.js';
 import { userHandlers } from './handlers/users.js';
 import { virtualServiceHandlers } from './handlers/virtual-services.js';
+import { webHandlers } from './handlers/web.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 
 /** Request bodies above this are refused with 413. */
@@ -28,6 +29,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...configHandlers(api),
     ...haHandlers(api),
     ...userHandlers(api),
+    ...webHandlers(),
   };
 }
 

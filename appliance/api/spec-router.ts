@@ -66,6 +66,26 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           audit: {},
         };
         let status = 500;
+        // A write is in the audit log before its answer leaves: a client that saw the answer
+        // can read the entry at once, and a crash after the answer cannot lose it.
+        let audited = false;
+        const recordAudit = async () => {
+          if (!op.write || audited) return;
+          audited = true;
+          await audit
+            .record({
+              at: new Date().toISOString(),
+              user: ctx.principal?.username ?? '-',
+              address: req.ip,
+              method: op.method,
+              path: req.url,
+              operation: id,
+              status,
+              revision: status < 400 ? (ctx.audit.revision ?? null) : null,
+              changes: status < 400 ? ((ctx.audit.changes as never) ?? null) : null,
+            })
+            .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
+        };
         try {
           if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
           if (op.write && ctx.principal?.role !== 'admin') {
@@ -94,6 +114,7 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
             throw new ApplianceError('LB_RESPONSE_INVALID', `the ${id} response did not match the contract (${errors.map((e) => `${e.field} ${e.message}`).join('; ')})`);
           }
           status = result.status;
+          await recordAudit();
           reply.code(result.status).headers(result.headers ?? {});
           if (!contentType) return reply.send();
           reply.header('content-type', contentType === 'application/json' ? 'application/json; charset=utf-8' : contentType);
@@ -102,6 +123,7 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           const problem = problemOf(err, req.url);
           status = problem.status;
           if (problem.status >= 500) logger.error({ err, operationId: id }, 'request failed');
+          await recordAudit();
           reply.code(problem.status).headers(problem.headers);
           return reply.send(JSON.stringify(problem.body));
         } finally {
@@ -110,21 +132,8 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           const line = { operationId: id, method: op.method, path: req.url, status, ms: Math.round(seconds * 10000) / 10, user: ctx.principal?.username, address: req.ip };
           if (op.write || status >= 400) logger.info(line, 'request');
           else logger.debug(line, 'request');
-          if (op.write) {
-            void audit
-              .record({
-                at: new Date().toISOString(),
-                user: ctx.principal?.username ?? '-',
-                address: req.ip,
-                method: op.method,
-                path: req.url,
-                operation: id,
-                status,
-                revision: status < 400 ? (ctx.audit.revision ?? null) : null,
-                changes: status < 400 ? ((ctx.audit.changes as never) ?? null) : null,
-              })
-              .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
-          }
+          // Both paths above record before answering; this only catches one that threw first.
+          void recordAudit();
         }
       },
     });

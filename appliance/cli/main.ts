@@ -10,13 +10,34 @@ Usage:
   lbappliance demo      (a local appliance, demo servers and TeraRecon's VIPs; Ctrl-C stops)
   lbappliance version
 
+Operating an appliance (over its API):
+  lbappliance status [--json] [--color auto|always|never]   the System Overview
+  lbappliance drain|halt|online VIP RIP                     a real server's state (label or id)
+  lbappliance backup [FILE]                                 the whole configuration (no private keys)
+  lbappliance restore FILE [--cert-pem LABEL=PEMFILE ...]   replace it in one revision
+
+Connection (flags, or the environment):
+  --endpoint URL      LBAPPLIANCE_ENDPOINT   default https://127.0.0.1:9443
+  --username NAME     LBAPPLIANCE_USERNAME   default loadbalancer
+                      LBAPPLIANCE_PASSWORD   the password (environment only, never a flag)
+  --ca-file FILE      LBAPPLIANCE_CA_FILE    trust this certificate (the appliance's tls/api.crt)
+  --insecure          LBAPPLIANCE_INSECURE   do not verify the appliance's certificate
+
 The administrator is "loadbalancer"; at first start its password comes from
 LBAPPLIANCE_PASSWORD or --password-file, or is generated and printed once.
+Exit status: 0 ok, 1 failed, 2 usage, 3 unreachable, 4 wrong password, 5 forbidden,
+6 no such VIP or RIP, 7 refused by the appliance, 8 untrusted certificate.
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   serve: async (argv) => (await import('./serve.js')).serve(argv),
   demo: async (argv) => (await import('../demo/demo.js')).demo(argv),
+  status: async (argv) => (await import('./status.js')).status(argv),
+  drain: async (argv) => (await import('./admin-state.js')).setAdminState('drain', argv),
+  halt: async (argv) => (await import('./admin-state.js')).setAdminState('halt', argv),
+  online: async (argv) => (await import('./admin-state.js')).setAdminState('online', argv),
+  backup: async (argv) => (await import('./backup.js')).backup(argv),
+  restore: async (argv) => (await import('./backup.js')).restore(argv),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
   },

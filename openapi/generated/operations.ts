@@ -73,6 +73,57 @@ export const operationTable = {
       }
     ]
   },
+  "getOverviewPage": {
+    "method": "GET",
+    "path": "/lbadmin/",
+    "auth": true,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "text/html"
+      }
+    ]
+  },
+  "getOverviewScript": {
+    "method": "GET",
+    "path": "/lbadmin/overview.js",
+    "auth": true,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "text/javascript"
+      }
+    ]
+  },
+  "getOverviewStylesheet": {
+    "method": "GET",
+    "path": "/lbadmin/overview.css",
+    "auth": true,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "text/css"
+      }
+    ]
+  },
   "listVirtualServices": {
     "method": "GET",
     "path": "/api/v1/virtual-services",
@@ -758,6 +809,23 @@ export const operationTable = {
       }
     ]
   },
+  "getCurrentUser": {
+    "method": "GET",
+    "path": "/api/v1/current-user",
+    "auth": true,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
   "listAuditEntries": {
     "method": "GET",
     "path": "/api/v1/audit-log",
@@ -858,6 +926,42 @@ export abstract class GeneratedOperations {
    */
   getMetrics(options?: CallOptions): Promise<SuccessBody<"getMetrics">> {
     return this.invoke("getMetrics", {  }, options);
+  }
+
+  /**
+   * System Overview web page
+   *
+   * The System Overview as a web page for a browser: every virtual service with its
+   * address, ports, protocol, persistence, connections and colour; under each its real
+   * servers with health, weight, connections and last check, and Drain / Halt / Online
+   * buttons (administrators only); the HA pair's roles and heartbeat age. The page
+   * updates itself by polling `getOverview`, learns the caller's role from
+   * `getCurrentUser` and changes a server's state with `updateRealServer`. The browser
+   * asks for the user name and password (HTTP Basic) on the first visit.
+   * Operation `getOverviewPage`: GET /lbadmin/.
+   */
+  getOverviewPage(options?: CallOptions): Promise<SuccessBody<"getOverviewPage">> {
+    return this.invoke("getOverviewPage", {  }, options);
+  }
+
+  /**
+   * The System Overview page's script
+   *
+   * The script of the System Overview page (an ES module, no framework).
+   * Operation `getOverviewScript`: GET /lbadmin/overview.js.
+   */
+  getOverviewScript(options?: CallOptions): Promise<SuccessBody<"getOverviewScript">> {
+    return this.invoke("getOverviewScript", {  }, options);
+  }
+
+  /**
+   * The System Overview page's style sheet
+   *
+   * The style sheet of the System Overview page, with the overview's colours.
+   * Operation `getOverviewStylesheet`: GET /lbadmin/overview.css.
+   */
+  getOverviewStylesheet(options?: CallOptions): Promise<SuccessBody<"getOverviewStylesheet">> {
+    return this.invoke("getOverviewStylesheet", {  }, options);
   }
 
   /**
@@ -1185,6 +1289,16 @@ export abstract class GeneratedOperations {
    */
   setUserPassword(username: string, body: RequestBody<"setUserPassword">, options?: CallOptions): Promise<SuccessBody<"setUserPassword">> {
     return this.invoke("setUserPassword", { path: { "username": String(username) }, body }, options);
+  }
+
+  /**
+   * Who am I
+   *
+   * The authenticated caller and its role; the System Overview page uses it to offer the Drain / Halt / Online buttons to administrators only.
+   * Operation `getCurrentUser`: GET /api/v1/current-user.
+   */
+  getCurrentUser(options?: CallOptions): Promise<SuccessBody<"getCurrentUser">> {
+    return this.invoke("getCurrentUser", {  }, options);
   }
 
   /**

@@ -86,6 +86,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/lbadmin/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * System Overview web page
+         * @description The System Overview as a web page for a browser: every virtual service with its
+         *     address, ports, protocol, persistence, connections and colour; under each its real
+         *     servers with health, weight, connections and last check, and Drain / Halt / Online
+         *     buttons (administrators only); the HA pair's roles and heartbeat age. The page
+         *     updates itself by polling `getOverview`, learns the caller's role from
+         *     `getCurrentUser` and changes a server's state with `updateRealServer`. The browser
+         *     asks for the user name and password (HTTP Basic) on the first visit.
+         */
+        get: operations["getOverviewPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lbadmin/overview.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The System Overview page's script
+         * @description The script of the System Overview page (an ES module, no framework).
+         */
+        get: operations["getOverviewScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lbadmin/overview.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The System Overview page's style sheet
+         * @description The style sheet of the System Overview page, with the overview's colours.
+         */
+        get: operations["getOverviewStylesheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/virtual-services": {
         parameters: {
             query?: never;
@@ -473,6 +539,26 @@ export interface paths {
         get?: never;
         /** Set a user's password */
         put: operations["setUserPassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/current-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who am I
+         * @description The authenticated caller and its role; the System Overview page uses it to offer the Drain / Halt / Online buttons to administrators only.
+         */
+        get: operations["getCurrentUser"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1363,7 +1449,7 @@ export interface components {
             status: number;
             /** @description The revision the write created, if any. */
             revision?: number | null;
-            /** @description What changed, as RFC 6902 JSON Patch operations on the `Config` document (secrets redacted). */
+            /** @description What changed, as RFC 6902 JSON Patch operations on the `Config` document, or on `/users/<name>` for user writes (secrets redacted). */
             changes?: {
                 /** @description Patch operation. */
                 op: string;
@@ -1598,6 +1684,74 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOverviewPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page (HTML; its script and style sheet are `getOverviewScript` and `getOverviewStylesheet`). */
+            200: {
+                headers: {
+                    /** @description The page runs only its own script and style sheet and talks only to this appliance. */
+                    "Content-Security-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOverviewScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOverviewStylesheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The style sheet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -2679,6 +2833,28 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -35,6 +35,8 @@ export interface VipCounters {
 /** Counters bound to one real server of one virtual service. */
 export interface ServerCounters {
   requests: Tally;
+  /** Responses the server sent, by status class: index 1..5 for 1xx..5xx. */
+  responses: Tally[];
   bytesIn: Tally;
   bytesOut: Tally;
   connections: Tally;
@@ -48,6 +50,7 @@ export const TRAFFIC_COUNTERS = [
   { name: 'lbappliance_real_server_requests_total', help: 'HTTP requests (and TCP sessions) sent to the real server.', labelNames: ['virtual_service', 'real_server'] },
   { name: 'lbappliance_real_server_bytes_total', help: 'Bytes on connections to the real server: in = received from it, out = sent to it.', labelNames: ['virtual_service', 'real_server', 'direction'] },
   { name: 'lbappliance_real_server_connections_total', help: 'Connections opened to the real server.', labelNames: ['virtual_service', 'real_server'] },
+  { name: 'lbappliance_real_server_responses_total', help: 'HTTP responses received from the real server, by status class (2xx, 5xx, ...).', labelNames: ['virtual_service', 'real_server', 'code'] },
 ] as const;
 
 interface Metered {
@@ -68,13 +71,14 @@ export class EngineMetrics {
   readonly #rsRequests: Counter<'virtual_service' | 'real_server'>;
   readonly #rsBytes: Counter<'virtual_service' | 'real_server' | 'direction'>;
   readonly #rsConnections: Counter<'virtual_service' | 'real_server'>;
+  readonly #rsResponses: Counter<'virtual_service' | 'real_server' | 'code'>;
   readonly #open = new Set<Metered>();
   readonly #tallies = new Map<string, Tally>();
 
   constructor(registry: Registry) {
     // Any counter scraped first brings every count up to date.
     const flush = () => this.flush();
-    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections] = TRAFFIC_COUNTERS;
+    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections, rsResponses] = TRAFFIC_COUNTERS;
     const make = <L extends string>(def: { name: string; help: string; labelNames: readonly L[] }, collect: () => void) =>
       new Counter<L>({ name: def.name, help: def.help, labelNames: def.labelNames, registers: [registry], collect });
     this.#requests = make(requests, flush);
@@ -83,6 +87,7 @@ export class EngineMetrics {
     this.#rsRequests = make(rsRequests, flush);
     this.#rsBytes = make(rsBytes, flush);
     this.#rsConnections = make(rsConnections, flush);
+    this.#rsResponses = make(rsResponses, flush);
   }
 
   /** Binds the counters of a virtual service. */
@@ -100,6 +105,7 @@ export class EngineMetrics {
   server(vipLabel: string, label: string): ServerCounters {
     return {
       requests: this.#tally(this.#rsRequests, vipLabel, label),
+      responses: [0, 1, 2, 3, 4, 5].map((c) => this.#tally(this.#rsResponses, vipLabel, label, c === 0 ? 'other' : `${c}xx`)),
       bytesIn: this.#tally(this.#rsBytes, vipLabel, label, 'in'),
       bytesOut: this.#tally(this.#rsBytes, vipLabel, label, 'out'),
       connections: this.#tally(this.#rsConnections, vipLabel, label),

@@ -279,6 +279,7 @@ export class Http1Session implements ResponseSink {
   onHead(res: ResponseHead): void {
     const vip = this.#vip;
     vip.counters.responses[Math.floor(res.status / 100)]?.inc();
+    this.#server?.counters.responses[Math.floor(res.status / 100)]?.inc();
     this.#responseStarted = true;
     if (res.status === 101) {
       this.#headOut = null;

@@ -207,6 +207,7 @@ class H2Exchange implements ResponseSink {
   onHead(res: ResponseHead): void {
     const vip = this.#vip;
     vip.counters.responses[Math.floor(res.status / 100)]?.inc();
+    this.#server?.counters.responses[Math.floor(res.status / 100)]?.inc();
     this.#responded = true;
     if (this.#stream.destroyed) return;
     const out: OutgoingHttpHeaders = { ':status': res.status };

@@ -1,0 +1,90 @@
+// `lbappliance backup [FILE]` and `lbappliance restore FILE`: the whole configuration as the
+// API's Config document, written and restored in one revision. Private keys never leave the
+// appliance: a backup holds each certificate's public part and fingerprint only. Restored
+// onto the same appliance, a certificate that still exists there keeps its key; onto another
+// appliance (or after it was deleted), it needs its material (`--cert-pem LABEL=FILE`), or is
+// generated afresh when it was self-signed.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { Config, ConfigInput } from '../../openapi/sdk/index.js';
+import { CliError } from './cli-error.js';
+import { CONNECTION_OPTIONS, withAppliance } from './connection.js';
+
+function counts(c: Pick<Config, 'virtualServices' | 'realServers' | 'certificates'>): string {
+  const n = (o: object) => Object.keys(o).length;
+  return `${n(c.virtualServices)} virtual services, ${n(c.realServers)} real servers, ${n(c.certificates)} certificates`;
+}
+
+async function readInput(file: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${file}: ${err.code ?? err.message}`);
+  });
+}
+
+/** Runs `backup`. */
+export async function backup(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS }, strict: true, allowPositionals: true });
+  if (positionals.length > 1) throw new CliError('usage: lbappliance backup [FILE]  (standard output when FILE is absent or -)');
+  const file = positionals[0] ?? '-';
+  const config = await withAppliance(values, 'export the configuration', ({ client }) => client.getConfig());
+  const text = `${JSON.stringify(config, null, 2)}\n`;
+  if (file === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  // Written beside the target and renamed, so an interrupted backup never leaves half a file.
+  const temporary = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(temporary, text, { mode: 0o600 });
+    await rename(temporary, file);
+  } catch (err) {
+    throw new CliError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'LB_CLI_FAILED');
+  }
+  process.stderr.write(`backed up revision ${config.revision} (${counts(config)}) to ${file}; private keys stay on the appliance\n`);
+}
+
+/** Parses a backup file into the body of a restore. */
+export function restoreBody(text: string, file: string): ConfigInput {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const d = doc as Partial<ConfigInput> | null;
+  if (!d || typeof d !== 'object' || [d.virtualServices, d.realServers, d.certificates].some((p) => typeof p !== 'object' || p === null)) {
+    throw new CliError(`${file} is not a backup: it needs virtualServices, realServers and certificates (the output of lbappliance backup)`);
+  }
+  const { revision: _revision, ...body } = d as ConfigInput;
+  return body;
+}
+
+/** Runs `restore`. */
+export async function restore(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...CONNECTION_OPTIONS, 'cert-pem': { type: 'string', multiple: true } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new CliError('usage: lbappliance restore FILE [--cert-pem LABEL=PEMFILE ...]  (FILE - reads standard input)');
+  const file = positionals[0] as string;
+  const body = restoreBody(await readInput(file), file);
+  for (const spec of values['cert-pem'] ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new CliError(`--cert-pem takes LABEL=FILE (or ID=FILE), not "${spec}"`);
+    const [ref, pemFile] = [spec.slice(0, eq), spec.slice(eq + 1)];
+    const entry = Object.entries(body.certificates).find(([id, c]) => id === ref || c.label === ref);
+    if (!entry) throw new CliError(`--cert-pem ${ref}: the backup has no certificate with that label or id`);
+    entry[1].pem = await readFile(pemFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`cannot read ${pemFile}: ${err.code ?? err.message}`);
+    });
+  }
+  const after = await withAppliance(values, `restore ${file}`, ({ client }) => client.replaceConfig(body));
+  process.stdout.write(`restored ${file}: revision ${after.revision} (${counts(after)})\n`);
+}
