@@ -109,7 +109,7 @@ for (const makeWay of WAYS) {
         const target = { address: v.ipAddress, port: v.ports[0]!, calledAeTitle: 'AGFA_CORE' };
         await dicomEcho(target);
         const outcome = await storeStudyThrough(target, dicomServers(v), ref === 2 ? 12 : 3);
-        if (ref === 2) console.log(`AGFA ${makeWay.name.replace(/Way$/, "")}: ${outcome.files} files, ${outcome.bytes} bytes through ${v.label} to ${outcome.host} in ${outcome.elapsedMs} ms`);
+        if (ref === 2) console.log(`AGFA ${makeWay.name.replace(/Way$/, '')}: ${outcome.files} files, ${outcome.bytes} bytes through ${v.label} to ${outcome.host} in ${outcome.elapsedMs} ms`);
       }
     });
 
