@@ -138,3 +138,41 @@ for (const makeWay of WAYS) {
     });
   });
 }
+
+describe('TeraRecon as an HA pair (the guide recommends one)', () => {
+  // The appliance on this branch cannot pair yet (createHaPair answers LB_HA_STATE), so these
+  // check what can be checked: every way plans the pair, after the VIPs, when a secondary is
+  // named, and nothing is written by planning.
+  const secondary = 'https://127.0.40.2:9443';
+
+  it('every way plans lbappliance_ha_pair / HAPair when a secondary is named', async () => {
+    const withPair: ExampleInputs = {
+      ...inputs,
+      tfVars: { ...inputs.tfVars, secondary_endpoint: secondary, secondary_password: 'secondary-password-1' },
+      sdkSettings: { ...inputs.sdkSettings, secondaryEndpoint: secondary },
+      pulumiConfig: { ...inputs.pulumiConfig, secondaryEndpoint: secondary, secondaryPassword: 'secondary-password-1' },
+    };
+    process.env.LBAPPLIANCE_SECONDARY_PASSWORD = 'secondary-password-1';
+    try {
+      const plans: Record<string, string[]> = {};
+      for (const makeWay of WAYS) {
+        const way = await makeWay(withPair);
+        try {
+          plans[way.name] = await way.pendingChanges();
+        } finally {
+          await way.dispose();
+        }
+      }
+      expect(plans.terraform).toContain('lbappliance_ha_pair.pair[0]: created');
+      expect(plans.cdktf).toContain('lbappliance_ha_pair.pair[0]: created');
+      expect(plans.sdk).toContain('would create HA pair ha-pair');
+      expect(plans.pulumi).toContain('pair: create');
+      for (const [name, plan] of Object.entries(plans)) expect(plan, name).toHaveLength(9);
+    } finally {
+      delete process.env.LBAPPLIANCE_SECONDARY_PASSWORD;
+    }
+    const config = await client.getConfig();
+    expect(config.virtualServices).toEqual({});
+    expect((await client.getHaPair()).state).toBe('standalone');
+  });
+});
