@@ -1,20 +1,29 @@
-// `npm run demo` (`lbappliance demo`): a local appliance with the embedded engine, demo
-// imaging servers on loopback, TeraRecon's VIP set deployed through the SDK, traffic
-// through every VIP, the System Overview printed; then it runs until Ctrl-C.
-import { connect as http2Connect } from 'node:http2';
-import { mkdtemp, rm } from 'node:fs/promises';
+// `npm run demo` (`lbappliance demo`): an appliance with the embedded engine, the TeraRecon
+// stand-in servers on their loopback addresses, the TeraRecon example deployed through the
+// Terraform provider (or its SDK script where terraform is missing), traffic through every
+// VIP, the System Overview; then it runs until Ctrl-C, which stops everything and removes
+// its temporary directory (the appliance's data, the terraform working directory and state).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { request } from 'node:http';
-import { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startAppliance } from '../appliance.js';
+import { ApplianceClient, type Overview } from '../../openapi/sdk/index.js';
+import { startBackends, teraRecon, type RunningBackends } from '../../examples/backends/index.js';
+import { startAppliance, type RunningAppliance } from '../appliance.js';
+import { generateSelfSigned } from '../config/x509-generate.js';
 import { createLogger } from '../logging.js';
-import { startDemoBackend, type DemoBackend } from './demo-backends.js';
-import { DEMO_SERVERS, DEMO_VIP, deployTeraRecon, type DemoPorts } from './deploy-sdk.js';
+import { deployWithSdk, deployWithTerraform, findTerraform, type Deploying } from './deploy.js';
+import { driveTraffic } from './traffic.js';
 
 const PASSWORD = 'demo-password-change-me';
+/** The guide's VIP address, in the example's loopback plan. */
+const VIP = '127.0.40.217';
+/** The name AVS's certificate is made for. */
+const SERVER_NAME = 'intuition.demo.test';
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
 
 function canBind(port: number, address: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -23,57 +32,6 @@ function canBind(port: number, address: string): Promise<boolean> {
     s.listen(port, address, () => s.close(() => resolve(true)));
   });
 }
-
-function say(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
-async function traffic(ports: DemoPorts): Promise<void> {
-  const redirect = await new Promise<string>((resolve, reject) => {
-    request({ host: DEMO_VIP, port: ports.redirect, path: '/viewer/?study=42', headers: { host: 'intuition.demo.test' } }, (res) => {
-      res.resume();
-      resolve(`${res.statusCode} Location: ${res.headers.location}`);
-    })
-      .on('error', reject)
-      .end();
-  });
-  say(`  AVS-Redirect  GET http://${DEMO_VIP}:${ports.redirect}/viewer/?study=42 -> ${redirect}`);
-  const session = http2Connect(`https://${DEMO_VIP}:${ports.avs}`, { rejectUnauthorized: false });
-  let cookie: string | undefined;
-  for (let i = 0; i < 4; i++) {
-    const line = await new Promise<string>((resolve, reject) => {
-      const stream = session.request({ ':path': `/study/${i}`, ...(cookie ? { cookie } : {}) });
-      let body = '';
-      stream.on('response', (headers) => {
-        const set = headers['set-cookie'];
-        if (set && !cookie) cookie = String(Array.isArray(set) ? set[0] : set).split(';')[0];
-      });
-      stream.on('data', (d: Buffer) => (body += d.toString()));
-      stream.on('end', () => resolve(body.trim()));
-      stream.on('error', reject);
-      stream.end();
-    });
-    say(`  AVS (h2)      GET /study/${i} -> ${line}${i === 0 && cookie ? `  [cookie ${cookie}]` : ''}`);
-  }
-  session.close();
-  for (let i = 0; i < 2; i++) {
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = connect({ host: DEMO_VIP, port: ports.aqi });
-      let text = '';
-      s.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (text.split('\n').length > 2) {
-          s.end();
-          resolve(text.trim().replace(/\n/g, ' | '));
-        } else if (text.includes('ready')) s.write(`hello ${i}\n`);
-      });
-      s.on('error', reject);
-    });
-    say(`  AVS-AQI (tcp) connection ${i + 1} -> ${reply}`);
-  }
-}
-
-type Overview = Awaited<ReturnType<ApplianceClient['getOverview']>>;
 
 function printOverview(o: Overview): void {
   const paint = process.stdout.isTTY ? (c: string, t: string) => `\x1b[${{ green: 32, yellow: 33, red: 31, blue: 34, grey: 90 }[c] ?? 0}m${t}\x1b[0m` : (_c: string, t: string) => t;
@@ -88,48 +46,76 @@ function printOverview(o: Overview): void {
 
 /** Runs the demo until SIGINT or SIGTERM. */
 export async function demo(_argv: string[]): Promise<void> {
-  const root = process.getuid?.() === 0 || (await canBind(80, DEMO_VIP));
-  const ports: DemoPorts = root
-    ? { redirect: 80, avs: 443, aqi: 1200, serverHttps: 443, serverAqi: 1200 }
-    : { redirect: 8080, avs: 8443, aqi: 1200, serverHttps: 9443, serverAqi: 1200 };
-  if (!root) say(`Ports below 1024 need root: the demo uses ${ports.redirect} and ${ports.avs} instead of 80 and 443.`);
-  const dataDir = await mkdtemp(join(tmpdir(), 'lbappliance-demo-'));
-  const backends: DemoBackend[] = [];
-  for (const s of DEMO_SERVERS) backends.push(await startDemoBackend(s.label, s.address, ports.serverHttps, ports.serverAqi));
-  const appliance = await startAppliance({
-    dataDir,
+  const started = performance.now();
+  if (!(await canBind(80, VIP))) {
+    say('The TeraRecon example uses the guide\'s ports 80 and 443 (and its servers 443): run the demo as root, or give node CAP_NET_BIND_SERVICE.');
+    process.exitCode = 1;
+    return;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'lbappliance-demo-'));
+  const deploying: Deploying = {};
+  let appliance: RunningAppliance | undefined;
+  let backends: RunningBackends | undefined;
+  let client: ApplianceClient | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping the appliance (VIPs closed, connections finishing) and the servers...`);
+    // A terraform still applying got the same Ctrl-C from the terminal; wait for it to stop.
+    if (deploying.child && deploying.child.exitCode === null) await new Promise((r) => deploying.child!.once('exit', r));
+    await client?.close().catch(() => undefined);
+    await appliance?.close(2000);
+    await backends?.stop();
+    await rm(workDir, { recursive: true, force: true });
+    say('Stopped; the demo\'s temporary directory is removed.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('Ctrl-C'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  backends = await startBackends(teraRecon, { runDir: join(workDir, 'backends') });
+  appliance = await startAppliance({
+    dataDir: join(workDir, 'appliance'),
     apiHost: '127.0.40.1',
     apiPort: 9443,
     engine: 'embedded',
     logger: createLogger(process.env.LBAPPLIANCE_LOG_LEVEL ?? 'warn'),
     initialPassword: () => PASSWORD,
   });
-  const client = new ApplianceClient({ endpoint: appliance.endpoint, username: 'loadbalancer', password: PASSWORD, insecure: true });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    say('\nStopping: VIPs closed, connections finishing...');
-    await client.close().catch(() => undefined);
-    await appliance.close(2000);
-    for (const b of backends) await b.close();
-    await rm(dataDir, { recursive: true, force: true });
-    say('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-  say(`Appliance API at ${appliance.endpoint} (user loadbalancer, password ${PASSWORD}); demo servers ${DEMO_SERVERS.map((s) => s.address).join(', ')}.`);
-  say('Deploying TeraRecon Aquarius iNtuition (3 VIPs) through the SDK...');
-  await deployTeraRecon(client, ports);
+  const apiCertificate = await readFile(join(workDir, 'appliance', 'tls', 'api.crt'), 'utf8');
+  client = new ApplianceClient({ endpoint: appliance.endpoint, username: 'loadbalancer', password: PASSWORD, caPem: apiCertificate });
+  say(`Appliance API at ${appliance.endpoint} (user loadbalancer, password ${PASSWORD}), embedded engine.`);
+  say(`TeraRecon servers: ${teraRecon.hosts.map((h) => `${h.id} ${h.address}`).join(', ')} (HTTPS on 443, AQI on 1200).`);
+
+  // The certificate AVS terminates TLS with, where the example's local.tfvars expects it.
+  const cert = await generateSelfSigned({ commonName: SERVER_NAME, subjectAltNames: [SERVER_NAME, VIP], days: 30, keyType: 'ecdsa-p256' });
+  await writeFile(join(workDir, 'intuition-cert.crt'), cert.certPem);
+  await writeFile(join(workDir, 'intuition-cert.key'), cert.keyPem, { mode: 0o600 });
+
+  const terraform = await findTerraform();
+  if (terraform) {
+    say(`Deploying examples/terarecon/terraform with ${terraform} apply in ${workDir}...`);
+    const env = { LBAPPLIANCE_ENDPOINT: appliance.endpoint, LBAPPLIANCE_USERNAME: 'loadbalancer', LBAPPLIANCE_PASSWORD: PASSWORD, LBAPPLIANCE_CA_PEM: apiCertificate };
+    await deployWithTerraform(terraform, workDir, env, deploying, say);
+  } else {
+    say('No terraform on PATH: deploying the same example with its SDK script (examples/terarecon/sdk.ts) instead...');
+    await deployWithSdk(client, workDir, say);
+  }
+  if (stopping) return;
+
   const bound = (await client.getOverview()).virtualServices.every((v) => v.listening);
   if (!bound) say('Some VIPs could not bind (see the overview below); traffic to them is skipped.');
   else {
     say('Traffic through every VIP:');
-    await traffic(ports);
+    await driveTraffic({ vip: VIP, serverName: SERVER_NAME, certificatePem: cert.certPem }, say);
   }
-  // Let the first health checks finish so the overview shows verdicts, not "unknown".
-  await new Promise((r) => setTimeout(r, 500));
+  // Let the first health checks answer, so the overview shows verdicts rather than "unknown".
+  for (let i = 0; i < 30; i++) {
+    const o = await client.getOverview();
+    if (o.virtualServices.every((v) => v.realServers.every((r) => r.health !== 'unknown'))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   printOverview(await client.getOverview());
-  say(`\nRunning. Try: curl -k --http2 https://${DEMO_VIP}:${ports.avs}/  (Ctrl-C to stop)`);
+  say(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Try: curl --cacert ${join(workDir, 'intuition-cert.crt')} --resolve ${SERVER_NAME}:443:${VIP} https://${SERVER_NAME}/  (Ctrl-C stops everything)`);
 }

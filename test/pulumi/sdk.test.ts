@@ -177,11 +177,17 @@ describe('ImagingVirtualServices', () => {
   it('needs its own address for the AGFA VIPs that reuse ports, and deploys all 21 with them', async () => {
     const servers = [{ label: 'EI1', address: '127.0.80.51' }];
     expect(() => new lb.ImagingVirtualServices('agfa-bad', { profile: lb.agfaEnterpriseImaging, address: '127.0.80.50', servers })).toThrow(/addresses\.vip20/);
-    const agfa = new lb.ImagingVirtualServices('agfa', { profile: lb.agfaEnterpriseImaging, address: '127.0.80.50', addresses: { vip20: '127.0.80.70', vip21: '127.0.80.71' }, servers });
+    const addresses = { vip20: '127.0.80.70', vip21: '127.0.80.70' };
+    expect(() => new lb.ImagingVirtualServices('agfa-no-web', { profile: lb.agfaEnterpriseImaging, address: '127.0.80.50', addresses, servers })).toThrow(/serverGroups\.web/);
+    const web = [{ label: 'WEB1', address: '127.0.80.71' }];
+    const agfa = new lb.ImagingVirtualServices('agfa', { profile: lb.agfaEnterpriseImaging, address: '127.0.80.50', addresses, servers, serverGroups: { web } });
     expect(Object.keys(agfa.virtualServices)).toHaveLength(21);
-    await settled(...Object.values(agfa.virtualServices).map((v) => v.id));
+    await settled(...Object.values(agfa.realServers).flat().map((r) => r.id));
     expect(registered.get('agfa-vip4')!.inputs).toMatchObject({ label: 'CoreServer-443', ports: [81], healthCheck: { type: 'https' } });
-    expect(registered.get('agfa-vip21')!.inputs).toMatchObject({ ipAddress: '127.0.80.71', ports: [80] });
+    // VIP 4 listens on 81 and re-encrypts to the servers' HTTPS on 443; VIP 21 is served by the web servers.
+    expect(registered.get('agfa-vip4-EI1')!.inputs).toMatchObject({ port: 443, reEncrypt: true });
+    expect(registered.get('agfa-vip21')!.inputs).toMatchObject({ ipAddress: '127.0.80.70', ports: [80] });
+    expect(registered.get('agfa-vip21-WEB1')!.inputs).toMatchObject({ address: '127.0.80.71', port: 80 });
   });
 
   it('makes every server but the first a backup in Insignia failover mode', async () => {

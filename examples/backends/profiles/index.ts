@@ -16,7 +16,8 @@ export function profileByName(name: string): BackendProfile {
 }
 
 export { agfa, AGFA_HEALTH_PORT, AGFA_VIP_ADDRESSES } from './agfa.js';
-export { insignia, INSIGNIA_PORTS } from './insignia.js';
+export { insignia, INSIGNIA_PORTS, INSIGNIA_VIP_ADDRESSES } from './insignia.js';
+export { vipFromVendorRow, type VipPlacement } from './from-vendor.js';
 export { teraRecon } from './terarecon.js';
 export { relocateProfile, servicesOf } from './services.js';
 export type * from './types.js';

@@ -27,6 +27,8 @@ export interface ImagingVirtualServicesArgs {
   addresses?: Record<string, pulumi.Input<string>>;
   /** The servers behind every VIP that serves any. In a failover profile, all but the first are backups. */
   servers: ImagingServer[];
+  /** The servers of rows that name a `serverGroup` (AGFA's `web` servers), by group; required for those rows. */
+  serverGroups?: Record<string, ImagingServer[]>;
   /** Certificate for the rows that terminate TLS (`tls`). */
   certificateId?: pulumi.Input<string>;
   /** Prepended to every VIP label (`ward2-` makes `ward2-AVS`), to deploy a profile twice on one appliance. */
@@ -63,9 +65,14 @@ export class ImagingVirtualServices extends pulumi.ComponentResource {
         { parent: this },
       );
       this.virtualServices[row.key] = vs;
+      const servers = row.serverGroup === undefined ? args.servers : args.serverGroups?.[row.serverGroup];
+      if (servers === undefined) throw new Error(`${args.profile.name} ${row.label} is served by the "${row.serverGroup}" servers: set serverGroups.${row.serverGroup}.`);
+      // The guides give each real server its port; a single-port VIP's servers listen on that
+      // port unless the row translates it.
+      const port = row.serverPort ?? (row.ports.length === 1 ? row.ports[0] : undefined);
       this.realServers[row.key] = row.noServers
         ? []
-        : args.servers.map(
+        : servers.map(
             (s, i) =>
               new RealServer(
                 `${name}-${row.key}-${s.label}`,
@@ -73,8 +80,9 @@ export class ImagingVirtualServices extends pulumi.ComponentResource {
                   virtualServiceId: vs.id,
                   label: s.label,
                   address: s.address,
-                  ...(s.port !== undefined ? { port: s.port } : {}),
+                  ...((s.port ?? port) !== undefined ? { port: s.port ?? port } : {}),
                   ...(s.weight !== undefined ? { weight: s.weight } : {}),
+                  ...(row.reEncrypt ? { reEncrypt: true } : {}),
                   backup: s.backup ?? (args.profile.failover === true && i > 0),
                 },
                 { parent: vs },

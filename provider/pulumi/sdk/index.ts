@@ -5,5 +5,5 @@ export * from './generated/index.js';
 export { ImagingVirtualServices, type ImagingServer, type ImagingVirtualServicesArgs } from './imaging-virtual-services.js';
 export type { VendorProfile, VipProfile } from './vendor-profile.js';
 export { teraRecon } from './profiles/terarecon.js';
-export { agfaEnterpriseImaging } from './profiles/agfa.js';
+export { agfaEnterpriseImaging, AGFA_HEALTH_PAGE_PORT } from './profiles/agfa.js';
 export { insignia, type InsigniaOptions } from './profiles/insignia.js';

@@ -1,6 +1,8 @@
 // A vendor profile: the VIP table of an imaging vendor's deployment guide as data, one row
 // per virtual service, in the terms of the VirtualService resource. ImagingVirtualServices
-// turns a profile, addresses and servers into resources.
+// turns a profile, addresses and servers into resources. The examples' backend plans
+// (examples/backends/profiles) take their VIP settings from these rows, so each vendor's
+// table is written down once.
 import type { VirtualServiceArgs } from './generated/index.js';
 
 /** One row of a vendor's VIP table. */
@@ -19,6 +21,12 @@ export interface VipProfile {
   noServers?: boolean;
   /** The VIP's ports clash with another row's, so it needs an address of its own. */
   ownAddress?: boolean;
+  /** The real servers' port when it is not the VIP's (port translation); default: the VIP's port. */
+  serverPort?: number;
+  /** The real servers serve TLS on their port, so the appliance re-encrypts to them. */
+  reEncrypt?: boolean;
+  /** The group of servers behind this row when it is not the deployment's main servers (AGFA's `web` servers). */
+  serverGroup?: string;
   /** Where the guide is ambiguous, the choice this row makes and why. */
   note?: string;
 }

@@ -1,35 +1,39 @@
 // Insignia Medical Systems / Intelerad InSight (shared/seeds 003): a DICOM VIP and an HL7
 // VIP, each load balanced over the servers or in failover mode (the second server a backup,
 // used only while the first is down). The guide puts DICOM on layer 4 direct routing, which
-// a user-space proxy cannot do: it is carried as a TCP VIP. The guide names no ports; the
-// protocols' usual ones are the defaults.
+// a user-space proxy cannot do: it is carried as a TCP VIP on the servers' own port (DR
+// allows no port translation either). The guide names no ports, persistence or checks: the
+// protocols' usual ports, no persistence (each DICOM association and each MLLP connection is
+// complete in itself) and a connect check.
 import type { VendorProfile } from '../vendor-profile.js';
 
 /** Options of the Insignia profile. */
 export interface InsigniaOptions {
   /** `load-balanced` spreads connections; `failover` uses the second server only when the first is down. */
   mode?: 'load-balanced' | 'failover';
-  /** DICOM port (default 104). */
+  /** DICOM port (default 104, the well-known DICOM port). */
   dicomPort?: number;
-  /** HL7 (MLLP) port (default 2575). */
+  /** HL7 (MLLP) port (default 2575, the IANA port for HL7 over MLLP). */
   hl7Port?: number;
 }
 
-/** The Insignia VIP table; in failover mode ImagingVirtualServices makes every server after the first a backup. */
+/** The Insignia VIP table, labelled with its mode (`Insignia-DICOM-LB`, `Insignia-HL7-Failover`); in failover mode ImagingVirtualServices makes every server after the first a backup. */
 export function insignia(options: InsigniaOptions = {}): VendorProfile & { failover: boolean } {
+  const failover = options.mode === 'failover';
+  const suffix = failover ? 'Failover' : 'LB';
   return {
     name: 'Insignia InSight PACS',
-    failover: options.mode === 'failover',
+    failover,
     virtualServices: [
       {
         key: 'dicom',
-        label: 'Insignia-DICOM',
+        label: `Insignia-DICOM-${suffix}`,
         ports: [options.dicomPort ?? 104],
         protocol: 'tcp',
-        settings: { persistence: { mode: 'source-ip' }, healthCheck: { type: 'connect' } },
-        note: 'Layer 4 DR in the guide; a TCP VIP here (the appliance proxies in user space).',
+        settings: { healthCheck: { type: 'connect' } },
+        note: 'Layer 4 direct routing in the guide, which a user-space proxy cannot do: a TCP VIP on the servers\' own port (DR allows no port translation either).',
       },
-      { key: 'hl7', label: 'Insignia-HL7', ports: [options.hl7Port ?? 2575], protocol: 'tcp', settings: { healthCheck: { type: 'connect' } } },
+      { key: 'hl7', label: `Insignia-HL7-${suffix}`, ports: [options.hl7Port ?? 2575], protocol: 'tcp', settings: { healthCheck: { type: 'connect' } } },
     ],
   };
 }

@@ -15,6 +15,7 @@ export const teraRecon: VendorProfile = {
       protocol: 'http',
       settings: { forceHttps: true, redirectCode: 301, healthCheck: { type: 'none' } },
       noServers: true,
+      note: 'Only redirects to HTTPS (301), so the guide gives it no real servers and no health check.',
     },
     {
       key: 'avs',
@@ -22,7 +23,9 @@ export const teraRecon: VendorProfile = {
       ports: [443],
       protocol: 'http2',
       tls: true,
+      reEncrypt: true,
       settings: { persistence: { mode: 'http-cookie' }, healthCheck: { type: 'connect' } },
+      note: 'The servers serve HTTPS on 443 (the guide asks for the certificate on the real servers), so the real servers re-encrypt although the guide\'s screenshot leaves "Re-Encrypt to Backend" unticked.',
     },
     {
       key: 'avsAqi',

@@ -1,0 +1,57 @@
+# Insignia Medical Systems / Intelerad InSight (shared/seeds 003): a DICOM VIP and an HL7
+# VIP, each in load-balanced mode and in failover mode, in front of the same servers.
+#
+# The guide puts DICOM on layer 4 direct routing. A user-space proxy cannot do DR (the
+# servers would answer clients directly from the VIP address), so DICOM is a TCP VIP here,
+# on the servers' own port as DR would be (DR has no port translation). HL7 is layer 7 TCP
+# in the guide too. See ../README.md.
+
+locals {
+  modes = {
+    LB       = { address = var.load_balanced_vip_address, failover = false }
+    Failover = { address = var.failover_vip_address, failover = true }
+  }
+  protocols = { DICOM = var.dicom_port, HL7 = var.hl7_port }
+
+  # Insignia-DICOM-LB, Insignia-HL7-LB, Insignia-DICOM-Failover, Insignia-HL7-Failover.
+  vips = merge([
+    for mode, m in local.modes : {
+      for name, port in local.protocols : "Insignia-${name}-${mode}" => { address = m.address, port = port, failover = m.failover }
+    }
+  ]...)
+
+  # Every (VIP, server) pair; in failover mode every server after the first is a backup.
+  real_servers = merge([
+    for name, vip in local.vips : {
+      for i, s in var.servers : "${name}/${s.label}" => {
+        vip     = name
+        label   = s.label
+        address = s.address
+        port    = vip.port
+        backup  = vip.failover && i > 0
+      }
+    }
+  ]...)
+}
+
+# Each DICOM association and each MLLP connection is complete in itself, so no
+# persistence; a connect check takes a stopped server out.
+resource "lbappliance_virtual_service" "insignia" {
+  for_each = local.vips
+
+  label        = each.key
+  ip_address   = each.value.address
+  ports        = [each.value.port]
+  protocol     = "tcp"
+  health_check = { type = "connect" }
+}
+
+resource "lbappliance_real_server" "insignia" {
+  for_each = local.real_servers
+
+  virtual_service_id = lbappliance_virtual_service.insignia[each.value.vip].id
+  label              = each.value.label
+  address            = each.value.address
+  port               = each.value.port
+  backup             = each.value.backup
+}

@@ -1,0 +1,106 @@
+// TeraRecon Aquarius iNtuition as a CDKTF stack on the lbappliance bindings: the same
+// resources and the same variables as ../terraform, so one terraform.tfvars serves both.
+//
+//   node dist/examples/terarecon/cdktf/main.js            # writes cdktf.out/stacks/terarecon
+//   cd cdktf.out/stacks/terarecon && terraform init && terraform apply -var-file=...
+import { App, Fn, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { certificate, haPair, provider, realServer, virtualService } from 'lbappliance/cdktf';
+import { pathToFileURL } from 'node:url';
+
+/** The guide's three VIPs, their servers, the certificate and the optional HA pair. */
+export class TeraReconStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // The appliance and its credentials come from LBAPPLIANCE_* in the environment.
+    new provider.LbapplianceProvider(this, 'lbappliance', {});
+
+    const vipAddress = new TerraformVariable(this, 'vip_address', { type: 'string', description: "The address of the three VIPs (the guide's 10.10.40.217)." });
+    const servers = new TerraformVariable(this, 'servers', {
+      type: 'list(object({ label = string, address = string }))',
+      description: 'The iNtuition servers, each behind AVS (HTTPS, 443) and AVS-AQI (TCP, 1200).',
+    });
+    const certificateLabel = new TerraformVariable(this, 'certificate_label', { type: 'string', default: 'intuition-cert', description: 'The label of the certificate AVS terminates TLS with.' });
+    const certificateFile = new TerraformVariable(this, 'certificate_file', { type: 'string', description: 'PEM file with the certificate and its chain, leaf first.' });
+    const privateKeyFile = new TerraformVariable(this, 'private_key_file', { type: 'string', description: "PEM file with the certificate's private key (never stored in the state)." });
+    const secondaryEndpoint = new TerraformVariable(this, 'secondary_endpoint', { type: 'string', default: Token.nullValue(), description: 'API endpoint of the secondary appliance of the HA pair; null leaves the appliance on its own.' });
+    const secondaryPassword = new TerraformVariable(this, 'secondary_password', { type: 'string', default: Token.nullValue(), sensitive: true, description: "The secondary's loadbalancer password, used once to pair." });
+
+    // 9.1: the certificate AVS presents; the key is write-only and never reaches the state.
+    const intuition = new certificate.Certificate(this, 'intuition', {
+      label: certificateLabel.stringValue,
+      certificatePem: Fn.file(certificateFile.stringValue),
+      privateKeyPem: Fn.file(privateKeyFile.stringValue),
+      privateKeyVersion: 1,
+    });
+
+    // VIP 1, AVS-Redirect: a 301 to the same URL on https, so no servers and no check.
+    const avsRedirect = new virtualService.VirtualService(this, 'avs_redirect', {
+      label: 'AVS-Redirect',
+      ipAddress: vipAddress.stringValue,
+      ports: [80],
+      protocol: 'http',
+      forceHttps: true,
+      redirectCode: 301,
+      healthCheck: { type: 'none' },
+    });
+
+    // VIP 2, AVS: HTTP/2 terminated here with a cookie per client; the servers serve HTTPS
+    // on 443 themselves, so the appliance re-encrypts.
+    const avs = new virtualService.VirtualService(this, 'avs', {
+      label: 'AVS',
+      ipAddress: vipAddress.stringValue,
+      ports: [443],
+      protocol: 'http2',
+      certificateId: intuition.id,
+      persistence: { mode: 'http-cookie' },
+      healthCheck: { type: 'connect' },
+    });
+    const avsServers = TerraformIterator.fromComplexList(servers.value, 'label');
+    const avsRealServers = new realServer.RealServer(this, 'avs_servers', {
+      forEach: avsServers,
+      virtualServiceId: avs.id,
+      label: avsServers.getString('label'),
+      address: avsServers.getString('address'),
+      port: 443,
+      reEncrypt: true,
+    });
+
+    // VIP 3, AVS-AQI: TCP kept on one server per client address, with the guide's idle
+    // limits of 92 s (client side) and 93 s (server side).
+    const avsAqi = new virtualService.VirtualService(this, 'avs_aqi', {
+      label: 'AVS-AQI',
+      ipAddress: vipAddress.stringValue,
+      ports: [1200],
+      protocol: 'tcp',
+      persistence: { mode: 'source-ip' },
+      healthCheck: { type: 'connect' },
+      timeouts: { client: 92, server: 93 },
+    });
+    const aqiServers = TerraformIterator.fromComplexList(servers.value, 'label');
+    const aqiRealServers = new realServer.RealServer(this, 'avs_aqi_servers', {
+      forEach: aqiServers,
+      virtualServiceId: avsAqi.id,
+      label: aqiServers.getString('label'),
+      address: aqiServers.getString('address'),
+      port: 1200,
+    });
+
+    // Appendix 13.1: the pair, once the primary is fully configured.
+    new haPair.HaPair(this, 'pair', {
+      count: Token.asNumber(Fn.conditional(Op.eq(secondaryEndpoint.value, Token.nullValue()), 0, 1)),
+      peerEndpoint: secondaryEndpoint.stringValue,
+      peerPassword: secondaryPassword.stringValue,
+      dependsOn: [avsRealServers, aqiRealServers, avsRedirect],
+    });
+
+    new TerraformOutput(this, 'certificate_fingerprint', { value: intuition.fingerprintSha256, description: 'SHA-256 fingerprint of the certificate AVS presents.' });
+  }
+}
+
+// Run as a program (not imported): synthesise into ./cdktf.out, or $CDKTF_OUTDIR.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const app = new App();
+  new TeraReconStack(app, 'terarecon');
+  app.synth();
+}

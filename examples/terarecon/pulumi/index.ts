@@ -1,0 +1,36 @@
+// TeraRecon Aquarius iNtuition as a Pulumi program: the package's teraRecon profile (the
+// guide's three VIPs) deployed with ImagingVirtualServices, the certificate AVS presents,
+// and the HA pair the guide recommends when the stack names a secondary.
+import { readFileSync } from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+import * as lb from 'lbappliance/pulumi';
+
+const config = new pulumi.Config();
+
+// 9.1: the certificate, with its key kept a secret from the program to the appliance.
+const intuition = new lb.Certificate('intuition-cert', {
+  label: config.get('certificateLabel') ?? 'intuition-cert',
+  certificatePem: readFileSync(config.require('certificateFile'), 'utf8'),
+  privateKeyPem: pulumi.secret(readFileSync(config.require('privateKeyFile'), 'utf8')),
+  privateKeyVersion: 1, // change it to send the key again with an unchanged certificate
+});
+
+// VIP 1 AVS-Redirect (80, 301 to https), VIP 2 AVS (443, HTTP/2, cookie, re-encrypting to
+// the servers' HTTPS on 443), VIP 3 AVS-AQI (1200, TCP, source IP, 92 s / 93 s).
+const terarecon = new lb.ImagingVirtualServices('terarecon', {
+  profile: lb.teraRecon,
+  address: config.require('vipAddress'),
+  certificateId: intuition.id,
+  servers: config.requireObject<lb.ImagingServer[]>('servers'),
+});
+
+// Appendix 13.1: pair with the secondary once the primary is fully configured.
+const secondaryEndpoint = config.get('secondaryEndpoint');
+if (secondaryEndpoint) {
+  new lb.HAPair('pair', { peerEndpoint: secondaryEndpoint, peerPassword: config.requireSecret('secondaryPassword') }, { dependsOn: [terarecon] });
+}
+
+/** The VIPs' ids, by the guide's names. */
+export const virtualServiceIds = Object.fromEntries(lb.teraRecon.virtualServices.map((row) => [row.label, terarecon.virtualServices[row.key]!.id]));
+/** SHA-256 fingerprint of the certificate AVS presents. */
+export const certificateFingerprint = intuition.fingerprintSha256;

@@ -1,0 +1,16 @@
+terraform {
+  # 1.11 for write-only attributes: the private key and the secondary's password never
+  # reach the state.
+  required_version = ">= 1.11"
+
+  required_providers {
+    lbappliance = {
+      source = "lbappliance/lbappliance"
+    }
+  }
+}
+
+# The appliance and its credentials come from the environment (LBAPPLIANCE_ENDPOINT,
+# LBAPPLIANCE_PASSWORD, LBAPPLIANCE_CA_PEM or LBAPPLIANCE_INSECURE), so no secret sits in
+# this directory.
+provider "lbappliance" {}

@@ -1,0 +1,178 @@
+// TeraRecon Aquarius iNtuition, end to end, on its real address plan (127.0.40.x, ports 80,
+// 443, 1200): the example deployed each of four ways (Terraform, CDKTF, the SDK script, the
+// Pulumi program through the real plugin) onto one appliance with the embedded engine, in
+// front of the TeraRecon backends. Each way: deploy; nothing left to change; the same
+// configuration as the others and as the backend plan; traffic through every VIP as the
+// guide's row says; a stopped server marked down with traffic moving on; destroy leaving
+// the appliance empty. This file alone uses the 127.0.40.x plan.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import { startBackends, teraRecon, type RunningBackends } from '../../examples/backends/index.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { makeTestCert, type TestCert } from '../helpers/certs.js';
+import { configSnapshot, planned, type ConfigSnapshot } from './helpers/config.js';
+import { greeter, h2Session, httpGet, tcpGreeting, waitForHealth } from './helpers/traffic.js';
+import { WAYS, type DeployWay, type ExampleInputs } from './helpers/ways.js';
+
+const VIP = '127.0.40.217';
+const NAME = 'intuition.hospital.test';
+const SERVERS = { SERVER1: 'terarecon-server1', SERVER2: 'terarecon-server2' } as const;
+
+let app: TestAppliance;
+let client: ApplianceClient;
+let backends: RunningBackends;
+let cert: TestCert;
+let dir: string;
+let inputs: ExampleInputs;
+let first: ConfigSnapshot | undefined;
+
+beforeAll(async () => {
+  [app, backends] = await Promise.all([startTestAppliance({ engine: 'embedded' }), startBackends(teraRecon)]);
+  client = app.client();
+  dir = await mkdtemp(join(tmpdir(), 'lbappliance-terarecon-'));
+  cert = makeTestCert(NAME, 'ec', [NAME, VIP]);
+  const certificateFile = join(dir, 'intuition-cert.crt');
+  const privateKeyFile = join(dir, 'intuition-cert.key');
+  await writeFile(certificateFile, cert.certPem);
+  await writeFile(privateKeyFile, cert.keyPem, { mode: 0o600 });
+  inputs = {
+    example: 'terarecon',
+    app,
+    tfVars: { certificate_file: certificateFile, private_key_file: privateKeyFile },
+    sdkSettings: { certificateFile, privateKeyFile },
+    pulumiConfig: { certificateFile, privateKeyFile },
+  };
+});
+
+afterAll(async () => {
+  await backends?.stop();
+  await app?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+for (const makeWay of WAYS) {
+  describe(`TeraRecon through ${makeWay.name.replace(/Way$/, '')}`, () => {
+    let way: DeployWay;
+
+    it('deploys the three VIPs; a second plan shows no changes; the config is the plan and every other way\'s', async () => {
+      way = await makeWay(inputs);
+      await way.deploy();
+      expect(await way.pendingChanges()).toEqual([]);
+      const snapshot = await configSnapshot(client);
+      expect(Object.keys(snapshot.virtualServices)).toEqual(['AVS', 'AVS-AQI', 'AVS-Redirect']);
+      expect(snapshot).toMatchObject(planned(teraRecon, 'intuition-cert'));
+      expect(Object.keys(snapshot.realServers)).toHaveLength(4);
+      expect(snapshot.certificates['intuition-cert']?.fingerprintSha256).toBe(new X509Certificate(cert.certPem).fingerprint256);
+      if (first) expect(snapshot).toEqual(first);
+      else first = snapshot;
+    });
+
+    it('AVS-Redirect answers 301 with the same host and path on https', async () => {
+      const r = await httpGet(VIP, 80, '/aqnet/viewer?study=1.2.3&series=4', { host: NAME });
+      expect(r.status).toBe(301);
+      expect(r.headers.location).toBe(`https://${NAME}/aqnet/viewer?study=1.2.3&series=4`);
+    });
+
+    it('AVS speaks HTTP/2 by ALPN with the example\'s certificate, re-encrypts to the servers, and keeps a client on its server by cookie', async () => {
+      const s = await h2Session(VIP, 443, { ca: cert.certPem, servername: NAME });
+      try {
+        expect(s.alpn).toBe('h2');
+        expect(s.peer.fingerprint256).toBe(new X509Certificate(cert.certPem).fingerprint256);
+        const firstAnswer = await s.get('/study/1');
+        expect(firstAnswer.status).toBe(200);
+        expect(firstAnswer.cookie).toMatch(/^SERVERID=/);
+        expect(firstAnswer.viewer).toMatchObject({ tls: true, forwardedProto: 'https' });
+        for (let i = 0; i < 4; i++) expect((await s.get(`/study/1/frame/${i}`, firstAnswer.cookie)).viewer.server).toBe(firstAnswer.viewer.server);
+        // Without the cookie, new sessions are spread over both servers.
+        const fresh = new Set<string>();
+        for (let i = 0; i < 4; i++) fresh.add((await s.get(`/study/2/${i}`)).viewer.server);
+        expect([...fresh].sort()).toEqual(Object.values(SERVERS));
+      } finally {
+        s.close();
+      }
+    });
+
+    it('AVS-AQI keeps each client address on one server, with the guide\'s 92 s / 93 s timeouts', async () => {
+      const seen: string[] = [];
+      for (const source of ['127.0.0.2', '127.0.0.3']) {
+        const servers = new Set<string>();
+        for (let i = 0; i < 3; i++) servers.add(greeter(await tcpGreeting(VIP, 1200, source)));
+        expect(servers.size, `client ${source}`).toBe(1);
+        seen.push(...servers);
+      }
+      expect(seen.sort()).toEqual(Object.values(SERVERS));
+      const aqi = (await client.listVirtualServices({ query: { label: 'AVS-AQI' } })).items[0]!;
+      expect(aqi.timeouts).toMatchObject({ client: 92, server: 93 });
+    });
+
+    it('marks a stopped server down and moves its clients to the other one, then takes it back', async () => {
+      const s = await h2Session(VIP, 443, { ca: cert.certPem, servername: NAME });
+      try {
+        // A cookie that names SERVER1.
+        let cookie: string | undefined;
+        for (let i = 0; i < 4 && !cookie; i++) {
+          const a = await s.get(`/find/${i}`);
+          if (a.viewer.server === SERVERS.SERVER1) cookie = a.cookie;
+        }
+        expect(cookie).toBeDefined();
+        await backends.host('SERVER1').stop();
+        await waitForHealth(client, { AVS: { SERVER1: 'down', SERVER2: 'up' }, 'AVS-AQI': { SERVER1: 'down', SERVER2: 'up' } });
+        expect((await s.get('/after-crash', cookie)).viewer.server).toBe(SERVERS.SERVER2);
+        for (const source of ['127.0.0.2', '127.0.0.3']) expect(greeter(await tcpGreeting(VIP, 1200, source))).toBe(SERVERS.SERVER2);
+      } finally {
+        s.close();
+        await backends.host('SERVER1').start();
+      }
+      await waitForHealth(client, { AVS: { SERVER1: 'up' }, 'AVS-AQI': { SERVER1: 'up' } });
+    });
+
+    it('destroy leaves the appliance empty', async () => {
+      await way.destroy();
+      await way.dispose();
+      const config = await client.getConfig();
+      expect([config.virtualServices, config.realServers, config.certificates]).toEqual([{}, {}, {}]);
+    });
+  });
+}
+
+describe('TeraRecon as an HA pair (the guide recommends one)', () => {
+  // The appliance on this branch cannot pair yet (createHaPair answers LB_HA_STATE), so these
+  // check what can be checked: every way plans the pair, after the VIPs, when a secondary is
+  // named, and nothing is written by planning.
+  const secondary = 'https://127.0.40.2:9443';
+
+  it('every way plans lbappliance_ha_pair / HAPair when a secondary is named', async () => {
+    const withPair: ExampleInputs = {
+      ...inputs,
+      tfVars: { ...inputs.tfVars, secondary_endpoint: secondary, secondary_password: 'secondary-password-1' },
+      sdkSettings: { ...inputs.sdkSettings, secondaryEndpoint: secondary },
+      pulumiConfig: { ...inputs.pulumiConfig, secondaryEndpoint: secondary, secondaryPassword: 'secondary-password-1' },
+    };
+    process.env.LBAPPLIANCE_SECONDARY_PASSWORD = 'secondary-password-1';
+    try {
+      const plans: Record<string, string[]> = {};
+      for (const makeWay of WAYS) {
+        const way = await makeWay(withPair);
+        try {
+          plans[way.name] = await way.pendingChanges();
+        } finally {
+          await way.dispose();
+        }
+      }
+      expect(plans.terraform).toContain('lbappliance_ha_pair.pair[0]: created');
+      expect(plans.cdktf).toContain('lbappliance_ha_pair.pair[0]: created');
+      expect(plans.sdk).toContain('would create HA pair ha-pair');
+      expect(plans.pulumi).toContain('pair: create');
+      for (const [name, plan] of Object.entries(plans)) expect(plan, name).toHaveLength(9);
+    } finally {
+      delete process.env.LBAPPLIANCE_SECONDARY_PASSWORD;
+    }
+    const config = await client.getConfig();
+    expect(config.virtualServices).toEqual({});
+    expect((await client.getHaPair()).state).toBe('standalone');
+  });
+});
