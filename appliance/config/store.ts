@@ -152,10 +152,21 @@ export class ConfigStore {
     return run;
   }
 
-  /** Replaces the current revision with one received from the HA primary (same number). */
-  adopt(record: RevisionRecord, keys: Record<string, string>): Promise<void> {
+  /**
+   * Replaces the current revision with one received from the HA primary (same number). With
+   * `replaceNewer` (pairing: the primary's configuration wins) it is installed even over newer
+   * local revisions, which are deleted so that the two nodes' histories cannot disagree.
+   */
+  adopt(record: RevisionRecord, keys: Record<string, string>, options: { replaceNewer?: boolean } = {}): Promise<void> {
     const run = this.#queue.then(async () => {
-      if (record.revision <= this.#current.revision && record.revision !== 0) return;
+      if (record.revision <= this.#current.revision && record.revision !== 0 && !options.replaceNewer) return;
+      if (options.replaceNewer) {
+        for (const h of this.#history.filter((h) => h.revision >= record.revision)) {
+          await unlink(join(this.#dir, fileName(h.revision))).catch(() => undefined);
+          this.#keyRefs.delete(h.revision);
+        }
+        this.#history = this.#history.filter((h) => h.revision < record.revision);
+      }
       for (const pem of Object.values(keys)) await this.keystore.put(pem);
       await this.#persist(record);
       await this.#apply(record);
