@@ -288,6 +288,7 @@ export class PairRuntime {
       fingerprintSha256: this.#record.peerFingerprintSha256,
       authorization: `Bearer ${this.#keys.apiToken}`,
       timeoutMs: replicationTimeoutMs(this.#record.settings),
+      localAddress: this.#record.localAddress,
     });
   }
 

@@ -17,6 +17,8 @@ export interface PeerClientOptions {
   authorization: string;
   /** Per-call time limit in milliseconds. */
   timeoutMs: number;
+  /** The source address of the connections (this node's pair address, so firewalls can tell the peer's calls apart). */
+  localAddress?: string;
 }
 
 class FingerprintMismatch extends Error {
@@ -72,6 +74,7 @@ export class PeerClient extends GeneratedOperations {
     // No TLS session resumption: a resumed session shows no peer certificate to check.
     const base = buildConnector({ rejectUnauthorized: false, timeout: options.timeoutMs, maxCachedSessions: 0 });
     this.#agent = new Agent({
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       keepAliveTimeout: 10_000,
       connections: 4,
       connect: (opts, callback) =>

@@ -12,6 +12,7 @@
 // An engine can carry replication itself (HAProxy's `peers` section on the same port): it
 // implements `HaPeersEngine`, and the pair runtime hands it the two addresses instead of
 // running this stream.
+import { connect as netConnect } from 'node:net';
 import { createServer, connect, type Server, type TLSSocket } from 'node:tls';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -177,7 +178,10 @@ export class PersistenceStream implements PersistenceReplication {
 
   #connect(): void {
     if (this.#closed || !this.#active || this.#out) return;
-    const socket = connect({ host: this.#o.peerAddress, port: this.#o.port, rejectUnauthorized: false });
+    // From this node's pair address, so that a firewall can tell the pair's traffic apart.
+    const tcp = netConnect({ host: this.#o.peerAddress, port: this.#o.port, localAddress: this.#o.localAddress });
+    tcp.on('error', () => undefined);
+    const socket = connect({ socket: tcp, rejectUnauthorized: false });
     socket.setNoDelay(true);
     socket.once('secureConnect', () => {
       if (socket.getPeerCertificate().fingerprint256 !== this.#o.peerFingerprintSha256) {
