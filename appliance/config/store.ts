@@ -154,18 +154,17 @@ export class ConfigStore {
 
   /**
    * Replaces the current revision with one received from the HA primary (same number). With
-   * `replaceNewer` (pairing: the primary's configuration wins) it is installed even over newer
-   * local revisions, which are deleted so that the two nodes' histories cannot disagree.
+   * `replaceHistory` (pairing: the primary's configuration wins) it is installed whatever this
+   * node had, and every revision this node kept is deleted, so that the two nodes' histories
+   * cannot disagree.
    */
-  adopt(record: RevisionRecord, keys: Record<string, string>, options: { replaceNewer?: boolean } = {}): Promise<void> {
+  adopt(record: RevisionRecord, keys: Record<string, string>, options: { replaceHistory?: boolean } = {}): Promise<void> {
     const run = this.#queue.then(async () => {
-      if (record.revision <= this.#current.revision && record.revision !== 0 && !options.replaceNewer) return;
-      if (options.replaceNewer) {
-        for (const h of this.#history.filter((h) => h.revision >= record.revision)) {
-          await unlink(join(this.#dir, fileName(h.revision))).catch(() => undefined);
-          this.#keyRefs.delete(h.revision);
-        }
-        this.#history = this.#history.filter((h) => h.revision < record.revision);
+      if (record.revision <= this.#current.revision && record.revision !== 0 && !options.replaceHistory) return;
+      if (options.replaceHistory) {
+        for (const h of this.#history) await unlink(join(this.#dir, fileName(h.revision))).catch(() => undefined);
+        this.#history = [];
+        this.#keyRefs.clear();
       }
       for (const pem of Object.values(keys)) await this.keystore.put(pem);
       await this.#persist(record);

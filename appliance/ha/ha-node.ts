@@ -204,7 +204,7 @@ export class HaNode implements HaController {
         await this.#dissolve();
       }),
     state: () => this.#pair?.peerState() ?? this.#peerStateOfPending(),
-    revision: (body) => this.#requirePair().adoptRevision(body.record as unknown as RevisionRecord, body.keys, body.replaceNewer ?? false),
+    revision: (body) => this.#requirePair().adoptRevision(body.record as unknown as RevisionRecord, body.keys, body.replaceHistory ?? false),
     users: (body) => this.#requirePair().adoptUsers(body as UsersDocument),
     settings: (body) =>
       this.#serial(async () => {

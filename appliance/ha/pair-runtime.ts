@@ -221,9 +221,9 @@ export class PairRuntime {
   // ------------------------------------------------------------ the peer's calls
 
   /** Stores a revision the primary replicated. */
-  async adoptRevision(record: RevisionRecord, keys: Record<string, string>, replaceNewer: boolean): Promise<PeerStateView> {
+  async adoptRevision(record: RevisionRecord, keys: Record<string, string>, replaceHistory: boolean): Promise<PeerStateView> {
     if (this.#record.role !== 'secondary') throw new ApplianceError('LB_HA_STATE', 'the primary of a pair takes no replicated revisions');
-    await this.#d.store.adopt(record, keys, { replaceNewer });
+    await this.#d.store.adopt(record, keys, { replaceHistory });
     return this.peerState();
   }
 

@@ -135,7 +135,7 @@ export async function completePair(record: PairRecord, peerPassword: string, ctx
   try {
     await peer.putHaPeerUsers(ctx.users.export());
     const current = ctx.store.current;
-    await peer.putHaPeerRevision({ record: current as never, keys: await keysOf(ctx.store, current), replaceNewer: true });
+    await peer.putHaPeerRevision({ record: current as never, keys: await keysOf(ctx.store, current), replaceHistory: true });
   } catch (err) {
     // The secondary joined but could not be filled: undo the join so neither side half-pairs.
     await peer.leaveHaPair().catch(() => undefined);

@@ -1366,7 +1366,7 @@ export abstract class GeneratedOperations {
   /**
    * (internal) store a revision replicated by the primary
    *
-   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceNewer` (pairing), which also drops this node's newer revisions.
+   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
    * Operation `putHaPeerRevision`: PUT /api/v1/ha-pair/peer/revision.
    */
   putHaPeerRevision(body: RequestBody<"putHaPeerRevision">, options?: CallOptions): Promise<SuccessBody<"putHaPeerRevision">> {

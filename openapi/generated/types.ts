@@ -477,7 +477,7 @@ export interface paths {
         get?: never;
         /**
          * (internal) store a revision replicated by the primary
-         * @description Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceNewer` (pairing), which also drops this node's newer revisions.
+         * @description Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
          */
         put: operations["putHaPeerRevision"];
         post?: never;
@@ -1526,10 +1526,10 @@ export interface components {
                 [key: string]: string;
             };
             /**
-             * @description Install it even over newer revisions, which are dropped (pairing).
+             * @description Install it whatever this node had, dropping every revision this node kept (pairing).
              * @default false
              */
-            replaceNewer?: boolean;
+            replaceHistory?: boolean;
         };
         /** @description Internal. The primary's users document (scrypt hashes only). */
         HaPeerUsers: {

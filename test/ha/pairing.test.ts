@@ -52,6 +52,8 @@ describe('an HA pair of two appliances', () => {
     const [listA, listB] = await Promise.all([clientOf(a).listVirtualServices(), clientOf(b).listVirtualServices()]);
     expect(listB.revision).toBe(listA.revision);
     expect(listB.items.map((v) => v.label)).toEqual(['PACS']);
+    // The secondary's own history is gone: only the primary's revision is kept there.
+    expect((await clientOf(b).listRevisions()).items.map((r) => r.revision)).toEqual([listA.revision]);
     expect(await stateOf(a)).toBe('active');
     expect(await stateOf(b)).toBe('passive');
     const overview = await clientOf(b).getOverview();
