@@ -45,7 +45,7 @@ export interface LoadReport {
   failed: number;
   /** Failures by error code or status. */
   errors: Record<string, number>;
-  /** Requests that started before `mark` and failed. */
+  /** Successful responses by backend name (its x-backend header). */
   byBackend: Record<string, number>;
 }
 
