@@ -110,6 +110,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
         await app.close();
         await store.drain();
         await engine.stop(graceMs);
+        await haNode.releaseAddresses();
         await audit.close();
         logger.info('stopped');
       })();

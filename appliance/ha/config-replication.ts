@@ -44,6 +44,8 @@ export class ConfigReplicator {
   #behind = false;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** A catch-up is queued or running (heartbeats keep asking while the peer is behind). */
+  #catchingUp = false;
 
   constructor(options: ConfigReplicatorOptions) {
     this.#o = options;
@@ -63,7 +65,7 @@ export class ConfigReplicator {
     this.#peerRevision = bootId === this.#peerBoot ? Math.max(this.#peerRevision, revision) : revision;
     this.#peerBoot = bootId;
     this.#peerUsers = users;
-    this.#behind = this.#peerRevision < this.#o.store.current.revision || users !== usersDigest(this.#o.users);
+    this.#behind = this.#peerRevision !== this.#o.store.current.revision || users !== usersDigest(this.#o.users);
   }
 
   /** Pushes a just-committed revision, and any the secondary missed (a store commit listener: never throws). */
@@ -86,9 +88,15 @@ export class ConfigReplicator {
     await this.#serial(() => this.#pushUsers());
   }
 
-  /** Brings a returned secondary up to date (called when a heartbeat shows it behind). */
-  catchUp(): Promise<void> {
-    return this.#serial(() => this.#catchUp());
+  /** Brings a returned secondary up to date (called when a heartbeat shows it behind); one at a time. */
+  async catchUp(): Promise<void> {
+    if (this.#catchingUp || this.#closed) return;
+    this.#catchingUp = true;
+    try {
+      await this.#serial(() => this.#catchUp());
+    } finally {
+      this.#catchingUp = false;
+    }
   }
 
   /** Stops replicating. */
@@ -99,6 +107,20 @@ export class ConfigReplicator {
   async #catchUp(): Promise<void> {
     const { store } = this.#o;
     const latest = store.current.revision;
+    if (this.#peerRevision > latest) {
+      // The secondary holds revisions the primary does not (the primary's data was restored
+      // from an older copy): the primary's configuration wins, as at pairing.
+      this.#o.logger.warn({ peerRevision: this.#peerRevision, revision: latest }, 'the secondary is ahead of the primary; replacing its configuration with the primary\'s');
+      const current = store.current;
+      try {
+        const state = await this.#o.peer().putHaPeerRevision({ record: current as never, keys: await keysOf(store, current), replaceHistory: true });
+        this.#peerRevision = state.revision;
+      } catch (err) {
+        this.#behind = true;
+        this.#o.logger.warn({ err: (err as Error).message }, 'the secondary did not take the primary\'s configuration');
+        return;
+      }
+    }
     if (this.#peerRevision < latest) {
       // Every missed revision that is still kept, oldest first, so the secondary's history
       // matches the primary's; a pruned one is skipped (its successor holds the whole config).

@@ -89,6 +89,11 @@ export class HaNode implements HaController {
     this.#pair = null;
   }
 
+  /** Removes the VIP addresses this node carries (after the engine stopped: a node shutting down gives them up). */
+  async releaseAddresses(): Promise<void> {
+    await this.#vip?.release();
+  }
+
   // ------------------------------------------------------------ HaController
 
   pair(): HaPairView {

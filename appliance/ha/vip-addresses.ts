@@ -24,6 +24,8 @@ export class VipAddresses {
   readonly #log: Logger;
   /** Addresses this node added and has not removed. */
   readonly #owned = new Set<string>();
+  /** Addresses `ip` refused to add, and when to try again (no retry storm on a missing interface). */
+  readonly #failed = new Map<string, number>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(iface: string, logger: Logger) {
@@ -48,9 +50,8 @@ export class VipAddresses {
       for (const a of [...this.#owned]) if (!want.has(a)) await this.#del(a);
       const added: string[] = [];
       for (const a of want) {
-        if (this.#owned.has(a)) continue;
-        await this.#add(a);
-        added.push(a);
+        if (this.#owned.has(a) || (this.#failed.get(a) ?? 0) > Date.now()) continue;
+        if (await this.#add(a)) added.push(a);
       }
       for (const a of added) this.#announce(a);
     });
@@ -63,18 +64,21 @@ export class VipAddresses {
     });
   }
 
-  async #add(address: string): Promise<void> {
+  async #add(address: string): Promise<boolean> {
     const args = isIPv6(address) ? ['-6', 'addr', 'add', `${address}/128`, 'dev', this.#iface, 'nodad'] : ['addr', 'add', `${address}/32`, 'dev', this.#iface];
     try {
       await run('ip', args);
     } catch (err) {
       if (!/File exists/i.test(String((err as { stderr?: string }).stderr))) {
-        this.#log.error({ address, iface: this.#iface, err: (err as { stderr?: string }).stderr ?? (err as Error).message }, 'could not add the VIP address');
-        return;
+        this.#log.error({ address, iface: this.#iface, err: (err as { stderr?: string }).stderr ?? (err as Error).message }, 'could not add the VIP address; retrying in 5 s');
+        this.#failed.set(address, Date.now() + 5000);
+        return false;
       }
     }
+    this.#failed.delete(address);
     this.#owned.add(address);
     this.#log.info({ address, iface: this.#iface }, 'VIP address added');
+    return true;
   }
 
   async #del(address: string): Promise<void> {
