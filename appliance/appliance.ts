@@ -14,7 +14,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { ConfigStore } from './config/store.js';
 import { createEngine } from './engine/factory.js';
 import type { Engine, EngineKind } from './engine/types.js';
-import { StandaloneHa } from './ha/standalone.js';
+import { HaNode } from './ha/ha-node.js';
 import type { HaController } from './ha/controller.js';
 import { createMetrics, registerStateGauges } from './metrics.js';
 import { UserStore } from './users/user-store.js';
@@ -32,6 +32,8 @@ export interface ApplianceOptions {
   tls?: { certFile: string; keyFile: string };
   nodeName?: string;
   auth?: AuthOptions;
+  /** `--vip-interface`: the interface the active node of an HA pair adds the VIP addresses to (root). */
+  vipInterface?: string;
 }
 
 /** A running appliance. */
@@ -65,8 +67,11 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
   await engine.start();
   const apiListener = { address: options.apiHost, port: options.apiPort, what: 'management API' };
   const store = new ConfigStore({ dataDir: options.dataDir, engine, logger: logger.child({ component: 'config' }), rules: { reserved: [apiListener] } });
+  const haNode = new HaNode({ dataDir: options.dataDir, store, users, engine, logger: logger.child({ component: 'ha' }), registry: metrics.registry, vipInterface: options.vipInterface });
+  // A node of a pair comes back passive: it must not bind the VIPs before it knows who holds them.
+  await haNode.load();
   await store.open();
-  let ha: HaController = new StandaloneHa(() => store.current.revision);
+  let ha: HaController = haNode;
   registerStateGauges(metrics.registry, store, engine, () => ha);
   const tls = await loadTlsIdentity(options.dataDir, options.apiHost, options.tls);
   const api: ApiContext = {
@@ -92,6 +97,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
   const port = typeof address === 'object' && address ? address.port : options.apiPort;
   apiListener.port = port;
   const endpoint = `https://${urlHost(options.apiHost === '0.0.0.0' ? '127.0.0.1' : options.apiHost === '::' ? '::1' : options.apiHost)}:${port}`;
+  await haNode.start({ tls, apiHost: options.apiHost, apiPort: port });
   logger.info({ endpoint, listen: `${options.apiHost}:${port}`, fingerprintSha256: tls.fingerprintSha256, engine: engine.kind, version: VERSION }, 'api listening');
 
   let closing: Promise<void> | null = null;
@@ -103,9 +109,11 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     engine,
     close(graceMs = 5000) {
       closing ??= (async () => {
+        await haNode.close();
         await app.close();
         await store.drain();
         await engine.stop(graceMs);
+        await haNode.releaseAddresses();
         await audit.close();
         logger.info('stopped');
       })();

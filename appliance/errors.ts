@@ -31,6 +31,8 @@ export const errorCatalogue = {
   LB_INTERNAL: { status: 500, title: 'Internal error' },
   LB_RESPONSE_INVALID: { status: 500, title: 'The appliance produced a response outside its contract' },
   LB_PEER_UNREACHABLE: { status: 502, title: 'The HA peer could not be reached' },
+  LB_HA_PEER_REFUSED: { status: 502, title: 'The HA peer refused the request' },
+  LB_HA_PEER_FINGERPRINT: { status: 502, title: 'The HA peer\'s certificate is not the pinned one' },
   LB_SHUTTING_DOWN: { status: 503, title: 'The appliance is shutting down' },
 } as const;
 

@@ -52,7 +52,10 @@ function collectOperations() {
         path,
         summary: op.summary ?? '',
         description: op.description ?? '',
-        auth: !(Array.isArray(op.security) && op.security.length === 0),
+        // Basic (the global default) unless the operation names its own schemes; `haPeerToken`
+        // marks the internal HA peer operations, authenticated by the pair key instead.
+        auth: (op.security ?? spec.security ?? []).some((s) => 'basicAuth' in s),
+        peerAuth: (op.security ?? []).some((s) => 'haPeerToken' in s),
         write: op['x-lbappliance-write'] ?? null,
         patchOf: op['x-lbappliance-patch-of'] ?? null,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
@@ -88,6 +91,7 @@ function renderOperations(ops) {
       method: op.method,
       path: op.path,
       auth: op.auth,
+      peerAuth: op.peerAuth,
       write: op.write,
       pathParams: op.pathParams,
       queryParams: op.queryParams.map((q) => q.name),

@@ -69,6 +69,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     audit: api.audit,
     logger,
     guards: [(id, op, principal) => api.ha.guard(id, op, principal), ...(options.guards ?? [])],
+    peerAuth: (authorization) => api.ha.authenticatePeer(authorization),
+    writeHeaders: (id) => api.ha.writeHeaders(id),
     onResponse: (operation, status, seconds) => {
       options.metrics.apiRequests.inc({ operation, status: String(status) });
       options.metrics.apiDuration.observe({ operation }, seconds);

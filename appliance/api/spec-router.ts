@@ -25,6 +25,10 @@ export interface SpecRouterOptions {
   audit: AuditLog;
   logger: Logger;
   guards?: WriteGuard[];
+  /** Authenticates the internal HA peer operations (`haPeerToken` in the contract). */
+  peerAuth?: (authorization: string | undefined) => Principal;
+  /** Headers added to every successful write's response (the HA primary's `X-Lbappliance-Peer`). */
+  writeHeaders?: (operationId: OperationId) => Record<string, string>;
   /** Observes every answered request (metrics). */
   onResponse?: (operationId: OperationId, status: number, seconds: number) => void;
 }
@@ -88,6 +92,10 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
         };
         try {
           if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
+          else if (op.peerAuth) {
+            if (!options.peerAuth) throw new ApplianceError('LB_UNAUTHORIZED', `${id} is an HA peer operation and this node takes none`);
+            ctx.principal = options.peerAuth(req.headers.authorization);
+          }
           if (op.write && ctx.principal?.role !== 'admin') {
             throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
           }
@@ -116,6 +124,7 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           status = result.status;
           await recordAudit();
           reply.code(result.status).headers(result.headers ?? {});
+          if (op.write && options.writeHeaders) reply.headers(options.writeHeaders(id));
           if (!contentType) return reply.send();
           reply.header('content-type', contentType === 'application/json' ? 'application/json; charset=utf-8' : contentType);
           return reply.send(typeof result.body === 'string' ? result.body : JSON.stringify(result.body));

@@ -31,6 +31,7 @@ export async function serve(argv: string[]): Promise<void> {
       engine: { type: 'string', default: process.env.LBAPPLIANCE_ENGINE ?? DEFAULT_ENGINE },
       'node-name': { type: 'string' },
       'log-level': { type: 'string' },
+      'vip-interface': { type: 'string', default: process.env.LBAPPLIANCE_VIP_INTERFACE },
     },
     strict: true,
   });
@@ -52,6 +53,7 @@ export async function serve(argv: string[]): Promise<void> {
     engine,
     logger,
     nodeName: values['node-name'],
+    vipInterface: values['vip-interface'],
     tls: values['tls-cert'] && values['tls-key'] ? { certFile: values['tls-cert'], keyFile: values['tls-key'] } : undefined,
     initialPassword: () => {
       if (given !== undefined) return given;

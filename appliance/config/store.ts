@@ -152,10 +152,20 @@ export class ConfigStore {
     return run;
   }
 
-  /** Replaces the current revision with one received from the HA primary (same number). */
-  adopt(record: RevisionRecord, keys: Record<string, string>): Promise<void> {
+  /**
+   * Replaces the current revision with one received from the HA primary (same number). With
+   * `replaceHistory` (pairing: the primary's configuration wins) it is installed whatever this
+   * node had, and every revision this node kept is deleted, so that the two nodes' histories
+   * cannot disagree.
+   */
+  adopt(record: RevisionRecord, keys: Record<string, string>, options: { replaceHistory?: boolean } = {}): Promise<void> {
     const run = this.#queue.then(async () => {
-      if (record.revision <= this.#current.revision && record.revision !== 0) return;
+      if (record.revision <= this.#current.revision && record.revision !== 0 && !options.replaceHistory) return;
+      if (options.replaceHistory) {
+        for (const h of this.#history) await unlink(join(this.#dir, fileName(h.revision))).catch(() => undefined);
+        this.#history = [];
+        this.#keyRefs.clear();
+      }
       for (const pem of Object.values(keys)) await this.keystore.put(pem);
       await this.#persist(record);
       await this.#apply(record);

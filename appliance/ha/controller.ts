@@ -1,6 +1,8 @@
 // The HA pair as the API sees it. The standalone controller is what a node runs when it is
-// not paired; the pair implementation lives beside it and replaces it once a pair is formed.
+// not paired; the HA node (./ha-node.ts) is the one the appliance runs: standalone until it
+// pairs, then primary or secondary of a pair, standalone again when the pair is broken.
 import type { components } from '../../openapi/generated/types.js';
+import type { OperationId } from '../../openapi/generated/operations.js';
 import type { WriteGuard } from '../api/spec-router.js';
 import type { Principal } from '../api/auth.js';
 
@@ -10,6 +12,26 @@ export type HaPairView = components['schemas']['HaPair'];
 export type HaStatusView = components['schemas']['HaStatus'];
 /** The contract's HaPairInput. */
 export type HaPairInput = components['schemas']['HaPairInput'];
+/** The contract's HaPeerState (internal). */
+export type HaPeerStateView = components['schemas']['HaPeerState'];
+
+/** The internal operations the peer calls (the contract's `ha-internal` tag). */
+export interface HaPeerEndpoints {
+  /** Becomes the secondary of the pair the primary describes. */
+  join(body: components['schemas']['HaPeerJoin']): Promise<HaPeerStateView>;
+  /** The peer broke the pair. */
+  leave(): Promise<void>;
+  /** This node's ownership state. */
+  state(): HaPeerStateView;
+  /** Stores a replicated revision. */
+  revision(body: components['schemas']['HaPeerRevision']): Promise<HaPeerStateView>;
+  /** Replaces the users with the primary's. */
+  users(body: components['schemas']['HaPeerUsers']): Promise<HaPeerStateView>;
+  /** Applies the pair's new settings. */
+  settings(body: components['schemas']['HaPeerSettings']): Promise<HaPeerStateView>;
+  /** Releases the VIPs for the peer. */
+  release(body: components['schemas']['HaPeerRelease']): Promise<HaPeerStateView>;
+}
 
 /** What the API needs from the HA layer. */
 export interface HaController {
@@ -27,6 +49,12 @@ export interface HaController {
   takeover(): Promise<HaStatusView>;
   /** Refuses writes this node must not take (the secondary refuses configuration writes). */
   guard: WriteGuard;
+  /** Authenticates a call of the peer (Bearer token derived from the pair key), or throws LB_UNAUTHORIZED. */
+  authenticatePeer(authorization: string | undefined): Principal;
+  /** Headers a successful write's response carries (`X-Lbappliance-Peer` on the primary). */
+  writeHeaders(operationId: OperationId): Record<string, string>;
+  /** The internal operations the peer calls. */
+  peer: HaPeerEndpoints;
   /** Role and ownership for the overview and metrics. */
   summary(): { haRole: 'standalone' | 'primary' | 'secondary'; haState: 'standalone' | 'active' | 'passive'; peerHeartbeatAgeMs: number | null };
 }

@@ -1,13 +1,22 @@
 // The HA controller of a node that is not paired: it owns its VIPs and accepts every write.
+// It cannot pair by itself: the HA node (./ha-node.ts) pairs and uses this class for the
+// views of its standalone state.
 import { ApplianceError } from '../errors.js';
-import type { HaController, HaPairInput, HaPairView, HaStatusView } from './controller.js';
+import type { HaController, HaPairInput, HaPairView, HaPeerEndpoints, HaStatusView } from './controller.js';
+
+function notPaired(): never {
+  throw new ApplianceError('LB_HA_STATE', 'this node is not part of an HA pair');
+}
 
 /** A node on its own. */
 export class StandaloneHa implements HaController {
   readonly #revision: () => number;
+  readonly #released: () => boolean;
 
-  constructor(revision: () => number) {
+  /** `released`: whether this node keeps its VIPs released (it was passive when its pair was broken). */
+  constructor(revision: () => number, released: () => boolean = () => false) {
     this.#revision = revision;
+    this.#released = released;
   }
 
   pair(): HaPairView {
@@ -15,11 +24,11 @@ export class StandaloneHa implements HaController {
   }
 
   status(): HaStatusView {
-    return { role: 'standalone', state: 'standalone', peer: null, revision: this.#revision(), peerBehind: false, lastTransition: null };
+    return { role: 'standalone', state: this.#released() ? 'passive' : 'standalone', peer: null, revision: this.#revision(), term: null, peerBehind: false, lastTransition: null };
   }
 
   async create(_input: HaPairInput): Promise<HaPairView> {
-    throw new ApplianceError('LB_HA_STATE', 'this build has no HA pairing support yet');
+    throw new ApplianceError('LB_HA_STATE', 'this controller cannot pair');
   }
 
   async update(): Promise<HaPairView> {
@@ -36,7 +45,25 @@ export class StandaloneHa implements HaController {
 
   guard = (): void => undefined;
 
+  authenticatePeer(): never {
+    throw new ApplianceError('LB_UNAUTHORIZED', 'this node is not part of an HA pair');
+  }
+
+  writeHeaders(): Record<string, string> {
+    return {};
+  }
+
+  peer: HaPeerEndpoints = {
+    join: async () => notPaired(),
+    leave: async () => notPaired(),
+    state: () => notPaired(),
+    revision: async () => notPaired(),
+    users: async () => notPaired(),
+    settings: async () => notPaired(),
+    release: async () => notPaired(),
+  };
+
   summary(): ReturnType<HaController['summary']> {
-    return { haRole: 'standalone', haState: 'standalone', peerHeartbeatAgeMs: null };
+    return { haRole: 'standalone', haState: this.#released() ? 'passive' : 'standalone', peerHeartbeatAgeMs: null };
   }
 }

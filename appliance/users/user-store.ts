@@ -26,6 +26,9 @@ export interface UsersDocument {
   users: StoredUser[];
 }
 
+/** Called after a user change is stored, before it is acknowledged (HA replication). */
+export type UsersListener = () => Promise<void> | void;
+
 /** The store of API users. */
 export class UserStore {
   readonly #path: string;
@@ -34,6 +37,7 @@ export class UserStore {
   readonly #verified = new Map<string, Buffer>();
   readonly #cacheKey = randomBytes(32);
   #queue: Promise<unknown> = Promise.resolve();
+  #listeners: UsersListener[] = [];
 
   constructor(dataDir: string) {
     this.#path = join(dataDir, 'users.json');
@@ -89,6 +93,7 @@ export class UserStore {
       const user: StoredUser = { username, role, hash: await hashPassword(password), createdAt: new Date().toISOString() };
       this.#users.set(username, user);
       await this.#save();
+      await this.#changed();
       const { hash: _h, ...rest } = user;
       return rest;
     });
@@ -101,6 +106,7 @@ export class UserStore {
       if (!this.#users.delete(username)) throw new ApplianceError('LB_NOT_FOUND', `no user ${username}`, { field: 'username' });
       this.#verified.delete(username);
       await this.#save();
+      await this.#changed();
     });
   }
 
@@ -112,7 +118,17 @@ export class UserStore {
       user.hash = await hashPassword(password);
       this.#verified.delete(username);
       await this.#save();
+      await this.#changed();
     });
+  }
+
+  /** Registers a listener run after each create, remove or password change (not replaceAll). */
+  onChange(listener: UsersListener): void {
+    this.#listeners.push(listener);
+  }
+
+  async #changed(): Promise<void> {
+    for (const listener of this.#listeners) await listener();
   }
 
   /** The whole document (with hashes), for replication to the HA peer. */

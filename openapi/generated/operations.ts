@@ -9,6 +9,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/health",
     "auth": false,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -26,6 +27,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/openapi.yaml",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -43,6 +45,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/overview",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -60,6 +63,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/metrics",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -77,6 +81,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/lbadmin/",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -94,6 +99,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/lbadmin/overview.js",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -111,6 +117,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/lbadmin/overview.css",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -128,6 +135,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/virtual-services",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [
@@ -147,6 +155,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/virtual-services",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [],
     "queryParams": [],
@@ -166,6 +175,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/virtual-services/{id}",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [
       "id"
@@ -185,6 +195,7 @@ export const operationTable = {
     "method": "PUT",
     "path": "/api/v1/virtual-services/{id}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id"
@@ -208,6 +219,7 @@ export const operationTable = {
     "method": "PATCH",
     "path": "/api/v1/virtual-services/{id}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id"
@@ -232,6 +244,7 @@ export const operationTable = {
     "method": "DELETE",
     "path": "/api/v1/virtual-services/{id}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id"
@@ -253,6 +266,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/virtual-services/{id}/real-servers",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [
       "id"
@@ -274,6 +288,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/virtual-services/{id}/real-servers",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id"
@@ -295,6 +310,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [
       "id",
@@ -315,6 +331,7 @@ export const operationTable = {
     "method": "PUT",
     "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id",
@@ -339,6 +356,7 @@ export const operationTable = {
     "method": "PATCH",
     "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id",
@@ -364,6 +382,7 @@ export const operationTable = {
     "method": "DELETE",
     "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "id",
@@ -386,6 +405,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/certificates",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [
@@ -405,6 +425,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/certificates",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [],
     "queryParams": [],
@@ -424,6 +445,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/certificates/{certId}",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [
       "certId"
@@ -443,6 +465,7 @@ export const operationTable = {
     "method": "PUT",
     "path": "/api/v1/certificates/{certId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "certId"
@@ -466,6 +489,7 @@ export const operationTable = {
     "method": "PATCH",
     "path": "/api/v1/certificates/{certId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "certId"
@@ -490,6 +514,7 @@ export const operationTable = {
     "method": "DELETE",
     "path": "/api/v1/certificates/{certId}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "certId"
@@ -511,6 +536,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/config",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -528,6 +554,7 @@ export const operationTable = {
     "method": "PUT",
     "path": "/api/v1/config",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [],
     "queryParams": [],
@@ -549,6 +576,7 @@ export const operationTable = {
     "method": "PATCH",
     "path": "/api/v1/config",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [],
     "queryParams": [],
@@ -571,6 +599,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/revisions",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -588,6 +617,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/revisions/{revision}",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [
       "revision"
@@ -607,6 +637,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/revisions/{revision}/rollback",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "revision"
@@ -628,6 +659,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/ha-pair",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -645,6 +677,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/ha-pair",
     "auth": true,
+    "peerAuth": false,
     "write": "node",
     "pathParams": [],
     "queryParams": [],
@@ -664,6 +697,7 @@ export const operationTable = {
     "method": "PATCH",
     "path": "/api/v1/ha-pair",
     "auth": true,
+    "peerAuth": false,
     "write": "node",
     "pathParams": [],
     "queryParams": [],
@@ -686,6 +720,7 @@ export const operationTable = {
     "method": "DELETE",
     "path": "/api/v1/ha-pair",
     "auth": true,
+    "peerAuth": false,
     "write": "node",
     "pathParams": [],
     "queryParams": [],
@@ -703,6 +738,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/ha-pair/status",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -720,6 +756,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/ha-pair/takeover",
     "auth": true,
+    "peerAuth": false,
     "write": "node",
     "pathParams": [],
     "queryParams": [],
@@ -733,10 +770,147 @@ export const operationTable = {
       }
     ]
   },
+  "joinHaPair": {
+    "method": "POST",
+    "path": "/api/v1/ha-pair/peer/join",
+    "auth": true,
+    "peerAuth": false,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "leaveHaPair": {
+    "method": "DELETE",
+    "path": "/api/v1/ha-pair/peer/join",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
+  "getHaPeerState": {
+    "method": "GET",
+    "path": "/api/v1/ha-pair/peer/state",
+    "auth": false,
+    "peerAuth": true,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "putHaPeerRevision": {
+    "method": "PUT",
+    "path": "/api/v1/ha-pair/peer/revision",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "putHaPeerUsers": {
+    "method": "PUT",
+    "path": "/api/v1/ha-pair/peer/users",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "putHaPeerSettings": {
+    "method": "PUT",
+    "path": "/api/v1/ha-pair/peer/settings",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "releaseHaPeer": {
+    "method": "POST",
+    "path": "/api/v1/ha-pair/peer/release",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
   "listUsers": {
     "method": "GET",
     "path": "/api/v1/users",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -754,6 +928,7 @@ export const operationTable = {
     "method": "POST",
     "path": "/api/v1/users",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [],
     "queryParams": [],
@@ -773,6 +948,7 @@ export const operationTable = {
     "method": "DELETE",
     "path": "/api/v1/users/{username}",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "username"
@@ -792,6 +968,7 @@ export const operationTable = {
     "method": "PUT",
     "path": "/api/v1/users/{username}/password",
     "auth": true,
+    "peerAuth": false,
     "write": "cluster",
     "pathParams": [
       "username"
@@ -813,6 +990,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/current-user",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [],
@@ -830,6 +1008,7 @@ export const operationTable = {
     "method": "GET",
     "path": "/api/v1/audit-log",
     "auth": true,
+    "peerAuth": false,
     "write": null,
     "pathParams": [],
     "queryParams": [
@@ -1204,13 +1383,20 @@ export abstract class GeneratedOperations {
   /**
    * Pair this appliance (the primary) with a secondary
    *
-   * Called on the primary. It verifies the peer with its `loadbalancer` password, copies
-   * its whole configuration and its users to it, and starts the heartbeat. From then on
-   * the secondary refuses configuration writes (409 `LB_HA_NOT_PRIMARY`, naming the
-   * primary), and every accepted write on the primary is replicated synchronously: the
-   * primary acknowledges a write only after the secondary has stored it, or, when the
-   * secondary cannot be reached, answers with `X-Lbappliance-Peer: behind` and the
-   * secondary catches up as soon as it is back.
+   * Called on the primary. It connects to the peer's API (pinning its certificate by
+   * SHA-256 fingerprint: the one given, or the one seen now), verifies the peer with its
+   * `loadbalancer` password, hands it a freshly generated pair key, copies its whole
+   * configuration (every kept revision is replaced by the primary's current one) and its
+   * users to it, and starts the heartbeat. The primary stays active and the secondary
+   * passive. From then on the secondary refuses configuration and user writes (409
+   * `LB_HA_NOT_PRIMARY`, with the primary's endpoint in `primaryEndpoint`), and every
+   * accepted write on the primary is replicated synchronously: the primary acknowledges a
+   * write only after the secondary has stored it; when the secondary cannot be reached
+   * within its reply time (or is known to be down), the write is acknowledged without it
+   * and its response carries `X-Lbappliance-Peer: behind`. The secondary then catches up
+   * on every revision it missed as soon as it is heard again. Node-local settings are
+   * never replicated: the API's listen address and TLS identity, the VIP interface, the
+   * heartbeat address (`localAddress`).
    * Operation `createHaPair`: POST /api/v1/ha-pair.
    */
   createHaPair(body: RequestBody<"createHaPair">, options?: CallOptions): Promise<SuccessBody<"createHaPair">> {
@@ -1220,7 +1406,7 @@ export abstract class GeneratedOperations {
   /**
    * Change the pair's timers and preferences
    *
-   * An RFC 7396 JSON merge patch of the pair's settings, applied to both nodes.
+   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again).
    * Operation `updateHaPair`: PATCH /api/v1/ha-pair.
    */
   updateHaPair(body: MergePatchOf<components['schemas']["HaPairInput"]>, options?: CallOptions): Promise<SuccessBody<"updateHaPair">> {
@@ -1230,7 +1416,7 @@ export abstract class GeneratedOperations {
   /**
    * Break the pair
    *
-   * Both nodes become standalone and keep the configuration; the node that was active keeps the VIPs, the other releases them.
+   * Both nodes become standalone and keep the configuration and the users; the node that was active keeps the VIPs, the other keeps them released (its overview shows `haState` `passive` until `takeoverHaPair` is called on it, so the two never carry the same addresses). Callable on either node; the peer is told when it can be reached, otherwise it breaks its side when it next calls this node.
    * Operation `deleteHaPair`: DELETE /api/v1/ha-pair.
    */
   deleteHaPair(options?: CallOptions): Promise<SuccessBody<"deleteHaPair">> {
@@ -1248,11 +1434,81 @@ export abstract class GeneratedOperations {
   /**
    * Make this node active
    *
-   * Manual takeover. The peer releases the VIPs first when it can be reached; this node then binds them.
+   * Manual takeover. The peer releases the VIPs first when it can be reached; this node then binds them, with the next ownership term (so that, should both nodes ever be active, this node is the one that keeps them). On a standalone node that kept its VIPs released after the pair was broken, binds them.
    * Operation `takeoverHaPair`: POST /api/v1/ha-pair/takeover.
    */
   takeoverHaPair(options?: CallOptions): Promise<SuccessBody<"takeoverHaPair">> {
     return this.invoke("takeoverHaPair", {  }, options);
+  }
+
+  /**
+   * (internal) make this node the secondary of a pair
+   *
+   * Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair.
+   * Operation `joinHaPair`: POST /api/v1/ha-pair/peer/join.
+   */
+  joinHaPair(body: RequestBody<"joinHaPair">, options?: CallOptions): Promise<SuccessBody<"joinHaPair">> {
+    return this.invoke("joinHaPair", { body }, options);
+  }
+
+  /**
+   * (internal) the peer broke the pair
+   *
+   * This node becomes standalone; it keeps its VIPs if it is active and keeps them released otherwise (see `deleteHaPair`).
+   * Operation `leaveHaPair`: DELETE /api/v1/ha-pair/peer/join.
+   */
+  leaveHaPair(options?: CallOptions): Promise<SuccessBody<"leaveHaPair">> {
+    return this.invoke("leaveHaPair", {  }, options);
+  }
+
+  /**
+   * (internal) this node's ownership state, for the peer
+   *
+   * The second path of failure detection. A node that stops hearing the heartbeat asks its peer's API before it takes over; an answer means the peer is alive, whatever happened to the heartbeat.
+   * Operation `getHaPeerState`: GET /api/v1/ha-pair/peer/state.
+   */
+  getHaPeerState(options?: CallOptions): Promise<SuccessBody<"getHaPeerState">> {
+    return this.invoke("getHaPeerState", {  }, options);
+  }
+
+  /**
+   * (internal) store a revision replicated by the primary
+   *
+   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
+   * Operation `putHaPeerRevision`: PUT /api/v1/ha-pair/peer/revision.
+   */
+  putHaPeerRevision(body: RequestBody<"putHaPeerRevision">, options?: CallOptions): Promise<SuccessBody<"putHaPeerRevision">> {
+    return this.invoke("putHaPeerRevision", { body }, options);
+  }
+
+  /**
+   * (internal) replace the users with the primary's
+   *
+   * Replaces every API user (scrypt hashes only) with the primary's.
+   * Operation `putHaPeerUsers`: PUT /api/v1/ha-pair/peer/users.
+   */
+  putHaPeerUsers(body: RequestBody<"putHaPeerUsers">, options?: CallOptions): Promise<SuccessBody<"putHaPeerUsers">> {
+    return this.invoke("putHaPeerUsers", { body }, options);
+  }
+
+  /**
+   * (internal) the pair's new settings
+   *
+   * The primary's `updateHaPair`, applied on this node.
+   * Operation `putHaPeerSettings`: PUT /api/v1/ha-pair/peer/settings.
+   */
+  putHaPeerSettings(body: RequestBody<"putHaPeerSettings">, options?: CallOptions): Promise<SuccessBody<"putHaPeerSettings">> {
+    return this.invoke("putHaPeerSettings", { body }, options);
+  }
+
+  /**
+   * (internal) give up the VIPs to the peer
+   *
+   * Called by a node about to take over (manual takeover, or the primary failing back with `preferPrimary`). This node releases its VIPs, records the caller's ownership `term` and answers once the VIPs are released.
+   * Operation `releaseHaPeer`: POST /api/v1/ha-pair/peer/release.
+   */
+  releaseHaPeer(body: RequestBody<"releaseHaPeer">, options?: CallOptions): Promise<SuccessBody<"releaseHaPeer">> {
+    return this.invoke("releaseHaPeer", { body }, options);
   }
 
   /**

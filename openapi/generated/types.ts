@@ -422,25 +422,32 @@ export interface paths {
         put?: never;
         /**
          * Pair this appliance (the primary) with a secondary
-         * @description Called on the primary. It verifies the peer with its `loadbalancer` password, copies
-         *     its whole configuration and its users to it, and starts the heartbeat. From then on
-         *     the secondary refuses configuration writes (409 `LB_HA_NOT_PRIMARY`, naming the
-         *     primary), and every accepted write on the primary is replicated synchronously: the
-         *     primary acknowledges a write only after the secondary has stored it, or, when the
-         *     secondary cannot be reached, answers with `X-Lbappliance-Peer: behind` and the
-         *     secondary catches up as soon as it is back.
+         * @description Called on the primary. It connects to the peer's API (pinning its certificate by
+         *     SHA-256 fingerprint: the one given, or the one seen now), verifies the peer with its
+         *     `loadbalancer` password, hands it a freshly generated pair key, copies its whole
+         *     configuration (every kept revision is replaced by the primary's current one) and its
+         *     users to it, and starts the heartbeat. The primary stays active and the secondary
+         *     passive. From then on the secondary refuses configuration and user writes (409
+         *     `LB_HA_NOT_PRIMARY`, with the primary's endpoint in `primaryEndpoint`), and every
+         *     accepted write on the primary is replicated synchronously: the primary acknowledges a
+         *     write only after the secondary has stored it; when the secondary cannot be reached
+         *     within its reply time (or is known to be down), the write is acknowledged without it
+         *     and its response carries `X-Lbappliance-Peer: behind`. The secondary then catches up
+         *     on every revision it missed as soon as it is heard again. Node-local settings are
+         *     never replicated: the API's listen address and TLS identity, the VIP interface, the
+         *     heartbeat address (`localAddress`).
          */
         post: operations["createHaPair"];
         /**
          * Break the pair
-         * @description Both nodes become standalone and keep the configuration; the node that was active keeps the VIPs, the other releases them.
+         * @description Both nodes become standalone and keep the configuration and the users; the node that was active keeps the VIPs, the other keeps them released (its overview shows `haState` `passive` until `takeoverHaPair` is called on it, so the two never carry the same addresses). Callable on either node; the peer is told when it can be reached, otherwise it breaks its side when it next calls this node.
          */
         delete: operations["deleteHaPair"];
         options?: never;
         head?: never;
         /**
          * Change the pair's timers and preferences
-         * @description An RFC 7396 JSON merge patch of the pair's settings, applied to both nodes.
+         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again).
          */
         patch: operations["updateHaPair"];
         trace?: never;
@@ -473,9 +480,133 @@ export interface paths {
         put?: never;
         /**
          * Make this node active
-         * @description Manual takeover. The peer releases the VIPs first when it can be reached; this node then binds them.
+         * @description Manual takeover. The peer releases the VIPs first when it can be reached; this node then binds them, with the next ownership term (so that, should both nodes ever be active, this node is the one that keeps them). On a standalone node that kept its VIPs released after the pair was broken, binds them.
          */
         post: operations["takeoverHaPair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * (internal) make this node the secondary of a pair
+         * @description Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair.
+         */
+        post: operations["joinHaPair"];
+        /**
+         * (internal) the peer broke the pair
+         * @description This node becomes standalone; it keeps its VIPs if it is active and keeps them released otherwise (see `deleteHaPair`).
+         */
+        delete: operations["leaveHaPair"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * (internal) this node's ownership state, for the peer
+         * @description The second path of failure detection. A node that stops hearing the heartbeat asks its peer's API before it takes over; an answer means the peer is alive, whatever happened to the heartbeat.
+         */
+        get: operations["getHaPeerState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/revision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * (internal) store a revision replicated by the primary
+         * @description Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
+         */
+        put: operations["putHaPeerRevision"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * (internal) replace the users with the primary's
+         * @description Replaces every API user (scrypt hashes only) with the primary's.
+         */
+        put: operations["putHaPeerUsers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * (internal) the pair's new settings
+         * @description The primary's `updateHaPair`, applied on this node.
+         */
+        put: operations["putHaPeerSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ha-pair/peer/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * (internal) give up the VIPs to the peer
+         * @description Called by a node about to take over (manual takeover, or the primary failing back with `preferPrimary`). This node releases its VIPs, records the caller's ownership `term` and answers once the VIPs are released.
+         */
+        post: operations["releaseHaPeer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1377,8 +1508,12 @@ export interface components {
                 apiReachable?: boolean;
                 /** @description The configuration revision it last reported. */
                 revision?: number | null;
+                /** @description The ownership term it last reported. */
+                term?: number | null;
             } | null;
             revision?: components["schemas"]["Revision"];
+            /** @description The ownership term this node knows (it grows with every takeover; when both nodes ever find themselves active, the higher term keeps the VIPs). Null when standalone. */
+            term?: number | null;
             /** @description Whether the secondary has not yet stored the primary's latest revision. */
             peerBehind?: boolean;
             /** @description The last change of `state`. */
@@ -1395,6 +1530,121 @@ export interface components {
                 /** @description Why (`heartbeat lost`, `takeover`, `failback`, ...). */
                 reason?: string;
             } | null;
+        };
+        /** @description Internal. The settings both nodes of a pair share. */
+        HaPeerSettings: {
+            heartbeatPort: components["schemas"]["HaPairInput"]["heartbeatPort"];
+            replicationPort: components["schemas"]["HaPairInput"]["replicationPort"];
+            heartbeatIntervalMs: components["schemas"]["HaPairInput"]["heartbeatIntervalMs"];
+            deadTimeMs: components["schemas"]["HaPairInput"]["deadTimeMs"];
+            preferPrimary: components["schemas"]["HaPairInput"]["preferPrimary"];
+        };
+        /** @description Internal. What the primary hands the secondary at pairing. */
+        HaPeerJoin: {
+            /** @description Random id of the pair. */
+            pairId: string;
+            /** @description The pair key (32 random bytes, base64url). Heartbeats, peer API calls and persistence replication are authenticated with keys derived from it. */
+            key: string;
+            /**
+             * Format: uri
+             * @description The primary's API endpoint.
+             */
+            primaryEndpoint: string;
+            /** @description SHA-256 fingerprint of the primary's API certificate, pinned by the secondary. */
+            primaryFingerprintSha256: string;
+            primaryAddress: components["schemas"]["IpAddress"];
+            secondaryAddress: components["schemas"]["IpAddress"];
+            /**
+             * Format: uri
+             * @description The secondary's API endpoint as the primary reaches it.
+             */
+            secondaryEndpoint: string;
+            settings: components["schemas"]["HaPeerSettings"];
+            /**
+             * Format: date-time
+             * @description When the pair was formed.
+             */
+            pairedAt: string;
+            /** @description The primary's ownership term. */
+            term: number;
+        };
+        /** @description Internal. A node's ownership state as its peer sees it. */
+        HaPeerState: {
+            /** @description The pair's id. */
+            pairId: string;
+            /**
+             * @description The answering node's role.
+             * @enum {string}
+             */
+            role: "primary" | "secondary";
+            /**
+             * @description Whether it owns the VIPs.
+             * @enum {string}
+             */
+            state: "active" | "passive";
+            /** @description Its ownership term. */
+            term: number;
+            revision: components["schemas"]["Revision"];
+            /** @description Digest of its users document (replication check). */
+            usersDigest: string;
+            /** @description Random id of its current process. */
+            bootId: string;
+        };
+        /** @description Internal. One configuration revision as stored, with the private keys of its certificates. */
+        HaPeerRevision: {
+            /** @description The revision record (`revision`, `createdAt`, `user`, `operation`, `config`) exactly as the primary stored it. */
+            record: {
+                revision: components["schemas"]["Revision"];
+                /**
+                 * Format: date-time
+                 * @description When the primary created it.
+                 */
+                createdAt: string;
+                /** @description Who wrote it. */
+                user: string;
+                /** @description Through which operation. */
+                operation: string;
+                /** @description The stored configuration. */
+                config: Record<string, never>;
+            };
+            /** @description PEM private keys by key reference. */
+            keys: {
+                [key: string]: string;
+            };
+            /**
+             * @description Install it whatever this node had, dropping every revision this node kept (pairing).
+             * @default false
+             */
+            replaceHistory?: boolean;
+        };
+        /** @description Internal. The primary's users document (scrypt hashes only). */
+        HaPeerUsers: {
+            /** @description Every user. */
+            users: {
+                username: components["schemas"]["Username"];
+                /**
+                 * @description The user's role.
+                 * @enum {string}
+                 */
+                role: "admin" | "read-only";
+                /** @description The scrypt hash. */
+                hash: string;
+                /**
+                 * Format: date-time
+                 * @description When the user was created.
+                 */
+                createdAt: string;
+            }[];
+        };
+        /** @description Internal. A node about to take over asks its peer to release the VIPs. */
+        HaPeerRelease: {
+            /** @description The ownership term the caller takes. */
+            term: number;
+            /**
+             * @description Why.
+             * @enum {string}
+             */
+            reason: "takeover" | "failback";
         };
         UserInput: {
             username: components["schemas"]["Username"];
@@ -2723,6 +2973,190 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    joinHaPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerJoin"];
+            };
+        };
+        responses: {
+            /** @description Joined; this node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    leaveHaPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This node is standalone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getHaPeerState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    putHaPeerRevision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerRevision"];
+            };
+        };
+        responses: {
+            /** @description Stored; this node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    putHaPeerUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerUsers"];
+            };
+        };
+        responses: {
+            /** @description Stored; this node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    putHaPeerSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerSettings"];
+            };
+        };
+        responses: {
+            /** @description Applied; this node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    releaseHaPeer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerRelease"];
+            };
+        };
+        responses: {
+            /** @description Released; this node's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HaPeerState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     listUsers: {

@@ -22,6 +22,8 @@ export interface TestApplianceOptions {
   /** Extra `serve` arguments. */
   args?: string[];
   env?: Record<string, string>;
+  /** A command the appliance runs under, e.g. `['ip', 'netns', 'exec', 'ns1']` (it must exec the appliance in place). */
+  wrap?: string[];
 }
 
 /** A running test appliance. */
@@ -54,7 +56,8 @@ export async function startTestAppliance(options: TestApplianceOptions = {}): Pr
   const password = options.password ?? DEFAULT_PASSWORD;
   const listen = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`;
   const args = [LBAPPLIANCE_BIN, 'serve', '--data-dir', dataDir, '--api-listen', listen, '--engine', options.engine ?? 'none', ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, {
+  const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(command as string, [...prefix, ...args], {
     env: { ...process.env, LBAPPLIANCE_PASSWORD: password, LBAPPLIANCE_LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

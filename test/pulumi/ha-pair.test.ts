@@ -1,8 +1,9 @@
-// HAPair through the real plugin process. This build of the appliance cannot pair yet (its
-// control plane answers LB_HA_STATE), so the steps that need a formed pair run against the
-// state such a pair has: Check, Diff (update in place, replace with delete-before-replace),
-// previews, and the appliance's refusal surfacing with its code and without the password;
-// Read, import and Delete run against the real, standalone appliance.
+// HAPair through the real plugin process, against one appliance: the steps that need a
+// formed pair run against the state such a pair has: Check, Diff (update in place, replace
+// with delete-before-replace), previews, and the appliance's refusal (its peer cannot be
+// reached: LB_PEER_UNREACHABLE) surfacing with its code and without the password; Read,
+// import and Delete run against the real, standalone appliance. Pairing two real appliances
+// is tested in test/ha/.
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
@@ -80,8 +81,8 @@ describe('HAPair', () => {
 
   it("surfaces the appliance's refusal to pair with its code, never the password", async () => {
     const err = await rpcError(plugin.create(T.ha, inputs));
-    expect(err.code).toBe(status.FAILED_PRECONDITION);
-    expect(err.details).toMatch(/^creating HAPair: .*\[LB_HA_STATE\]$/);
+    expect(err.code).toBe(status.UNKNOWN);
+    expect(err.details).toMatch(/^creating HAPair: .*\[LB_PEER_UNREACHABLE\]$/);
     expect(err.details).not.toContain(PEER_PASSWORD);
   });
 

@@ -1,9 +1,26 @@
-// Handlers of the HA pair operations: thin, the HA controller does the work.
+// Handlers of the HA pair operations: thin, the HA controller does the work. The internal
+// peer operations (the contract's `ha-internal` tag) are authenticated by the router with the
+// pair's token before they get here (joinHaPair with the administrator's password).
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
 
-type HaHandlers = Pick<Handlers, 'getHaPair' | 'createHaPair' | 'updateHaPair' | 'deleteHaPair' | 'getHaStatus' | 'takeoverHaPair'>;
+type HaHandlers = Pick<
+  Handlers,
+  | 'getHaPair'
+  | 'createHaPair'
+  | 'updateHaPair'
+  | 'deleteHaPair'
+  | 'getHaStatus'
+  | 'takeoverHaPair'
+  | 'joinHaPair'
+  | 'leaveHaPair'
+  | 'getHaPeerState'
+  | 'putHaPeerRevision'
+  | 'putHaPeerUsers'
+  | 'putHaPeerSettings'
+  | 'releaseHaPeer'
+>;
 
 /** The HA handlers. */
 export function haHandlers(api: ApiContext): HaHandlers {
@@ -26,6 +43,28 @@ export function haHandlers(api: ApiContext): HaHandlers {
     },
     async takeoverHaPair() {
       return { status: 200, body: await api.ha.takeover() };
+    },
+    async joinHaPair(ctx) {
+      return { status: 200, body: await api.ha.peer.join(ctx.body) };
+    },
+    async leaveHaPair() {
+      await api.ha.peer.leave();
+      return { status: 204, body: undefined };
+    },
+    async getHaPeerState() {
+      return { status: 200, body: api.ha.peer.state() };
+    },
+    async putHaPeerRevision(ctx) {
+      return { status: 200, body: await api.ha.peer.revision(ctx.body) };
+    },
+    async putHaPeerUsers(ctx) {
+      return { status: 200, body: await api.ha.peer.users(ctx.body) };
+    },
+    async putHaPeerSettings(ctx) {
+      return { status: 200, body: await api.ha.peer.settings(ctx.body) };
+    },
+    async releaseHaPeer(ctx) {
+      return { status: 200, body: await api.ha.peer.release(ctx.body) };
     },
   };
 }

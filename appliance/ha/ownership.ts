@@ -1,0 +1,112 @@
+// The ownership state machine, as a pure function of what a node knows: its own role, state
+// and term, the peer's last accepted heartbeat and the last probe of the peer's API. The pair
+// runtime calls it on every tick and every heartbeat and carries out what it returns.
+//
+// The rules (documented for operators in docs/ha.md):
+// - A passive node takes over when the peer's heartbeat has been missing for the dead time
+//   AND the latest probe of the peer's API, started after the last heartbeat, failed. A peer
+//   whose API still answers is alive: a lost heartbeat alone never moves the VIPs.
+// - Both nodes passive (the peer says so, well after this node became passive): the primary
+//   takes over after two intervals, the secondary only after the dead time (should the
+//   primary fail to). So the pair never stays without an active node.
+// - Both nodes active (a healed partition): with `preferPrimary` the primary keeps the VIPs;
+//   otherwise the node with the higher ownership term (the latest takeover, whose gratuitous
+//   ARP the network learned last) keeps them, the primary on a tie. The other releases.
+// - With `preferPrimary`, a passive primary that hears an active secondary takes the VIPs
+//   back (fails back) once it has been up and passive for the dead time; not after it handed
+//   them over on request (a manual takeover on the secondary stands).
+
+/** A node's ownership state. */
+export type OwnershipState = 'active' | 'passive';
+
+/** The peer as last heard, through the heartbeat or the API. */
+export interface PeerObservation {
+  /** When it was heard (ms). */
+  at: number;
+  state: OwnershipState;
+  term: number;
+}
+
+/** The latest finished probe of the peer's API. */
+export interface ApiProbe {
+  startedAt: number;
+  finishedAt: number;
+  ok: boolean;
+  state?: OwnershipState;
+  term?: number;
+}
+
+/** Everything the decision needs. */
+export interface OwnershipInput {
+  now: number;
+  role: 'primary' | 'secondary';
+  state: OwnershipState;
+  term: number;
+  /** When this node entered its current state (or started). */
+  since: number;
+  /** When the runtime started (a node that never heard its peer counts from here). */
+  startedAt: number;
+  intervalMs: number;
+  deadTimeMs: number;
+  preferPrimary: boolean;
+  /** Whether this node is passive because it (re)started, not because it handed the VIPs over on request. */
+  returned: boolean;
+  heartbeat: PeerObservation | null;
+  probe: ApiProbe | null;
+}
+
+/** What to do. */
+export type OwnershipDecision =
+  | { action: 'none' }
+  | { action: 'takeover'; reason: 'heartbeat lost' | 'both passive' }
+  | { action: 'failback' }
+  | { action: 'release'; reason: 'split brain' };
+
+/** Whether a node in `me` keeps the VIPs against an active peer. */
+export function winsSplitBrain(me: { role: 'primary' | 'secondary'; term: number }, peerTerm: number, preferPrimary: boolean): boolean {
+  if (preferPrimary) return me.role === 'primary';
+  if (me.term !== peerTerm) return me.term > peerTerm;
+  return me.role === 'primary';
+}
+
+/** The freshest view of the peer: its heartbeat, or an answer of its API, if recent enough. */
+export function peerView(input: OwnershipInput): PeerObservation | null {
+  const { heartbeat, probe, now, deadTimeMs } = input;
+  const fromProbe: PeerObservation | null = probe?.ok && probe.state !== undefined ? { at: probe.finishedAt, state: probe.state, term: probe.term ?? 0 } : null;
+  const best = [heartbeat, fromProbe].filter((o): o is PeerObservation => o !== null && now - o.at < deadTimeMs).sort((a, b) => b.at - a.at)[0];
+  return best ?? null;
+}
+
+/** Milliseconds since the peer's last heartbeat (counted from start if never heard). */
+export function heartbeatAge(input: Pick<OwnershipInput, 'now' | 'heartbeat' | 'startedAt'>): number {
+  return input.now - (input.heartbeat?.at ?? input.startedAt);
+}
+
+/** Whether the peer is dead: no heartbeat for the dead time, and its API failed since. */
+export function peerDead(input: OwnershipInput): boolean {
+  if (heartbeatAge(input) < input.deadTimeMs) return false;
+  const lastHeard = input.heartbeat?.at ?? input.startedAt;
+  const { probe } = input;
+  return probe !== null && !probe.ok && probe.startedAt >= lastHeard;
+}
+
+/** Decides the next step of the ownership state machine. */
+export function decideOwnership(input: OwnershipInput): OwnershipDecision {
+  const { now, role, state, since, intervalMs, deadTimeMs, preferPrimary } = input;
+  const peer = peerView(input);
+  if (state === 'passive') {
+    if (peerDead(input)) return { action: 'takeover', reason: 'heartbeat lost' };
+    if (!peer) return { action: 'none' };
+    if (peer.state === 'passive') {
+      // Only a peer heard passive well after this node became passive counts (not one that is
+      // about to take over after asking this node to release).
+      const grace = role === 'primary' ? 2 * intervalMs : deadTimeMs;
+      if (peer.at - since >= grace) return { action: 'takeover', reason: 'both passive' };
+      return { action: 'none' };
+    }
+    if (preferPrimary && role === 'primary' && input.returned && now - since >= deadTimeMs) return { action: 'failback' };
+    return { action: 'none' };
+  }
+  if (peer && peer.state === 'active' && peer.at > since && !winsSplitBrain(input, peer.term, preferPrimary)) return { action: 'release', reason: 'split brain' };
+  return { action: 'none' };
+}

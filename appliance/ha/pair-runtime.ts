@@ -1,0 +1,518 @@
+// One node of a formed pair at run time: the heartbeat, the probe of the peer's API (the
+// second path), the ownership state machine (./ownership.ts) carried out on the engine and
+// the VIP addresses, configuration replication (primary) and persistence replication (the
+// active node streams). Ownership changes run one at a time; ticks wait while one runs.
+import type { Logger } from 'pino';
+import type { components } from '../../openapi/generated/types.js';
+import type { RevisionRecord } from '../config/model.js';
+import type { ConfigStore } from '../config/store.js';
+import type { Engine } from '../engine/types.js';
+import { ApplianceError } from '../errors.js';
+import type { UsersDocument, UserStore } from '../users/user-store.js';
+import { ConfigReplicator, usersDigest } from './config-replication.js';
+import type { HaPairView, HaStatusView } from './controller.js';
+import type { HaMetrics } from './ha-metrics.js';
+import { HeartbeatLink } from './heartbeat.js';
+import type { Heartbeat } from './heartbeat-packet.js';
+import { decideOwnership, heartbeatAge, peerDead, type ApiProbe, type OwnershipInput, type OwnershipState, type PeerObservation } from './ownership.js';
+import { deriveKeys, type PairKeys } from './pair-keys.js';
+import { saveHaState, type PairRecord, type PairSettings } from './pair-state.js';
+import { PeerClient, peerCodeOf } from './peer-client.js';
+import { haPeersEngine, PersistenceStream, replicableTable, type PersistenceReplication } from './persistence-replication.js';
+import type { VipAddresses } from './vip-addresses.js';
+
+/** The contract's HaPeerState. */
+export type PeerStateView = components['schemas']['HaPeerState'];
+
+/** What a pair runtime is built from. */
+export interface PairRuntimeDeps {
+  dataDir: string;
+  store: ConfigStore;
+  users: UserStore;
+  engine: Engine;
+  logger: Logger;
+  tls: { cert: string; key: string; fingerprintSha256: string };
+  vip: VipAddresses | null;
+  metrics: HaMetrics;
+  /** Random id of this process (heartbeats restart their sequence with it). */
+  bootId: string;
+  /** The peer broke the pair (it said so, or it no longer knows this pair). */
+  onPeerLeft: () => void;
+}
+
+/** Time limit of one probe of the peer's API: it must fail before the dead time runs out. */
+export function probeTimeoutMs(s: PairSettings): number {
+  return Math.max(100, Math.min(1000, s.deadTimeMs - 3 * s.heartbeatIntervalMs));
+}
+
+/** Time limit of a replication call: long enough for a busy peer, short enough for a write to wait. */
+export function replicationTimeoutMs(s: PairSettings): number {
+  return Math.max(1000, Math.min(5000, s.deadTimeMs));
+}
+
+/** Every VIP address of the current configuration. */
+export function vipAddressesOf(store: ConfigStore): string[] {
+  return [...new Set(Object.values(store.current.config.virtualServices).map((vs) => vs.ipAddress))];
+}
+
+/** How often the peer's API is asked while the heartbeat is fine (for the status page). */
+const IDLE_PROBE_MS = 5000;
+
+interface HeardPeer extends PeerObservation {
+  revision: number;
+  usersDigest: string;
+  bootId: string;
+}
+
+/** A running pair member. */
+export class PairRuntime {
+  readonly #d: PairRuntimeDeps;
+  #record: PairRecord;
+  #keys: PairKeys;
+  #state: OwnershipState;
+  #since: number;
+  readonly #startedAt = Date.now();
+  #returned: boolean;
+  #heard: HeardPeer | null = null;
+  #probe: ApiProbe | null = null;
+  #probing = false;
+  #lastProbeAt = Date.now();
+  #failbackNotBefore = 0;
+  /** Consecutive probes the peer answered as a node outside this pair. */
+  #strangerAnswers = 0;
+  #transition: HaStatusView['lastTransition'] = null;
+  #busy = false;
+  #actions: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #link: HeartbeatLink | null = null;
+  #persistence: PersistenceReplication | null = null;
+  #client: PeerClient;
+  readonly #replicator: ConfigReplicator | null;
+  #closed = false;
+
+  constructor(deps: PairRuntimeDeps, record: PairRecord, initial: OwnershipState) {
+    this.#d = deps;
+    this.#record = record;
+    this.#keys = deriveKeys(record.key, record.pairId);
+    this.#state = initial;
+    this.#since = Date.now();
+    this.#returned = initial === 'passive';
+    this.#client = this.#newClient();
+    this.#replicator =
+      record.role === 'primary'
+        ? new ConfigReplicator({ store: deps.store, users: deps.users, peer: () => this.#client, logger: deps.logger, peerDown: () => peerDead(this.#input(Date.now())) })
+        : null;
+    if (this.#replicator) {
+      const replicator = this.#replicator;
+      deps.store.onCommit(() => (this.#closed ? undefined : replicator.onCommit()));
+      deps.users.onChange(() => (this.#closed ? undefined : replicator.onUsersChanged()));
+    }
+    deps.metrics.term.set(record.term);
+  }
+
+  /** This node's role. */
+  get role(): PairRecord['role'] {
+    return this.#record.role;
+  }
+
+  /** Whether this node owns the VIPs. */
+  get state(): OwnershipState {
+    return this.#state;
+  }
+
+  /** The pair record. */
+  get record(): Readonly<PairRecord> {
+    return this.#record;
+  }
+
+  /** Whether the primary has a write the secondary lacks (on the secondary: whether it lacks one). */
+  get peerBehind(): boolean {
+    if (this.#replicator) return this.#replicator.behind;
+    return this.#heard !== null && this.#heard.revision > this.#d.store.current.revision;
+  }
+
+  /** The bearer token peer calls must carry. */
+  get apiToken(): string {
+    return this.#keys.apiToken;
+  }
+
+  /** Starts the heartbeat, replication and the state machine. Binds the VIPs if active. */
+  async start(): Promise<void> {
+    await this.#startLinks();
+    if (this.#state === 'active') {
+      if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
+      await this.#d.engine.setActive(true);
+      this.#persistence?.setActive(true);
+    }
+    this.#schedule();
+  }
+
+  /** Stops everything; the engine keeps its current ownership. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#replicator?.close();
+    await this.#actions.catch(() => undefined);
+    await this.#stopLinks();
+    await this.#client.close();
+  }
+
+  // ------------------------------------------------------------ views
+
+  /** The contract's HaPair. */
+  pairView(): HaPairView {
+    const r = this.#record;
+    return {
+      state: 'paired',
+      role: r.role,
+      localEndpoint: r.localEndpoint,
+      peerEndpoint: r.peerEndpoint,
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      peerFingerprintSha256: r.peerFingerprintSha256,
+      ...r.settings,
+      pairedAt: r.pairedAt,
+    };
+  }
+
+  /** The contract's HaStatus. */
+  statusView(): HaStatusView {
+    const now = Date.now();
+    const heard = this.#heard;
+    const fresh = heard !== null && now - heard.at < this.#record.settings.deadTimeMs;
+    const probeState = this.#probe?.ok ? this.#probe.state : undefined;
+    return {
+      role: this.#record.role,
+      state: this.#state,
+      peer: {
+        endpoint: this.#record.peerEndpoint,
+        state: fresh ? heard.state : (probeState ?? 'unknown'),
+        heartbeatAgeMs: heard ? now - heard.at : null,
+        apiReachable: this.#probe?.ok ?? false,
+        revision: heard?.revision ?? null,
+        term: heard?.term ?? null,
+      },
+      revision: this.#d.store.current.revision,
+      term: this.#record.term,
+      peerBehind: this.peerBehind,
+      lastTransition: this.#transition,
+    };
+  }
+
+  /** Milliseconds since the peer's last heartbeat, or null if never heard. */
+  heartbeatAgeMs(): number | null {
+    return this.#heard ? Date.now() - this.#heard.at : null;
+  }
+
+  /** This node as its peer sees it (HaPeerState). */
+  peerState(): PeerStateView {
+    return {
+      pairId: this.#record.pairId,
+      role: this.#record.role,
+      state: this.#state,
+      term: this.#record.term,
+      revision: this.#d.store.current.revision,
+      usersDigest: usersDigest(this.#d.users),
+      bootId: this.#d.bootId,
+    };
+  }
+
+  // ------------------------------------------------------------ the peer's calls
+
+  /** Stores a revision the primary replicated. */
+  async adoptRevision(record: RevisionRecord, keys: Record<string, string>, replaceHistory: boolean): Promise<PeerStateView> {
+    if (this.#record.role !== 'secondary') throw new ApplianceError('LB_HA_STATE', 'the primary of a pair takes no replicated revisions');
+    await this.#d.store.adopt(record, keys, { replaceHistory });
+    return this.peerState();
+  }
+
+  /** Replaces the users with the primary's. */
+  async adoptUsers(doc: UsersDocument): Promise<PeerStateView> {
+    if (this.#record.role !== 'secondary') throw new ApplianceError('LB_HA_STATE', 'the primary of a pair takes no replicated users');
+    await this.#d.users.replaceAll(doc);
+    return this.peerState();
+  }
+
+  /** Gives the VIPs up because the peer takes them (manual takeover or failback). */
+  release(term: number, reason: 'takeover' | 'failback'): Promise<PeerStateView> {
+    return this.#act(async () => {
+      await this.#setTerm(Math.max(this.#record.term, term));
+      if (this.#state === 'active') await this.#becomePassive(reason === 'failback' ? 'failback to the primary' : 'takeover by the peer');
+      this.#returned = false;
+      this.#since = Date.now();
+      return this.peerState();
+    });
+  }
+
+  /** Applies new pair settings (from the primary's updateHaPair, or locally). */
+  async applySettings(settings: PairSettings): Promise<void> {
+    const portsChanged = settings.heartbeatPort !== this.#record.settings.heartbeatPort || settings.replicationPort !== this.#record.settings.replicationPort;
+    this.#record = { ...this.#record, settings };
+    await this.#save();
+    // New timers or ports: the links restart (the peer does the same within the same call).
+    await this.#stopLinks();
+    await this.#startLinks();
+    if (this.#state === 'active') this.#persistence?.setActive(true);
+    if (portsChanged) this.#d.logger.info({ settings }, 'HA ports changed');
+    this.#schedule();
+  }
+
+  /** The peer's API, for the HA node (pair-wide calls such as settings and leaving). */
+  get client(): PeerClient {
+    return this.#client;
+  }
+
+  // ------------------------------------------------------------ this node's calls
+
+  /** Manual takeover: the peer releases first when it answers; then this node binds. */
+  takeover(): Promise<void> {
+    return this.#act(async () => {
+      if (this.#state === 'active') return;
+      const term = this.#nextTerm();
+      try {
+        await this.#client.releaseHaPeer({ term, reason: 'takeover' });
+      } catch (err) {
+        // A peer that cannot be reached is taken for dead (it yields when it returns: this term is higher).
+        this.#d.logger.warn({ err: (err as Error).message }, 'manual takeover: the peer could not be asked to release the VIPs');
+      }
+      await this.#becomeActive('manual takeover', term);
+    });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #newClient(): PeerClient {
+    return new PeerClient({
+      endpoint: this.#record.peerEndpoint,
+      fingerprintSha256: this.#record.peerFingerprintSha256,
+      authorization: `Bearer ${this.#keys.apiToken}`,
+      timeoutMs: replicationTimeoutMs(this.#record.settings),
+      localAddress: this.#record.localAddress,
+    });
+  }
+
+  async #startLinks(): Promise<void> {
+    const r = this.#record;
+    const link = new HeartbeatLink({
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      port: r.settings.heartbeatPort,
+      intervalMs: r.settings.heartbeatIntervalMs,
+      key: this.#keys.heartbeat,
+      pairId: r.pairId,
+      bootId: this.#d.bootId,
+      logger: this.#d.logger,
+      local: () => ({ role: r.role, state: this.#state, term: this.#record.term, revision: this.#d.store.current.revision, usersDigest: usersDigest(this.#d.users) }),
+      onHeartbeat: (hb, at) => this.#onHeartbeat(hb, at),
+      onReject: (reason) => this.#d.metrics.heartbeatsRejected.inc({ reason }),
+    });
+    await link.start();
+    this.#link = link;
+    const peers = haPeersEngine(this.#d.engine);
+    if (peers) {
+      await peers.configureHaPeers({
+        local: { name: r.role, address: r.localAddress, port: r.settings.replicationPort },
+        peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress, port: r.settings.replicationPort },
+      });
+      return;
+    }
+    const table = replicableTable(this.#d.engine);
+    if (!table) return;
+    const stream = new PersistenceStream({
+      table,
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      port: r.settings.replicationPort,
+      tls: this.#d.tls,
+      peerFingerprintSha256: r.peerFingerprintSha256,
+      token: this.#keys.replicationToken,
+      logger: this.#d.logger,
+    });
+    await stream.start();
+    this.#persistence = stream;
+  }
+
+  async #stopLinks(): Promise<void> {
+    await this.#link?.stop();
+    this.#link = null;
+    await this.#persistence?.close();
+    this.#persistence = null;
+    await haPeersEngine(this.#d.engine)?.configureHaPeers(null);
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    // Ticks are cheap (no I/O unless something changes); a fine grain keeps takeover close to the dead time.
+    const every = Math.max(10, Math.min(50, Math.floor(this.#record.settings.heartbeatIntervalMs / 4)));
+    this.#timer = setInterval(() => this.#tick(), every);
+  }
+
+  #input(now: number): OwnershipInput {
+    const s = this.#record.settings;
+    return {
+      now,
+      role: this.#record.role,
+      state: this.#state,
+      term: this.#record.term,
+      since: this.#since,
+      startedAt: this.#startedAt,
+      intervalMs: s.heartbeatIntervalMs,
+      deadTimeMs: s.deadTimeMs,
+      preferPrimary: s.preferPrimary,
+      returned: this.#returned,
+      heartbeat: this.#heard,
+      probe: this.#probe,
+    };
+  }
+
+  #onHeartbeat(hb: Heartbeat, at: number): void {
+    this.#d.metrics.heartbeatsAccepted.inc();
+    if (hb.role === this.#record.role) {
+      this.#d.logger.error({ role: hb.role }, 'the peer claims this node\'s role: heartbeat ignored');
+      return;
+    }
+    this.#heard = { at, state: hb.state, term: hb.term, revision: hb.revision, usersDigest: hb.usersDigest, bootId: hb.bootId };
+    if (this.#state === 'passive' && hb.term > this.#record.term && !this.#busy) void this.#setTerm(hb.term);
+    if (this.#replicator) {
+      this.#replicator.observe(hb.revision, hb.usersDigest, hb.bootId);
+      this.#d.metrics.peerBehind.set(this.#replicator.behind ? 1 : 0);
+      if (this.#replicator.behind) void this.#replicator.catchUp();
+    }
+    this.#tick();
+  }
+
+  #tick(): void {
+    if (this.#closed || this.#busy) return;
+    const now = Date.now();
+    this.#maybeProbe(now);
+    const decision = decideOwnership(this.#input(now));
+    switch (decision.action) {
+      case 'takeover':
+        void this.#act(() => this.#becomeActive(decision.reason, this.#nextTerm()));
+        return;
+      case 'release':
+        void this.#act(() => this.#becomePassive(decision.reason));
+        return;
+      case 'failback':
+        if (now >= this.#failbackNotBefore) void this.#act(() => this.#failback());
+        return;
+      case 'none':
+        // The configuration may have gained or lost a VIP address since the last tick.
+        if (this.#state === 'active' && this.#d.vip) void this.#d.vip.own(vipAddressesOf(this.#d.store));
+    }
+  }
+
+  #maybeProbe(now: number): void {
+    if (this.#probing) return;
+    const s = this.#record.settings;
+    const suspect = heartbeatAge(this.#input(now)) >= 2 * s.heartbeatIntervalMs;
+    if (now - this.#lastProbeAt < (suspect ? s.heartbeatIntervalMs : IDLE_PROBE_MS)) return;
+    this.#probing = true;
+    this.#lastProbeAt = now;
+    const startedAt = now;
+    this.#client
+      .getHaPeerState({ signal: AbortSignal.timeout(probeTimeoutMs(s)) })
+      .then(
+        (state) => {
+          if (state.pairId !== this.#record.pairId) throw new ApplianceError('LB_HA_STATE', 'the peer belongs to another pair');
+          this.#probe = { startedAt, finishedAt: Date.now(), ok: true, state: state.state, term: state.term };
+          this.#strangerAnswers = 0;
+          if (this.#replicator) {
+            this.#replicator.observe(state.revision, state.usersDigest, state.bootId);
+            if (this.#replicator.behind) void this.#replicator.catchUp();
+          }
+        },
+        (err: unknown) => {
+          this.#probe = { startedAt, finishedAt: Date.now(), ok: false };
+          const code = peerCodeOf(err);
+          // The peer answers but no longer knows this pair: it was broken there while this node
+          // was away. Three answers in a row, so that no single odd answer breaks a pair.
+          if (code === 'LB_UNAUTHORIZED' || code === 'LB_HA_STATE') this.#strangerAnswers++;
+          else this.#strangerAnswers = 0;
+          if (this.#strangerAnswers >= 3) {
+            this.#d.logger.warn({ code }, 'the peer no longer belongs to this pair; breaking this side too');
+            this.#d.onPeerLeft();
+          }
+        },
+      )
+      .catch((err: unknown) => {
+        this.#probe = { startedAt, finishedAt: Date.now(), ok: false };
+        this.#d.logger.warn({ err: (err as Error).message }, 'peer probe answered unexpectedly');
+      })
+      .finally(() => {
+        this.#probing = false;
+      });
+  }
+
+  #nextTerm(): number {
+    return Math.max(this.#record.term, this.#heard?.term ?? 0, this.#probe?.term ?? 0) + 1;
+  }
+
+  async #failback(): Promise<void> {
+    if (this.#state === 'active') return;
+    const term = this.#nextTerm();
+    try {
+      await this.#client.releaseHaPeer({ term, reason: 'failback' });
+    } catch (err) {
+      // The secondary keeps the VIPs for now; try again after another dead time.
+      this.#failbackNotBefore = Date.now() + this.#record.settings.deadTimeMs;
+      this.#d.logger.warn({ err: (err as Error).message }, 'failback: the secondary could not be asked to release the VIPs');
+      return;
+    }
+    await this.#becomeActive('failback', term);
+  }
+
+  async #becomeActive(reason: string, term: number): Promise<void> {
+    if (this.#state === 'active' || this.#closed) return;
+    await this.#setTerm(term);
+    if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
+    await this.#d.engine.setActive(true);
+    this.#setState('active', reason);
+    this.#persistence?.setActive(true);
+  }
+
+  async #becomePassive(reason: string): Promise<void> {
+    if (this.#state === 'passive') return;
+    await this.#d.engine.setActive(false);
+    this.#setState('passive', reason);
+    this.#persistence?.setActive(false);
+    if (this.#d.vip) await this.#d.vip.release();
+  }
+
+  #setState(to: OwnershipState, reason: string): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#since = Date.now();
+    if (to === 'active') this.#returned = false;
+    this.#transition = { at: new Date(this.#since).toISOString(), from, to, reason };
+    this.#d.metrics.transitions.inc({ to, reason });
+    this.#d.logger.warn({ from, to, reason, term: this.#record.term }, to === 'active' ? 'HA: this node is now active' : 'HA: this node is now passive');
+    // The peer learns at once rather than at the next interval.
+    this.#link?.sendNow();
+  }
+
+  async #setTerm(term: number): Promise<void> {
+    if (term === this.#record.term) return;
+    this.#record = { ...this.#record, term };
+    this.#d.metrics.term.set(term);
+    await this.#save();
+  }
+
+  #save(): Promise<void> {
+    return saveHaState(this.#d.dataDir, { pair: this.#record, released: false });
+  }
+
+  #act<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#actions.then(async () => {
+      this.#busy = true;
+      try {
+        return await fn();
+      } finally {
+        this.#busy = false;
+      }
+    });
+    this.#actions = run.catch((err: unknown) => this.#d.logger.error({ err }, 'HA ownership change failed'));
+    return run;
+  }
+}
