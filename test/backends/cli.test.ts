@@ -1,7 +1,7 @@
-// `npm run backends -- <example>` as a person runs it. This is the one file that uses a real
-// address plan: TeraRecon on 127.0.40.6/.7 (ports 443 and 1200), so it must not run beside
-// another suite that starts the TeraRecon backends. The storescp check runs Insignia moved
-// to 127.0.97.x with --relocate.
+// `npm run backends -- <example>` as a person runs it. The examples suites start the same
+// plans on their real addresses while this file may run beside them, so the TeraRecon run is
+// moved from 127.0.40.x to 127.0.98.x and the Insignia run to 127.0.97.x with --relocate
+// (same ports, same servers, same table).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -41,23 +41,23 @@ afterEach(async () => {
 describe('npm run backends', () => {
   it('starts TeraRecon on its plan, prints the table, and stops on Ctrl-C with every port freed', async () => {
     const work = await tempDir('cli-terarecon');
-    const cli = await runCli(['terarecon', '--run-dir', work.dir]);
-    expect(cli.output()).toMatch(/SERVER1\s+terarecon-server1\s+127\.0\.40\.6:443\s+https\s+up\s+VIP 2/);
-    expect(cli.output()).toMatch(/SERVER2\s+terarecon-server2\s+127\.0\.40\.7:1200\s+tcp\s+up\s+VIP 3/);
+    const cli = await runCli(['terarecon', '--relocate', '127.0.40.=127.0.98.', '--run-dir', work.dir]);
+    expect(cli.output()).toMatch(/SERVER1\s+terarecon-server1\s+127\.0\.98\.6:443\s+https\s+up\s+VIP 2/);
+    expect(cli.output()).toMatch(/SERVER2\s+terarecon-server2\s+127\.0\.98\.7:1200\s+tcp\s+up\s+VIP 3/);
     // The HTTPS backend is verified against the certificate the CLI saved in the run dir.
     const agent = new Agent({ connect: { ca: readFileSync(join(work.dir, 'SERVER1', 'tls', 'cert.pem')) } });
-    const res = await request('https://127.0.40.6:443/', { dispatcher: agent });
+    const res = await request('https://127.0.98.6:443/', { dispatcher: agent });
     expect(res.headers['x-backend-server']).toBe('terarecon-server1');
     await res.body.dump();
     await agent.close();
-    expect(await probe('127.0.40.7', 1200)).toBe('open');
+    expect(await probe('127.0.98.7', 1200)).toBe('open');
 
     const t0 = Date.now();
     process.kill(-cli.child.pid!, 'SIGINT'); // Ctrl-C: the whole foreground process group
     expect(await cli.exited).toBe(0);
     console.log(`terarecon backends stopped in ${Date.now() - t0} ms`);
     expect(cli.output()).toContain('backends stopped');
-    for (const [a, p] of [['127.0.40.6', 443], ['127.0.40.6', 1200], ['127.0.40.7', 443], ['127.0.40.7', 1200]] as const) expect(await probe(a, p)).toBe('refused');
+    for (const [a, p] of [['127.0.98.6', 443], ['127.0.98.6', 1200], ['127.0.98.7', 443], ['127.0.98.7', 1200]] as const) expect(await probe(a, p)).toBe('refused');
     await work.remove();
   });
 
