@@ -61,9 +61,9 @@ export async function demo(_argv: string[]): Promise<void> {
   const net = network();
   const move = (address: string) => (address.startsWith(PLAN) ? net + address.slice(PLAN.length) : address);
   /** The guide's VIP address, in the loopback plan. */
-  const VIP = move('127.0.40.217');
+  const vip = move('127.0.40.217');
   const profile = net === PLAN ? teraRecon : relocateProfile(teraRecon, PLAN, net);
-  if (!(await canBind(80, VIP))) {
+  if (!(await canBind(80, vip))) {
     say('The TeraRecon example uses the guide\'s ports 80 and 443 (and its servers 443): run the demo as root, or give node CAP_NET_BIND_SERVICE.');
     process.exitCode = 1;
     return;
@@ -105,7 +105,7 @@ export async function demo(_argv: string[]): Promise<void> {
   say(`TeraRecon servers: ${profile.hosts.map((h) => `${h.id} ${h.address}`).join(', ')} (HTTPS on 443, AQI on 1200).`);
 
   // The certificate AVS terminates TLS with, where the example's local.tfvars expects it.
-  const cert = await generateSelfSigned({ commonName: SERVER_NAME, subjectAltNames: [SERVER_NAME, VIP], days: 30, keyType: 'ecdsa-p256' });
+  const cert = await generateSelfSigned({ commonName: SERVER_NAME, subjectAltNames: [SERVER_NAME, vip], days: 30, keyType: 'ecdsa-p256' });
   await writeFile(join(workDir, 'intuition-cert.crt'), cert.certPem);
   await writeFile(join(workDir, 'intuition-cert.key'), cert.keyPem, { mode: 0o600 });
 
@@ -124,7 +124,7 @@ export async function demo(_argv: string[]): Promise<void> {
   if (!bound) say('Some VIPs could not bind (see the overview below); traffic to them is skipped.');
   else {
     say('Traffic through every VIP:');
-    await driveTraffic({ vip: VIP, serverName: SERVER_NAME, certificatePem: cert.certPem }, say);
+    await driveTraffic({ vip, serverName: SERVER_NAME, certificatePem: cert.certPem }, say);
   }
   // Let the first health checks answer, so the overview shows verdicts rather than "unknown".
   for (let i = 0; i < 30; i++) {
@@ -133,5 +133,5 @@ export async function demo(_argv: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   printOverview(await client.getOverview());
-  say(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Try: curl --cacert ${join(workDir, 'intuition-cert.crt')} --resolve ${SERVER_NAME}:443:${VIP} https://${SERVER_NAME}/  (Ctrl-C stops everything)`);
+  say(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Try: curl --cacert ${join(workDir, 'intuition-cert.crt')} --resolve ${SERVER_NAME}:443:${vip} https://${SERVER_NAME}/  (Ctrl-C stops everything)`);
 }
