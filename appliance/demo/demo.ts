@@ -3,12 +3,14 @@
 // Terraform provider (or its SDK script where terraform is missing), traffic through every
 // VIP, the System Overview; then it runs until Ctrl-C, which stops everything and removes
 // its temporary directory (the appliance's data, the terraform working directory and state).
+// LBAPPLIANCE_DEMO_NETWORK=127.0.140 moves the whole plan (API, VIP, servers) off the
+// example's 127.0.40.x, e.g. to run beside the TeraRecon tests.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplianceClient, type Overview } from '../../openapi/sdk/index.js';
-import { startBackends, teraRecon, type RunningBackends } from '../../examples/backends/index.js';
+import { relocateProfile, startBackends, teraRecon, type RunningBackends } from '../../examples/backends/index.js';
 import { startAppliance, type RunningAppliance } from '../appliance.js';
 import { generateSelfSigned } from '../config/x509-generate.js';
 import { createLogger } from '../logging.js';
@@ -16,8 +18,8 @@ import { deployWithSdk, deployWithTerraform, findTerraform, type Deploying } fro
 import { driveTraffic } from './traffic.js';
 
 const PASSWORD = 'demo-password-change-me';
-/** The guide's VIP address, in the example's loopback plan. */
-const VIP = '127.0.40.217';
+/** The example's loopback plan: the guide's 10.10.40.x as 127.0.40.x. */
+const PLAN = '127.0.40.';
 /** The name AVS's certificate is made for. */
 const SERVER_NAME = 'intuition.demo.test';
 
@@ -44,10 +46,24 @@ function printOverview(o: Overview): void {
   }
 }
 
+/** The plan's first three octets (`127.0.40.`), or the ones LBAPPLIANCE_DEMO_NETWORK gives. */
+function network(): string {
+  const given = process.env.LBAPPLIANCE_DEMO_NETWORK;
+  if (!given) return PLAN;
+  const prefix = given.endsWith('.') ? given : `${given}.`;
+  if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.$/.test(prefix)) throw new Error(`LBAPPLIANCE_DEMO_NETWORK must be three octets of a loopback address like 127.0.140, not ${JSON.stringify(given)}`);
+  return prefix;
+}
+
 /** Runs the demo until SIGINT or SIGTERM. */
 export async function demo(_argv: string[]): Promise<void> {
   const started = performance.now();
-  if (!(await canBind(80, VIP))) {
+  const net = network();
+  const move = (address: string) => (address.startsWith(PLAN) ? net + address.slice(PLAN.length) : address);
+  /** The guide's VIP address, in the loopback plan. */
+  const vip = move('127.0.40.217');
+  const profile = net === PLAN ? teraRecon : relocateProfile(teraRecon, PLAN, net);
+  if (!(await canBind(80, vip))) {
     say('The TeraRecon example uses the guide\'s ports 80 and 443 (and its servers 443): run the demo as root, or give node CAP_NET_BIND_SERVICE.');
     process.exitCode = 1;
     return;
@@ -74,10 +90,10 @@ export async function demo(_argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('Ctrl-C'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  backends = await startBackends(teraRecon, { runDir: join(workDir, 'backends') });
+  backends = await startBackends(profile, { runDir: join(workDir, 'backends') });
   appliance = await startAppliance({
     dataDir: join(workDir, 'appliance'),
-    apiHost: '127.0.40.1',
+    apiHost: move('127.0.40.1'),
     apiPort: 9443,
     engine: 'embedded',
     logger: createLogger(process.env.LBAPPLIANCE_LOG_LEVEL ?? 'warn'),
@@ -86,10 +102,10 @@ export async function demo(_argv: string[]): Promise<void> {
   const apiCertificate = await readFile(join(workDir, 'appliance', 'tls', 'api.crt'), 'utf8');
   client = new ApplianceClient({ endpoint: appliance.endpoint, username: 'loadbalancer', password: PASSWORD, caPem: apiCertificate });
   say(`Appliance API at ${appliance.endpoint} (user loadbalancer, password ${PASSWORD}), embedded engine.`);
-  say(`TeraRecon servers: ${teraRecon.hosts.map((h) => `${h.id} ${h.address}`).join(', ')} (HTTPS on 443, AQI on 1200).`);
+  say(`TeraRecon servers: ${profile.hosts.map((h) => `${h.id} ${h.address}`).join(', ')} (HTTPS on 443, AQI on 1200).`);
 
   // The certificate AVS terminates TLS with, where the example's local.tfvars expects it.
-  const cert = await generateSelfSigned({ commonName: SERVER_NAME, subjectAltNames: [SERVER_NAME, VIP], days: 30, keyType: 'ecdsa-p256' });
+  const cert = await generateSelfSigned({ commonName: SERVER_NAME, subjectAltNames: [SERVER_NAME, vip], days: 30, keyType: 'ecdsa-p256' });
   await writeFile(join(workDir, 'intuition-cert.crt'), cert.certPem);
   await writeFile(join(workDir, 'intuition-cert.key'), cert.keyPem, { mode: 0o600 });
 
@@ -97,10 +113,10 @@ export async function demo(_argv: string[]): Promise<void> {
   if (terraform) {
     say(`Deploying examples/terarecon/terraform with ${terraform} apply in ${workDir}...`);
     const env = { LBAPPLIANCE_ENDPOINT: appliance.endpoint, LBAPPLIANCE_USERNAME: 'loadbalancer', LBAPPLIANCE_PASSWORD: PASSWORD, LBAPPLIANCE_CA_PEM: apiCertificate };
-    await deployWithTerraform(terraform, workDir, env, deploying, say);
+    await deployWithTerraform(terraform, workDir, env, deploying, say, move);
   } else {
     say('No terraform on PATH: deploying the same example with its SDK script (examples/terarecon/sdk.ts) instead...');
-    await deployWithSdk(client, workDir, say);
+    await deployWithSdk(client, workDir, say, move);
   }
   if (stopping) return;
 
@@ -108,7 +124,7 @@ export async function demo(_argv: string[]): Promise<void> {
   if (!bound) say('Some VIPs could not bind (see the overview below); traffic to them is skipped.');
   else {
     say('Traffic through every VIP:');
-    await driveTraffic({ vip: VIP, serverName: SERVER_NAME, certificatePem: cert.certPem }, say);
+    await driveTraffic({ vip, serverName: SERVER_NAME, certificatePem: cert.certPem }, say);
   }
   // Let the first health checks answer, so the overview shows verdicts rather than "unknown".
   for (let i = 0; i < 30; i++) {
@@ -117,5 +133,5 @@ export async function demo(_argv: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   printOverview(await client.getOverview());
-  say(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Try: curl --cacert ${join(workDir, 'intuition-cert.crt')} --resolve ${SERVER_NAME}:443:${VIP} https://${SERVER_NAME}/  (Ctrl-C stops everything)`);
+  say(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Try: curl --cacert ${join(workDir, 'intuition-cert.crt')} --resolve ${SERVER_NAME}:443:${vip} https://${SERVER_NAME}/  (Ctrl-C stops everything)`);
 }

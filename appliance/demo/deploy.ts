@@ -27,10 +27,19 @@ export interface Deploying {
   child?: ChildProcess;
 }
 
+/** Moves an address of the example's loopback plan (identity unless the demo runs on another network). */
+export type Relocate = (address: string) => string;
+
+/** Copies a plan file, moving every loopback address in it. */
+async function copyPlan(from: string, to: string, move: Relocate): Promise<void> {
+  await writeFile(to, (await readFile(from, 'utf8')).replace(/127\.\d+\.\d+\.\d+/g, move));
+}
+
 /** Runs `terraform apply` on the TeraRecon HCL and local.tfvars in `workDir` (the certificate files are already there). */
-export async function deployWithTerraform(terraform: string, workDir: string, appliance: Record<string, string>, state: Deploying, log: (line: string) => void): Promise<void> {
+export async function deployWithTerraform(terraform: string, workDir: string, appliance: Record<string, string>, state: Deploying, log: (line: string) => void, move: Relocate = (a) => a): Promise<void> {
   const src = join(EXAMPLE, 'terraform');
-  for (const f of await readdir(src)) if (f.endsWith('.tf') || f === 'local.tfvars') await copyFile(join(src, f), join(workDir, f));
+  for (const f of await readdir(src)) if (f.endsWith('.tf')) await copyFile(join(src, f), join(workDir, f));
+  await copyPlan(join(src, 'local.tfvars'), join(workDir, 'local.tfvars'), move);
   const cliConfig = join(workDir, 'lbappliance.tfrc');
   await writeFile(cliConfig, `provider_installation {\n  dev_overrides {\n    "${SOURCE}" = "${join(ROOT, 'bin')}"\n  }\n  direct {}\n}\n`);
   const env = { ...process.env, ...appliance, TF_CLI_CONFIG_FILE: cliConfig, TF_DATA_DIR: join(workDir, '.terraform'), CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
@@ -55,10 +64,10 @@ export async function deployWithTerraform(terraform: string, workDir: string, ap
 }
 
 /** Converges the appliance with the example's SDK script, from its local settings. */
-export async function deployWithSdk(client: ApplianceClient, workDir: string, log: (line: string) => void): Promise<void> {
+export async function deployWithSdk(client: ApplianceClient, workDir: string, log: (line: string) => void, move: Relocate = (a) => a): Promise<void> {
   // The local settings name the certificate files relative to themselves: read them in workDir.
   const file = join(workDir, 'sdk.settings.json');
-  await writeFile(file, await readFile(join(EXAMPLE, 'sdk.settings.local.json')));
+  await copyPlan(join(EXAMPLE, 'sdk.settings.local.json'), file, move);
   const settings = await loadSettings(file, workDir);
   await converge(client, teraRecon.desired(settings), teraRecon.ownership(settings), { onChange: (c) => log(`  ${c.action} ${c.kind} ${c.label}`) });
 }

@@ -4,7 +4,10 @@
 // front of the TeraRecon backends. Each way: deploy; nothing left to change; the same
 // configuration as the others and as the backend plan; traffic through every VIP as the
 // guide's row says; a stopped server marked down with traffic moving on; destroy leaving
-// the appliance empty. This file alone uses the 127.0.40.x plan.
+// the appliance empty. Then the HA pair the guide recommends: planned by every way, and
+// formed for real by every way with a second appliance, carrying the traffic on the active
+// node, and broken by destroy with both nodes left empty. This file alone uses the
+// 127.0.40.x plan (the demo's test moves the demo to 127.0.140.x).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,7 @@ import { makeTestCert, type TestCert } from '../helpers/certs.js';
 import { configSnapshot, planned, type ConfigSnapshot } from './helpers/config.js';
 import { greeter, h2Session, httpGet, tcpGreeting, waitForHealth } from './helpers/traffic.js';
 import { WAYS, type DeployWay, type ExampleInputs } from './helpers/ways.js';
+import { clientOf, PRIMARY_PASSWORD, SECONDARY_PASSWORD, startNode, stateOf, until } from '../ha/helpers/pair.js';
 
 const VIP = '127.0.40.217';
 const NAME = 'intuition.hospital.test';
@@ -139,10 +143,8 @@ for (const makeWay of WAYS) {
   });
 }
 
-describe('TeraRecon as an HA pair (the guide recommends one)', () => {
-  // The appliance on this branch cannot pair yet (createHaPair answers LB_HA_STATE), so these
-  // check what can be checked: every way plans the pair, after the VIPs, when a secondary is
-  // named, and nothing is written by planning.
+describe('TeraRecon as an HA pair: planning (the guide recommends one)', () => {
+  // Nothing is written by planning: every way plans the pair when a secondary is named.
   const secondary = 'https://127.0.40.2:9443';
 
   it('every way plans lbappliance_ha_pair / HAPair when a secondary is named', async () => {
@@ -176,3 +178,79 @@ describe('TeraRecon as an HA pair (the guide recommends one)', () => {
     expect((await client.getHaPair()).state).toBe('standalone');
   });
 });
+
+// The pair for real: two more appliances (primary 127.0.40.3, secondary 127.0.40.4, each
+// its own API, heartbeat and replication address, as test/ha starts them), fresh for each
+// way, with the example deployed onto the primary and the secondary named.
+for (const makeWay of WAYS) {
+  describe(`TeraRecon as an HA pair through ${makeWay.name.replace(/Way$/, '')}`, () => {
+    let primary: TestAppliance;
+    let secondary: TestAppliance;
+    let way: DeployWay;
+
+    beforeAll(async () => {
+      [primary, secondary] = await Promise.all([startNode('127.0.40.3', PRIMARY_PASSWORD), startNode('127.0.40.4', SECONDARY_PASSWORD)]);
+      process.env.LBAPPLIANCE_SECONDARY_PASSWORD = SECONDARY_PASSWORD; // the SDK script's
+      way = await makeWay({
+        ...inputs,
+        app: primary,
+        tfVars: { ...inputs.tfVars, secondary_endpoint: secondary.endpoint, secondary_password: SECONDARY_PASSWORD },
+        sdkSettings: { ...inputs.sdkSettings, secondaryEndpoint: secondary.endpoint },
+        pulumiConfig: { ...inputs.pulumiConfig, secondaryEndpoint: secondary.endpoint, secondaryPassword: SECONDARY_PASSWORD },
+      });
+    });
+
+    afterAll(async () => {
+      delete process.env.LBAPPLIANCE_SECONDARY_PASSWORD;
+      await way?.dispose();
+      await Promise.all([primary?.dispose(), secondary?.dispose()]);
+    });
+
+    it('deploys onto the primary and pairs: the secondary holds the same virtual services, passive; a second plan shows no changes', async () => {
+      await way.deploy();
+      expect(await way.pendingChanges()).toEqual([]);
+      expect(await clientOf(primary).getHaPair()).toMatchObject({ state: 'paired', role: 'primary', peerEndpoint: secondary.endpoint });
+      // The primary's password now logs in on the secondary too.
+      expect(await clientOf(secondary).getHaPair()).toMatchObject({ state: 'paired', role: 'secondary', peerEndpoint: primary.endpoint });
+      const [onPrimary, onSecondary] = await Promise.all([configSnapshot(clientOf(primary)), configSnapshot(clientOf(secondary))]);
+      expect(Object.keys(onPrimary.virtualServices)).toEqual(['AVS', 'AVS-AQI', 'AVS-Redirect']);
+      expect(onPrimary).toMatchObject(planned(teraRecon, 'intuition-cert'));
+      expect(onSecondary).toEqual(onPrimary);
+      expect((await clientOf(secondary).getConfig()).revision).toBe((await clientOf(primary).getConfig()).revision);
+      await until('the primary active and the secondary passive', async () => (await stateOf(primary)) === 'active' && (await stateOf(secondary)) === 'passive');
+    });
+
+    it('carries traffic through the VIP on the active node; the passive node holds the VIPs released', async () => {
+      const active = await clientOf(primary).getOverview();
+      expect(active.node).toMatchObject({ haRole: 'primary', haState: 'active' });
+      expect(active.virtualServices.every((v) => v.listening)).toBe(true);
+      const passive = await clientOf(secondary).getOverview();
+      expect(passive.node).toMatchObject({ haRole: 'secondary', haState: 'passive' });
+      expect(passive.virtualServices.map((v) => v.listening)).toEqual([false, false, false]);
+      await waitForHealth(clientOf(primary), { AVS: { SERVER1: 'up', SERVER2: 'up' }, 'AVS-AQI': { SERVER1: 'up', SERVER2: 'up' } });
+      expect((await httpGet(VIP, 80, '/aqnet/viewer', { host: NAME })).headers.location).toBe(`https://${NAME}/aqnet/viewer`);
+      const s = await h2Session(VIP, 443, { ca: cert.certPem, servername: NAME });
+      try {
+        expect(s.alpn).toBe('h2');
+        const answer = await s.get('/study/ha');
+        expect(answer.status).toBe(200);
+        expect(Object.values(SERVERS)).toContain(answer.viewer.server);
+      } finally {
+        s.close();
+      }
+      expect(Object.values(SERVERS)).toContain(greeter(await tcpGreeting(VIP, 1200, '127.0.0.2')));
+    });
+
+    it('destroy deletes everything on both nodes and breaks the pair: both appliances standalone and empty', async () => {
+      await way.destroy();
+      for (const node of [primary, secondary]) {
+        const c = clientOf(node);
+        await until('standalone', async () => (await c.getHaPair()).state === 'standalone');
+        const config = await c.getConfig();
+        expect([config.virtualServices, config.realServers, config.certificates], node.endpoint).toEqual([{}, {}, {}]);
+      }
+      // Everything, the pair included, would be created again.
+      expect(await way.pendingChanges()).toHaveLength(9);
+    });
+  });
+}

@@ -26,16 +26,26 @@ export class TeraReconStack extends TerraformStack {
     const secondaryEndpoint = new TerraformVariable(this, 'secondary_endpoint', { type: 'string', default: Token.nullValue(), description: 'API endpoint of the secondary appliance of the HA pair; null leaves the appliance on its own.' });
     const secondaryPassword = new TerraformVariable(this, 'secondary_password', { type: 'string', default: Token.nullValue(), sensitive: true, description: "The secondary's loadbalancer password, used once to pair." });
 
+    // Appendix 13.1: the HA pair when a secondary is named. The certificate and the VIPs
+    // depend on it: the pair forms first and every VIP reaches both nodes as it is created;
+    // destroy deletes them on both nodes and breaks the pair last (see ../terraform/ha-pair.tf).
+    const pair = new haPair.HaPair(this, 'pair', {
+      count: Token.asNumber(Fn.conditional(Op.eq(secondaryEndpoint.value, Token.nullValue()), 0, 1)),
+      peerEndpoint: secondaryEndpoint.stringValue,
+      peerPassword: secondaryPassword.stringValue,
+    });
+
     // 9.1: the certificate AVS presents; the key is write-only and never reaches the state.
     const intuition = new certificate.Certificate(this, 'intuition', {
       label: certificateLabel.stringValue,
       certificatePem: Fn.file(certificateFile.stringValue),
       privateKeyPem: Fn.file(privateKeyFile.stringValue),
       privateKeyVersion: 1,
+      dependsOn: [pair],
     });
 
     // VIP 1, AVS-Redirect: a 301 to the same URL on https, so no servers and no check.
-    const avsRedirect = new virtualService.VirtualService(this, 'avs_redirect', {
+    new virtualService.VirtualService(this, 'avs_redirect', {
       label: 'AVS-Redirect',
       ipAddress: vipAddress.stringValue,
       ports: [80],
@@ -43,6 +53,7 @@ export class TeraReconStack extends TerraformStack {
       forceHttps: true,
       redirectCode: 301,
       healthCheck: { type: 'none' },
+      dependsOn: [pair],
     });
 
     // VIP 2, AVS: HTTP/2 terminated here with a cookie per client; the servers serve HTTPS
@@ -55,9 +66,10 @@ export class TeraReconStack extends TerraformStack {
       certificateId: intuition.id,
       persistence: { mode: 'http-cookie' },
       healthCheck: { type: 'connect' },
+      dependsOn: [pair],
     });
     const avsServers = TerraformIterator.fromComplexList(servers.value, 'label');
-    const avsRealServers = new realServer.RealServer(this, 'avs_servers', {
+    new realServer.RealServer(this, 'avs_servers', {
       forEach: avsServers,
       virtualServiceId: avs.id,
       label: avsServers.getString('label'),
@@ -76,22 +88,15 @@ export class TeraReconStack extends TerraformStack {
       persistence: { mode: 'source-ip' },
       healthCheck: { type: 'connect' },
       timeouts: { client: 92, server: 93 },
+      dependsOn: [pair],
     });
     const aqiServers = TerraformIterator.fromComplexList(servers.value, 'label');
-    const aqiRealServers = new realServer.RealServer(this, 'avs_aqi_servers', {
+    new realServer.RealServer(this, 'avs_aqi_servers', {
       forEach: aqiServers,
       virtualServiceId: avsAqi.id,
       label: aqiServers.getString('label'),
       address: aqiServers.getString('address'),
       port: 1200,
-    });
-
-    // Appendix 13.1: the pair, once the primary is fully configured.
-    new haPair.HaPair(this, 'pair', {
-      count: Token.asNumber(Fn.conditional(Op.eq(secondaryEndpoint.value, Token.nullValue()), 0, 1)),
-      peerEndpoint: secondaryEndpoint.stringValue,
-      peerPassword: secondaryPassword.stringValue,
-      dependsOn: [avsRealServers, aqiRealServers, avsRedirect],
     });
 
     new TerraformOutput(this, 'certificate_fingerprint', { value: intuition.fingerprintSha256, description: 'SHA-256 fingerprint of the certificate AVS presents.' });

@@ -7,13 +7,19 @@ import * as lb from 'lbappliance/pulumi';
 
 const config = new pulumi.Config();
 
+// Appendix 13.1: the HA pair when the stack names a secondary. The certificate and the VIPs
+// depend on it: the pair forms first and every VIP reaches both nodes as it is created;
+// `pulumi destroy` deletes them on both nodes and breaks the pair last.
+const secondaryEndpoint = config.get('secondaryEndpoint');
+const pair = secondaryEndpoint ? [new lb.HAPair('pair', { peerEndpoint: secondaryEndpoint, peerPassword: config.requireSecret('secondaryPassword') })] : [];
+
 // 9.1: the certificate, with its key kept a secret from the program to the appliance.
 const intuition = new lb.Certificate('intuition-cert', {
   label: config.get('certificateLabel') ?? 'intuition-cert',
   certificatePem: readFileSync(config.require('certificateFile'), 'utf8'),
   privateKeyPem: pulumi.secret(readFileSync(config.require('privateKeyFile'), 'utf8')),
   privateKeyVersion: 1, // change it to send the key again with an unchanged certificate
-});
+}, { dependsOn: pair });
 
 // VIP 1 AVS-Redirect (80, 301 to https), VIP 2 AVS (443, HTTP/2, cookie, re-encrypting to
 // the servers' HTTPS on 443), VIP 3 AVS-AQI (1200, TCP, source IP, 92 s / 93 s).
@@ -22,13 +28,7 @@ const terarecon = new lb.ImagingVirtualServices('terarecon', {
   address: config.require('vipAddress'),
   certificateId: intuition.id,
   servers: config.requireObject<lb.ImagingServer[]>('servers'),
-});
-
-// Appendix 13.1: pair with the secondary once the primary is fully configured.
-const secondaryEndpoint = config.get('secondaryEndpoint');
-if (secondaryEndpoint) {
-  new lb.HAPair('pair', { peerEndpoint: secondaryEndpoint, peerPassword: config.requireSecret('secondaryPassword') }, { dependsOn: [terarecon] });
-}
+}, { dependsOn: pair });
 
 /** The VIPs' ids, by the guide's names. */
 export const virtualServiceIds = Object.fromEntries(lb.teraRecon.virtualServices.map((row) => [row.label, terarecon.virtualServices[row.key]!.id]));

@@ -13,6 +13,9 @@ resource "lbappliance_certificate" "intuition" {
   # Write-only values are not compared between runs: bump this to send a new key with an
   # unchanged certificate.
   private_key_version = 1
+
+  # Deleted while the HA pair (ha-pair.tf) still stands, so the secondary loses it too.
+  depends_on = [lbappliance_ha_pair.pair]
 }
 
 # VIP 1, AVS-Redirect: plain HTTP on 80, answered with a 301 to the same URL on https, so
@@ -25,6 +28,7 @@ resource "lbappliance_virtual_service" "avs_redirect" {
   force_https   = true
   redirect_code = 301
   health_check  = { type = "none" }
+  depends_on    = [lbappliance_ha_pair.pair]
 }
 
 # VIP 2, AVS: HTTP/2 with TLS terminated by the appliance, one cookie per client so a
@@ -37,6 +41,7 @@ resource "lbappliance_virtual_service" "avs" {
   certificate_id = lbappliance_certificate.intuition.id
   persistence    = { mode = "http-cookie" }
   health_check   = { type = "connect" }
+  depends_on     = [lbappliance_ha_pair.pair]
 }
 
 # The servers serve HTTPS on 443 with the same certificate (the guide asks for it on the
@@ -63,6 +68,7 @@ resource "lbappliance_virtual_service" "avs_aqi" {
     client = 92
     server = 93
   }
+  depends_on = [lbappliance_ha_pair.pair]
 }
 
 resource "lbappliance_real_server" "avs_aqi" {
