@@ -123,7 +123,7 @@ export class HaNode implements HaController {
         this.#pending = null;
       }
       const active = this.#o.engine.status().active || !this.#state.released;
-      await this.#run(record, active ? 'active' : 'passive');
+      await this.#run(record, active ? 'active' : 'passive', 'passive');
       return this.pair();
     });
   }
@@ -198,7 +198,7 @@ export class HaNode implements HaController {
         await this.#o.engine.setActive(false);
         await this.#vip?.release();
         const record = joinRecord(body);
-        await this.#run(record, 'passive');
+        await this.#run(record, 'passive', 'active');
         this.#log.warn({ primary: record.peerEndpoint, pairId: record.pairId }, 'HA pair joined: this node is the secondary');
         return (this.#pair as PairRuntime | null)?.peerState() ?? this.#peerStateOfPending();
       }),
@@ -248,7 +248,7 @@ export class HaNode implements HaController {
     return { pairId: record.pairId, role: record.role, state: this.#o.engine.status().active ? 'active' : 'passive', term: record.term, revision: this.#o.store.current.revision, usersDigest: '', bootId: this.#bootId };
   }
 
-  async #run(record: PairRecord, initial: 'active' | 'passive'): Promise<void> {
+  async #run(record: PairRecord, initial: 'active' | 'passive', peerSeen?: 'active' | 'passive'): Promise<void> {
     const ctx = this.#started();
     this.#state = { pair: record, released: false };
     await saveHaState(this.#o.dataDir, this.#state);
@@ -267,6 +267,7 @@ export class HaNode implements HaController {
       },
       record,
       initial,
+      peerSeen,
     );
     this.#pair = runtime;
     await runtime.start();

@@ -4,8 +4,8 @@
 //
 // The rules (documented for operators in docs/ha.md):
 // - A passive node takes over when the peer's heartbeat has been missing for the dead time
-//   AND the latest probe of the peer's API, started after the last heartbeat, failed. A peer
-//   whose API still answers is alive: a lost heartbeat alone never moves the VIPs.
+//   AND the last two probes of the peer's API, started after the last heartbeat, failed. A
+//   peer whose API still answers is alive: a lost heartbeat alone never moves the VIPs.
 // - Both nodes passive (the peer says so, well after this node became passive): the primary
 //   takes over after two intervals, the secondary only after the dead time (should the
 //   primary fail to). So the pair never stays without an active node.
@@ -34,7 +34,14 @@ export interface ApiProbe {
   ok: boolean;
   state?: OwnershipState;
   term?: number;
+  /** Failed probes in a row, this one included (0 when it succeeded). */
+  failures: number;
+  /** When the first probe of that failing run started. */
+  failingSince: number;
 }
+
+/** Failed probes in a row that, with the heartbeat lost, make the peer dead (one slow answer is not enough). */
+export const PROBE_FAILURES_FOR_DEAD = 2;
 
 /** Everything the decision needs. */
 export interface OwnershipInput {
@@ -82,12 +89,30 @@ export function heartbeatAge(input: Pick<OwnershipInput, 'now' | 'heartbeat' | '
   return input.now - (input.heartbeat?.at ?? input.startedAt);
 }
 
-/** Whether the peer is dead: no heartbeat for the dead time, and its API failed since. */
+/** Whether the peer is dead: no heartbeat for the dead time, and its API failed twice in a row since. */
 export function peerDead(input: OwnershipInput): boolean {
   if (heartbeatAge(input) < input.deadTimeMs) return false;
   const lastHeard = input.heartbeat?.at ?? input.startedAt;
   const { probe } = input;
-  return probe !== null && !probe.ok && probe.startedAt >= lastHeard;
+  return probe !== null && !probe.ok && probe.failures >= PROBE_FAILURES_FOR_DEAD && probe.failingSince >= lastHeard;
+}
+
+/** One finished probe of the peer's API, before it is folded into the run of failures. */
+export type ProbeOutcome = Pick<ApiProbe, 'startedAt' | 'finishedAt' | 'ok' | 'state' | 'term'>;
+
+/**
+ * The probe record after `outcome`: a failure continues the previous run of failures only if
+ * that run started after the peer was last heard (`lastHeard`: its last heartbeat, or the
+ * start). A heartbeat in between ends the run: otherwise failures from before it (an earlier
+ * partition) would keep `failingSince` before every later heartbeat, and the peer could never
+ * be found dead again until a probe succeeded.
+ */
+export function recordProbe(before: ApiProbe | null, outcome: ProbeOutcome, lastHeard: number): ApiProbe {
+  if (outcome.ok) return { ...outcome, failures: 0, failingSince: 0 };
+  const continues = before !== null && !before.ok && before.failingSince >= lastHeard;
+  return continues
+    ? { ...outcome, failures: before.failures + 1, failingSince: before.failingSince }
+    : { ...outcome, failures: 1, failingSince: outcome.startedAt };
 }
 
 /** Decides the next step of the ownership state machine. */

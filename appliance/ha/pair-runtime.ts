@@ -12,13 +12,13 @@ import type { UsersDocument, UserStore } from '../users/user-store.js';
 import { ConfigReplicator, usersDigest } from './config-replication.js';
 import type { HaPairView, HaStatusView } from './controller.js';
 import type { HaMetrics } from './ha-metrics.js';
-import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
-import { decideOwnership, heartbeatAge, peerDead, type ApiProbe, type OwnershipInput, type OwnershipState, type PeerObservation } from './ownership.js';
+import { decideOwnership, heartbeatAge, peerDead, type OwnershipInput, type OwnershipState, type PeerObservation } from './ownership.js';
 import { deriveKeys, type PairKeys } from './pair-keys.js';
 import { saveHaState, type PairRecord, type PairSettings } from './pair-state.js';
-import { PeerClient, peerCodeOf } from './peer-client.js';
-import { haPeersEngine, PersistenceStream, replicableTable, type PersistenceReplication } from './persistence-replication.js';
+import { PeerClient } from './peer-client.js';
+import { PeerProbe } from './peer-probe.js';
+import { PairLinks } from './pair-links.js';
 import type { VipAddresses } from './vip-addresses.js';
 
 /** The contract's HaPeerState. */
@@ -40,11 +40,6 @@ export interface PairRuntimeDeps {
   onPeerLeft: () => void;
 }
 
-/** Time limit of one probe of the peer's API: it must fail before the dead time runs out. */
-export function probeTimeoutMs(s: PairSettings): number {
-  return Math.max(100, Math.min(1000, s.deadTimeMs - 3 * s.heartbeatIntervalMs));
-}
-
 /** Time limit of a replication call: long enough for a busy peer, short enough for a write to wait. */
 export function replicationTimeoutMs(s: PairSettings): number {
   return Math.max(1000, Math.min(5000, s.deadTimeMs));
@@ -54,9 +49,6 @@ export function replicationTimeoutMs(s: PairSettings): number {
 export function vipAddressesOf(store: ConfigStore): string[] {
   return [...new Set(Object.values(store.current.config.virtualServices).map((vs) => vs.ipAddress))];
 }
-
-/** How often the peer's API is asked while the heartbeat is fine (for the status page). */
-const IDLE_PROBE_MS = 5000;
 
 interface HeardPeer extends PeerObservation {
   revision: number;
@@ -68,36 +60,49 @@ interface HeardPeer extends PeerObservation {
 export class PairRuntime {
   readonly #d: PairRuntimeDeps;
   #record: PairRecord;
-  #keys: PairKeys;
+  readonly #keys: PairKeys;
   #state: OwnershipState;
   #since: number;
   readonly #startedAt = Date.now();
   #returned: boolean;
   #heard: HeardPeer | null = null;
-  #probe: ApiProbe | null = null;
-  #probing = false;
-  #lastProbeAt = Date.now();
+  readonly #probe: PeerProbe;
   #failbackNotBefore = 0;
-  /** Consecutive probes the peer answered as a node outside this pair. */
-  #strangerAnswers = 0;
   #transition: HaStatusView['lastTransition'] = null;
   #busy = false;
   #actions: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
-  #link: HeartbeatLink | null = null;
-  #persistence: PersistenceReplication | null = null;
-  #client: PeerClient;
+  #links: PairLinks | null = null;
+  readonly #client: PeerClient;
   readonly #replicator: ConfigReplicator | null;
   #closed = false;
 
-  constructor(deps: PairRuntimeDeps, record: PairRecord, initial: OwnershipState) {
+  /**
+   * `peerSeen`: what this node knows of its peer at start, when it just talked to it (pairing):
+   * counted as a heartbeat, so that a slow first heartbeat does not look like a dead peer.
+   */
+  constructor(deps: PairRuntimeDeps, record: PairRecord, initial: OwnershipState, peerSeen?: OwnershipState) {
     this.#d = deps;
     this.#record = record;
     this.#keys = deriveKeys(record.key, record.pairId);
     this.#state = initial;
     this.#since = Date.now();
     this.#returned = initial === 'passive';
+    if (peerSeen) this.#heard = { at: Date.now(), state: peerSeen, term: record.term, revision: 0, usersDigest: '', bootId: '' };
     this.#client = this.#newClient();
+    this.#probe = new PeerProbe({
+      client: () => this.#client,
+      pairId: record.pairId,
+      settings: () => this.#record.settings,
+      lastHeard: () => this.#heard?.at ?? this.#startedAt,
+      logger: deps.logger,
+      onState: (state) => {
+        if (!this.#replicator) return;
+        this.#replicator.observe(state.revision, state.usersDigest, state.bootId);
+        if (this.#replicator.behind) void this.#replicator.catchUp();
+      },
+      onLeft: () => deps.onPeerLeft(),
+    });
     this.#replicator =
       record.role === 'primary'
         ? new ConfigReplicator({ store: deps.store, users: deps.users, peer: () => this.#client, logger: deps.logger, peerDown: () => peerDead(this.#input(Date.now())) })
@@ -131,18 +136,12 @@ export class PairRuntime {
     return this.#heard !== null && this.#heard.revision > this.#d.store.current.revision;
   }
 
-  /** The bearer token peer calls must carry. */
-  get apiToken(): string {
-    return this.#keys.apiToken;
-  }
-
   /** Starts the heartbeat, replication and the state machine. Binds the VIPs if active. */
   async start(): Promise<void> {
     await this.#startLinks();
     if (this.#state === 'active') {
       if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
       await this.#d.engine.setActive(true);
-      this.#persistence?.setActive(true);
     }
     this.#schedule();
   }
@@ -181,7 +180,8 @@ export class PairRuntime {
     const now = Date.now();
     const heard = this.#heard;
     const fresh = heard !== null && now - heard.at < this.#record.settings.deadTimeMs;
-    const probeState = this.#probe?.ok ? this.#probe.state : undefined;
+    const probe = this.#probe.last;
+    const probeState = probe?.ok ? probe.state : undefined;
     return {
       role: this.#record.role,
       state: this.#state,
@@ -189,7 +189,7 @@ export class PairRuntime {
         endpoint: this.#record.peerEndpoint,
         state: fresh ? heard.state : (probeState ?? 'unknown'),
         heartbeatAgeMs: heard ? now - heard.at : null,
-        apiReachable: this.#probe?.ok ?? false,
+        apiReachable: probe?.ok ?? false,
         revision: heard?.revision ?? null,
         term: heard?.term ?? null,
       },
@@ -253,7 +253,6 @@ export class PairRuntime {
     // New timers or ports: the links restart (the peer does the same within the same call).
     await this.#stopLinks();
     await this.#startLinks();
-    if (this.#state === 'active') this.#persistence?.setActive(true);
     if (portsChanged) this.#d.logger.info({ settings }, 'HA ports changed');
     this.#schedule();
   }
@@ -294,51 +293,24 @@ export class PairRuntime {
 
   async #startLinks(): Promise<void> {
     const r = this.#record;
-    const link = new HeartbeatLink({
-      localAddress: r.localAddress,
-      peerAddress: r.peerAddress,
-      port: r.settings.heartbeatPort,
-      intervalMs: r.settings.heartbeatIntervalMs,
-      key: this.#keys.heartbeat,
-      pairId: r.pairId,
+    const links = new PairLinks({
+      record: r,
+      keys: this.#keys,
       bootId: this.#d.bootId,
+      engine: this.#d.engine,
+      tls: this.#d.tls,
       logger: this.#d.logger,
+      metrics: this.#d.metrics,
       local: () => ({ role: r.role, state: this.#state, term: this.#record.term, revision: this.#d.store.current.revision, usersDigest: usersDigest(this.#d.users) }),
       onHeartbeat: (hb, at) => this.#onHeartbeat(hb, at),
-      onReject: (reason) => this.#d.metrics.heartbeatsRejected.inc({ reason }),
     });
-    await link.start();
-    this.#link = link;
-    const peers = haPeersEngine(this.#d.engine);
-    if (peers) {
-      await peers.configureHaPeers({
-        local: { name: r.role, address: r.localAddress, port: r.settings.replicationPort },
-        peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress, port: r.settings.replicationPort },
-      });
-      return;
-    }
-    const table = replicableTable(this.#d.engine);
-    if (!table) return;
-    const stream = new PersistenceStream({
-      table,
-      localAddress: r.localAddress,
-      peerAddress: r.peerAddress,
-      port: r.settings.replicationPort,
-      tls: this.#d.tls,
-      peerFingerprintSha256: r.peerFingerprintSha256,
-      token: this.#keys.replicationToken,
-      logger: this.#d.logger,
-    });
-    await stream.start();
-    this.#persistence = stream;
+    await links.start(this.#state === 'active');
+    this.#links = links;
   }
 
   async #stopLinks(): Promise<void> {
-    await this.#link?.stop();
-    this.#link = null;
-    await this.#persistence?.close();
-    this.#persistence = null;
-    await haPeersEngine(this.#d.engine)?.configureHaPeers(null);
+    await this.#links?.stop();
+    this.#links = null;
   }
 
   #schedule(): void {
@@ -362,7 +334,7 @@ export class PairRuntime {
       preferPrimary: s.preferPrimary,
       returned: this.#returned,
       heartbeat: this.#heard,
-      probe: this.#probe,
+      probe: this.#probe.last,
     };
   }
 
@@ -385,7 +357,7 @@ export class PairRuntime {
   #tick(): void {
     if (this.#closed || this.#busy) return;
     const now = Date.now();
-    this.#maybeProbe(now);
+    this.#probe.maybe(now, heartbeatAge(this.#input(now)));
     const decision = decideOwnership(this.#input(now));
     switch (decision.action) {
       case 'takeover':
@@ -403,50 +375,8 @@ export class PairRuntime {
     }
   }
 
-  #maybeProbe(now: number): void {
-    if (this.#probing) return;
-    const s = this.#record.settings;
-    const suspect = heartbeatAge(this.#input(now)) >= 2 * s.heartbeatIntervalMs;
-    if (now - this.#lastProbeAt < (suspect ? s.heartbeatIntervalMs : IDLE_PROBE_MS)) return;
-    this.#probing = true;
-    this.#lastProbeAt = now;
-    const startedAt = now;
-    this.#client
-      .getHaPeerState({ signal: AbortSignal.timeout(probeTimeoutMs(s)) })
-      .then(
-        (state) => {
-          if (state.pairId !== this.#record.pairId) throw new ApplianceError('LB_HA_STATE', 'the peer belongs to another pair');
-          this.#probe = { startedAt, finishedAt: Date.now(), ok: true, state: state.state, term: state.term };
-          this.#strangerAnswers = 0;
-          if (this.#replicator) {
-            this.#replicator.observe(state.revision, state.usersDigest, state.bootId);
-            if (this.#replicator.behind) void this.#replicator.catchUp();
-          }
-        },
-        (err: unknown) => {
-          this.#probe = { startedAt, finishedAt: Date.now(), ok: false };
-          const code = peerCodeOf(err);
-          // The peer answers but no longer knows this pair: it was broken there while this node
-          // was away. Three answers in a row, so that no single odd answer breaks a pair.
-          if (code === 'LB_UNAUTHORIZED' || code === 'LB_HA_STATE') this.#strangerAnswers++;
-          else this.#strangerAnswers = 0;
-          if (this.#strangerAnswers >= 3) {
-            this.#d.logger.warn({ code }, 'the peer no longer belongs to this pair; breaking this side too');
-            this.#d.onPeerLeft();
-          }
-        },
-      )
-      .catch((err: unknown) => {
-        this.#probe = { startedAt, finishedAt: Date.now(), ok: false };
-        this.#d.logger.warn({ err: (err as Error).message }, 'peer probe answered unexpectedly');
-      })
-      .finally(() => {
-        this.#probing = false;
-      });
-  }
-
   #nextTerm(): number {
-    return Math.max(this.#record.term, this.#heard?.term ?? 0, this.#probe?.term ?? 0) + 1;
+    return Math.max(this.#record.term, this.#heard?.term ?? 0, this.#probe.last?.term ?? 0) + 1;
   }
 
   async #failback(): Promise<void> {
@@ -469,14 +399,14 @@ export class PairRuntime {
     if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
     await this.#d.engine.setActive(true);
     this.#setState('active', reason);
-    this.#persistence?.setActive(true);
+    this.#links?.setActive(true);
   }
 
   async #becomePassive(reason: string): Promise<void> {
     if (this.#state === 'passive') return;
     await this.#d.engine.setActive(false);
     this.#setState('passive', reason);
-    this.#persistence?.setActive(false);
+    this.#links?.setActive(false);
     if (this.#d.vip) await this.#d.vip.release();
   }
 
@@ -489,7 +419,7 @@ export class PairRuntime {
     this.#d.metrics.transitions.inc({ to, reason });
     this.#d.logger.warn({ from, to, reason, term: this.#record.term }, to === 'active' ? 'HA: this node is now active' : 'HA: this node is now passive');
     // The peer learns at once rather than at the next interval.
-    this.#link?.sendNow();
+    this.#links?.sendNow();
   }
 
   async #setTerm(term: number): Promise<void> {

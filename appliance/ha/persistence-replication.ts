@@ -12,7 +12,7 @@
 // An engine can carry replication itself (HAProxy's `peers` section on the same port): it
 // implements `HaPeersEngine`, and the pair runtime hands it the two addresses instead of
 // running this stream.
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { createServer, connect, type Server, type TLSSocket } from 'node:tls';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -97,7 +97,8 @@ export class PersistenceStream implements PersistenceReplication {
   #reconnect: NodeJS.Timeout | null = null;
   #sent = 0;
   #imported = 0;
-  readonly #inbound = new Set<TLSSocket>();
+  /** Every accepted connection, handshaking or not, so that close() need not wait for any. */
+  readonly #inbound = new Set<Socket>();
   readonly #onChange = (change: PersistenceChange) => {
     // Deletions need no replication: the passive node expires and drops entries by itself.
     if (change.type !== 'set' || !this.#out) return;
@@ -111,8 +112,12 @@ export class PersistenceStream implements PersistenceReplication {
 
   /** Listens for the peer's stream. */
   async start(): Promise<void> {
-    const server = createServer({ cert: this.#o.tls.cert, key: this.#o.tls.key, minVersion: 'TLSv1.2' }, (socket) => this.#accept(socket));
+    const server = createServer({ cert: this.#o.tls.cert, key: this.#o.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 5000 }, (socket) => this.#accept(socket));
     server.on('tlsClientError', () => undefined);
+    server.on('connection', (socket: Socket) => {
+      this.#inbound.add(socket);
+      socket.once('close', () => this.#inbound.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#o.port, this.#o.localAddress, () => {
@@ -143,16 +148,17 @@ export class PersistenceStream implements PersistenceReplication {
   async close(): Promise<void> {
     this.#closed = true;
     this.setActive(false);
-    for (const s of this.#inbound) s.destroy();
     const server = this.#server;
     this.#server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const s of this.#inbound) s.destroy();
+    this.#inbound.clear();
+    // Every connection is gone, so the listener closes at once; the bound is for safety only.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
   #accept(socket: TLSSocket): void {
-    this.#inbound.add(socket);
     socket.on('error', () => undefined);
-    socket.once('close', () => this.#inbound.delete(socket));
     let authenticated = false;
     const timer = setTimeout(() => socket.destroy(), 5000);
     const lines = createInterface({ input: socket, crlfDelay: Infinity });

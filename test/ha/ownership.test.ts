@@ -2,7 +2,7 @@
 // docs/ha.md one by one, and what the packet check refuses.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decideOwnership, type OwnershipInput } from '../../appliance/ha/ownership.js';
+import { decideOwnership, recordProbe, type ApiProbe, type OwnershipInput } from '../../appliance/ha/ownership.js';
 import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type Heartbeat } from '../../appliance/ha/heartbeat-packet.js';
 
 const T0 = 1_000_000;
@@ -22,13 +22,37 @@ const base: OwnershipInput = {
 };
 
 describe('ownership state machine', () => {
-  it('takes over only when the heartbeat is lost for the dead time and the API probe failed after it', () => {
+  it('takes over only when the heartbeat is lost for the dead time and two API probes failed after it', () => {
     const lost = { ...base, heartbeat: { at: T0 - 1600, state: 'active' as const, term: 1 } };
+    const failed = (failingSince: number, failures: number) => ({ startedAt: T0 - 600, finishedAt: T0 - 590, ok: false, failures, failingSince });
     expect(decideOwnership(lost).action).toBe('none');
-    expect(decideOwnership({ ...lost, probe: { startedAt: T0 - 900, finishedAt: T0 - 890, ok: true, state: 'active', term: 1 } }).action).toBe('none');
-    expect(decideOwnership({ ...lost, probe: { startedAt: T0 - 1700, finishedAt: T0 - 1690, ok: false } }).action).toBe('none');
-    expect(decideOwnership({ ...lost, probe: { startedAt: T0 - 900, finishedAt: T0 - 890, ok: false } })).toEqual({ action: 'takeover', reason: 'heartbeat lost' });
-    expect(decideOwnership({ ...lost, now: T0 - 200, probe: { startedAt: T0 - 900, finishedAt: T0 - 890, ok: false } }).action).toBe('none');
+    expect(decideOwnership({ ...lost, probe: { startedAt: T0 - 900, finishedAt: T0 - 890, ok: true, state: 'active', term: 1, failures: 0, failingSince: 0 } }).action).toBe('none');
+    expect(decideOwnership({ ...lost, probe: failed(T0 - 1700, 3) }).action).toBe('none');
+    expect(decideOwnership({ ...lost, probe: failed(T0 - 900, 1) }).action).toBe('none');
+    expect(decideOwnership({ ...lost, probe: failed(T0 - 900, 2) })).toEqual({ action: 'takeover', reason: 'heartbeat lost' });
+    expect(decideOwnership({ ...lost, now: T0 - 200, probe: failed(T0 - 900, 2) }).action).toBe('none');
+  });
+
+  it('counts only probe failures after the last heartbeat: a run of failures from an earlier partition does not carry over', () => {
+    // An earlier partition: the probes failed, then heartbeats came back before any probe answered.
+    const heardAt = T0 - 1600;
+    let probe: ApiProbe | null = null;
+    probe = recordProbe(probe, { startedAt: T0 - 5000, finishedAt: T0 - 4900, ok: false }, T0 - 6000);
+    probe = recordProbe(probe, { startedAt: T0 - 4800, finishedAt: T0 - 4700, ok: false }, T0 - 6000);
+    expect(probe).toMatchObject({ failures: 2, failingSince: T0 - 5000 });
+    // A new partition after the heartbeat at `heardAt`: the first failure starts a new run.
+    const lost = { ...base, heartbeat: { at: heardAt, state: 'active' as const, term: 1 } };
+    probe = recordProbe(probe, { startedAt: T0 - 1000, finishedAt: T0 - 700, ok: false }, heardAt);
+    expect(probe).toMatchObject({ failures: 1, failingSince: T0 - 1000 });
+    expect(decideOwnership({ ...lost, probe }).action).toBe('none');
+    probe = recordProbe(probe, { startedAt: T0 - 700, finishedAt: T0 - 400, ok: false }, heardAt);
+    expect(probe).toMatchObject({ failures: 2, failingSince: T0 - 1000 });
+    expect(decideOwnership({ ...lost, probe })).toEqual({ action: 'takeover', reason: 'heartbeat lost' });
+    // A failure of a probe started before the last heartbeat does not count either.
+    const early = recordProbe(null, { startedAt: heardAt - 100, finishedAt: heardAt + 200, ok: false }, heardAt);
+    expect(decideOwnership({ ...lost, probe: recordProbe(early, { startedAt: T0 - 700, finishedAt: T0 - 400, ok: false }, heardAt) }).action).toBe('none');
+    // One answer ends the run.
+    expect(recordProbe(probe, { startedAt: T0 - 300, finishedAt: T0 - 200, ok: true, state: 'active', term: 1 }, heardAt)).toMatchObject({ ok: true, failures: 0 });
   });
 
   it('never leaves both passive: the primary takes over after two intervals, the secondary after the dead time', () => {

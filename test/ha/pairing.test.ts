@@ -41,6 +41,21 @@ afterAll(async () => {
 });
 
 describe('an HA pair of two appliances', () => {
+  it('refuses to pair with a wrong password or a certificate other than the expected one, and changes nothing', async () => {
+    const wrongPassword = await problemOf(clientOf(a).createHaPair({ peerEndpoint: b.endpoint, peerPassword: 'not-the-password-123' }));
+    expect(wrongPassword.status).toBe(502);
+    expect(wrongPassword.code).toBe('LB_HA_PEER_REFUSED');
+    expect(wrongPassword.message).toMatch(/LB_UNAUTHORIZED/);
+    const fingerprint = `${'AB:'.repeat(31)}AB`;
+    const wrongCert = await problemOf(clientOf(a).createHaPair({ peerEndpoint: b.endpoint, peerPassword: SECONDARY_PASSWORD, peerFingerprintSha256: fingerprint }));
+    expect(wrongCert.code).toBe('LB_HA_PEER_FINGERPRINT');
+    expect(wrongCert.field).toBe('/peerFingerprintSha256');
+    const self = await problemOf(clientOf(a).createHaPair({ peerEndpoint: a.endpoint, peerPassword: PRIMARY_PASSWORD }));
+    expect(self.code).toBe('LB_HA_STATE');
+    expect(await clientOf(a).getHaPair()).toEqual({ state: 'standalone', role: null });
+    expect(await clientOf(b, SECONDARY_PASSWORD).getHaPair()).toEqual({ state: 'standalone', role: null });
+  });
+
   it('pairs: the secondary holds the primary\'s configuration and users, and is passive', async () => {
     const formed = await pair(a, b, { heartbeatIntervalMs: 200, deadTimeMs: 1000 });
     expect(formed).toMatchObject({ state: 'paired', role: 'primary', peerEndpoint: b.endpoint, heartbeatPort: 6694, replicationPort: 7778, deadTimeMs: 1000, preferPrimary: false });

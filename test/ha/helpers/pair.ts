@@ -5,6 +5,9 @@
 import type { ApplianceClient } from '../../../openapi/sdk/index.js';
 import type { components } from '../../../openapi/generated/types.js';
 import { startTestAppliance, type TestAppliance, type TestApplianceOptions } from '../../helpers/appliance-process.js';
+import { until } from '../../engine/helpers/wait.js';
+
+export { until };
 
 /** The password each node starts with; after pairing the secondary takes the primary's. */
 export const PRIMARY_PASSWORD = 'primary-password-0123456';
@@ -43,23 +46,6 @@ export function clientOf(node: TestAppliance, password = PRIMARY_PASSWORD): Appl
 /** Pairs `a` (primary) with `b` (secondary). */
 export async function pair(a: TestAppliance, b: TestAppliance, settings: Partial<components['schemas']['HaPairInput']> = {}) {
   return clientOf(a).createHaPair({ peerEndpoint: b.endpoint, peerPassword: SECONDARY_PASSWORD, ...settings });
-}
-
-/** Polls until `probe` returns a truthy value; throws with what it last saw. */
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** The HA state of a node ('active' / 'passive' / 'standalone'), or null if its API does not answer. */

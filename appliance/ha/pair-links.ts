@@ -1,0 +1,99 @@
+// The links between the two nodes of a pair besides the API: the UDP heartbeat and
+// persistence replication (the built-in TLS stream, or the engine's own `peers` when it has
+// them). Started together, stopped together, restarted together when the ports or timers change.
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/types.js';
+import type { HaMetrics } from './ha-metrics.js';
+import { HeartbeatLink } from './heartbeat.js';
+import type { Heartbeat } from './heartbeat-packet.js';
+import type { PairKeys } from './pair-keys.js';
+import type { PairRecord } from './pair-state.js';
+import { haPeersEngine, PersistenceStream, replicableTable, type PersistenceReplication } from './persistence-replication.js';
+
+/** What the links need. */
+export interface PairLinksOptions {
+  record: PairRecord;
+  keys: PairKeys;
+  bootId: string;
+  engine: Engine;
+  tls: { cert: string; key: string };
+  logger: Logger;
+  metrics: HaMetrics;
+  /** This node's side of the next heartbeat. */
+  local: () => Pick<Heartbeat, 'role' | 'state' | 'term' | 'revision' | 'usersDigest'>;
+  /** An accepted heartbeat of the peer. */
+  onHeartbeat: (hb: Heartbeat, receivedAt: number) => void;
+}
+
+/** The heartbeat and persistence replication of one pair member. */
+export class PairLinks {
+  readonly #o: PairLinksOptions;
+  #heartbeat: HeartbeatLink | null = null;
+  #persistence: PersistenceReplication | null = null;
+
+  constructor(options: PairLinksOptions) {
+    this.#o = options;
+  }
+
+  /** Binds the heartbeat socket and the replication listener (or configures the engine's peers). */
+  async start(active: boolean): Promise<void> {
+    const { record: r, keys, logger } = this.#o;
+    const heartbeat = new HeartbeatLink({
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      port: r.settings.heartbeatPort,
+      intervalMs: r.settings.heartbeatIntervalMs,
+      key: keys.heartbeat,
+      pairId: r.pairId,
+      bootId: this.#o.bootId,
+      logger,
+      local: this.#o.local,
+      onHeartbeat: this.#o.onHeartbeat,
+      onReject: (reason) => this.#o.metrics.heartbeatsRejected.inc({ reason }),
+    });
+    await heartbeat.start();
+    this.#heartbeat = heartbeat;
+    const peers = haPeersEngine(this.#o.engine);
+    if (peers) {
+      await peers.configureHaPeers({
+        local: { name: r.role, address: r.localAddress, port: r.settings.replicationPort },
+        peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress, port: r.settings.replicationPort },
+      });
+      return;
+    }
+    const table = replicableTable(this.#o.engine);
+    if (!table) return;
+    const stream = new PersistenceStream({
+      table,
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      port: r.settings.replicationPort,
+      tls: this.#o.tls,
+      peerFingerprintSha256: r.peerFingerprintSha256,
+      token: keys.replicationToken,
+      logger,
+    });
+    await stream.start();
+    this.#persistence = stream;
+    stream.setActive(active);
+  }
+
+  /** Sends a heartbeat now (a change of state). */
+  sendNow(): void {
+    this.#heartbeat?.sendNow();
+  }
+
+  /** The active node streams its persistence table; the passive one receives. */
+  setActive(active: boolean): void {
+    this.#persistence?.setActive(active);
+  }
+
+  /** Closes everything. */
+  async stop(): Promise<void> {
+    await this.#heartbeat?.stop();
+    this.#heartbeat = null;
+    await this.#persistence?.close();
+    this.#persistence = null;
+    await haPeersEngine(this.#o.engine)?.configureHaPeers(null);
+  }
+}
