@@ -72,10 +72,17 @@ function isTable(value: unknown): value is ReplicablePersistence {
   return typeof v?.export === 'function' && typeof v.import === 'function' && typeof v.on === 'function';
 }
 
-/** The engine's own replication hook, if it has one. */
+/**
+ * The engine's own replication hook, if it has one: an engine that says
+ * `replicatesPersistence` (HAProxy's `peers`) is pointed at the peer through the Engine
+ * interface's `setReplication`; both ends use the pair roles as their peer names.
+ */
 export function haPeersEngine(engine: Engine): HaPeersEngine | null {
-  const e = engine as Engine & Partial<HaPeersEngine>;
-  return typeof e.configureHaPeers === 'function' ? (e as unknown as HaPeersEngine) : null;
+  if (!engine.replicatesPersistence || typeof engine.setReplication !== 'function') return null;
+  return {
+    configureHaPeers: (spec) =>
+      engine.setReplication!(spec ? { localName: spec.local.name, localAddress: spec.local.address, port: spec.local.port, peer: { name: spec.peer.name, address: spec.peer.address } } : null),
+  };
 }
 
 /** The engine's replicable table, if it has one (the embedded engine's `persistence`). */

@@ -54,7 +54,7 @@ describe('profiles', () => {
   });
 
   it('carry every row of the AGFA guide table: name, layer 7 protocol, port, persistence, health check', () => {
-    const guide = readFileSync(`${ROOT}../shared/seeds/002_13781dc209246142.txt`, 'utf8');
+    const guide = readFileSync(`${ROOT}test/fixtures/agfa-guide-vip-table.txt`, 'utf8');
     const row = /VIP (\d+) \| (\S+) \|\s*Layer 7 Reverse Proxy \((HTTP|TCP)\) \|\s*(\d+) \|\s*(HTTP Cookie|Source IP|None) \|\s*(HTTP \(GET\)|HTTPS \(GET\)|Connect to Port|)\s*\|/g;
     const rows = [...guide.matchAll(row)].map((m) => ({ ref: `VIP ${m[1]}`, label: m[2], mode: `Layer 7 Reverse Proxy (${m[3]})`, ports: m[4], persistence: m[5], healthCheck: m[6] }));
     expect(rows).toHaveLength(21);

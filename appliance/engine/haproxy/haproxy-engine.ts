@@ -20,6 +20,7 @@ import { refusals } from './feature-check.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
 import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
+import { readStickTables, restoreStickTables } from './stick-tables.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
 
@@ -283,10 +284,18 @@ export class HaproxyEngine implements Engine {
     if (reloaded) {
       // Counters of the old worker are read once more before the new one starts from zero.
       await this.#refresh().catch(() => undefined);
+      // Source-IP persistence survives the reload: see ./stick-tables.ts.
+      const carried = await readStickTables(this.#runtime).catch(() => null);
       try {
         await this.#master.reload(config);
       } catch (err) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy did not take the new configuration (the last good one keeps running): ${(err as Error).message}`, { cause: err });
+      }
+      if (carried && carried.size > 0) {
+        await restoreStickTables(this.#runtime, carried).then(
+          (n) => this.#log.debug({ entries: n }, 'source-IP persistence carried over the reload'),
+          (err: unknown) => this.#log.warn({ err: (err as Error).message }, 'could not carry source-IP persistence over the reload'),
+        );
       }
       this.#pendingDeletes.clear();
       this.counts.reloads++;

@@ -14,6 +14,9 @@ import { RuntimeApi } from './runtime-api.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 
+/** How long a reload signal may go unacknowledged before it is sent again. */
+const RESIGNAL_MS = 1000;
+
 /** Where HAProxy's files live and how it is run. */
 export interface MasterProcessOptions {
   binary: string;
@@ -42,6 +45,8 @@ export class MasterProcess {
   readonly #log: Logger;
   #child: ChildProcess | null = null;
   #workerPid = 0;
+  /** "Reloading HAProxy" lines the master has logged (one per reload signal it took). */
+  #reloadsSeen = 0;
   #lastGood = '';
   #stopping = false;
   #restarting: Promise<void> | null = null;
@@ -90,11 +95,23 @@ export class MasterProcess {
     }
     const before = this.#workerPid;
     const mark = this.#recent.length;
-    (this.#child as ChildProcess).kill('SIGUSR2');
+    const child = this.#child as ChildProcess;
+    const seen = this.#reloadsSeen;
+    child.kill('SIGUSR2');
+    // The master drops a SIGUSR2 that arrives while it is still finishing the previous reload
+    // (seen on a loaded machine: the new worker answers before the master is done). It logs
+    // "Reloading HAProxy" for every signal it takes: until it has, the signal is sent again.
+    let lastSignal = Date.now();
     try {
       this.#workerPid = await this.#waitForWorker(before, () => {
         const alerts = this.#recent.slice(mark).filter((l) => l.includes('[ALERT]'));
-        return alerts.length > 0 ? alerts.join('; ') : null;
+        if (alerts.length > 0) return alerts.join('; ');
+        if (this.#reloadsSeen === seen && Date.now() - lastSignal > RESIGNAL_MS && child.exitCode === null) {
+          this.#log.warn('haproxy did not take the reload signal; sending it again');
+          child.kill('SIGUSR2');
+          lastSignal = Date.now();
+        }
+        return null;
       });
     } catch (err) {
       // The master keeps the old worker when the new configuration fails: put the file back.
@@ -138,6 +155,7 @@ export class MasterProcess {
     const onLine = (line: string) => {
       if (!line.trim()) return;
       this.#recent.push(line);
+      if (line.includes('Reloading HAProxy')) this.#reloadsSeen++;
       if (this.#recent.length > 200) this.#recent.splice(0, 100);
       if (line.includes('[ALERT]')) this.#log.error({ haproxy: line }, 'haproxy alert');
       else if (line.includes('[WARNING]')) this.#log.warn({ haproxy: line }, 'haproxy warning');

@@ -1,0 +1,98 @@
+// Source-IP persistence across a reload. HAProxy 2.6 is meant to hand its stick tables from
+// the old worker to the new one through the local peer, but in master-worker mode the new
+// worker starts with empty tables (seen here on Debian's 2.6.12, with and without a remote
+// peer): every reload would move every source-IP client, and an HA takeover (a reload that
+// binds the VIPs) would lose the table the peer had replicated. So the engine carries the
+// entries itself: it reads them from the old worker just before the reload and writes back,
+// by server name, into the new worker (`set table ... data.server_id`). Entries restart their
+// expiry; entries of servers that are gone are dropped.
+import type { RuntimeApi } from './runtime-api.js';
+
+/** One stick-table entry: the client key and the name of its server. */
+export interface StickEntry {
+  key: string;
+  server: string;
+}
+
+/** The entries of every stick table, by table (backend) name. */
+export type StickTables = Map<string, StickEntry[]>;
+
+/** Commands per runtime-API connection when writing entries back. */
+const BATCH = 100;
+
+/** Parses `show table <name>`: `0x…: key=::ffff:10.0.0.1 use=0 exp=1799977 server_id=2 server_key=rs-…`. */
+export function parseTable(text: string): { key: string; serverId: number; serverKey: string | null }[] {
+  const out: { key: string; serverId: number; serverKey: string | null }[] = [];
+  for (const line of text.split('\n')) {
+    const key = /\skey=(\S+)/.exec(line)?.[1];
+    const id = /\sserver_id=(\d+)/.exec(line)?.[1];
+    if (!key || !id) continue;
+    const name = /\sserver_key=(\S+)/.exec(line)?.[1];
+    out.push({ key, serverId: Number(id), serverKey: name && name !== '-' ? name : null });
+  }
+  return out;
+}
+
+/** The table names `show table` lists. */
+export function parseTableNames(text: string): string[] {
+  return [...text.matchAll(/^# table: ([^,\s]+),/gm)].map((m) => m[1]!);
+}
+
+/** Server ids by name of one backend, from `show servers state <backend>`. */
+export function parseServerIds(text: string): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const cells = line.trim().split(/\s+/);
+    // be_id be_name srv_id srv_name ...
+    if (cells.length > 3 && /^\d+$/.test(cells[2]!)) ids.set(cells[3]!, Number(cells[2]));
+  }
+  return ids;
+}
+
+/** Reads every stick table's entries (with server names) from the running worker. */
+export async function readStickTables(runtime: RuntimeApi): Promise<StickTables> {
+  const tables: StickTables = new Map();
+  for (const table of parseTableNames(await runtime.query('show table'))) {
+    const rows = parseTable(await runtime.query(`show table ${table}`));
+    if (rows.length === 0) continue;
+    // Entries a peer pushed may carry only the id: name them from this worker's servers.
+    const names = new Map([...parseServerIds(await runtime.query(`show servers state ${table}`))].map(([name, id]) => [id, name]));
+    const entries: StickEntry[] = [];
+    for (const r of rows) {
+      const server = r.serverKey ?? names.get(r.serverId);
+      if (server) entries.push({ key: r.key, server });
+    }
+    tables.set(table, entries);
+  }
+  return tables;
+}
+
+/**
+ * Writes the entries back into the new worker; returns how many were written. A client the
+ * new worker has already placed on another server (it served a request in the few
+ * milliseconds before this ran) is moved back: the old worker's choice is the one the client
+ * has been using.
+ */
+export async function restoreStickTables(runtime: RuntimeApi, tables: StickTables): Promise<number> {
+  let written = 0;
+  for (const [table, entries] of tables) {
+    const ids = parseServerIds(await runtime.query(`show servers state ${table}`).catch(() => ''));
+    const names = new Map([...ids].map(([name, id]) => [id, name]));
+    const present = new Map(parseTable(await runtime.query(`show table ${table}`).catch(() => '')).map((r) => [r.key, r.serverKey ?? names.get(r.serverId)]));
+    const commands: string[] = [];
+    for (const e of entries) {
+      const id = ids.get(e.server);
+      if (id === undefined) continue;
+      if (present.get(e.key) === e.server) continue;
+      // An entry's server name wins over its id: clear the key (the new worker may create it
+      // between the read above and this write), then set the id, in one batch.
+      commands.push(`clear table ${table} key ${e.key}`, `set table ${table} key ${e.key} data.server_id ${id}`);
+      written++;
+    }
+    for (let i = 0; i < commands.length; i += 2 * BATCH) {
+      await runtime.query(commands.slice(i, i + 2 * BATCH).join(';'));
+    }
+  }
+  return written;
+}
