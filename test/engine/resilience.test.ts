@@ -87,25 +87,29 @@ describe('a real server dies under steady load', () => {
     ]);
     let killedAt = Infinity;
     const failures: { startedAt: number; what: string }[] = [];
-    const load = steadyLoad(`http://${VIP}:8001/slow?ms=5`, 8, (r: Reply | Error, startedAt: number) => {
+    const CLIENTS = 8;
+    const load = steadyLoad(`http://${VIP}:8001/slow?ms=5`, CLIENTS, (r: Reply | Error, startedAt: number) => {
       if (r instanceof Error) failures.push({ startedAt, what: (r as NodeJS.ErrnoException).code ?? r.message });
       else if (r.status !== 200) failures.push({ startedAt, what: `HTTP ${r.status}` });
     });
     while (load.report.ok < 300) await new Promise((r) => setTimeout(r, 20));
     // Everything that could already be at the dead server: one request per connection the
-    // appliance holds to it (it never pipelines to a server); those being answered now are a subset.
-    const sentToIt = a.open;
+    // appliance held to it when it died (it never pipelines to a server); those being answered
+    // then are a subset.
     const answering = a.inFlight;
     killedAt = Date.now();
-    await a.kill();
+    const sentToIt = await a.kill();
     const okAtKill = load.report.ok;
     while (load.report.ok < okAtKill + 600) await new Promise((r) => setTimeout(r, 20));
     const report = await load.stop();
     expect(report.byBackend['k-b']).toBeGreaterThan(600);
     const late = failures.filter((f) => f.startedAt > killedAt);
     expect(late, JSON.stringify(failures)).toEqual([]);
-    expect(failures.length, JSON.stringify(failures)).toBeLessThanOrEqual(sentToIt);
-    console.log(`kill under load: ${report.ok} ok, ${failures.length} failed (bound: ${sentToIt} connections open to the dead server, ${answering} requests being answered)`);
+    // HAProxy (http-reuse always) also fails the requests it had routed to the server and that
+    // were waiting for a connection to it: at most one per client connection (its README).
+    const bound = HAPROXY ? CLIENTS : sentToIt;
+    expect(failures.length, JSON.stringify(failures)).toBeLessThanOrEqual(bound);
+    console.log(`kill under load: ${report.ok} ok, ${failures.length} failed (bound: ${bound}; ${sentToIt} connections open to the dead server, ${answering} requests being answered)`);
   });
 });
 

@@ -29,8 +29,8 @@ export interface HttpBackend {
   readonly open: number;
   /** Ends every held (/hold) response. */
   releaseHolds(): void;
-  /** Closes the listener and every connection at once (a crash). */
-  kill(): Promise<void>;
+  /** Closes the listener and every connection at once (a crash); resolves with how many connections it dropped. */
+  kill(): Promise<number>;
   /** Listens again on the same address and port. */
   revive(): Promise<void>;
   close(): Promise<void>;
@@ -113,9 +113,11 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
     },
     async kill() {
       server.close();
+      const dropped = sockets.size;
       for (const s of sockets) s.destroy();
       holds.clear();
       await new Promise((r) => setImmediate(r));
+      return dropped;
     },
     async revive() {
       await listen();
