@@ -68,30 +68,31 @@ export async function readStickTables(runtime: RuntimeApi): Promise<StickTables>
   return tables;
 }
 
+/** Rounds of checking the new worker's table after the write (an entry in use cannot be cleared yet). */
+const VERIFY_ROUNDS = 20;
+const VERIFY_PAUSE_MS = 10;
+
 /**
- * Writes the entries back into the new worker; returns how many were written. A client the
- * new worker has already placed on another server (it served a request in the few
- * milliseconds before this ran) is moved back: the old worker's choice is the one the client
- * has been using.
+ * Writes the entries into the new worker; returns how many were written. A client the new
+ * worker has already placed (it served a request in the few milliseconds before this ran)
+ * is put back where the old worker had it: that is the server the client has been using.
+ * Such an entry names its server, and the name wins over the id we set, so it is cleared
+ * first; HAProxy refuses to clear an entry a request is using at that moment, so the table is
+ * read back and what still differs is written again, a few times over.
  */
 export async function restoreStickTables(runtime: RuntimeApi, tables: StickTables): Promise<number> {
   let written = 0;
   for (const [table, entries] of tables) {
     const ids = parseServerIds(await runtime.query(`show servers state ${table}`).catch(() => ''));
     const names = new Map([...ids].map(([name, id]) => [id, name]));
-    const present = new Map(parseTable(await runtime.query(`show table ${table}`).catch(() => '')).map((r) => [r.key, r.serverKey ?? names.get(r.serverId)]));
-    const commands: string[] = [];
-    for (const e of entries) {
-      const id = ids.get(e.server);
-      if (id === undefined) continue;
-      if (present.get(e.key) === e.server) continue;
-      // An entry's server name wins over its id: clear the key (the new worker may create it
-      // between the read above and this write), then set the id, in one batch.
-      commands.push(`clear table ${table} key ${e.key}`, `set table ${table} key ${e.key} data.server_id ${id}`);
-      written++;
-    }
-    for (let i = 0; i < commands.length; i += 2 * BATCH) {
-      await runtime.query(commands.slice(i, i + 2 * BATCH).join(';'));
+    let pending = entries.filter((e) => ids.has(e.server));
+    written += pending.length;
+    for (let round = 0; pending.length > 0 && round < VERIFY_ROUNDS; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, VERIFY_PAUSE_MS));
+      const commands = pending.flatMap((e) => [`clear table ${table} key ${e.key}`, `set table ${table} key ${e.key} data.server_id ${ids.get(e.server)!}`]);
+      for (let i = 0; i < commands.length; i += 2 * BATCH) await runtime.query(commands.slice(i, i + 2 * BATCH).join(';'));
+      const now = new Map(parseTable(await runtime.query(`show table ${table}`)).map((r) => [r.key, r.serverKey ?? names.get(r.serverId)]));
+      pending = pending.filter((e) => now.get(e.key) !== e.server);
     }
   }
   return written;
