@@ -19,7 +19,7 @@ const SOURCES = Array.from({ length: 12 }, (_, i) => `127.0.102.${91 + i}`);
  * HAProxy 2.6 does not hand its stick tables to the new worker at a reload here (see
  * appliance/engine/haproxy/stick-tables.ts): the engine carries them itself, writing them into
  * the new worker right after it starts. How many source-IP clients keep their server over a
- * takeover and over a reload is measured and printed, not asserted: 7 to 12 of 12 in the runs
+ * takeover and over a reload is measured and printed, not asserted: 4 to 12 of 12 in the runs
  * seen here, against about 4 of 12 by chance without the carry. It is a known gap (the
  * engine's README): source-IP persistence over an HAProxy reload is best effort.
  */
