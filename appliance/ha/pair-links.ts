@@ -8,7 +8,7 @@ import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
 import type { PairKeys } from './pair-keys.js';
 import type { PairRecord } from './pair-state.js';
-import { haPeersEngine, PersistenceStream, replicableTable, type PersistenceReplication } from './persistence-replication.js';
+import { PersistenceStream, replicatesItself, replicableTable, type PersistenceReplication } from './persistence-replication.js';
 
 /** What the links need. */
 export interface PairLinksOptions {
@@ -53,12 +53,10 @@ export class PairLinks {
     });
     await heartbeat.start();
     this.#heartbeat = heartbeat;
-    const peers = haPeersEngine(this.#o.engine);
-    if (peers) {
-      await peers.configureHaPeers({
-        local: { name: r.role, address: r.localAddress, port: r.settings.replicationPort },
-        peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress, port: r.settings.replicationPort },
-      });
+    const engine = this.#o.engine;
+    if (replicatesItself(engine)) {
+      // Both ends use the pair roles as their peer names.
+      await engine.setReplication({ localName: r.role, localAddress: r.localAddress, port: r.settings.replicationPort, peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress } });
       return;
     }
     const table = replicableTable(this.#o.engine);
@@ -94,6 +92,6 @@ export class PairLinks {
     this.#heartbeat = null;
     await this.#persistence?.close();
     this.#persistence = null;
-    await haPeersEngine(this.#o.engine)?.configureHaPeers(null);
+    if (replicatesItself(this.#o.engine)) await this.#o.engine.setReplication(null);
   }
 }

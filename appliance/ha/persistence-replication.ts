@@ -10,8 +10,8 @@
 // on the accepting side: both ends know whom they talk to.
 //
 // An engine can carry replication itself (HAProxy's `peers` section on the same port): it
-// implements `HaPeersEngine`, and the pair runtime hands it the two addresses instead of
-// running this stream.
+// says `replicatesPersistence` and implements the Engine interface's `setReplication`, and
+// the pair runtime hands it the two addresses instead of running this stream.
 import { connect as netConnect, type Socket } from 'node:net';
 import { createServer, connect, type Server, type TLSSocket } from 'node:tls';
 import { createInterface } from 'node:readline';
@@ -26,18 +26,6 @@ export interface ReplicablePersistence {
   import(entries: readonly PersistenceEntry[]): number;
   on(event: 'change', listener: (change: PersistenceChange) => void): unknown;
   off(event: 'change', listener: (change: PersistenceChange) => void): unknown;
-}
-
-/** The two ends of a pair's replication, for an engine that replicates by itself. */
-export interface HaPeersSpec {
-  local: { name: string; address: string; port: number };
-  peer: { name: string; address: string; port: number };
-}
-
-/** An engine that replicates its persistence tables itself (e.g. HAProxy `peers`). */
-export interface HaPeersEngine {
-  /** Starts (spec) or stops (null) replicating with the peer. */
-  configureHaPeers(spec: HaPeersSpec | null): Promise<void>;
 }
 
 /** Replication as the pair runtime drives it. */
@@ -72,17 +60,9 @@ function isTable(value: unknown): value is ReplicablePersistence {
   return typeof v?.export === 'function' && typeof v.import === 'function' && typeof v.on === 'function';
 }
 
-/**
- * The engine's own replication hook, if it has one: an engine that says
- * `replicatesPersistence` (HAProxy's `peers`) is pointed at the peer through the Engine
- * interface's `setReplication`; both ends use the pair roles as their peer names.
- */
-export function haPeersEngine(engine: Engine): HaPeersEngine | null {
-  if (!engine.replicatesPersistence || typeof engine.setReplication !== 'function') return null;
-  return {
-    configureHaPeers: (spec) =>
-      engine.setReplication!(spec ? { localName: spec.local.name, localAddress: spec.local.address, port: spec.local.port, peer: { name: spec.peer.name, address: spec.peer.address } } : null),
-  };
+/** Whether the engine replicates its persistence itself (then `setReplication` is its hook). */
+export function replicatesItself(engine: Engine): engine is Engine & Required<Pick<Engine, 'setReplication'>> {
+  return engine.replicatesPersistence === true && typeof engine.setReplication === 'function';
 }
 
 /** The engine's replicable table, if it has one (the embedded engine's `persistence`). */
