@@ -5,6 +5,7 @@
 // re-runs it on the HAProxy engine) belong to this file.
 import { createHash } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
@@ -110,6 +111,67 @@ describe('a real server dies under steady load', () => {
     const bound = HAPROXY ? CLIENTS : sentToIt;
     expect(failures.length, JSON.stringify(failures)).toBeLessThanOrEqual(bound);
     console.log(`kill under load: ${report.ok} ok, ${failures.length} failed (bound: ${bound}; ${sentToIt} connections open to the dead server, ${answering} requests being answered)`);
+  });
+});
+
+/** A server that answers the first request on each connection and closes the connection, unanswered, when a second one arrives on it: a pooled connection lost just as it is reused. */
+async function closesOnReuse(host: string): Promise<{ port: number; heads: string[]; close: () => Promise<void> }> {
+  const heads: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let buffered = '';
+    let answered = 0;
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        const head = buffered.slice(0, end);
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.slice(end + 4 + length);
+        heads.push(head.split('\r\n')[0] as string);
+        if (answered++ > 0) {
+          socket.destroy();
+          return;
+        }
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nfresh');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    heads,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('a pooled server connection closed as it is reused', () => {
+  it('replays a GET on a new connection (never a 502) and never replays a POST', async () => {
+    const trap = await closesOnReuse(`${NET}.15`);
+    try {
+      await createVip(client, { label: 'reuse', ipAddress: VIP, ports: [8005], protocol: 'http' }, [{ label: 'trap', address: `${NET}.15`, port: trap.port }]);
+      // Every request on a new client connection, one after the other: from the second on, the
+      // appliance has an idle connection to the server to reuse, and the server drops it.
+      for (let i = 0; i < 10; i++) {
+        const r = await get(`http://${VIP}:8005/get-${i}`, { agent: false });
+        expect([r.status, r.body.toString()], `request ${i}`).toEqual([200, 'fresh']);
+      }
+      // Each GET reached the server at most twice: once on the lost connection, once again.
+      for (let i = 0; i < 10; i++) expect(trap.heads.filter((h) => h.includes(`/get-${i} `)).length).toBeLessThanOrEqual(2);
+      expect(trap.heads.filter((h) => h.includes('/get-')).length).toBeGreaterThan(10);
+      // A POST may have been processed: it is never sent twice, whatever the client is told.
+      const posted = await get(`http://${VIP}:8005/post`, { agent: false, method: 'POST', body: 'order=1', headers: { 'content-type': 'text/plain' } }).catch((err: Error) => err);
+      expect(trap.heads.filter((h) => h.startsWith('POST ')).length).toBe(1);
+      if (!(posted instanceof Error)) expect([200, 502]).toContain(posted.status);
+    } finally {
+      await trap.close();
+    }
   });
 });
 

@@ -1,8 +1,10 @@
 // HA with the HAProxy engine, at the engine interface the HA layer drives: two engines of a
 // pair replicate source-IP persistence with HAProxy `peers` on TCP 7778 (each on its own
 // loopback address), the passive one holds every entry without listening, and after it
-// takes the VIPs over (setActive) clients keep their real server. Addresses 127.0.128.x
-// belong to this file.
+// takes the VIPs over (setActive) clients keep their real server. A server added after the
+// clients were placed changes where the consistent hash would put some of them, so only the
+// replicated table can keep those where they were; clearing it at the end shows they would
+// have moved. Addresses 127.0.128.x belong to this file.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +29,7 @@ function server(id: string, backend: HttpBackend): RealServerSnapshot {
   return { id, label: id, address: backend.host, port: backend.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' };
 }
 
-function snapshot(): ConfigSnapshot {
+function snapshot(count = 2): ConfigSnapshot {
   const vs: VirtualServiceSnapshot = {
     id: 'vs-peers000001',
     label: 'sticky',
@@ -44,7 +46,7 @@ function snapshot(): ConfigSnapshot {
     timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
     enabled: true,
     certificate: null,
-    realServers: servers.map((s, i) => server(`rs-peers00000${i}`, s)),
+    realServers: servers.slice(0, count).map((s, i) => server(`rs-peers00000${i}`, s)),
   };
   return { revision: 1, virtualServices: [vs] };
 }
@@ -57,7 +59,7 @@ async function engine(name: string): Promise<HaproxyEngine> {
   return e;
 }
 
-const clients = [100, 101, 102, 103, 104, 105].map((n) => `${NET}.${n}`);
+const clients = Array.from({ length: 24 }, (_, i) => `${NET}.${100 + i}`);
 
 async function homes(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -66,7 +68,7 @@ async function homes(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  servers = [await fleet.start('p-a', 10), await fleet.start('p-b', 11)];
+  servers = [await fleet.start('p-a', 10), await fleet.start('p-b', 11), await fleet.start('p-c', 12)];
   a = await engine('node-a');
   b = await engine('node-b');
   expect(a.replicatesPersistence).toBe(true);
@@ -87,7 +89,7 @@ afterAll(async () => {
 describe('source-IP persistence across an HA pair on the HAProxy engine', () => {
   it('reaches the passive node through peers and holds after a takeover', async () => {
     const before = await homes();
-    expect(new Set(Object.values(before)).size).toBe(2);
+    expect(new Set(Object.values(before))).toEqual(new Set(['p-a', 'p-b']));
     expect(await homes()).toEqual(before);
     // The passive node does not listen, but its table fills from the active one.
     expect(b.status().virtualServices.get('vs-peers000001')?.listening).toBe(false);
@@ -95,9 +97,16 @@ describe('source-IP persistence across an HA pair on the HAProxy engine', () => 
       const table = await b.runtimeApi.query('show table be_vs-peers000001');
       return clients.every((c) => table.includes(`key=::ffff:${c} `));
     }, 10_000);
-    // Takeover: the active node dies, the passive one binds the VIPs.
+    // A third server: the table keeps every placed client where it is.
+    await a.apply({ ...snapshot(3), revision: 2 });
+    await b.apply({ ...snapshot(3), revision: 2 });
+    expect(await homes()).toEqual(before);
+    // Takeover: the active node dies, the passive one binds the VIPs (a reload).
     await a.stop(0);
     await b.setActive(true);
     expect(await homes()).toEqual(before);
+    // Without the table, the hash over three servers moves some of these clients to the new one.
+    await b.runtimeApi.query('clear table be_vs-peers000001');
+    expect(Object.values(await homes())).toContain('p-c');
   });
 });

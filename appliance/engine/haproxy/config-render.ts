@@ -4,7 +4,7 @@
 // reload by comparing what it would render without the parts the runtime API can change.
 import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
 import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
-import { backendName, cookieValue, frontendName, hostPort, serverName } from './names.js';
+import { backendName, cookieValue, frontendName, hostPort, serverName, serverPuids } from './names.js';
 
 /** The peers of source-IP replication as the configuration needs them. */
 export interface PeersSettings {
@@ -102,8 +102,12 @@ function checkPort(vs: VirtualServiceSnapshot, rs: RealServerSnapshot): number |
 
 /** The arguments of one server line (also what `add server` takes, without `cookie`). */
 export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, options: { dynamic: boolean }): string {
-  const args = [hostPort(rs.address, rs.port), `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
+  const id = serverPuids(vs.realServers.map((r) => r.id)).get(rs.id);
+  const args = [hostPort(rs.address, rs.port), `id ${id}`, `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
   if (rs.backup) args.push('backup');
+  // HAProxy 2.6 gives a server added at runtime none of the defaults: without these two
+  // (the static defaults, said out loud) it keeps no idle connection and opens one per request.
+  args.push('pool-purge-delay 5s pool-max-conn -1');
   if (rs.reEncrypt) args.push('ssl verify none');
   const hc = vs.healthCheck;
   if (hc.type !== 'none') {
@@ -122,11 +126,26 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
 
 function backend(vs: VirtualServiceSnapshot): string[] {
   const http = vs.protocol !== 'tcp';
-  const lines = [`backend ${backendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`, `  balance ${vs.algorithm}`];
+  const lines = [`backend ${backendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
+  if (vs.persistence.mode === 'source-ip') {
+    // A new client's server is a consistent hash of its address over the weighted servers,
+    // numbered by their ids (serverPuids): every HAProxy process that carries this backend
+    // makes the same choice, so a client keeps its server over a reload or a takeover even
+    // before the stick table reaches the new process. The table then holds it there through
+    // server additions and drains. The VIP's algorithm does not apply (the engine's README).
+    lines.push('  balance source', '  hash-type consistent');
+  } else lines.push(`  balance ${vs.algorithm}`);
   lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`);
   // Idle server connections serve any client, as the embedded engine's pools do (HAProxy
   // still keeps a connection private once the server asked for NTLM or Negotiate).
-  if (http) lines.push('  http-reuse always');
+  if (http) {
+    lines.push('  http-reuse always');
+    // A pooled connection the server closed just as it was reused gives an empty response:
+    // the request is sent again (on another server, as every retry is), but only methods
+    // that may be replayed, as in the embedded engine. Without this, HAProxy answers 502.
+    lines.push('  retry-on conn-failure empty-response');
+    lines.push('  http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS !METH_PUT !METH_DELETE !METH_TRACE');
+  }
   // Backup servers share the load when every primary is down, as in the embedded engine.
   lines.push('  option allbackups');
   const p = vs.persistence;

@@ -1,11 +1,11 @@
-// Source-IP persistence across a reload. HAProxy 2.6 is meant to hand its stick tables from
-// the old worker to the new one through the local peer, but in master-worker mode the new
-// worker starts with empty tables (seen here on Debian's 2.6.12, with and without a remote
-// peer): every reload would move every source-IP client, and an HA takeover (a reload that
-// binds the VIPs) would lose the table the peer had replicated. So the engine carries the
-// entries itself: it reads them from the old worker just before the reload and writes back,
-// by server name, into the new worker (`set table ... data.server_id`). Entries restart their
-// expiry; entries of servers that are gone are dropped.
+// Source-IP persistence across a reload. HAProxy 2.6 hands its stick tables from the old
+// worker to the new one through the local peer, but the new worker serves clients before the
+// entries arrive. So the engine also carries the entries itself: it reads them from the old
+// worker just before the reload and writes them back, by server name, into the new worker
+// (`set table ... data.server_id`). Entries restart their expiry; entries of servers that are
+// gone are dropped. A client the new worker meets before either is placed by the backend's
+// consistent hash, on the server the old worker hashed it to (config-render.ts): what the
+// table adds is the clients placed before the server set changed.
 import type { RuntimeApi } from './runtime-api.js';
 
 /** One stick-table entry: the client key and the name of its server. */
