@@ -13,6 +13,8 @@ import { LBAPPLIANCE_BIN } from './paths.js';
 export interface TestApplianceOptions {
   /** Reuse a data dir (default: a new temporary one). */
   dataDir?: string;
+  /** Whether dispose() removes dataDir (default: only a directory this helper made). A restart keeps the first start's answer. */
+  removeDataDir?: boolean;
   /** API listen host (default 127.0.0.1). */
   host?: string;
   /** API port (default 0: any free port; reused across restarts). */
@@ -50,7 +52,7 @@ const DEFAULT_PASSWORD = 'test-password-0123456789';
 
 /** Starts `lbappliance serve` and waits until its API listens. */
 export async function startTestAppliance(options: TestApplianceOptions = {}): Promise<TestAppliance> {
-  const ownDir = options.dataDir === undefined;
+  const ownDir = options.removeDataDir ?? options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'lbappliance-test-')));
   const host = options.host ?? '127.0.0.1';
   const password = options.password ?? DEFAULT_PASSWORD;
@@ -108,7 +110,7 @@ export async function startTestAppliance(options: TestApplianceOptions = {}): Pr
     },
     async restart() {
       await self.stop();
-      return startTestAppliance({ ...options, dataDir, port, host });
+      return startTestAppliance({ ...options, dataDir, port, host, removeDataDir: ownDir });
     },
     async dispose() {
       await self.kill();
