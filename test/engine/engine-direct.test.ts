@@ -10,6 +10,7 @@ import type { PersistenceChange } from '../../appliance/engine/embedded/persiste
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../../appliance/engine/types.js';
 import { isApplianceError } from '../../appliance/errors.js';
 import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
+import { configSnapshot, vipSnapshot } from './helpers/snapshots.js';
 import { get } from './helpers/traffic.js';
 
 const VIP = '127.0.76.217';
@@ -19,29 +20,11 @@ let b: HttpBackend;
 let revision = 0;
 
 function vip(id: string, port: number, servers: HttpBackend[], extra: Partial<VirtualServiceSnapshot> = {}): VirtualServiceSnapshot {
-  return {
-    id,
-    label: id,
-    ipAddress: VIP,
-    ports: [port],
-    protocol: 'http',
-    certificateId: null,
-    algorithm: 'roundrobin',
-    persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 1800 },
-    healthCheck: { type: 'none', port: null, path: '/', host: null, expectStatus: 200, interval: 1, timeout: 1, rise: 1, fall: 1 },
-    forceHttps: false,
-    redirectCode: 301,
-    forwardedFor: true,
-    timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
-    enabled: true,
-    certificate: null,
-    realServers: servers.map((s) => ({ id: `rs-${s.name}`, label: s.name, address: s.host, port: s.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' as const })),
-    ...extra,
-  };
+  return vipSnapshot(id, VIP, port, servers, extra);
 }
 
 function snapshot(...virtualServices: VirtualServiceSnapshot[]): ConfigSnapshot {
-  return structuredClone({ revision: ++revision, virtualServices });
+  return configSnapshot(++revision, ...virtualServices);
 }
 
 beforeAll(async () => {

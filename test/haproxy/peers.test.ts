@@ -12,8 +12,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyEngine } from '../../appliance/engine/haproxy/haproxy-engine.js';
-import type { ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../../appliance/engine/types.js';
+import type { ConfigSnapshot } from '../../appliance/engine/types.js';
 import { backendFleet, type HttpBackend } from '../engine/helpers/backends.js';
+import { configSnapshot, vipSnapshot } from '../engine/helpers/snapshots.js';
 import { get } from '../engine/helpers/traffic.js';
 import { until } from '../engine/helpers/wait.js';
 
@@ -25,30 +26,8 @@ let a: HaproxyEngine;
 let b: HaproxyEngine;
 let servers: HttpBackend[];
 
-function server(id: string, backend: HttpBackend): RealServerSnapshot {
-  return { id, label: id, address: backend.host, port: backend.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' };
-}
-
-function snapshot(count = 2): ConfigSnapshot {
-  const vs: VirtualServiceSnapshot = {
-    id: 'vs-peers000001',
-    label: 'sticky',
-    ipAddress: VIP,
-    ports: [8080],
-    protocol: 'http',
-    certificateId: null,
-    algorithm: 'roundrobin',
-    persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 600 },
-    healthCheck: { type: 'none', port: null, path: '/', host: null, expectStatus: 200, interval: 5, timeout: 4, rise: 2, fall: 3 },
-    forceHttps: false,
-    redirectCode: 301,
-    forwardedFor: true,
-    timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
-    enabled: true,
-    certificate: null,
-    realServers: servers.slice(0, count).map((s, i) => server(`rs-peers00000${i}`, s)),
-  };
-  return { revision: 1, virtualServices: [vs] };
+function snapshot(count = 2, revision = 1): ConfigSnapshot {
+  return configSnapshot(revision, vipSnapshot('vs-peers000001', VIP, 8080, servers.slice(0, count), { label: 'sticky', persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 600 } }));
 }
 
 async function engine(name: string): Promise<HaproxyEngine> {
@@ -98,8 +77,8 @@ describe('source-IP persistence across an HA pair on the HAProxy engine', () => 
       return clients.every((c) => table.includes(`key=::ffff:${c} `));
     }, 10_000);
     // A third server: the table keeps every placed client where it is.
-    await a.apply({ ...snapshot(3), revision: 2 });
-    await b.apply({ ...snapshot(3), revision: 2 });
+    await a.apply(snapshot(3, 2));
+    await b.apply(snapshot(3, 2));
     expect(await homes()).toEqual(before);
     // Takeover: the active node dies, the passive one binds the VIPs (a reload).
     await a.stop(0);

@@ -175,6 +175,9 @@ describe('the System Overview page', () => {
     ]);
     expect(await page.textContent('#ha .link')).toBe('heartbeat 2.5 s ago');
     expect(await page.textContent('#ha .peer[data-role="secondary"] .role')).toBe('secondary (this node)');
+    // The page keeps polling: stop the stand-ins before later tests change users under it.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.close();
   });
 
   it('is served with the API\'s authentication and a strict content security policy', async () => {

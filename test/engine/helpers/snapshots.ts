@@ -1,0 +1,33 @@
+// Config snapshots for tests that drive an engine directly through its interface (as the
+// config store and the HA layer do): one HTTP VIP on one port, source-IP persistence and no
+// health check unless the test says otherwise, its real servers named after their backends.
+import type { ConfigSnapshot, VirtualServiceSnapshot } from '../../../appliance/engine/types.js';
+import type { HttpBackend } from './backends.js';
+
+/** A VIP of the snapshot, with `extra` overriding any default. */
+export function vipSnapshot(id: string, ipAddress: string, port: number, servers: HttpBackend[], extra: Partial<VirtualServiceSnapshot> = {}): VirtualServiceSnapshot {
+  return {
+    id,
+    label: id,
+    ipAddress,
+    ports: [port],
+    protocol: 'http',
+    certificateId: null,
+    algorithm: 'roundrobin',
+    persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 1800 },
+    healthCheck: { type: 'none', port: null, path: '/', host: null, expectStatus: 200, interval: 1, timeout: 1, rise: 1, fall: 1 },
+    forceHttps: false,
+    redirectCode: 301,
+    forwardedFor: true,
+    timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
+    enabled: true,
+    certificate: null,
+    realServers: servers.map((s) => ({ id: `rs-${s.name}`, label: s.name, address: s.host, port: s.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' as const })),
+    ...extra,
+  };
+}
+
+/** A whole snapshot (a deep copy, so an engine never shares objects with the test). */
+export function configSnapshot(revision: number, ...virtualServices: VirtualServiceSnapshot[]): ConfigSnapshot {
+  return structuredClone({ revision, virtualServices });
+}
