@@ -5,7 +5,7 @@
 // server a persistence cookie at run time; those need the reload.
 import { isIP } from 'node:net';
 import type { ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../types.js';
-import { certBundle, certPath, listens, serverArgs, type RenderSettings } from './config-render.js';
+import { backendServerIds, certBundle, certPath, listens, serverArgs, type RenderSettings } from './config-render.js';
 import { backendName, serverName } from './names.js';
 
 /** One runtime-API step. */
@@ -86,6 +86,7 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
     const be = backendName(vs.id);
     const oldServers = new Map(old.realServers.map((r) => [r.id, r]));
     const nextServers = new Set(vs.realServers.map((r) => r.id));
+    const ids = backendServerIds(vs);
     for (const rs of old.realServers) {
       if (nextServers.has(rs.id)) continue;
       steps.push({ command: `set server ${be}/${serverName(rs.id)} state maint` }, { command: `del server ${be}/${serverName(rs.id)}`, deferrable: true });
@@ -98,7 +99,7 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
         else if (isIP(rs.address) === 0) reasons.push(`server ${rs.label} added by host name`);
         else {
           const name = `${be}/${serverName(rs.id)}`;
-          steps.push({ command: `add server ${name} ${serverArgs(vs, rs, { dynamic: true })}` });
+          steps.push({ command: `add server ${name} ${serverArgs(vs, rs, { dynamic: true, ids })}` });
           // Checked from now on, and usable at once as a new server of the embedded engine is
           // (a dynamic server would otherwise wait for `rise` checks).
           if (vs.healthCheck.type !== 'none') steps.push({ command: `enable health ${name}` }, { command: `set server ${name} health up` });

@@ -100,10 +100,14 @@ function checkPort(vs: VirtualServiceSnapshot, rs: RealServerSnapshot): number |
   return rs.port === null ? (vs.ports[0] as number) : null;
 }
 
-/** The arguments of one server line (also what `add server` takes, without `cookie`). */
-export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, options: { dynamic: boolean }): string {
-  const id = serverPuids(vs.realServers.map((r) => r.id)).get(rs.id);
-  const args = [hostPort(rs.address, rs.port), `id ${id}`, `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
+/** The numeric ids of a backend's servers (see serverPuids), once per backend. */
+export function backendServerIds(vs: VirtualServiceSnapshot): Map<string, number> {
+  return serverPuids(vs.realServers.map((r) => r.id));
+}
+
+/** The arguments of one server line (also what `add server` takes, without `cookie`); `ids` from backendServerIds. */
+export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, options: { dynamic: boolean; ids: Map<string, number> }): string {
+  const args = [hostPort(rs.address, rs.port), `id ${options.ids.get(rs.id)}`, `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
   if (rs.backup) args.push('backup');
   // HAProxy 2.6 gives a server added at runtime none of the defaults: without these two
   // (the static defaults, said out loud) it keeps no idle connection and opens one per request.
@@ -163,7 +167,8 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     lines.push(hc.host === null ? `  http-check send meth GET uri ${hc.path} ver HTTP/1.0` : `  http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${hc.host}`);
     lines.push(`  http-check expect status ${hc.expectStatus}`);
   }
-  for (const rs of vs.realServers) lines.push(`  server ${serverName(rs.id)} ${serverArgs(vs, rs, { dynamic: false })}`);
+  const ids = backendServerIds(vs);
+  for (const rs of vs.realServers) lines.push(`  server ${serverName(rs.id)} ${serverArgs(vs, rs, { dynamic: false, ids })}`);
   return lines;
 }
 
