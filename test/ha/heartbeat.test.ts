@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHeartbeat } from '../../appliance/ha/heartbeat-packet.js';
 import type { TestAppliance } from '../helpers/appliance-process.js';
+import { needProgram } from '../helpers/programs.js';
 import { get } from '../engine/helpers/traffic.js';
 import { startHttpBackend, type HttpBackend } from '../engine/helpers/backends.js';
 import { drop, removeAll, type DropRule } from './helpers/firewall.js';
@@ -110,7 +111,7 @@ describe('heartbeat and second path', () => {
     expect(await states()).toEqual(['active', 'passive']);
     const pairId = (JSON.parse(await readFile(join(b.dataDir, 'ha', 'state.json'), 'utf8')) as { pair: { pairId: string } }).pair.pairId;
     // Real heartbeats of the active node, captured on the wire.
-    const capture = spawn('python3', [join(import.meta.dirname, 'helpers', 'capture-udp.py'), net.b, String(HB_PORT), '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const capture = spawn(needProgram('python3'), [join(import.meta.dirname, 'helpers', 'capture-udp.py'), net.b, String(HB_PORT), '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const captured: Buffer[] = [];
     createInterface({ input: capture.stdout }).on('line', (l) => captured.push(Buffer.from(l.trim(), 'hex')));
     await new Promise((r) => capture.once('exit', r));

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { needProgram } from './programs.js';
 
 /** A certificate and its key as PEM, plus a PFX of both. */
 export interface TestCert {
@@ -17,6 +18,7 @@ export interface TestCert {
 
 /** Makes a self-signed certificate with openssl (EC P-256 or RSA 2048). */
 export function makeTestCert(commonName: string, kind: 'ec' | 'rsa' = 'ec', sans: string[] = [commonName]): TestCert {
+  needProgram('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'lbcert-'));
   try {
     const key = join(dir, 'k.pem');

@@ -3,6 +3,7 @@
 // no other suite's traffic is touched.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { needProgram } from '../../helpers/programs.js';
 
 const run = promisify(execFile);
 
@@ -13,6 +14,7 @@ export interface DropRule {
 
 /** Inserts `iptables -I INPUT <match> -j DROP`. */
 export async function drop(match: string[]): Promise<DropRule> {
+  needProgram('iptables');
   await run('iptables', ['-w', '-I', 'INPUT', ...match, '-j', 'DROP']);
   let removed = false;
   return {

@@ -5,6 +5,7 @@
 // what an earlier failed run left.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { needProgram } from '../../helpers/programs.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,7 @@ export interface Segment {
 }
 
 async function ip(...args: string[]): Promise<string> {
+  needProgram('ip');
   return (await run('ip', args)).stdout;
 }
 

@@ -2,6 +2,7 @@
 // flags keep Chromium off the network (this machine has none) and out of first-run work;
 // Playwright gives every launch a new empty profile directory.
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { needProgram } from '../../helpers/programs.js';
 
 /** The Chromium binary (Debian package `chromium`). */
 export const CHROMIUM = process.env.LBAPPLIANCE_CHROMIUM ?? '/usr/bin/chromium';
@@ -10,6 +11,7 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 
 /** Starts headless Chromium. */
 export function launchChromium(): Promise<Browser> {
+  needProgram(CHROMIUM);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
 }
 
