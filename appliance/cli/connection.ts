@@ -2,7 +2,7 @@
 // (the same names as the Terraform and Pulumi providers' settings), an SDK client built from
 // them, and the one mapping from SDK errors to one-line CLI errors with distinct exit codes.
 import { readFile } from 'node:fs/promises';
-import { ApplianceClient, ApplianceConnectionError, ApplianceProblemError, ApplianceSdkError } from '../../openapi/sdk/index.js';
+import { ApplianceClient, ApplianceConnectionError, ApplianceProblemError, ApplianceSdkError, ApplianceTrustError, DEFAULT_USERNAME } from '../../openapi/sdk/index.js';
 import { CliError } from './cli-error.js';
 
 /** The flags every operator command takes (node:util parseArgs options). */
@@ -40,7 +40,7 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
     throw new CliError(`--endpoint takes an https URL such as https://10.0.0.5:9443, not "${endpoint}"`);
   }
   if (url.protocol !== 'https:') throw new CliError(`the appliance API is HTTPS only: --endpoint ${endpoint} must start with https://`);
-  const username = flags.username ?? env.LBAPPLIANCE_USERNAME ?? 'loadbalancer';
+  const username = flags.username ?? env.LBAPPLIANCE_USERNAME ?? DEFAULT_USERNAME;
   const password = env.LBAPPLIANCE_PASSWORD;
   if (password === undefined || password === '') throw new CliError(`set LBAPPLIANCE_PASSWORD to the password of user ${username}`);
   const insecure = flags.insecure === true || TRUE.has((env.LBAPPLIANCE_INSECURE ?? '').toLowerCase());
@@ -55,22 +55,10 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   return { client, endpoint, username };
 }
 
-// Node's codes for a certificate the client does not trust (or that names another host).
-const UNTRUSTED = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 function causeCode(err: unknown): string {
   let cur = err as { code?: string; cause?: unknown } | undefined;
   for (let depth = 0; cur && depth < 5; depth++) {
-    if (cur.code && cur.code !== 'LB_SDK_CONNECTION') return cur.code;
+    if (cur.code && !cur.code.startsWith('LB_SDK_')) return cur.code;
     cur = cur.cause as typeof cur;
   }
   return 'unknown error';
@@ -86,7 +74,7 @@ export function cliErrorOf(err: unknown, conn: Pick<Connection, 'endpoint' | 'us
 function mapError(err: unknown, conn: Pick<Connection, 'endpoint' | 'username'>, doing: string): CliError {
   if (err instanceof ApplianceConnectionError) {
     const code = causeCode(err);
-    if (UNTRUSTED.has(code)) {
+    if (err instanceof ApplianceTrustError) {
       return new CliError(`the appliance at ${conn.endpoint} presented a certificate this machine does not trust (${code}): pass --ca-file with its certificate (tls/api.crt in its data dir) or --insecure`, 'LB_CLI_UNTRUSTED');
     }
     return new CliError(`cannot reach the appliance at ${conn.endpoint} (${code})`, 'LB_CLI_UNREACHABLE');

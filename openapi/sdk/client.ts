@@ -4,12 +4,16 @@
 import { Agent, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GeneratedOperations, operationTable, type CallOptions, type InvokeArgs, type OperationId, type SuccessBody } from '../generated/operations.js';
-import { ApplianceConnectionError, ApplianceResponseError, ApplianceSdkError, problemError, type Problem } from './errors.js';
+import { ApplianceConnectionError, ApplianceResponseError, ApplianceSdkError, ApplianceTrustError, problemError, untrustedCertificateCode, type Problem } from './errors.js';
+
+/** The administrator every client uses when no username is given. */
+export const DEFAULT_USERNAME = 'loadbalancer';
 
 /** How to reach and authenticate to an appliance. */
 export interface ApplianceClientOptions {
   /** Base URL of the API, e.g. https://10.0.0.5:9443. */
   endpoint: string;
+  /** Default `loadbalancer` (the administrator) when a password is given. */
   username?: string;
   password?: string;
   /** Skip verification of the appliance's certificate (its default certificate is self-signed). */
@@ -58,7 +62,10 @@ export class ApplianceClient extends GeneratedOperations {
     this.endpoint = options.endpoint;
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/$/, '');
-    this.#auth = options.username !== undefined ? `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}` : undefined;
+    this.#auth =
+      options.username !== undefined || options.password !== undefined
+        ? `Basic ${Buffer.from(`${options.username ?? DEFAULT_USERNAME}:${options.password ?? ''}`).toString('base64')}`
+        : undefined;
     this.#timeout = options.timeoutMs ?? 30_000;
     this.#retries = Math.max(1, options.retries ?? 3);
     this.#headers = options.headers ?? {};
@@ -119,6 +126,8 @@ export class ApplianceClient extends GeneratedOperations {
           await sleep(100 * 3 ** (attempt - 1));
           continue;
         }
+        const tlsCode = untrustedCertificateCode(err);
+        if (tlsCode) throw new ApplianceTrustError(operationId, this.endpoint, err, tlsCode);
         throw new ApplianceConnectionError(operationId, this.endpoint, err);
       }
       return this.#read(operationId, res);

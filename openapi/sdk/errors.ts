@@ -76,9 +76,54 @@ export class TooManyRequestsError extends ApplianceProblemError {
 /** The appliance could not be reached (after retries, for idempotent calls). */
 export class ApplianceConnectionError extends ApplianceSdkError {
   override name = 'ApplianceConnectionError';
-  constructor(operationId: string, endpoint: string, cause: unknown) {
+  constructor(operationId: string, endpoint: string, cause: unknown, code = 'LB_SDK_CONNECTION', message?: string) {
     const c = cause as { code?: string; message?: string };
-    super('LB_SDK_CONNECTION', operationId, `${operationId}: cannot reach the appliance at ${endpoint}: ${c.code ?? ''} ${c.message ?? String(cause)}`.replace(/\s+/g, ' ').trim(), { cause });
+    super(code, operationId, message ?? `${operationId}: cannot reach the appliance at ${endpoint}: ${c.code ?? ''} ${c.message ?? String(cause)}`.replace(/\s+/g, ' ').trim(), { cause });
+  }
+}
+
+/** Node's codes for a certificate the client does not trust (or that names another host). */
+export const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The first TLS verification code in an error's cause chain, if any. */
+export function untrustedCertificateCode(err: unknown): string | undefined {
+  let cur = err as { code?: string; cause?: unknown } | undefined;
+  for (let depth = 0; cur && depth < 6; depth++) {
+    if (cur.code && UNTRUSTED_CERTIFICATE_CODES.has(cur.code)) return cur.code;
+    cur = cur.cause as typeof cur;
+  }
+  return undefined;
+}
+
+/**
+ * The appliance answered TLS with a certificate this client does not trust: it is reachable,
+ * and `caPem` (its certificate, `tls/api.crt` in its data dir) or `insecure` fixes it. Each
+ * client names its own setting: the Terraform provider `ca_pem`/`insecure`, Pulumi
+ * `lbappliance:caPem`/`lbappliance:insecure`, the CLI `--ca-file`/`--insecure`.
+ */
+export class ApplianceTrustError extends ApplianceConnectionError {
+  override name = 'ApplianceTrustError';
+  /** Node's verification code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */
+  readonly tlsCode: string;
+  constructor(operationId: string, endpoint: string, cause: unknown, tlsCode: string) {
+    super(
+      operationId,
+      endpoint,
+      cause,
+      'LB_SDK_UNTRUSTED_CERTIFICATE',
+      `${operationId}: the appliance at ${endpoint} presented a certificate this client does not trust (${tlsCode}): pass its certificate as caPem (tls/api.crt in its data dir) or set insecure`,
+    );
+    this.tlsCode = tlsCode;
   }
 }
 

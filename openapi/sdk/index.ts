@@ -1,5 +1,5 @@
 // lbappliance/sdk: the typed client of the appliance API.
-export { ApplianceClient, type ApplianceClientOptions, type RawResponse } from './client.js';
+export { ApplianceClient, DEFAULT_USERNAME, type ApplianceClientOptions, type RawResponse } from './client.js';
 export * from './errors.js';
 export type * from './types.js';
 export { operationTable, type OperationId, type CallOptions, type MergePatchOf, type SuccessBody, type RequestBody } from '../generated/operations.js';

@@ -3,7 +3,10 @@
 // and ends with the stable code (`[LB_LABEL_IN_USE]`, `[LBP_CONFIGURATION]`).
 import { status } from '@grpc/grpc-js';
 import { ApplianceConnectionError, ApplianceProblemError } from '../../openapi/sdk/index.js';
-import { issuesFromError, ResourceError } from '../resources/errors.js';
+import { issuesFromError, ResourceError, type TrustSettingNames } from '../resources/errors.js';
+
+/** Pulumi's names of the settings that make the appliance's certificate trusted. */
+const PULUMI_TRUST_SETTINGS: TrustSettingNames = { caPem: 'lbappliance:caPem (or LBAPPLIANCE_CA_PEM, or caPem on the Provider)', insecure: 'lbappliance:insecure true' };
 import type { Attributes } from '../resources/types.js';
 import { propertyPath } from './properties.js';
 
@@ -53,7 +56,7 @@ function grpcStatusOf(err: unknown): status {
 /** A failure of `action` on a resource with these attributes, as a PluginError with every issue in its message. */
 export function pluginErrorFrom(attributes: Attributes, err: unknown, action: string): PluginError {
   if (err instanceof PluginError) return err;
-  const issues = issuesFromError(attributes, err, action);
+  const issues = issuesFromError(attributes, err, action, PULUMI_TRUST_SETTINGS);
   const lines = issues.map((i) => `${i.path.length ? `${propertyPath(i.path)}: ` : ''}${i.detail}`);
   const first = issues[0];
   return new PluginError(first?.code ?? 'LBP_INTERNAL', `${action}: ${lines.join('; ')}`, grpcStatusOf(err));

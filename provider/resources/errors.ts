@@ -1,7 +1,7 @@
 // Errors of the resource layer and their mapping to issues. Appliance refusals keep the
 // appliance's stable code and detail; their `field` (a JSON Pointer into the request body)
 // becomes the path of the attribute that carried it.
-import { ApplianceProblemError, ApplianceSdkError, NotFoundError } from '../../openapi/sdk/errors.js';
+import { ApplianceProblemError, ApplianceSdkError, ApplianceTrustError, NotFoundError } from '../../openapi/sdk/errors.js';
 import type { Attribute, Attributes, Issue, PathStep } from './types.js';
 import { camelCase } from './values.js';
 import { pathText } from './validate.js';
@@ -63,8 +63,22 @@ export function pathFromPointer(attributes: Attributes, pointer: string | undefi
   return path;
 }
 
+/** How an adapter names the provider settings that make the appliance's certificate trusted. */
+export interface TrustSettingNames {
+  /** e.g. `ca_pem` (Terraform) or `lbappliance:caPem` (Pulumi). */
+  caPem: string;
+  insecure: string;
+}
+
+/** Terraform's names; Pulumi passes its own. */
+export const TERRAFORM_TRUST_SETTINGS: TrustSettingNames = { caPem: 'ca_pem (or LBAPPLIANCE_CA_PEM)', insecure: 'insecure = true (or LBAPPLIANCE_INSECURE=true)' };
+
 /** The issues an error becomes: appliance problems with their detail and attribute, others as they are. */
-export function issuesFromError(attributes: Attributes, err: unknown, action: string): Issue[] {
+export function issuesFromError(attributes: Attributes, err: unknown, action: string, trust: TrustSettingNames = TERRAFORM_TRUST_SETTINGS): Issue[] {
+  if (err instanceof ApplianceTrustError) {
+    const detail = `the appliance presented a certificate the provider does not trust (${err.tlsCode}): set ${trust.caPem} to its certificate (tls/api.crt in its data dir), or ${trust.insecure} to skip verification [${err.code}]`;
+    return [{ path: [], summary: `${action}: untrusted appliance certificate`, detail, code: err.code }];
+  }
   if (err instanceof ApplianceProblemError) {
     const p = err.problem;
     const many = (p.errors ?? []).filter((e) => e.field !== p.field);

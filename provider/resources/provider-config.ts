@@ -1,6 +1,6 @@
 // The provider's own settings, shared by the adapters: endpoint, credentials and TLS trust,
 // each from the configuration or its LBAPPLIANCE_* environment variable.
-import type { ApplianceClient } from '../../openapi/sdk/client.js';
+import { DEFAULT_USERNAME, type ApplianceClient } from '../../openapi/sdk/client.js';
 import type { Attributes, Issue, ObjectValue, ProviderSettings } from './types.js';
 
 /** The provider settings' attributes (all optional: the environment may supply them). */
@@ -63,7 +63,7 @@ export function resolveSettings(config: ObjectValue, env: NodeJS.ProcessEnv = pr
   return {
     settings: {
       endpoint: endpoint!,
-      username: pick('username') ?? 'loadbalancer',
+      username: pick('username') ?? DEFAULT_USERNAME,
       password: password!,
       insecure: insecure !== undefined && /^(true|1)$/i.test(insecure),
       caPem: pick('ca_pem') ?? null,

@@ -114,6 +114,17 @@ describe('Configure', () => {
     expect(err.details).toMatch(/\[LB_/);
   });
 
+  it('names caPem and insecure when the appliance\'s certificate is not trusted, rather than "cannot reach"', async () => {
+    await plugin.configure({ endpoint: app.endpoint, password: secret(app.password) });
+    const err = await rpcError(plugin.read(T.vs, 'vs-0123456789ab'));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.details).toMatch(/does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\): set lbappliance:caPem .* or lbappliance:insecure true/);
+    expect(err.details).toMatch(/\[LB_SDK_UNTRUSTED_CERTIFICATE\]/);
+    expect(err.details).not.toMatch(/cannot reach/);
+    await plugin.configure({ endpoint: app.endpoint, password: secret(app.password), caPem: await readFile(join(app.dataDir, 'tls', 'api.crt'), 'utf8') });
+    await reachesAppliance(plugin);
+  });
+
   it('takes the stack config variables of the default provider', async () => {
     await plugin.configure({}, { 'lbappliance:config:endpoint': app.endpoint, 'lbappliance:config:password': app.password, 'lbappliance:config:insecure': 'true' });
     await reachesAppliance(plugin);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplianceClient, ApplianceConnectionError, ApplianceSdkError, ConflictError, NotFoundError, ValidationError } from '../../openapi/sdk/index.js';
+import { ApplianceClient, ApplianceConnectionError, ApplianceSdkError, ApplianceTrustError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 
 let app: TestAppliance;
@@ -22,10 +22,23 @@ describe('SDK', () => {
     await trusted.close();
     const strict = new ApplianceClient({ endpoint: app.endpoint, username: 'loadbalancer', password: app.password, retries: 1 });
     const err = await strict.getHealth().catch((e: unknown) => e);
+    // Reachable but untrusted: its own error, naming the settings that fix it (not "cannot reach").
+    expect(err).toBeInstanceOf(ApplianceTrustError);
     expect(err).toBeInstanceOf(ApplianceConnectionError);
-    expect((err as ApplianceConnectionError).code).toBe('LB_SDK_CONNECTION');
-    expect(String((err as Error).message)).toMatch(/certificate/i);
+    expect((err as ApplianceTrustError).code).toBe('LB_SDK_UNTRUSTED_CERTIFICATE');
+    expect((err as ApplianceTrustError).tlsCode).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(String((err as Error).message)).toMatch(/does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\): pass its certificate as caPem .* or set insecure/);
+    expect(String((err as Error).message)).not.toMatch(/cannot reach/);
     await strict.close();
+  });
+
+  it('uses the administrator loadbalancer when only a password is given, as every other client does', async () => {
+    const byPassword = new ApplianceClient({ endpoint: app.endpoint, password: app.password, insecure: true });
+    await expect(byPassword.getConfig()).resolves.toMatchObject({ revision: expect.any(Number) });
+    await byPassword.close();
+    const wrong = new ApplianceClient({ endpoint: app.endpoint, password: 'not-the-password-at-all', insecure: true });
+    await expect(wrong.getConfig()).rejects.toBeInstanceOf(UnauthorizedError);
+    await wrong.close();
   });
 
   it('throws typed errors carrying the problem document', async () => {

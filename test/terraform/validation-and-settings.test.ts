@@ -88,6 +88,13 @@ describe('provider settings', () => {
     expectCode(await ctx.tf.apply([], env), 0, 'apply with env settings');
     expect((await ctx.client.listVirtualServices({ query: { label: 'from-env' } })).items).toHaveLength(1);
     expectCode(await ctx.tf.plan([], { ...env, LBAPPLIANCE_CA_PEM: '', LBAPPLIANCE_INSECURE: 'true' }), 0, 'plan with LBAPPLIANCE_INSECURE');
+    // Neither: the appliance is reachable but untrusted, and the error names the settings.
+    const untrusted = await ctx.tf.plan([], { ...env, LBAPPLIANCE_CA_PEM: '' });
+    expectCode(untrusted, 1, 'plan without trust');
+    expect(untrusted.output).toMatch(/untrusted appliance certificate/);
+    expect(untrusted.output.replace(/\s+/g, ' ')).toMatch(/set ca_pem \(or LBAPPLIANCE_CA_PEM\) to its certificate .* or insecure = true/);
+    expect(untrusted.output).toMatch(/LB_SDK_UNTRUSTED_CERTIFICATE/);
+    expect(untrusted.output).not.toMatch(/cannot reach/);
   });
 
   it('name what is missing, and turn a wrong password into the appliance\'s answer', async () => {
