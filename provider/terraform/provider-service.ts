@@ -117,6 +117,13 @@ export class ProviderService {
         if (settings) {
           this.#client = await clientFor(settings);
           this.#log.debug('configured', { endpoint: settings.endpoint, username: settings.username, insecure: settings.insecure });
+          // One authenticated call proves trust and credentials here, once: otherwise every
+          // resource's refresh fails on its own and a wrong password is reported per resource.
+          try {
+            await this.#client.getCurrentUser();
+          } catch (err) {
+            return { diagnostics: diagnostics(issuesFromError(providerAttributes, err, 'Connecting to the appliance')) };
+          }
         }
         return { diagnostics: diagnostics(issues) };
       },

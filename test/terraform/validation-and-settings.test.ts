@@ -102,9 +102,18 @@ describe('provider settings', () => {
     expectCode(missing, 1, 'plan without endpoint');
     expect(missing.output).toMatch(/Missing appliance endpoint/);
     expect(missing.output).toMatch(/LBAPPLIANCE_ENDPOINT/);
+    // Three resources in the state, so a per-resource report would show three times.
+    const three = [1, 2, 3].map((n) => `resource "lbappliance_virtual_service" "w${n}" {\n  label = "wrong-${n}"\n  ip_address = "127.0.72.${10 + n}"\n  ports = [80]\n  protocol = "http"\n}`).join('\n');
+    await ctx.tf.write(`provider "lbappliance" {}\n${three}`, { provider: false });
+    expectCode(await ctx.tf.apply([], { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_PASSWORD: ctx.app.password, LBAPPLIANCE_INSECURE: '1' }), 0, 'apply three');
     const wrong = await ctx.tf.plan([], { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_PASSWORD: 'wrong-password-0000', LBAPPLIANCE_INSECURE: '1' });
     expectCode(wrong, 1, 'plan with a wrong password');
     expect(wrong.output).toMatch(/wrong\s+user\s+name\s+or\s+password\s+\[LB_UNAUTHORIZED\]/);
+    // Once for the provider, not once per resource in the state.
+    expect(wrong.output.match(/\[LB_UNAUTHORIZED\]/g)).toHaveLength(1);
+    // Back to the one VIP of the first test (the three are destroyed).
+    await ctx.tf.write(`provider "lbappliance" {}\n${resource}`, { provider: false });
+    expectCode(await ctx.tf.apply([], { LBAPPLIANCE_ENDPOINT: ctx.app.endpoint, LBAPPLIANCE_PASSWORD: ctx.app.password, LBAPPLIANCE_INSECURE: '1' }), 0, 'apply back to one');
   });
 
   it('the block wins over the environment', async () => {
