@@ -180,6 +180,27 @@ describe('the System Overview page', () => {
     await page.close();
   });
 
+  it('shows every port of a VIP that listens on many, and works when opened with credentials in its address', async () => {
+    const many = await client.createVirtualService({ label: 'MANY-PORTS', ipAddress: '127.0.110.230', ports: [2575, 2576, 2577, 2578, 2579, 104, 11112], protocol: 'tcp' });
+    try {
+      // https://user:password@host/lbadmin/: browsers refuse fetch() from such a page; it reloads itself without them.
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      const url = new URL(`${app.endpoint}/lbadmin/?refresh=0.5`);
+      url.username = 'loadbalancer';
+      url.password = app.password;
+      await page.goto(url.href);
+      await page.waitForSelector(vipRow('MANY-PORTS'));
+      expect(await page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href)).not.toContain(app.password);
+      const cell = await page.$eval(`${vipRow('MANY-PORTS')} td.ports`, (td) => ({ text: td.textContent, title: td.getAttribute('title'), fits: td.scrollWidth <= td.clientWidth }));
+      expect(cell).toEqual({ text: '2575, 2576, 2577, 2578, 2579, 104, 11112', title: '2575, 2576, 2577, 2578, 2579, 104, 11112', fits: true });
+      await page.close();
+    } finally {
+      await client.deleteVirtualService(many.id);
+    }
+  });
+
   it('is served with the API\'s authentication and a strict content security policy', async () => {
     const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
     const auth = { authorization: `Basic ${Buffer.from(`${READER.username}:${READER.password}`).toString('base64')}` };

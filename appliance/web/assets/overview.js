@@ -6,6 +6,18 @@
 // read-only users see the buttons disabled (the API would refuse them anyway).
 
 const API = '/api/v1';
+
+// Opened as https://user:password@host/lbadmin/: browsers refuse fetch() of a URL resolved
+// against an address that carries credentials, and do not reuse them for it. The page takes
+// them from its address once, sends them itself, and removes them from the address bar.
+const ADDRESS_AUTH =
+  location.username || location.password ? `Basic ${btoa(`${decodeURIComponent(location.username)}:${decodeURIComponent(location.password)}`)}` : null;
+if (ADDRESS_AUTH) {
+  const clean = new URL(location.href);
+  clean.username = '';
+  clean.password = '';
+  history.replaceState(null, '', clean.href);
+}
 const query = new URLSearchParams(location.search);
 /** Poll interval: `?refresh=SECONDS` (at least 0.5 s), 2 s by default. */
 const REFRESH_MS = Math.max(500, (Number(query.get('refresh')) || 2) * 1000);
@@ -31,11 +43,12 @@ class ApiError extends Error {
 
 async function call(method, path, body) {
   const init = { method, headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' };
+  if (ADDRESS_AUTH) init.headers.authorization = ADDRESS_AUTH;
   if (body !== undefined) {
     init.headers['content-type'] = 'application/merge-patch+json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  const res = await fetch(new URL(path, location.origin), init);
   const text = await res.text();
   let data = null;
   try {
@@ -49,7 +62,7 @@ async function call(method, path, body) {
 
 function describeError(err) {
   if (err instanceof ApiError) return err.problem?.code ? `${err.problem.code}: ${err.problem.detail ?? err.problem.title}` : `HTTP ${err.status}`;
-  return 'the appliance did not answer';
+  return `the appliance did not answer (${err?.message ?? err})`;
 }
 
 // ------------------------------------------------------------------ DOM helpers
@@ -135,6 +148,7 @@ function updateVip(view, vs) {
   setText(view.label, vs.label);
   setText(cells.ip, vs.ipAddress);
   setText(cells.ports, vs.ports.join(', '));
+  setAttr(cells.ports, 'title', vs.ports.join(', '));
   setText(cells.conn, String(vs.connections));
   setText(cells.protocol, vs.protocol.toUpperCase());
   setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
