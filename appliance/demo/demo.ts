@@ -23,8 +23,16 @@ const PLAN = '127.0.40.';
 /** The name AVS's certificate is made for. */
 const SERVER_NAME = 'intuition.demo.test';
 
+/** Whether stdout's reader is gone (`npm run demo | tee demo.log` after Ctrl-C killed tee). */
+let outputGone = false;
+
 function say(text: string): void {
-  process.stdout.write(`${text}\n`);
+  if (outputGone) return;
+  try {
+    process.stdout.write(`${text}\n`);
+  } catch {
+    outputGone = true;
+  }
 }
 
 function canBind(port: number, address: string): Promise<boolean> {
@@ -58,6 +66,10 @@ function network(): string {
 /** Runs the demo until SIGINT or SIGTERM. */
 export async function demo(_argv: string[]): Promise<void> {
   const started = performance.now();
+  // EPIPE once the pipe's reader is gone: stop printing, but keep stopping and cleaning up.
+  process.stdout.on('error', () => {
+    outputGone = true;
+  });
   const net = network();
   const move = (address: string) => (address.startsWith(PLAN) ? net + address.slice(PLAN.length) : address);
   /** The guide's VIP address, in the loopback plan. */

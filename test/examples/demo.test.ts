@@ -128,6 +128,18 @@ describe('npm run demo', () => {
     await checkTrafficAndStop(demo);
   }, 240_000);
 
+  it('still removes its temporary directory on Ctrl-C when the reader of its output is gone (npm run demo | tee)', async () => {
+    const demo = await startDemo({ TERRAFORM_BIN: '/nonexistent/terraform' });
+    const ready = line(demo, 'Ready in ');
+    const workDir = dirname(/--cacert (\S+)/.exec(ready)![1]!);
+    expect(workDir).toMatch(/lbappliance-demo-/);
+    // Ctrl-C in the terminal reaches tee as well: the pipe's reader dies first.
+    demo.child.stdout!.destroy();
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    await expect(access(workDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 240_000);
+
   it('takes the SDK script where there is no terraform, and says so', async () => {
     const demo = await startDemo({ TERRAFORM_BIN: '/nonexistent/terraform' });
     expect(demo.lines.join('\n')).toContain('No terraform on PATH: deploying the same example with its SDK script (examples/terarecon/sdk.ts) instead...');
