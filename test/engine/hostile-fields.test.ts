@@ -21,9 +21,10 @@ import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { startRawHttpBackend, type RawHttpBackend } from './helpers/backends.js';
+import { startRawHttpBackend, type RawHttpBackend, type RawRequest } from './helpers/backends.js';
 import { rawExchange } from './helpers/traffic.js';
 import { createVip } from './helpers/vips.js';
+import { HOSTILE, NORMALISED_BY_HAPROXY } from './helpers/hostile-requests.js';
 import { ENGINE, HAPROXY } from './helpers/engine-under-test.js';
 
 const NET = HAPROXY ? '127.0.161' : '127.0.160';
@@ -180,6 +181,40 @@ describe('hostile fields, judged at the server', () => {
     expect(fieldValues(head, 'x-keep')).toEqual(['2']);
     expect(fieldValues(head, 'host')).toEqual(['dp.test']);
   });
+});
+
+describe('the smuggling shapes of hostile.test.ts, judged at the server', () => {
+  for (const [name, request] of Object.entries(HOSTILE)) {
+    if (!(HAPROXY && NORMALISED_BY_HAPROXY.has(name))) {
+      it(`${name}: 400, and not one byte at the server`, () => expectRefused(request));
+      continue;
+    }
+    it(`${name}: normalised by HAProxy into one unambiguous request`, async () => {
+      const before = backend.requests.length;
+      const text = await rawExchange(VIP, PORT, Buffer.from(request, 'latin1'));
+      expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      const seen = backend.requests.slice(before);
+      expect(seen).toHaveLength(1);
+      const { head, body } = seen[0] as RawRequest;
+      // Every line ends in CRLF, with no control character left in it.
+      expect(head.split('\r\n').some((l) => /[\x00-\x08\x0a-\x1f\x7f]/.test(l)), head).toBe(false);
+      expect(head.split('\r\n')[0]).toMatch(/^[A-Z]+ \/ HTTP\/1\.1$/);
+      expect(fieldValues(head, 'host')).toEqual(['a']);
+      // One framing, and a body that matches it byte for byte.
+      const lengths = fieldValues(head, 'content-length');
+      const codings = fieldValues(head, 'transfer-encoding');
+      expect(lengths.length + codings.length).toBeLessThanOrEqual(1);
+      if (codings.length === 1) {
+        expect(codings).toEqual(['chunked']);
+        expect(body).toMatch(/^([0-9a-f]+\r\n[^]*?\r\n)*0\r\n\r\n$/);
+      } else expect(body.length).toBe(lengths.length === 1 ? Number(lengths[0]) : 0);
+      if (name === 'obs-fold hiding Transfer-Encoding') {
+        // The folded line is a value, never a field.
+        expect(codings).toEqual([]);
+        expect(fieldValues(head, 'x-a')[0]).toMatch(/^b +Transfer-Encoding: chunked$/);
+      }
+    });
+  }
 });
 
 describe('hostile fields over HTTP/2, judged at the server', () => {

@@ -245,6 +245,8 @@ export interface RawRequest {
   head: string;
   /** Body bytes as framed on the wire (chunk lines included). */
   bodyBytes: number;
+  /** The body as framed on the wire, as latin1 text. */
+  body: string;
 }
 
 /** A backend that records the bytes it receives, before any HTTP parser could refuse or clean them. */
@@ -302,7 +304,7 @@ export async function startRawHttpBackend(options: { name: string; host: string;
           bodyEnd = last + 7;
         } else if (length) bodyEnd += Number(length[1]);
         if (buf.length < bodyEnd) return;
-        b.requests.push({ head, bodyBytes: bodyEnd - end - 4 });
+        b.requests.push({ head, bodyBytes: bodyEnd - end - 4, body: buf.slice(end + 4, bodyEnd) });
         buf = buf.slice(bodyEnd);
         s.write(answer);
       }
