@@ -259,6 +259,23 @@ describe('hostile fields over HTTP/2, judged at the server', () => {
     }
   });
 
+  it('a NUL or CR in a value, and a control character, DEL or space in :path, never reach the server', async () => {
+    const before = backend.requests.length;
+    // A NUL resets the stream on both; a CR or LF resets it on HAProxy, and nghttp2 (embedded)
+    // drops the field and passes the rest of the request on.
+    expect(await send({ 'x-bad': 'a\x00b' })).toBe('error ERR_HTTP2_STREAM_ERROR');
+    for (const value of ['a\rb', 'a\nb']) expect(await send({ 'x-bad': value }), JSON.stringify(value)).toBe(HAPROXY ? 'error ERR_HTTP2_STREAM_ERROR' : 'status 200');
+    for (const c of [0x00, 0x01, 0x09, 0x7f, 0x20]) {
+      const outcome = await send({ ':path': `/a${String.fromCharCode(c)}b` });
+      expect(outcome, hex(c)).not.toBe('status 200');
+    }
+    expect(backend.requests.length - before).toBe(HAPROXY ? 0 : 2);
+    for (const { head } of backend.requests.slice(before)) {
+      expect(fieldValues(head, 'x-bad')).toEqual([]);
+      expect(head.split('\r\n').some((l) => /[\x00-\x08\x0a-\x1f\x7f]/.test(l))).toBe(false);
+    }
+  });
+
   it('the same session still carries a well-formed request, with its fields as sent', async () => {
     const before = backend.requests.length;
     expect(await send({ 'x-tab': 'a\tb', x_under: '1' }, 'abc')).toBe('status 200');
