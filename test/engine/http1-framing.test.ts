@@ -1,7 +1,8 @@
 // Properties of the HTTP/1.1 framing code the proxy trusts (pure functions, no sockets):
 // a chunked body is found to end at the same byte however the stream is cut into reads,
-// its payload decodes to what was sent, and head parsing round-trips valid fields and
-// refuses control characters in any field.
+// its payload decodes to what was sent, and head parsing round-trips valid fields, refuses
+// control characters in any field and framing names spelled with an underscore, and never
+// lets Connection name Host or the framing as hop-by-hop.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkError, ChunkScanner } from '../../appliance/engine/embedded/chunked-scanner.js';
@@ -65,7 +66,7 @@ describe('parseRequestHead', () => {
   it('round-trips valid fields', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(token, fieldValue), { maxLength: 30 }), (fields) => {
-        const kept = fields.filter(([n]) => !['host', 'content-length', 'transfer-encoding'].includes(n.toLowerCase()));
+        const kept = fields.filter(([n]) => !['host', 'content-length', 'transfer-encoding', 'content_length', 'transfer_encoding'].includes(n.toLowerCase()));
         const text = `GET /x HTTP/1.1\r\nHost: a\r\n${kept.map(([n, v]) => `${n}: ${v}`).join('\r\n')}`.replace(/\r\n$/, '');
         const head = parseRequestHead(text);
         expect(head.names.slice(1)).toEqual(kept.map(([n]) => n));
@@ -73,6 +74,25 @@ describe('parseRequestHead', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('never lets Connection name Host or the framing as hop-by-hop, and keeps the other tokens', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('Host', 'content-LENGTH', 'Transfer-Encoding', 'close', 'X-Drop', 'keep-alive'), { minLength: 1, maxLength: 6 }), (tokens) => {
+        const head = parseRequestHead(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: ${tokens.join(', ')}`);
+        for (const name of ['host', 'content-length', 'transfer-encoding']) expect(head.connection.has(name)).toBe(false);
+        for (const t of tokens.map((x) => x.toLowerCase()).filter((x) => ['close', 'x-drop', 'keep-alive'].includes(x))) expect(head.connection.has(t)).toBe(true);
+        expect(head.close).toBe(tokens.includes('close'));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses the framing names spelled with an underscore, in any case, and keeps other underscore names', () => {
+    for (const name of ['Transfer_Encoding', 'transfer_encoding', 'CONTENT_LENGTH', 'Content_length']) {
+      expect(() => parseRequestHead(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n${name}: 3`)).toThrow(HeadError);
+    }
+    expect(parseRequestHead('GET / HTTP/1.1\r\nHost: a\r\nX_Foo: 1').names).toEqual(['Host', 'X_Foo']);
   });
 
   it('refuses a control character anywhere in a field', () => {

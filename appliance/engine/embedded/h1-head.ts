@@ -1,8 +1,8 @@
 // Strict HTTP/1.1 message heads (RFC 9112) for the raw-socket proxy. Requests are held to
 // the grammar: a request line, CRLF-terminated field lines, token names, no whitespace
 // before the colon, no obs-fold, no control characters, one Content-Length at most, a
-// Transfer-Encoding that is exactly `chunked`, never both: the shapes behind request
-// smuggling are refused before anything is forwarded. Responses from real servers are read
+// Transfer-Encoding that is exactly `chunked`, never both, no framing name spelled with an
+// underscore: the shapes behind request smuggling are refused before anything is forwarded. Responses from real servers are read
 // with the same grammar, a little more leniently in the reason phrase.
 
 /** Most header fields a request may carry (HAProxy's default is 101). */
@@ -16,6 +16,16 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const DIGITS = /^\d{1,15}$/;
+// Fields that route or frame the message: a Connection token naming one is ignored, so a
+// client cannot have the proxy strip its Host or its framing (`Connection: Host` would
+// otherwise reach the server with no Host at all). nginx ignores the client's Connection
+// tokens altogether; HAProxy removes nothing they name.
+const END_TO_END = new Set(['host', 'content-length', 'transfer-encoding']);
+// Framing names spelled with an underscore: servers that map field names to CGI-style
+// variables (HTTP_TRANSFER_ENCODING) read them as the real ones, so a request carrying one
+// could be framed differently by the server than by the proxy. Refused (nginx drops every
+// field with an underscore; HAProxy forwards them as they came).
+const UNDERSCORE_FRAMING = new Set(['content_length', 'transfer_encoding']);
 
 /** Why a head was refused: the status to answer and a short reason. */
 export class HeadError extends Error {
@@ -39,7 +49,7 @@ export interface Fields {
   chunked: boolean;
   /** Transfer-Encoding present but not ending in chunked (responses only: read until close). */
   otherCoding: boolean;
-  /** Lower-case tokens of the Connection field. */
+  /** Lower-case tokens of the Connection field (never Host, Content-Length or Transfer-Encoding). */
   connection: Set<string>;
 }
 
@@ -98,9 +108,9 @@ function parseFields(lines: string[], from: number, isRequest: boolean): Fields 
     } else if (low === 'connection') {
       for (const t of value.split(',')) {
         const token = t.trim().toLowerCase();
-        if (token) connection.add(token);
+        if (token && !END_TO_END.has(token)) connection.add(token);
       }
-    }
+    } else if (isRequest && UNDERSCORE_FRAMING.has(low)) throw new HeadError(400, 'framing field name with an underscore');
     names.push(name);
     lower.push(low);
     values.push(value);

@@ -127,6 +127,8 @@ class H2Exchange implements ResponseSink {
       const value = h[name];
       for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && !VALUE.test(String(v))) return `invalid value of ${name}`;
     }
+    // Read as framing by servers that map names to CGI-style variables (h1-head.ts).
+    if (h.content_length !== undefined || h.transfer_encoding !== undefined) return 'framing field name with an underscore';
     const length = h['content-length'];
     if (length !== undefined) {
       if (typeof length !== 'string' || !LENGTH.test(length)) return 'invalid content-length';

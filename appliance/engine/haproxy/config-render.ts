@@ -62,6 +62,23 @@ function bindAddress(address: string, port: number): string {
   return hostPort(address, port);
 }
 
+/**
+ * What the embedded engine's parser (h1-head.ts) refuses with 400 and HAProxy 2.6's passes
+ * on: it refuses CR, LF, bad names and most control characters of the request target itself,
+ * but forwards a NUL or any other control character in a field value as it came (RFC 9110
+ * 5.5 says to refuse or replace it), DEL in the target, framing names spelled with an
+ * underscore (h1-head.ts) and Transfer-Encoding in an HTTP/1.0 request. The first two are allowlists, so a header block or URL the fetch could not
+ * build is refused as well. HTTP/2 requests pass the same rules (HTX is the same for both).
+ */
+export const FIELD_RULES: readonly string[] = [
+  "  http-request deny deny_status 400 unless { req.hdrs -m reg '^[\\t\\x20-\\x7e\\x80-\\xff\\r\\n]*$' }",
+  "  http-request deny deny_status 400 unless { url -m reg '^[\\x21-\\x7e\\x80-\\xff]+$' }",
+  '  http-request deny deny_status 400 if { req.hdr_cnt(content_length) gt 0 } || { req.hdr_cnt(transfer_encoding) gt 0 }',
+  // HAProxy forwards an HTTP/1.0 request with its chunked body as it is: a 1.0 server that
+  // ignores Transfer-Encoding there would read the chunks as the next request.
+  '  http-request deny deny_status 400 if { req.ver 1.0 } { req.hdr_cnt(transfer-encoding) gt 0 }',
+];
+
 function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
   const http = vs.protocol !== 'tcp';
   const lines = [`frontend ${frontendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
@@ -74,6 +91,7 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
     lines.push(`  timeout http-request ${vs.timeouts.httpRequest}s`);
     // Idle keep-alive clients are held as long as any idle client (the embedded engine's rule).
     lines.push(`  timeout http-keep-alive ${vs.timeouts.client}s`);
+    lines.push(...FIELD_RULES);
     // RFC 9112 3.2: an HTTP/1.1 request without Host is refused (HAProxy would forward it).
     lines.push('  http-request deny deny_status 400 if { req.ver 1.1 } !{ req.hdr(host) -m found }');
     // 100 fields per request, as the embedded engine allows; more is refused before forwarding.

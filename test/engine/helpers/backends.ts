@@ -238,3 +238,84 @@ export function backendFleet(subnet: string): { start(name: string, last: number
     },
   };
 }
+
+/** A request as it reached a raw backend: its head byte for byte, and its body's length. */
+export interface RawRequest {
+  /** The head up to and without its final CRLFCRLF, as latin1 text (every byte kept). */
+  head: string;
+  /** Body bytes as framed on the wire (chunk lines included). */
+  bodyBytes: number;
+  /** The body as framed on the wire, as latin1 text. */
+  body: string;
+}
+
+/** A backend that records the bytes it receives, before any HTTP parser could refuse or clean them. */
+export interface RawHttpBackend {
+  name: string;
+  host: string;
+  port: number;
+  /** Every request head it read, in order. */
+  requests: RawRequest[];
+  /** Bytes received so far, on every connection. */
+  received: number;
+  close(): Promise<void>;
+}
+
+const FRAMING_LENGTH = /^content-length[ \t]*:[ \t]*(\d+)[ \t]*$/im;
+const FRAMING_CHUNKED = /^transfer-encoding[ \t]*:.*chunked[ \t]*$/im;
+
+/**
+ * Starts a raw HTTP/1.1 backend: a TCP server that splits requests with the least parsing it
+ * can (CRLFCRLF ends a head; Content-Length or a `0` chunk ends a body), records each head
+ * exactly as it came and answers 200 with its name. node's own HTTP server refuses a NUL or a
+ * control character itself, so it cannot show what a proxy forwarded; this one can.
+ */
+export async function startRawHttpBackend(options: { name: string; host: string; port?: number }): Promise<RawHttpBackend> {
+  const sockets = new Set<Socket>();
+  const b: RawHttpBackend = {
+    name: options.name,
+    host: options.host,
+    port: options.port ?? 0,
+    requests: [],
+    received: 0,
+    async close() {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+  const answer = `HTTP/1.1 200 OK\r\nX-Backend: ${options.name}\r\nContent-Length: ${options.name.length}\r\n\r\n${options.name}`;
+  const server: NetServer = createNetServer((s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => s.destroy());
+    let buf = '';
+    s.on('data', (c: Buffer) => {
+      b.received += c.length;
+      buf += c.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.slice(0, end);
+        let bodyEnd = end + 4;
+        const length = FRAMING_LENGTH.exec(head);
+        if (FRAMING_CHUNKED.test(head)) {
+          const last = buf.indexOf('\r\n0\r\n\r\n', end + 2);
+          if (last < 0) return;
+          bodyEnd = last + 7;
+        } else if (length) bodyEnd += Number(length[1]);
+        if (buf.length < bodyEnd) return;
+        b.requests.push({ head, bodyBytes: bodyEnd - end - 4, body: buf.slice(end + 4, bodyEnd) });
+        buf = buf.slice(bodyEnd);
+        s.write(answer);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(b.port, options.host, () => {
+      b.port = (server.address() as { port: number }).port;
+      resolve();
+    });
+  });
+  return b;
+}
