@@ -3,6 +3,7 @@
 // objects are canonical) and responses (a response outside the contract is a bug: 500).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { isHostName } from '../../openapi/sdk/rules.js';
 import { ApplianceError, type FieldError } from '../errors.js';
 import { specDocument } from '../../openapi/generated/spec.js';
 import { operationTable, type OperationId } from '../../openapi/generated/operations.js';
@@ -38,6 +39,9 @@ function makeAjv(options: { useDefaults: boolean; coerceTypes: boolean }): Ajv20
     validateFormats: true,
   });
   addFormats(ajv);
+  // One host-name rule for the appliance and the providers' plan-time checks (ajv-formats'
+  // own would take `300.1.1.1` as a name).
+  ajv.addFormat('hostname', isHostName);
   // The contract's own annotations on schemas (read by the generator, not by validation).
   ajv.addVocabulary(['x-lbappliance-canonical']);
   ajv.addSchema({ $id: CONTRACT_ID, $defs: rebase((specDocument.components as { schemas: Schema }).schemas) } as Schema);

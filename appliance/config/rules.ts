@@ -3,6 +3,7 @@
 // Pointer into the Config document (/virtualServices/<id>/ports/0); the API re-roots it
 // under the request body.
 import { isIP } from 'node:net';
+import { virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
@@ -81,20 +82,9 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
   if (vs.certificateId !== null && !(vs.certificateId in config.certificates)) {
     throw new ApplianceError('LB_UNKNOWN_REFERENCE', `certificate ${vs.certificateId} does not exist`, { field: vsField(id, '/certificateId') });
   }
-  if (vs.protocol === 'http2' && vs.certificateId === null) {
-    throw new ApplianceError('LB_CERTIFICATE_REQUIRED', 'an http2 virtual service terminates TLS and needs a certificateId', { field: vsField(id, '/certificateId') });
-  }
-  if (vs.protocol === 'tcp' && vs.persistence.mode === 'http-cookie') {
-    throw new ApplianceError('LB_INVALID_COMBINATION', 'http-cookie persistence needs protocol http or http2; use source-ip for tcp', {
-      field: vsField(id, '/persistence/mode'),
-    });
-  }
-  if (vs.forceHttps && vs.protocol !== 'http') {
-    throw new ApplianceError('LB_INVALID_COMBINATION', 'forceHttps redirects plain HTTP and needs protocol http', { field: vsField(id, '/forceHttps') });
-  }
-  if (vs.forceHttps && vs.certificateId !== null) {
-    throw new ApplianceError('LB_INVALID_COMBINATION', 'forceHttps on a VIP that already terminates TLS would redirect to itself', { field: vsField(id, '/forceHttps') });
-  }
+  // The rules on the VIP alone are shared with the providers' plan-time checks.
+  const [problem] = virtualServiceProblems(vs);
+  if (problem) throw new ApplianceError(problem.code, problem.message, { field: vsField(id, problem.field) });
 }
 
 /**

@@ -2,6 +2,7 @@
 // appliance's stable code and detail; their `field` (a JSON Pointer into the request body)
 // becomes the path of the attribute that carried it.
 import { ApplianceProblemError, ApplianceSdkError, ApplianceTrustError, NotFoundError } from '../../openapi/sdk/errors.js';
+import { RULE_TITLES, type RuleProblem } from '../../openapi/sdk/rules.js';
 import type { Attribute, Attributes, Issue, PathStep } from './types.js';
 import { camelCase } from './values.js';
 import { pathText } from './validate.js';
@@ -61,6 +62,11 @@ export function pathFromPointer(attributes: Attributes, pointer: string | undefi
     scope = attr.type.kind === 'object' ? attr.type.attributes : undefined;
   }
   return path;
+}
+
+/** The appliance's rule problems (openapi/sdk/rules.ts) as plan-time issues on the attributes their fields name. */
+export function ruleIssues(attributes: Attributes, problems: readonly RuleProblem[]): Issue[] {
+  return problems.map((p) => ({ path: pathFromPointer(attributes, p.field), summary: RULE_TITLES[p.code], detail: `${p.message} [${p.code}]`, code: p.code }));
 }
 
 /** How an adapter names the provider settings that make the appliance's certificate trusted. */

@@ -2,10 +2,10 @@
 // patterns and formats from the contract, each problem tied to the attribute's path.
 // Unknown values are skipped: they are checked again when they are known.
 import { isIP } from 'node:net';
+import { isHostName } from '../../openapi/sdk/rules.js';
 import type { Attribute, Attributes, Issue, ObjectValue, PathStep, Value, ValueType } from './types.js';
 import { UNKNOWN } from './types.js';
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** Renders a path the way HCL users write it: `health_check.port`, `ports[0]`. */
 export function pathText(path: readonly PathStep[]): string {
@@ -26,7 +26,7 @@ function checkValue(type: ValueType, value: Value, path: PathStep[], out: Issue[
       if (type.maxLength !== undefined && value.length > type.maxLength) out.push(issue(path, `must be at most ${type.maxLength} characters long`));
       if (type.pattern !== undefined && !new RegExp(type.pattern, 'u').test(value)) out.push(issue(path, `${JSON.stringify(value)} does not match ${type.pattern}`));
       if (type.format === 'ip' && isIP(value) === 0) out.push(issue(path, `${JSON.stringify(value)} is not an IPv4 or IPv6 address`));
-      if (type.format === 'host' && isIP(value) === 0 && !HOSTNAME.test(value)) out.push(issue(path, `${JSON.stringify(value)} is neither an IP address nor a host name`));
+      if (type.format === 'host' && isIP(value) === 0 && !isHostName(value)) out.push(issue(path, `${JSON.stringify(value)} is neither an IP address nor a host name`));
       if (type.format === 'https-url' && !/^https:\/\/[^\s/]+/.test(value)) out.push(issue(path, `${JSON.stringify(value)} is not an https:// URL`));
       return;
     }

@@ -6,10 +6,11 @@
 import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody, toApiBody } from './mapping.js';
-import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
+import { virtualServiceProblems, type VirtualServiceFacts } from '../../openapi/sdk/rules.js';
+import { ResourceError, ResourceErrorCode, ruleIssues, unlessGone } from './errors.js';
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
-import { str } from './values.js';
+import { isUnknown, str } from './values.js';
 
 type VirtualServiceInput = components['schemas']['VirtualServiceInput'];
 type VirtualService = components['schemas']['VirtualService'];
@@ -28,6 +29,18 @@ function fromApi(vs: VirtualService): ObjectValue {
 
 function body(inputs: ObjectValue): VirtualServiceInput {
   return toApiBody(virtualServiceAttributes, inputs, ['id']) as unknown as VirtualServiceInput;
+}
+
+/** What the shared rules need of a configuration: unknown values stay undefined. */
+function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
+  const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
+  const persistence = known<ObjectValue | null>(config.persistence);
+  return {
+    protocol: known<string>(config.protocol) ?? undefined,
+    certificateId: known<string | null>(config.certificate_id),
+    forceHttps: known<boolean | null>(config.force_https),
+    persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
+  };
 }
 
 async function get(ctx: ResourceContext, id: string): Promise<ObjectValue | null> {
@@ -59,14 +72,8 @@ export const virtualService: ResourceDefinition = {
   }
 }`,
   validate(config): Issue[] {
-    const issues: Issue[] = [];
-    if (config.protocol === 'http2' && config.certificate_id === null) {
-      issues.push({ path: ['certificate_id'], summary: 'http2 needs a certificate', detail: 'A virtual service with protocol "http2" terminates TLS: set certificate_id.', code: 'LBP_CERTIFICATE_REQUIRED' });
-    }
-    if (config.force_https === true && typeof config.protocol === 'string' && config.protocol !== 'http') {
-      issues.push({ path: ['force_https'], summary: 'force_https needs protocol "http"', detail: `force_https redirects plain HTTP clients; this virtual service's protocol is "${config.protocol}".`, code: 'LBP_FORCE_HTTPS_PROTOCOL' });
-    }
-    return issues;
+    // The appliance's own rules (openapi/sdk/rules.ts), on what the plan knows so far.
+    return ruleIssues(virtualServiceAttributes, virtualServiceProblems(virtualServiceFacts(config)));
   },
   async create(ctx, inputs) {
     return fromApi(await ctx.client.createVirtualService(body(inputs), { signal: ctx.signal }));

@@ -10,9 +10,17 @@ export interface DiagnosticMessage {
   attribute?: { steps: ({ attribute_name: string } | { element_key_int: number } | { element_key_string: string })[] };
 }
 
-/** The attribute path message of a path. */
+/**
+ * The attribute path message of a path. A path into an object attribute
+ * (`persistence.mode`) stops at the attribute (`persistence`): Terraform core reads a name
+ * after a name as a nested *block* and, finding `persistence = { ... }` written as an
+ * attribute, would underline the whole resource instead. The summary still names the
+ * nested field, and the underlined expression contains it.
+ */
 export function attributePath(path: readonly PathStep[]): { steps: ({ attribute_name: string } | { element_key_int: number })[] } {
-  return { steps: path.map((s) => (typeof s === 'number' ? { element_key_int: s } : { attribute_name: s })) };
+  const cut = path.findIndex((s, i) => i > 0 && typeof s === 'string' && typeof path[i - 1] === 'string');
+  const kept = cut < 0 ? path : path.slice(0, cut);
+  return { steps: kept.map((s) => (typeof s === 'number' ? { element_key_int: s } : { attribute_name: s })) };
 }
 
 /** An issue as a diagnostic. */

@@ -49,7 +49,7 @@ describe('VirtualService', () => {
     const missing = await plugin.check(T.vs, { label: 'x', ports: [80], protocol: 'http2' });
     expect(missing.failures.map((f) => f.property)).toEqual(['ipAddress']);
     const rule = await plugin.check(T.vs, { label: 'x', ipAddress: '127.0.80.9', ports: [443], protocol: 'http2' });
-    expect(rule.failures).toEqual([{ property: 'certificateId', reason: expect.stringMatching(/\[LBP_CERTIFICATE_REQUIRED\]$/) }]);
+    expect(rule.failures).toEqual([{ property: 'certificateId', reason: expect.stringMatching(/\[LB_CERTIFICATE_REQUIRED\]$/) }]);
   });
 
   it('fills the contract defaults in Check, keeping what the program set', async () => {

@@ -74,7 +74,7 @@ describe('validation', () => {
     expect(validateAll(virtualService, vs({ ip_address: '300.1.1.1' })).map((i) => i.path)).toEqual([['ip_address']]);
     expect(validateAll(virtualService, vs({ ports: [80, 80] })).map((i) => [i.path, i.code])).toEqual([[['ports', 1], 'LBP_INVALID_VALUE']]);
     expect(validateAll(virtualService, vs({ health_check: { type: 'tcp', port: null, path: null, host: null, expect_status: null, interval: 0, timeout: null, rise: null, fall: null } })).map((i) => i.path)).toEqual([['health_check', 'type'], ['health_check', 'interval']]);
-    expect(validateAll(virtualService, vs({ protocol: 'tcp', force_https: true })).map((i) => i.code)).toEqual(['LBP_FORCE_HTTPS_PROTOCOL']);
+    expect(validateAll(virtualService, vs({ protocol: 'tcp', force_https: true })).map((i) => i.code)).toEqual(['LB_INVALID_COMBINATION']);
   });
 
   it('asks for exactly one source of certificate material', () => {

@@ -63,7 +63,23 @@ describe('invalid configuration', () => {
 
   it('http2 without a certificate: the diagnostic points at certificate_id', async () => {
     const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "h2"\n  ip_address = "127.0.72.1"\n  ports = [443]\n  protocol = "http2"\n}`);
-    expect(diags.map((d) => d.summary)).toEqual(['http2 needs a certificate']);
+    expect(diags.map((d) => d.summary)).toEqual(['A certificate is required']);
+  });
+
+  it('http-cookie persistence on a tcp VIP fails at plan, pointing at persistence.mode', async () => {
+    const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "cookie-tcp"\n  ip_address = "127.0.72.1"\n  ports = [1200]\n  protocol = "tcp"\n  persistence = {\n    mode = "http-cookie"\n  }\n}`);
+    expect(diags.map((d) => [d.summary, d.detail])).toEqual([['Settings that cannot be combined', 'http-cookie persistence needs protocol http or http2; use source-ip for tcp [LB_INVALID_COMBINATION]']]);
+    expect(diags[0]!.snippet!.code).toMatch(/^\s*persistence = \{[\s\S]*mode = "http-cookie"/);
+  });
+
+  it('a nested value out of range points at the nested attribute, and a mistyped address at address', async () => {
+    const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "nested"\n  ip_address = "127.0.72.1"\n  ports = [80]\n  protocol = "http"\n  health_check = {\n    type = "http"\n    interval = 0\n  }\n}`);
+    expect(diags.map((d) => [d.summary, d.detail])).toEqual([['Invalid value for health_check.interval', 'must be at least 1; got 0']]);
+    expect(diags[0]!.snippet!.code).toMatch(/^\s*health_check = \{[\s\S]*interval = 0/);
+    // 300.1.1.1 is a mistyped address, not a host name to look up (it used to sit down with ENOTFOUND).
+    const rs = await failing('plan', `resource "lbappliance_real_server" "s" {\n  virtual_service_id = "vs-0123456789ab"\n  label = "s"\n  address = "300.1.1.1"\n  port = 80\n}`);
+    expect(rs.map((d) => d.summary)).toEqual(['Invalid value for address']);
+    expect(rs[0]!.snippet!.code).toContain('address = "300.1.1.1"');
   });
 
   it('clashing VIPs: the appliance refuses, the diagnostic carries its detail and points at the ports', async () => {

@@ -1,0 +1,98 @@
+// The appliance and the providers' plan-time checks cannot disagree: every combination of the
+// settings the single-object rules read is written to a live appliance and checked by the
+// Terraform/Pulumi resource definition, and both give the same code on the same field (or
+// both accept it). Host names too: what the appliance refuses as an address, plan refuses.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplianceProblemError, isHostName, virtualServiceProblems } from '../../openapi/sdk/index.js';
+import { realServer, validateAll, virtualService } from '../../provider/resources/index.js';
+import type { ObjectValue } from '../../provider/resources/types.js';
+import { UNKNOWN } from '../../provider/resources/types.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+
+let app: TestAppliance;
+let certId: string;
+
+beforeAll(async () => {
+  app = await startTestAppliance();
+  certId = (await app.client().createCertificate({ label: 'rules-cert', selfSigned: { commonName: 'rules.example' } })).id;
+});
+afterAll(async () => app?.dispose());
+
+const vsConfig = (over: ObjectValue): ObjectValue => ({
+  id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', certificate_id: null, algorithm: null, persistence: null,
+  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, timeouts: null, enabled: null, ...over,
+});
+
+/** What the appliance answers for a body: null (accepted) or [code, field]. */
+async function applianceVerdict(body: Record<string, unknown>): Promise<[string, string] | null> {
+  try {
+    await app.client().createVirtualService(body as never);
+    return null;
+  } catch (err) {
+    if (!(err instanceof ApplianceProblemError)) throw err;
+    return [err.code, err.field ?? ''];
+  }
+}
+
+describe('single-object rules', () => {
+  it('the appliance and plan agree on every combination of protocol, persistence, forceHttps and certificate', async () => {
+    let n = 0;
+    const disagreements: string[] = [];
+    for (const protocol of ['http', 'http2', 'tcp'])
+      for (const mode of ['none', 'http-cookie', 'source-ip'])
+        for (const forceHttps of [false, true])
+          for (const withCert of [false, true]) {
+            n += 1;
+            const body = { label: `r${n}`, ipAddress: '127.0.51.1', ports: [20000 + n], protocol, persistence: { mode }, forceHttps, certificateId: withCert ? certId : null };
+            const appliance = await applianceVerdict(body);
+            const plan = validateAll(virtualService, vsConfig({ label: `r${n}`, ports: [20000 + n], protocol, persistence: { mode, cookie_name: null, timeout: null }, force_https: forceHttps, certificate_id: withCert ? certId : null }));
+            const first = plan[0];
+            const planned = first ? [first.code, `/${first.path.map((p) => (typeof p === 'string' ? p.replace(/_(.)/g, (_m, c: string) => c.toUpperCase()) : p)).join('/')}`] : null;
+            const sdk = virtualServiceProblems(body)[0];
+            const shared = sdk ? [sdk.code, sdk.field] : null;
+            if (JSON.stringify(appliance) !== JSON.stringify(planned) || JSON.stringify(appliance) !== JSON.stringify(shared)) {
+              disagreements.push(`${JSON.stringify(body)}: appliance ${JSON.stringify(appliance)}, plan ${JSON.stringify(planned)}, sdk ${JSON.stringify(shared)}`);
+            }
+          }
+    expect(disagreements).toEqual([]);
+    expect(n).toBe(36);
+  });
+
+  it('waits for unknown values: a certificate not created yet does not fail the plan', () => {
+    expect(validateAll(virtualService, vsConfig({ protocol: 'http2', certificate_id: UNKNOWN }))).toEqual([]);
+    expect(validateAll(virtualService, vsConfig({ protocol: UNKNOWN, persistence: { mode: 'http-cookie', cookie_name: null, timeout: null } }))).toEqual([]);
+    // http-cookie on tcp, caught at plan on the nested attribute (it used to pass plan and fail at apply).
+    expect(validateAll(virtualService, vsConfig({ protocol: 'tcp', persistence: { mode: 'http-cookie', cookie_name: null, timeout: null } })).map((i) => [i.path, i.code])).toEqual([
+      [['persistence', 'mode'], 'LB_INVALID_COMBINATION'],
+    ]);
+  });
+});
+
+describe('host names', () => {
+  const cases: [string, boolean][] = [
+    ['pacs1.hospital.example', true],
+    ['pacs1', true],
+    ['pacs-1.example.', true],
+    ['300.1.1.1', false],
+    ['10.10.40', false],
+    ['1.2.3.4.5', false],
+    ['-pacs.example', false],
+    ['pacs..example', false],
+    ['a'.repeat(64), false],
+    ['123.example', true],
+  ];
+
+  it('one rule: the SDK, the appliance and plan refuse a mistyped address as a host name', async () => {
+    const vs = await app.client().createVirtualService({ label: 'hosts', ipAddress: '127.0.51.2', ports: [8080], protocol: 'http' });
+    for (const [host, ok] of cases) {
+      expect([host, isHostName(host)]).toEqual([host, ok]);
+      const planned = validateAll(realServer, { id: null, virtual_service_id: vs.id, label: 's', address: host, port: 80, weight: null, backup: null, admin_state: null, reencrypt: null, drain_timeout: null });
+      expect([host, planned.map((i) => i.path.join('.'))]).toEqual([host, ok ? [] : ['address']]);
+      const accepted = await app
+        .client()
+        .createRealServer(vs.id, { label: `s${cases.findIndex((c) => c[0] === host)}`, address: host, port: 80 })
+        .then(() => true, (e: unknown) => (e as ApplianceProblemError).field === '/address' ? false : Promise.reject(e));
+      expect([host, accepted]).toEqual([host, ok]);
+    }
+  });
+});
