@@ -102,6 +102,17 @@ describe('bodies nested too deep', () => {
   });
 });
 
+describe('bodies too large', () => {
+  it('answers 413 LB_PAYLOAD_TOO_LARGE on the user operations too (now in their contract)', async () => {
+    const big = JSON.stringify({ username: 'big', password: 'x'.repeat(1024 * 1024 + 1), role: 'read-only' });
+    for (const [method, path] of [['POST', '/api/v1/users'], ['PUT', '/api/v1/users/loadbalancer/password']] as const) {
+      const res = await call(method, path, big);
+      expect({ path, status: res.status }).toEqual({ path, status: 413 });
+      expect(res.json()).toMatchObject({ code: 'LB_PAYLOAD_TOO_LARGE' });
+    }
+  });
+});
+
 describe('strings that are not Unicode', () => {
   it('refuses a lone surrogate in a certificate name on create, replace and update with 400 naming the field', async () => {
     const before = await revision();
