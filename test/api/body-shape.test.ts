@@ -5,6 +5,7 @@
 // operation that takes a body, and changes nothing.
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { materialFrom } from '../../appliance/config/certificate-material.js';
 import { applyMergePatch } from '../../appliance/config/merge-patch.js';
 import { ApplianceError } from '../../appliance/errors.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
@@ -129,6 +130,11 @@ describe('strings that are not Unicode', () => {
     const san = await call('POST', '/api/v1/certificates', '{"label":"S","selfSigned":{"commonName":"ok.example","subjectAltNames":["b.example","x\\udbff"]}}');
     expect(san.json()).toMatchObject({ code: 'LB_VALIDATION', field: '/selfSigned/subjectAltNames/1' });
     expect(await revision()).toBe(before);
+  });
+
+  it('the certificate generator itself names the field of a name that is not Unicode (not a URIError), whoever calls it', async () => {
+    await expect(materialFrom({ selfSigned: { commonName: 'a\ud800', subjectAltNames: [], days: 30, keyType: 'ecdsa-p256' } })).rejects.toMatchObject({ code: 'LB_VALIDATION', field: '/selfSigned/commonName' });
+    await expect(materialFrom({ selfSigned: { commonName: 'ok.example', subjectAltNames: ['\udc00'], days: 30, keyType: 'ecdsa-p256' } })).rejects.toMatchObject({ code: 'LB_VALIDATION', field: '/selfSigned/subjectAltNames/0' });
   });
 
   it('refuses lone surrogates in any string and in property names, and accepts paired ones', async () => {
