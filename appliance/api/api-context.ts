@@ -44,12 +44,14 @@ export async function commitWrite<T>(
   prefix: string | (() => string),
   mutate: Mutation<T>,
 ): Promise<{ revision: number; value: T }> {
-  const before = api.store.current;
   try {
     const result = await api.store.commit({ user: ctx.principal?.username ?? 'system', operation: ctx.operationId }, mutate);
     ctx.audit.revision = result.revision;
+    // The diff from exactly revision N-1 to N, both taken by the store inside this write's turn
+    // (not the revision current when the request arrived: concurrent writes land in between).
     // The entry carries the revision itself; the changes are the objects' (no `/revision` op).
-    ctx.audit.changes = diff({ ...configView(before.revision, before.config), revision: 0 }, { ...configView(result.revision, api.store.current.config), revision: 0 }) ?? null;
+    const { before, after } = result;
+    ctx.audit.changes = diff({ ...configView(before.revision, before.config), revision: 0 }, { ...configView(after.revision, after.config), revision: 0 }) ?? null;
     return result;
   } catch (err) {
     const root = typeof prefix === 'function' ? prefix() : prefix;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiContext } from './api-context.js';
 import type { Authenticator } from './auth.js';
 import type { Handlers } from './handler-types.js';
+import { checkedJsonParser } from './json-body.js';
 import { registerSpecRoutes, type WriteGuard } from './spec-router.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { certificateHandlers } from './handlers/certificates.js';
@@ -60,8 +61,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
   const instance = app as unknown as FastifyInstance;
+  // JSON bodies: fastify's parser, then the nesting depth and Unicode check (./json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, checkedJsonParser(instance));
   registerSpecRoutes(instance, {
     handlers: allHandlers(api),
     validator: api.validator,

@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import forge from 'node-forge';
 import { ApplianceError } from '../errors.js';
 import type { CertificateSource, SelfSignedSpec, StoredCertificate } from './model.js';
+import { checkJsonShape } from './json-shape.js';
 import { generateSelfSigned } from './x509-generate.js';
 
 /** Material ready to store: the chain, the key and the public details. */
@@ -187,6 +188,8 @@ function fromPfx(pfxBase64: string, passphrase: string | undefined): Certificate
 }
 
 async function fromSelfSigned(spec: SelfSignedSpec): Promise<CertificateMaterial> {
+  // The ASN.1 encoder throws a URIError on a name that is not valid Unicode: name the field instead.
+  checkJsonShape(spec, '/selfSigned');
   const generated = await generateSelfSigned(spec);
   return finish('selfSigned', spec, [generated.certPem], createPrivateKey(generated.keyPem), '/selfSigned');
 }

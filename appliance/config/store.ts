@@ -39,6 +39,19 @@ export interface RevisionInfo {
   operation: string;
 }
 
+/** What a commit produced. */
+export interface CommitResult<T> {
+  revision: number;
+  value: T;
+  changed: boolean;
+  /**
+   * The revision the write was made on (N-1) and the one it made (N). Taken inside the write's
+   * turn, so `before` is never an older revision that a concurrent write has since replaced.
+   */
+  before: Readonly<RevisionRecord>;
+  after: Readonly<RevisionRecord>;
+}
+
 /** Called after a revision is stored and applied, before the write is acknowledged. */
 export type CommitListener = (record: RevisionRecord) => Promise<void> | void;
 
@@ -146,7 +159,7 @@ export class ConfigStore {
    * Runs a mutation on a copy of the current configuration and commits the result as a new
    * revision, after the rules and the engine accepted it. Serialised with other writes.
    */
-  commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ revision: number; value: T; changed: boolean }> {
+  commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<CommitResult<T>> {
     const run = this.#queue.then(() => this.#commit(ctx, mutate));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -179,7 +192,7 @@ export class ConfigStore {
     await this.#queue;
   }
 
-  async #commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ revision: number; value: T; changed: boolean }> {
+  async #commit<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<CommitResult<T>> {
     const base = this.#current;
     const draft = structuredClone(base.config);
     const staged: string[] = [];
@@ -209,7 +222,7 @@ export class ConfigStore {
     await this.#persist(record);
     await this.#apply(record, snapshot);
     for (const listener of this.#listeners) await listener(record);
-    return { revision: record.revision, value, changed: true };
+    return { revision: record.revision, value, changed: true, before: base, after: record };
   }
 
   async #persist(record: RevisionRecord): Promise<void> {

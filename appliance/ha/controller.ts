@@ -5,6 +5,7 @@ import type { components } from '../../openapi/generated/types.js';
 import type { OperationId } from '../../openapi/generated/operations.js';
 import type { WriteGuard } from '../api/spec-router.js';
 import type { Principal } from '../api/auth.js';
+import { etagOf } from '../config/canonical-json.js';
 
 /** The contract's HaPair. */
 export type HaPairView = components['schemas']['HaPair'];
@@ -14,6 +15,11 @@ export type HaStatusView = components['schemas']['HaStatus'];
 export type HaPairInput = components['schemas']['HaPairInput'];
 /** The contract's HaPeerState (internal). */
 export type HaPeerStateView = components['schemas']['HaPeerState'];
+
+/** The ETag of the pair's configuration as read (getHaPair) and matched by updateHaPair's If-Match. */
+export function haPairEtag(view: HaPairView): string {
+  return etagOf(view);
+}
 
 /** The internal operations the peer calls (the contract's `ha-internal` tag). */
 export interface HaPeerEndpoints {
@@ -41,7 +47,7 @@ export interface HaController {
   status(): HaStatusView;
   /** Pairs this node (primary) with a secondary. */
   create(input: HaPairInput, principal: Principal): Promise<HaPairView>;
-  /** Changes the pair's settings (a merge patch already validated into a full input). */
+  /** Changes the pair's settings (a merge patch); 412 unless `ifMatch` matches the pair's current ETag. */
   update(patch: Record<string, unknown>, ifMatch: string | undefined): Promise<HaPairView>;
   /** Breaks the pair. */
   remove(): Promise<void>;

@@ -6,12 +6,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { operationTable, type OperationId } from '../../openapi/generated/operations.js';
 import type { Principal } from '../api/auth.js';
+import { ifMatchSatisfied } from '../config/canonical-json.js';
 import type { RevisionRecord } from '../config/model.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Engine } from '../engine/types.js';
 import { ApplianceError } from '../errors.js';
 import type { UsersDocument, UserStore } from '../users/user-store.js';
-import type { HaController, HaPairInput, HaPairView, HaPeerEndpoints, HaPeerStateView, HaStatusView } from './controller.js';
+import { haPairEtag, type HaController, type HaPairInput, type HaPairView, type HaPeerEndpoints, type HaPeerStateView, type HaStatusView } from './controller.js';
 import { createHaMetrics, type HaMetrics } from './ha-metrics.js';
 import { deriveKeys, parseBearer, tokenMatches } from './pair-keys.js';
 import { PairRuntime, vipAddressesOf } from './pair-runtime.js';
@@ -128,10 +129,15 @@ export class HaNode implements HaController {
     });
   }
 
-  update(patch: Record<string, unknown>): Promise<HaPairView> {
+  update(patch: Record<string, unknown>, ifMatch?: string): Promise<HaPairView> {
     return this.#serial(async () => {
       const pair = this.#requirePair();
       if (pair.role !== 'primary') throw this.#notPrimary(pair);
+      // Checked in the same turn as the change, so two clients holding one ETag cannot both win.
+      const etag = haPairEtag(pair.pairView());
+      if (!ifMatchSatisfied(ifMatch, etag)) {
+        throw new ApplianceError('LB_PRECONDITION_FAILED', `the HA pair has changed: its ETag is ${etag}, not ${ifMatch}`, { field: 'If-Match' });
+      }
       for (const name of Object.keys(patch)) {
         if (!(SETTING_NAMES as readonly string[]).includes(name)) {
           throw new ApplianceError('LB_VALIDATION', `${name} cannot be changed on a formed pair (only ${SETTING_NAMES.join(', ')}); break the pair and pair again`, { field: `/${name}` });

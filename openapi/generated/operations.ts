@@ -1406,7 +1406,7 @@ export abstract class GeneratedOperations {
   /**
    * Change the pair's timers and preferences
    *
-   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again).
+   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
    * Operation `updateHaPair`: PATCH /api/v1/ha-pair.
    */
   updateHaPair(body: MergePatchOf<components['schemas']["HaPairInput"]>, options?: CallOptions): Promise<SuccessBody<"updateHaPair">> {
@@ -1560,7 +1560,7 @@ export abstract class GeneratedOperations {
   /**
    * The audit log
    *
-   * Every accepted or refused write, newest first.
+   * Every accepted or refused write, newest first. Paging with `before` (the `seq` of the last entry of the previous page) reaches every entry the log holds on disk, the oldest included.
    * Operation `listAuditEntries`: GET /api/v1/audit-log.
    */
   listAuditEntries(options?: CallOptions & { query?: QueryOf<"listAuditEntries"> }): Promise<SuccessBody<"listAuditEntries">> {

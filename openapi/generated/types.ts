@@ -447,7 +447,7 @@ export interface paths {
         head?: never;
         /**
          * Change the pair's timers and preferences
-         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again).
+         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
          */
         patch: operations["updateHaPair"];
         trace?: never;
@@ -706,7 +706,7 @@ export interface paths {
         };
         /**
          * The audit log
-         * @description Every accepted or refused write, newest first.
+         * @description Every accepted or refused write, newest first. Paging with `before` (the `seq` of the last entry of the previous page) reaches every entry the log holds on disk, the oldest included.
          */
         get: operations["listAuditEntries"];
         put?: never;
@@ -1715,7 +1715,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request does not match the contract (schema, syntax, parameter). `field` names the offending part. */
+        /** @description The request does not match the contract (schema, syntax, parameter), or its body nests objects and arrays deeper than 64 levels or holds a string with a lone UTF-16 surrogate (not a Unicode string). `field` names the offending part. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2862,6 +2862,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
@@ -2923,6 +2924,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
@@ -3001,7 +3003,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -3072,6 +3076,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
@@ -3100,6 +3105,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
@@ -3128,7 +3134,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
         };
     };
     releaseHaPeer: {
@@ -3156,6 +3164,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
@@ -3207,6 +3216,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
@@ -3266,6 +3276,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };

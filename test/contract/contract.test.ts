@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ContractValidator } from '../../appliance/api/contract-validator.js';
 import { errorCatalogue } from '../../appliance/errors.js';
 import { operationTable } from '../../openapi/generated/operations.js';
@@ -47,6 +48,24 @@ describe('the contract', () => {
     const doc = await readFile(join(ROOT, 'docs/errors.md'), 'utf8');
     const documented = [...doc.matchAll(/^\| `(LB_[A-Z0-9_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
     expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(Object.entries(errorCatalogue).map(([code, e]) => [code, e.status])));
+  });
+
+  it('documents 400, 413 and 415 on every operation that takes a body, and If-Match only where the read carries an ETag (issue 19)', async () => {
+    type Op = { operationId: string; requestBody?: unknown; parameters?: { $ref?: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> };
+    const spec = parse(await readFile(join(ROOT, 'openapi/appliance.yaml'), 'utf8')) as { paths: Record<string, Record<string, Op>> };
+    const missing: string[] = [];
+    for (const item of Object.values(spec.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.operationId) continue;
+        if (op.requestBody) for (const status of ['400', '413', '415']) if (!op.responses[status]) missing.push(`${op.operationId} ${status}`);
+        if ((op.parameters ?? []).some((p) => p.$ref === '#/components/parameters/IfMatch')) {
+          if (!op.responses['412']) missing.push(`${op.operationId} 412`);
+          // (rollbackToRevision matches the ETag of getConfig: its path has no GET.)
+          if (item.get && !item.get.responses['200']?.headers?.ETag) missing.push(`${op.operationId}: GET of its path without ETag (${method})`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('declares every status an operation answers with, for every write', () => {

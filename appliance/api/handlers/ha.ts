@@ -2,6 +2,7 @@
 // peer operations (the contract's `ha-internal` tag) are authenticated by the router with the
 // pair's token before they get here (joinHaPair with the administrator's password).
 import { applyMergePatch } from '../../config/merge-patch.js';
+import { haPairEtag, type HaPairView } from '../../ha/controller.js';
 import type { ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
 
@@ -22,17 +23,22 @@ type HaHandlers = Pick<
   | 'releaseHaPeer'
 >;
 
+/** A pair view with its ETag header (reads and writes of the pair carry it; updateHaPair matches it). */
+function withEtag<S extends 200 | 201>(status: S, body: HaPairView) {
+  return { status, body, headers: { etag: haPairEtag(body) } };
+}
+
 /** The HA handlers. */
 export function haHandlers(api: ApiContext): HaHandlers {
   return {
     async getHaPair() {
-      return { status: 200, body: api.ha.pair() };
+      return withEtag(200, api.ha.pair());
     },
     async createHaPair(ctx) {
-      return { status: 201, body: await api.ha.create(ctx.body, ctx.principal ?? { username: 'system', role: 'admin' }) };
+      return withEtag(201, await api.ha.create(ctx.body, ctx.principal ?? { username: 'system', role: 'admin' }));
     },
     async updateHaPair(ctx) {
-      return { status: 200, body: await api.ha.update(applyMergePatch({}, ctx.body) as Record<string, unknown>, ctx.ifMatch) };
+      return withEtag(200, await api.ha.update(applyMergePatch({}, ctx.body) as Record<string, unknown>, ctx.ifMatch));
     },
     async deleteHaPair() {
       await api.ha.remove();

@@ -28,7 +28,7 @@ export function userHandlers(api: ApiContext): UserHandlers {
       return { status: 204, body: undefined };
     },
     async listAuditEntries(ctx) {
-      return { status: 200, body: { items: api.audit.list(ctx.query.limit ?? 100, ctx.query.before) } };
+      return { status: 200, body: { items: await api.audit.list(ctx.query.limit ?? 100, ctx.query.before) } };
     },
     async getCurrentUser(ctx) {
       const me = api.users.list().find((u) => u.username === ctx.principal?.username);
