@@ -68,10 +68,12 @@ function split(issues: Issue[]): { errors: Issue[]; warnings: Issue[] } {
 }
 
 /** Check of a resource's inputs. */
-export function checkResource(def: ResourceDefinition, news: DecodedProperties): CheckResult {
+export function checkResource(def: ResourceDefinition, news: DecodedProperties, olds?: DecodedProperties): CheckResult {
   const unknownPaths: (string | number)[][] = [];
   const values = withDefaults(def.attributes, toDefinitionValues(def.attributes, news.values, unknownPaths));
-  const { errors, warnings } = split(validateAll(def, values));
+  // The prior inputs (none for a create): checks such as "a new certificate needs its key" depend on them.
+  const prior = olds && Object.keys(olds.values).length > 0 ? withDefaults(def.attributes, toDefinitionValues(def.attributes, olds.values, [])) : null;
+  const { errors, warnings } = split(validateAll(def, values, prior));
   const inputs = toPropertyBag(def.attributes, values, (_n, attr) => isInput(attr));
   return { values, inputs, secrets: secretProperties(def.attributes, inputs, news.secrets), failures: [...unknownPropertyFailures(unknownPaths), ...errors.map(failureOf)], warnings };
 }

@@ -192,7 +192,7 @@ export class ResourceProviderService {
 
       check: async (req: CheckRequest) => {
         const def = definitionOf(req.getType(), req.getUrn());
-        const result = checkResource(def, decodeStruct(req.getNews()));
+        const result = checkResource(def, decodeStruct(req.getNews()), decodeStruct(req.getOlds()));
         for (const w of result.warnings) this.#log.forResource(req.getUrn()).warn(w.summary, { code: w.code });
         return checkResponse(result);
       },

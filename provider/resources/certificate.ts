@@ -8,6 +8,8 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { components } from '../../openapi/generated/types.js';
 import { contract } from './generated/contract.js';
 import { fromApiBody } from './mapping.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplianceProblemError } from '../../openapi/sdk/errors.js';
 import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributeFromContract, computedFromContract, idAttribute } from './schema.js';
 import type { Attribute, Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
@@ -78,7 +80,7 @@ function parseChain(pem: string): X509Certificate[] {
   });
 }
 
-function checkMaterial(config: ObjectValue, issues: Issue[]): void {
+function checkMaterial(config: ObjectValue, issues: Issue[], prior: ObjectValue | null | undefined): void {
   const certPem = config.certificate_pem;
   const keyPem = config.private_key_pem;
   if (typeof certPem === 'string' && /PRIVATE KEY-----/.test(certPem)) {
@@ -93,8 +95,17 @@ function checkMaterial(config: ObjectValue, issues: Issue[]): void {
       issues.push({ path: ['certificate_pem'], summary: 'Certificate does not parse', detail: `certificate_pem is not a PEM X.509 certificate chain: ${(err as Error).message}.`, code: 'LBP_BAD_CERTIFICATE' });
     }
   }
-  if (certPem !== null && certPem !== UNKNOWN && keyPem === null) {
-    issues.push({ path: ['private_key_pem'], summary: 'Missing private key', detail: 'certificate_pem needs its private key in private_key_pem.', code: 'LBP_MISSING_KEY' });
+  // The key is sent when the material is: on create, and when certificate_pem or
+  // private_key_version changes. A certificate imported (the appliance holds its key) and
+  // left as it is needs none, so the configuration `-generate-config-out` writes plans.
+  const sendsMaterial = prior === null || (prior !== undefined && (!valuesEqual(prior.certificate_pem, certPem) || !valuesEqual(prior.private_key_version, config.private_key_version)));
+  if (certPem !== null && certPem !== UNKNOWN && keyPem === null && sendsMaterial) {
+    issues.push({
+      path: ['private_key_pem'],
+      summary: 'Missing private key',
+      detail: prior === null ? 'certificate_pem needs its private key in private_key_pem.' : 'A new certificate_pem or private_key_version sends the material again: give its private key in private_key_pem.',
+      code: 'LBP_MISSING_KEY',
+    });
   }
   if (typeof keyPem === 'string') {
     let key: KeyObject;
@@ -160,6 +171,9 @@ function body(inputs: ObjectValue): CertificateInput {
   return b;
 }
 
+/** How long a delete waits for the VIPs that use a certificate to go (parallel destroys). */
+export const CERTIFICATE_IN_USE_WAIT_MS = 60_000;
+
 async function get(ctx: ResourceContext, id: string, carried: ObjectValue | null): Promise<ObjectValue | null> {
   const cert = await unlessGone(ctx.client.getCertificate(id, { signal: ctx.signal }));
   return cert && fromApi(cert, carried);
@@ -188,7 +202,7 @@ resource "lbappliance_certificate" "internal" {
     subject_alt_names = ["intuition.hospital.example", "10.10.40.217"]
   }
 }`,
-  validate(config) {
+  validate(config, prior) {
     const issues: Issue[] = [];
     const sources = (['certificate_pem', 'pfx', 'self_signed'] as const).filter((k) => config[k] !== null);
     const allKnown = sources.every((k) => config[k] !== UNKNOWN);
@@ -203,7 +217,7 @@ resource "lbappliance_certificate" "internal" {
     if (config.private_key_pem !== null && config.certificate_pem === null && config.pfx === null) {
       issues.push({ path: ['private_key_pem'], summary: 'private_key_pem without certificate_pem', detail: 'private_key_pem is the key of certificate_pem; set both.', code: 'LBP_KEY_WITHOUT_CERTIFICATE' });
     }
-    checkMaterial(config, issues);
+    checkMaterial(config, issues, prior);
     return issues;
   },
   async create(ctx, inputs) {
@@ -221,7 +235,21 @@ resource "lbappliance_certificate" "internal" {
     return fromApi(await ctx.client.updateCertificate(id, { label: str(inputs, 'label') }, { signal: ctx.signal }), inputs, true);
   },
   async delete(ctx, state) {
-    await unlessGone(ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal }));
+    // A configuration without references between the certificate and its VIPs (literal ids,
+    // as -generate-config-out writes them) is destroyed in parallel: while a VIP that uses the
+    // certificate is being deleted, the appliance refuses the certificate. Wait for it, up to
+    // CERTIFICATE_IN_USE_WAIT_MS, then report the VIP that still holds it.
+    const deadline = Date.now() + CERTIFICATE_IN_USE_WAIT_MS;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await unlessGone(ctx.client.deleteCertificate(str(state, 'id'), { signal: ctx.signal }));
+        return;
+      } catch (err) {
+        if (!(err instanceof ApplianceProblemError && err.code === 'LB_CERTIFICATE_IN_USE') || Date.now() + delay > deadline || ctx.signal.aborted) throw err;
+        ctx.log.debug('certificate still in use; waiting for the VIP that uses it to be deleted', { id: str(state, 'id'), detail: err.problem.detail });
+        await sleep(delay, undefined, { signal: ctx.signal }).catch(() => undefined);
+      }
+    }
   },
   async import(ctx, id) {
     if (!ID.test(id)) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} is not a certificate id (${this.importId.format})`);

@@ -142,8 +142,12 @@ interface DefinitionBase {
   description: string;
   /** The attributes. Every resource has a computed `id`. */
   attributes: Attributes;
-  /** Cross-attribute checks beyond the schema (types and bounds are checked by `validateConfig`). */
-  validate?(config: ObjectValue): Issue[];
+  /**
+   * Cross-attribute checks beyond the schema (types and bounds are checked by `validateConfig`).
+   * `prior`: the stored values when planning an update, null when planning a create, and
+   * undefined when validating a configuration alone (checks that depend on it wait).
+   */
+  validate?(config: ObjectValue, prior?: ObjectValue | null): Issue[];
   /** An HCL example of the resource (documentation). */
   example: string;
 }

@@ -95,8 +95,8 @@ export function validateConfig(attributes: Attributes, config: ObjectValue): Iss
 }
 
 /** A definition's whole validation: the schema's checks, then its own cross-attribute rules. */
-export function validateAll(definition: { attributes: Attributes; validate?(config: ObjectValue): Issue[] }, config: ObjectValue): Issue[] {
+export function validateAll(definition: { attributes: Attributes; validate?(config: ObjectValue, prior?: ObjectValue | null): Issue[] }, config: ObjectValue, prior?: ObjectValue | null): Issue[] {
   const issues = validateConfig(definition.attributes, config);
-  if (issues.length === 0 && definition.validate) issues.push(...definition.validate(config));
+  if (issues.length === 0 && definition.validate) issues.push(...definition.validate(config, prior));
   return issues;
 }

@@ -173,7 +173,7 @@ export class ProviderService {
         const proposed = decodeObject(def.attributes, req.proposed_new_state as Dv);
         const config = decodeObject(def.attributes, req.config as Dv);
         if (!proposed || !config) return { planned_state: encodeObject(def.attributes, null), requires_replace: [], diagnostics: [] };
-        const issues = validateAll(def, config);
+        const issues = validateAll(def, config, prior);
         if (hasErrors(issues)) return { planned_state: req.proposed_new_state, requires_replace: [], diagnostics: diagnostics(issues) };
         const planned = planObject(def.attributes, config, prior, prior === null);
         const replace = prior ? requiresReplace(def.attributes, planned, prior) : [];

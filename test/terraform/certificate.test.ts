@@ -196,4 +196,30 @@ resource "lbappliance_certificate" "adopted" {
       for (const m of [first, second]) for (const fragment of keyFragments(m)) expect(text).not.toContain(fragment);
     }
   });
+  it('adopts objects with import blocks and -generate-config-out: the generated configuration plans, applies nothing and destroys', async () => {
+    // Made outside terraform: an uploaded certificate and a VIP on it (literal ids, no references, in the generated file).
+    const cert = await ctx.client.createCertificate({ label: 'gen-cert', pem: `${first.cert}${first.key}` });
+    const vs = await ctx.client.createVirtualService({ label: 'GEN', ipAddress: '127.0.71.2', ports: [8443], protocol: 'http2', certificateId: cert.id });
+    await ctx.tf.write(`import {\n  to = lbappliance_certificate.gen\n  id = "${cert.id}"\n}\nimport {\n  to = lbappliance_virtual_service.gen\n  id = "${vs.id}"\n}\n`);
+    const generated = await ctx.tf.run(['plan', '-no-color', '-input=false', '-generate-config-out=generated.tf']);
+    expectCode(generated, 0, 'plan -generate-config-out');
+    const hcl = await readFile(join(ctx.tf.dir, 'generated.tf'), 'utf8');
+    expect(hcl).toContain(`certificate_id = "${cert.id}"`);
+    expect(hcl).not.toContain('private_key_pem = "');
+    // It plans as written: the appliance holds the key of an imported certificate, none is asked for.
+    const apply = await ctx.tf.apply();
+    expectCode(apply, 0, 'apply the imports');
+    expect(apply.output).toMatch(/2 imported, 0 added, 0 changed, 0 destroyed/);
+    expectCode(await ctx.tf.plan(), 0, 'plan after import');
+    // A new certificate text in that configuration does need the key, and says so at plan.
+    await writeFile(join(ctx.tf.dir, 'generated.tf'), hcl.replace(/certificate_pem\s*=\s*("(?:[^"\\]|\\.)*"|<<-?EOT[\s\S]*?EOT)/, 'certificate_pem = file("second.crt")'));
+    const rotate = await ctx.tf.plan();
+    expectCode(rotate, 1, 'plan of a new certificate without its key');
+    expect(rotate.output).toMatch(/Missing private key/);
+    await writeFile(join(ctx.tf.dir, 'generated.tf'), hcl);
+    // Destroy runs both deletes at once (no reference orders them): the certificate waits for its VIP.
+    expectCode(await ctx.tf.destroy(), 0, 'destroy of the generated configuration');
+    expect((await ctx.client.listCertificates()).items).toEqual([]);
+    expect((await ctx.client.listVirtualServices()).items).toEqual([]);
+  });
 });
