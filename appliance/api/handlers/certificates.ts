@@ -1,7 +1,8 @@
 // Handlers of the certificate operations. Material is parsed, checked (key matches, TLS can
 // use it) or generated before the write is queued, so a slow RSA generation does not hold
 // other writes; the key goes to the keystore, never into a response.
-import { etagOf, ifMatchSatisfied } from '../../config/canonical-json.js';
+import { etagOf } from '../../config/canonical-json.js';
+import { ifMatchStrong } from '../if-match.js';
 import { checkOneMaterial, hasMaterial, materialFrom, type CertificateMaterial, type MaterialInput } from '../../config/certificate-material.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
@@ -38,7 +39,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
   const existing = (draft: StoredConfig, id: string, ifMatch: string | undefined): StoredCertificate => {
     const cert = draft.certificates[id];
     if (!cert) throw notFound('certificate', id, 'certId');
-    requireMatch(ifMatch, certificateEtag(cert), `certificate ${id}`, ifMatchSatisfied);
+    requireMatch(ifMatch, certificateEtag(cert), `certificate ${id}`, ifMatchStrong);
     return cert;
   };
 

@@ -1,5 +1,5 @@
 // Handlers of whole-configuration export and restore and of the revision history.
-import { ifMatchSatisfied } from '../../config/canonical-json.js';
+import { ifMatchStrong } from '../if-match.js';
 import { checkOneMaterial, materialFrom, type CertificateMaterial } from '../../config/certificate-material.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { SelfSignedSpec, StoredCertificate, StoredConfig } from '../../config/model.js';
@@ -52,7 +52,7 @@ export function configHandlers(api: ApiContext): ConfigHandlers {
       }
     }
     await commitWrite(api, ctx, '', (draft, tools) => {
-      requireMatch(ctx.ifMatch, configEtag(tools.baseRevision), 'the configuration', ifMatchSatisfied);
+      requireMatch(ctx.ifMatch, configEtag(tools.baseRevision), 'the configuration', ifMatchStrong);
       const certificates: Record<string, StoredCertificate> = {};
       for (const [id, entry] of Object.entries(input.certificates)) {
         const material = uploaded.get(id) ?? generated.get(id);
@@ -117,7 +117,7 @@ export function configHandlers(api: ApiContext): ConfigHandlers {
       const record = await api.store.revision(ctx.params.revision);
       if (!record) throw notFound('kept revision', String(ctx.params.revision), 'revision');
       await commitWrite(api, ctx, '', (draft, tools) => {
-        requireMatch(ctx.ifMatch, configEtag(tools.baseRevision), 'the configuration', ifMatchSatisfied);
+        requireMatch(ctx.ifMatch, configEtag(tools.baseRevision), 'the configuration', ifMatchStrong);
         const old = structuredClone(record.config);
         draft.virtualServices = old.virtualServices;
         draft.realServers = old.realServers;

@@ -1,5 +1,6 @@
 // Handlers of the real server operations (children of a virtual service).
-import { etagOf, ifMatchSatisfied } from '../../config/canonical-json.js';
+import { etagOf } from '../../config/canonical-json.js';
+import { ifMatchStrong } from '../if-match.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { StoredConfig, StoredRealServer } from '../../config/model.js';
@@ -33,7 +34,7 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
   };
   const existing = (draft: StoredConfig, vsId: string, rsId: string, ifMatch: string | undefined): StoredRealServer => {
     const rs = requireRs(draft, vsId, rsId);
-    requireMatch(ifMatch, realServerEtag(rs), `real server ${rsId}`, ifMatchSatisfied);
+    requireMatch(ifMatch, realServerEtag(rs), `real server ${rsId}`, ifMatchStrong);
     return rs;
   };
 

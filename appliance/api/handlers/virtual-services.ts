@@ -1,5 +1,6 @@
 // Handlers of the virtual service operations.
-import { ifMatchSatisfied, etagOf } from '../../config/canonical-json.js';
+import { etagOf } from '../../config/canonical-json.js';
+import { ifMatchStrong } from '../if-match.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { VirtualServiceSpec } from '../../config/model.js';
@@ -19,7 +20,7 @@ export function virtualServiceHandlers(api: ApiContext): VsHandlers {
   const existing = (draft: { virtualServices: Record<string, VirtualServiceSpec> }, id: string, ifMatch: string | undefined): VirtualServiceSpec => {
     const vs = draft.virtualServices[id];
     if (!vs) throw notFound('virtual service', id, 'id');
-    requireMatch(ifMatch, virtualServiceEtag(vs), `virtual service ${id}`, ifMatchSatisfied);
+    requireMatch(ifMatch, virtualServiceEtag(vs), `virtual service ${id}`, ifMatchStrong);
     return vs;
   };
   const answer = (id: string) => {
