@@ -1,6 +1,9 @@
 // HTTP-level behaviour of the API: operations not in the contract, media types, malformed
 // bodies, the contract served by the appliance itself, and the metrics text.
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -96,6 +99,37 @@ describe('protocol', () => {
     expect(res.text).toMatch(/lbappliance_api_requests_total\{operation="getVirtualService",status="404"\} [1-9]/);
     expect(res.text).toMatch(/^lbappliance_config_revision \d+$/m);
     expect(res.text).toMatch(/^lbappliance_ha_role\{role="standalone"\} 1$/m);
+  });
+
+  it('answers a request that arrives while it stops with 503 LB_SHUTTING_DOWN', async () => {
+    const other = await startTestAppliance();
+    try {
+      const url = new URL(other.endpoint);
+      const socket = connect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false });
+      await once(socket, 'secureConnect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      socket.on('error', () => undefined);
+      const closed = once(socket, 'close');
+      const authorization = `Basic ${Buffer.from(`loadbalancer:${other.password}`).toString('base64')}`;
+      const body = JSON.stringify({ label: 'late' });
+      // A write whose body is still coming keeps the connection busy through the shutdown.
+      socket.write(`POST /api/v1/virtual-services HTTP/1.1\r\nHost: lb\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+      await sleep(300);
+      other.process.kill('SIGTERM');
+      await sleep(500);
+      socket.write(`${body.slice(4)}GET /api/v1/config HTTP/1.1\r\nHost: lb\r\nAuthorization: ${authorization}\r\n\r\n`);
+      await Promise.race([closed, sleep(10_000)]);
+      socket.destroy();
+      const second = received.indexOf('HTTP/1.1', 1);
+      expect(second, received).toBeGreaterThan(0);
+      const [head = '', text = ''] = received.slice(second).split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(head).toMatch(/^content-type: application\/problem\+json/im);
+      expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'LB_SHUTTING_DOWN' });
+    } finally {
+      await other.dispose();
+    }
   });
 
   it('shuts down gracefully on SIGTERM with exit code 0', async () => {
