@@ -90,13 +90,14 @@ export class Authenticator {
       if (state.waiters.length >= MAX_WAITING) throw this.#tooMany(address, 1000);
       await new Promise<void>((resolve) => state.waiters.push(resolve));
     }
-    const state = this.#stateOf(address, Date.now()) ?? this.#newState(address);
     // Known credentials answer at once and hold their guess for no time at all.
     const known = this.#users.recognise(creds.username, creds.password);
     if (known) {
-      this.#succeeded(address, state);
+      const state = this.#failures.get(address);
+      if (state) this.#succeeded(address, state);
       return { username: known.username, role: known.role };
     }
+    const state = this.#failures.get(address) ?? this.#newState(address);
     state.inFlight += 1;
     let user: Awaited<ReturnType<UserStore['verify']>>;
     try {
@@ -106,8 +107,8 @@ export class Authenticator {
       throw err;
     }
     if (user) {
-      this.#settle(address, state);
       this.#succeeded(address, state);
+      this.#settle(address, state);
       return { username: user.username, role: user.role };
     }
     this.#recordFailure(state, Date.now());
