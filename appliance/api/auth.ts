@@ -1,6 +1,8 @@
 // HTTP Basic authentication with a brake on guessing: every failed attempt costs the client
 // a fixed delay, and after `maxFailures` consecutive failures from one address the API
-// answers 429 with Retry-After for an exponentially growing lock-out.
+// answers 429 with Retry-After for an exponentially growing lock-out. Guesses sent in
+// parallel count as much as guesses sent in turn: no more than the guesses an address has
+// left are ever being checked at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplianceError } from '../errors.js';
 import type { Role, UserStore } from '../users/user-store.js';
@@ -23,10 +25,18 @@ export interface AuthOptions {
 }
 
 interface FailureState {
+  /** Failed checks since the last success (forgotten after the longest lock-out). */
   count: number;
   lockedUntil: number;
   lastAt: number;
+  /** Checks under way: each holds one of the address's guesses until it is decided. */
+  inFlight: number;
+  /** Requests waiting for a check under way to end before they may be checked. */
+  waiters: (() => void)[];
 }
+
+/** Requests one address may have waiting for a check; beyond this they are refused at once. */
+const MAX_WAITING = 1000;
 
 const CHALLENGE = { 'www-authenticate': 'Basic realm="lbappliance", charset="UTF-8"' };
 
@@ -58,41 +68,107 @@ export class Authenticator {
     this.#maxLockout = options.maxLockoutMs ?? 60_000;
   }
 
-  /** The caller of a request, or an LB_UNAUTHORIZED / LB_TOO_MANY_REQUESTS error. */
+  /**
+   * The caller of a request, or an LB_UNAUTHORIZED / LB_TOO_MANY_REQUESTS error.
+   *
+   * Every check of a password, even the cheap one against a session already verified, holds
+   * one of the address's remaining guesses until it is decided, so guesses sent all at once
+   * are checked no more than guesses sent one by one: the ones beyond the allowance wait for
+   * a check under way, then find the address locked out (429, never checked) or, after a
+   * success, are checked in turn.
+   */
   async authenticate(authorization: string | undefined, address: string): Promise<Principal> {
-    const now = Date.now();
-    const state = this.#failures.get(address);
-    if (state && state.lockedUntil > now) {
-      const retry = Math.ceil((state.lockedUntil - now) / 1000);
-      throw new ApplianceError('LB_TOO_MANY_REQUESTS', `too many failed logins from ${address}; retry in ${retry} s`, { headers: { 'retry-after': String(retry) } });
-    }
     const creds = parseBasic(authorization);
-    if (!creds) {
-      throw new ApplianceError('LB_UNAUTHORIZED', 'this operation needs HTTP Basic credentials', { headers: CHALLENGE });
+    for (;;) {
+      const now = Date.now();
+      const state = this.#stateOf(address, now);
+      if (state && state.lockedUntil > now) throw this.#tooMany(address, state.lockedUntil - now);
+      if (!creds) {
+        throw new ApplianceError('LB_UNAUTHORIZED', 'this operation needs HTTP Basic credentials', { headers: CHALLENGE });
+      }
+      if (!state || state.inFlight < this.#allowance(state)) break;
+      if (state.waiters.length >= MAX_WAITING) throw this.#tooMany(address, 1000);
+      await new Promise<void>((resolve) => state.waiters.push(resolve));
     }
-    const user = await this.#users.verify(creds.username, creds.password);
+    // Known credentials answer at once and hold their guess for no time at all.
+    const known = this.#users.recognise(creds.username, creds.password);
+    if (known) {
+      const state = this.#failures.get(address);
+      if (state) this.#succeeded(address, state);
+      return { username: known.username, role: known.role };
+    }
+    const state = this.#failures.get(address) ?? this.#newState(address);
+    state.inFlight += 1;
+    let user: Awaited<ReturnType<UserStore['verify']>>;
+    try {
+      user = await this.#users.verify(creds.username, creds.password);
+    } catch (err) {
+      this.#settle(address, state);
+      throw err;
+    }
     if (user) {
-      this.#failures.delete(address);
+      this.#succeeded(address, state);
+      this.#settle(address, state);
       return { username: user.username, role: user.role };
     }
-    this.#recordFailure(address, now);
+    this.#recordFailure(state, Date.now());
+    this.#settle(address, state);
     await sleep(this.#delay);
     throw new ApplianceError('LB_UNAUTHORIZED', 'wrong user name or password', { headers: CHALLENGE });
   }
 
-  #recordFailure(address: string, now: number): void {
-    const prev = this.#failures.get(address);
-    // Failures older than the longest lock-out are forgotten.
-    const state: FailureState = prev && now - prev.lastAt < this.#maxLockout ? prev : { count: 0, lockedUntil: 0, lastAt: now };
+  /** How many checks an address may have under way: its guesses left, or one at a time once it has been locked out. */
+  #allowance(state: FailureState): number {
+    return state.count >= this.#max ? 1 : this.#max - state.count;
+  }
+
+  #tooMany(address: string, ms: number): ApplianceError {
+    const retry = Math.max(1, Math.ceil(ms / 1000));
+    return new ApplianceError('LB_TOO_MANY_REQUESTS', `too many failed logins from ${address}; retry in ${retry} s`, { headers: { 'retry-after': String(retry) } });
+  }
+
+  /** The address's state, with failures older than the longest lock-out forgotten. */
+  #stateOf(address: string, now: number): FailureState | undefined {
+    const state = this.#failures.get(address);
+    if (state && state.count > 0 && state.lockedUntil <= now && now - state.lastAt >= this.#maxLockout) {
+      state.count = 0;
+      state.lockedUntil = 0;
+    }
+    return state;
+  }
+
+  #newState(address: string): FailureState {
+    const state: FailureState = { count: 0, lockedUntil: 0, lastAt: Date.now(), inFlight: 0, waiters: [] };
+    this.#failures.set(address, state);
+    return state;
+  }
+
+  /** Ends a check: its guess is free again (or spent, if it failed) and the waiting requests look again. */
+  #settle(address: string, state: FailureState): void {
+    state.inFlight -= 1;
+    for (const wake of state.waiters.splice(0)) wake();
+    this.#forgetIfIdle(address, state);
+  }
+
+  #succeeded(address: string, state: FailureState): void {
+    state.count = 0;
+    state.lockedUntil = 0;
+    this.#forgetIfIdle(address, state);
+  }
+
+  #forgetIfIdle(address: string, state: FailureState): void {
+    if (state.count === 0 && state.inFlight === 0 && state.waiters.length === 0 && this.#failures.get(address) === state) this.#failures.delete(address);
+  }
+
+  #recordFailure(state: FailureState, now: number): void {
     state.count += 1;
     state.lastAt = now;
     if (state.count >= this.#max) {
       const extra = state.count - this.#max;
       state.lockedUntil = now + Math.min(this.#lockout * 2 ** extra, this.#maxLockout);
     }
-    this.#failures.set(address, state);
     if (this.#failures.size > 10_000) {
-      for (const [key, s] of this.#failures) if (now - s.lastAt > this.#maxLockout) this.#failures.delete(key);
+      for (const [key, s] of this.#failures) if (now - s.lastAt > this.#maxLockout && s.inFlight === 0 && s.waiters.length === 0) this.#failures.delete(key);
     }
   }
 }

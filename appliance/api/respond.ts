@@ -17,6 +17,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'LB_UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'LB_VALIDATION',
   FST_ERR_CTP_INVALID_TYPE: 'LB_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_BAD_URL: 'LB_MALFORMED_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'LB_URI_TOO_LONG',
 };
 
 /** Converts any error into an ApplianceError (unknown errors become LB_INTERNAL). */
@@ -32,15 +34,15 @@ export function toApplianceError(err: unknown): ApplianceError {
   return new ApplianceError('LB_INTERNAL', 'an unexpected error occurred; the configuration is unchanged', { cause: err });
 }
 
-/** The problem response of an error, for a request path. */
-export function problemOf(err: unknown, instance: string): ProblemResponse {
+/** The problem response of an error, for a request path (none when the path could not be read). */
+export function problemOf(err: unknown, instance: string | undefined): ProblemResponse {
   const e = toApplianceError(err);
   const body: Record<string, unknown> = {
     type: `urn:lbappliance:problem:${e.code}`,
     title: errorCatalogue[e.code].title,
     status: e.status,
     detail: e.message,
-    instance,
+    ...(instance === undefined ? {} : { instance }),
     code: e.code,
   };
   if (e.field !== undefined) body.field = e.field;

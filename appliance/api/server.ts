@@ -7,6 +7,8 @@ import type { Handlers } from './handler-types.js';
 import { checkedJsonParser } from './json-body.js';
 import { registerSpecRoutes, type WriteGuard } from './spec-router.js';
 import type { TlsIdentity } from './tls-identity.js';
+import { problemOf } from './respond.js';
+import { clientErrorHandler, frameworkErrorHandler, shuttingDown } from './transport-errors.js';
 import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
 import { haHandlers } from './handlers/ha.js';
@@ -58,8 +60,22 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     // One line per request is logged by the spec router (with the operationId and the user).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
+    // fastify's own answers (503 while closing, bad URL, long parameter, parser errors) are
+    // plain JSON; these give problem documents instead.
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: clientErrorHandler(logger),
     forceCloseConnections: 'idle',
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!closing) return undefined;
+    const problem = problemOf(shuttingDown(), req.url);
+    void reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
+    return reply;
   });
   const instance = app as unknown as FastifyInstance;
   // JSON bodies: fastify's parser, then the nesting depth and Unicode check (./json-body.ts).

@@ -1,7 +1,8 @@
 // Routes come from the contract: every operation in openapi/appliance.yaml becomes a fastify
-// route whose requests are authenticated, authorised and validated, whose handler is the one
-// named by its operationId, and whose response is validated before it is sent. A path or
-// method not in the contract does not exist (404 / 405 problems).
+// route whose requests are authenticated and authorised (before their body is read), then
+// validated, whose handler is the one named by its operationId, and whose response is
+// validated before it is sent. A path or method not in the contract does not exist (404 /
+// 405 problems).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { operationTable, type OperationId } from '../../openapi/generated/operations.js';
@@ -46,60 +47,110 @@ function mediaType(header: string | undefined): string | undefined {
   return header?.split(';')[0]?.trim().toLowerCase();
 }
 
-/** Registers every operation of the contract on a fastify instance. */
+/** One request on its way through an operation: its context, and what is recorded of it. */
+interface Exchange {
+  id: OperationId;
+  op: Operation;
+  ctx: RequestContext<OperationId>;
+  started: number;
+  status: number;
+  /** Whether the audit entry is written (a write is in the audit log before its answer leaves). */
+  audited: boolean;
+}
+
+/**
+ * Registers every operation of the contract on a fastify instance.
+ *
+ * Who is asking is settled in the route's onRequest hook, before fastify reads the body:
+ * without credentials, with a read-only user's on a write, or on an HA secondary's refused
+ * write, the request is answered without its body ever being read or parsed. Only then
+ * are the body parsed, the parameters and body validated and the handler run.
+ */
 export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOptions): void {
   const { handlers, validator, auth, audit, logger } = options;
   const guards = options.guards ?? [];
+  const exchanges = new WeakMap<FastifyRequest, Exchange>();
+
+  // A client that saw the answer can read the entry at once, and a crash after the answer cannot lose it.
+  const recordAudit = async (ex: Exchange, req: FastifyRequest) => {
+    if (!ex.op.write || ex.audited) return;
+    ex.audited = true;
+    await audit
+      .record({
+        at: new Date().toISOString(),
+        user: ex.ctx.principal?.username ?? '-',
+        address: req.ip,
+        method: ex.op.method,
+        path: req.url,
+        operation: ex.id,
+        status: ex.status,
+        revision: ex.status < 400 ? (ex.ctx.audit.revision ?? null) : null,
+        changes: ex.status < 400 ? ((ex.ctx.audit.changes as never) ?? null) : null,
+      })
+      .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
+  };
+
+  /** Answers a request of an operation with the problem of an error, audited first. */
+  const fail = async (ex: Exchange, req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const problem = problemOf(err, req.url);
+    ex.status = problem.status;
+    if (problem.status >= 500) logger.error({ err, operationId: ex.id }, 'request failed');
+    await recordAudit(ex, req);
+    return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
+  };
+
+  /** Authenticates and authorises a request from its headers alone. */
+  const admit = async (ex: Exchange, req: FastifyRequest) => {
+    const { id, op, ctx } = ex;
+    if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
+    else if (op.peerAuth) {
+      if (!options.peerAuth) throw new ApplianceError('LB_UNAUTHORIZED', `${id} is an HA peer operation and this node takes none`);
+      ctx.principal = options.peerAuth(req.headers.authorization);
+    }
+    if (op.write && ctx.principal?.role !== 'admin') {
+      throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
+    }
+    if (op.write) for (const guard of guards) guard(id, op, ctx.principal);
+  };
 
   for (const [id, op] of Object.entries(operationTable) as [OperationId, Operation][]) {
     const handler = handlers[id] as (ctx: RequestContext<OperationId>) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
     app.route({
       method: op.method,
       url: toRoute(op.path),
-      handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const started = performance.now();
-        const ctx: RequestContext<OperationId> = {
-          operationId: id,
-          params: { ...(req.params as object) } as never,
-          query: { ...(req.query as object) } as never,
-          body: req.body as never,
-          ifMatch: typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined,
-          principal: null,
-          address: req.ip,
-          path: req.url,
-          audit: {},
+      onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+        const ex: Exchange = {
+          id,
+          op,
+          started: performance.now(),
+          status: 500,
+          audited: false,
+          ctx: {
+            operationId: id,
+            params: { ...(req.params as object) } as never,
+            query: { ...(req.query as object) } as never,
+            body: undefined as never,
+            ifMatch: typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined,
+            principal: null,
+            address: req.ip,
+            path: req.url,
+            audit: {},
+          },
         };
-        let status = 500;
-        // A write is in the audit log before its answer leaves: a client that saw the answer
-        // can read the entry at once, and a crash after the answer cannot lose it.
-        let audited = false;
-        const recordAudit = async () => {
-          if (!op.write || audited) return;
-          audited = true;
-          await audit
-            .record({
-              at: new Date().toISOString(),
-              user: ctx.principal?.username ?? '-',
-              address: req.ip,
-              method: op.method,
-              path: req.url,
-              operation: id,
-              status,
-              revision: status < 400 ? (ctx.audit.revision ?? null) : null,
-              changes: status < 400 ? ((ctx.audit.changes as never) ?? null) : null,
-            })
-            .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
-        };
+        exchanges.set(req, ex);
         try {
-          if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
-          else if (op.peerAuth) {
-            if (!options.peerAuth) throw new ApplianceError('LB_UNAUTHORIZED', `${id} is an HA peer operation and this node takes none`);
-            ctx.principal = options.peerAuth(req.headers.authorization);
-          }
-          if (op.write && ctx.principal?.role !== 'admin') {
-            throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
-          }
-          if (op.write) for (const guard of guards) guard(id, op, ctx.principal);
+          await admit(ex, req);
+        } catch (err) {
+          await fail(ex, req, reply, err);
+          return reply;
+        }
+        return undefined;
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const ex = exchanges.get(req) as Exchange;
+        const { ctx } = ex;
+        ctx.body = req.body as never;
+        try {
           validator.params(id, { path: ctx.params as Record<string, unknown>, query: ctx.query as Record<string, unknown>, header: req.headers as Record<string, unknown> });
           if (op.bodyContentTypes.length > 0) {
             const type = mediaType(req.headers['content-type']);
@@ -121,29 +172,29 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
             logger.error({ operationId: id, status: result.status, errors }, 'response outside the contract');
             throw new ApplianceError('LB_RESPONSE_INVALID', `the ${id} response did not match the contract (${errors.map((e) => `${e.field} ${e.message}`).join('; ')})`);
           }
-          status = result.status;
-          await recordAudit();
+          ex.status = result.status;
+          await recordAudit(ex, req);
           reply.code(result.status).headers(result.headers ?? {});
           if (op.write && options.writeHeaders) reply.headers(options.writeHeaders(id));
           if (!contentType) return reply.send();
           reply.header('content-type', contentType === 'application/json' ? 'application/json; charset=utf-8' : contentType);
           return reply.send(typeof result.body === 'string' ? result.body : JSON.stringify(result.body));
         } catch (err) {
-          const problem = problemOf(err, req.url);
-          status = problem.status;
-          if (problem.status >= 500) logger.error({ err, operationId: id }, 'request failed');
-          await recordAudit();
-          reply.code(problem.status).headers(problem.headers);
-          return reply.send(JSON.stringify(problem.body));
-        } finally {
-          const seconds = (performance.now() - started) / 1000;
-          options.onResponse?.(id, status, seconds);
-          const line = { operationId: id, method: op.method, path: req.url, status, ms: Math.round(seconds * 10000) / 10, user: ctx.principal?.username, address: req.ip };
-          if (op.write || status >= 400) logger.info(line, 'request');
-          else logger.debug(line, 'request');
-          // Both paths above record before answering; this only catches one that threw first.
-          void recordAudit();
+          return fail(ex, req, reply, err);
         }
+      },
+      // Every answer of the operation, whichever step gave it (the hook, the body parser, the handler).
+      onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+        const ex = exchanges.get(req);
+        if (!ex) return;
+        ex.status = reply.statusCode;
+        const seconds = (performance.now() - ex.started) / 1000;
+        options.onResponse?.(id, ex.status, seconds);
+        const line = { operationId: id, method: op.method, path: req.url, status: ex.status, ms: Math.round(seconds * 10000) / 10, user: ex.ctx.principal?.username, address: req.ip };
+        if (op.write || ex.status >= 400) logger.info(line, 'request');
+        else logger.debug(line, 'request');
+        // Every path above records before answering; this only catches one that did not.
+        void recordAudit(ex, req);
       },
     });
   }
@@ -160,7 +211,10 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
     return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
   });
 
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
+    // The body parser's errors (malformed JSON, too large) come here, after the request was admitted.
+    const ex = exchanges.get(req);
+    if (ex) return fail(ex, req, reply, err);
     const problem = problemOf(err, req.url);
     if (problem.status >= 500) logger.error({ err }, 'request failed before its handler');
     return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));

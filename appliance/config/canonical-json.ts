@@ -16,11 +16,17 @@ export function etagOf(value: unknown): string {
   return `"${createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16)}"`;
 }
 
-/** Whether an If-Match header value matches an ETag (`*` matches anything). */
+/**
+ * Whether an If-Match header value is satisfied by an object's strong ETag (absent: yes), as
+ * RFC 9110 13.1.1 has it: a list of entity tags, or `*` alone, with the strong comparison. A
+ * weak tag (`W/"…"`) never matches, even when its opaque part is the current ETag: a weak
+ * validator only claims semantic equivalence, too little to guard a write.
+ */
 export function ifMatchSatisfied(header: string | undefined, etag: string): boolean {
   if (header === undefined) return true;
+  if (header.trim() === '*') return true;
   return header
     .split(',')
-    .map((t) => t.trim().replace(/^W\//, ''))
-    .some((t) => t === '*' || t === etag);
+    .map((t) => t.trim())
+    .some((t) => !t.startsWith('W/') && t === etag);
 }

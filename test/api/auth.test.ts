@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationTable } from '../../openapi/generated/operations.js';
 import { ApplianceClient, ForbiddenError, UnauthorizedError } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { LBAPPLIANCE_BIN } from '../helpers/paths.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 let app: TestAppliance;
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
@@ -22,12 +24,25 @@ afterAll(async () => {
   await insecure.close();
 });
 
-async function call(path: string, init: { method?: string; auth?: string; body?: string; headers?: Record<string, string> } = {}) {
+const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+
+async function call(path: string, init: { method?: string; auth?: string; body?: string; headers?: Record<string, string>; from?: Agent } = {}) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  if (init.auth !== undefined) headers.authorization = `Basic ${Buffer.from(init.auth).toString('base64')}`;
-  const res = await request(`${app.endpoint}${path}`, { method: (init.method ?? 'GET') as 'GET', headers, body: init.body, dispatcher: insecure });
+  if (init.auth !== undefined) headers.authorization = basic(init.auth);
+  const res = await request(`${app.endpoint}${path}`, { method: (init.method ?? 'GET') as 'GET', headers, body: init.body, dispatcher: init.from ?? insecure });
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }
+
+/** An HTTP agent whose connections come from `address` (each test guessing from its own, so lock-outs stay apart). */
+function agentFrom(address: string): Agent {
+  return new Agent({ connect: { rejectUnauthorized: false }, localAddress: address, connections: 100 });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
 
 describe('authentication', () => {
   it('serves liveness without credentials and nothing else', async () => {
@@ -157,5 +172,105 @@ describe('first start and brute force', () => {
     expect(JSON.parse(locked.text)).toMatchObject({ code: 'LB_TOO_MANY_REQUESTS' });
     // Liveness still answers during a lock-out.
     expect((await call('/api/v1/health')).status).toBe(200);
+  });
+});
+
+describe('guessing in parallel and by timing', () => {
+  it('checks at most 10 guesses from one address, however many arrive at once; other addresses still log in', async () => {
+    const guesser = agentFrom('127.0.170.1');
+    const other = agentFrom('127.0.170.2');
+    try {
+      const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => call('/api/v1/config', { auth: `loadbalancer:parallel-guess-${i}`, from: guesser }).then((r) => r.status)));
+      const count = (status: number) => statuses.filter((s) => s === status).length;
+      expect(count(401)).toBeGreaterThanOrEqual(1);
+      expect(count(401)).toBeLessThanOrEqual(10);
+      expect(count(429)).toBe(60 - count(401));
+      // The guessing address is locked out even with the right password; another is not.
+      expect((await call('/api/v1/config', { auth: `loadbalancer:${app.password}`, from: guesser })).status).toBe(429);
+      expect((await call('/api/v1/config', { auth: `loadbalancer:${app.password}`, from: other })).status).toBe(200);
+    } finally {
+      await guesser.close();
+      await other.close();
+    }
+  });
+
+  it('lets one client send many requests with the right password at once without a lock-out, before and after its first login', async () => {
+    const busy = agentFrom('127.0.170.4');
+    try {
+      // A new user: no request of it has been verified yet, so the first ones all need scrypt.
+      await app.client().createUser({ username: 'burst', password: 'burst-password-12', role: 'read-only' });
+      for (let round = 0; round < 2; round++) {
+        const statuses = await Promise.all(Array.from({ length: 40 }, () => call('/api/v1/virtual-services', { auth: 'burst:burst-password-12', from: busy }).then((r) => r.status)));
+        expect(statuses.every((s) => s === 200), `round ${round}: ${statuses.join(' ')}`).toBe(true);
+      }
+      const statuses = await Promise.all(Array.from({ length: 40 }, () => call('/api/v1/virtual-services', { auth: `loadbalancer:${app.password}`, from: busy }).then((r) => r.status)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('takes as long to refuse an unknown user as a wrong password, so user names cannot be probed', async () => {
+    const prober = agentFrom('127.0.170.3');
+    try {
+      expect((await call('/api/v1/health', { from: prober })).status).toBe(200);
+      const timed = async (auth: string) => {
+        const started = performance.now();
+        expect((await call('/api/v1/config', { auth, from: prober })).status).toBe(401);
+        return performance.now() - started;
+      };
+      const known: number[] = [];
+      const unknown: number[] = [];
+      // Four of each stays under the lock-out (ten failures).
+      for (let i = 0; i < 4; i++) {
+        known.push(await timed(`loadbalancer:wrong-${i}`));
+        unknown.push(await timed(`nobody-${i}:wrong-${i}`));
+      }
+      const [k, u] = [median(known), median(unknown)];
+      expect(Math.abs(k - u) / Math.max(k, u), `median ${k.toFixed(0)} ms for a known user, ${u.toFixed(0)} ms for an unknown one`).toBeLessThan(0.25);
+    } finally {
+      await prober.close();
+    }
+  });
+});
+
+describe('authentication before the body', () => {
+  const samples: Record<string, string> = { id: 'vs-0123456789ab', rsId: 'rs-0123456789ab', certId: 'cert-0123456789ab', username: 'someone', revision: '1' };
+  const withBody = Object.entries(operationTable).filter(([, op]) => op.bodyContentTypes.length > 0);
+
+  beforeAll(async () => {
+    await app.client().createUser({ username: 'auditor', password: 'read-only-password-9', role: 'read-only' });
+  });
+
+  it('answers 401 and 403 while an announced 1 MB body is still unsent', async () => {
+    const head = (path: string, authorization?: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: lb\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n{"label": `;
+    const anonymous = await rawExchange(app.endpoint, head('/api/v1/virtual-services'), { timeoutMs: 3000 });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ code: 'LB_UNAUTHORIZED' });
+    const readOnly = await rawExchange(app.endpoint, head('/api/v1/virtual-services', basic('auditor:read-only-password-9')), { timeoutMs: 3000 });
+    expect(readOnly.status).toBe(403);
+    expect(JSON.parse(readOnly.body)).toMatchObject({ code: 'LB_FORBIDDEN' });
+    const peer = await rawExchange(app.endpoint, head('/api/v1/ha-pair/peer/release', 'Bearer not-a-token'), { timeoutMs: 3000 });
+    expect(peer.status).toBe(401);
+    expect(JSON.parse(peer.body)).toMatchObject({ code: 'LB_UNAUTHORIZED' });
+  });
+
+  it('refuses every write with a malformed body by who asks (401, 403), never by the body (400)', async () => {
+    expect(withBody).toHaveLength(20);
+    for (const [id, op] of withBody) {
+      const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => samples[name] ?? name);
+      const init = { method: op.method, body: '{"broken": ', headers: { 'content-type': op.bodyContentTypes[0] as string } };
+      const anonymous = await call(path, init);
+      expect(anonymous.status, id).toBe(401);
+      expect(JSON.parse(anonymous.text), id).toMatchObject({ code: 'LB_UNAUTHORIZED' });
+      const readOnly = await call(path, { ...init, auth: 'auditor:read-only-password-9' });
+      // The peer operations take the pair's bearer token, never a user's password.
+      expect(readOnly.status, id).toBe(op.peerAuth ? 401 : 403);
+    }
+    // An administrator's malformed body is still a malformed body.
+    const admin = await call('/api/v1/virtual-services', { method: 'POST', body: '{"broken": ', headers: { 'content-type': 'application/json' }, auth: `loadbalancer:${app.password}` });
+    expect(JSON.parse(admin.text)).toMatchObject({ status: 400, code: 'LB_MALFORMED_BODY' });
   });
 });

@@ -1,11 +1,15 @@
 // HTTP-level behaviour of the API: operations not in the contract, media types, malformed
 // bodies, the contract served by the appliance itself, and the metrics text.
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { ROOT } from '../helpers/paths.js';
+import { rawExchange, type RawResponse } from '../helpers/raw-http.js';
 
 let app: TestAppliance;
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
@@ -24,6 +28,12 @@ async function call(method: string, path: string, body?: string, headers: Record
   const res = await request(`${app.endpoint}${path}`, { method: method as 'GET', headers: { authorization: auth, ...headers }, body, dispatcher: insecure });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+}
+
+function expectProblem(res: RawResponse, status: number, code: string): void {
+  expect(res.status, code).toBe(status);
+  expect(res.headers['content-type'], code).toMatch(/^application\/problem\+json/);
+  expect(JSON.parse(res.body), code).toMatchObject({ status, code, type: `urn:lbappliance:problem:${code}` });
 }
 
 describe('protocol', () => {
@@ -91,9 +101,79 @@ describe('protocol', () => {
     expect(res.text).toMatch(/^lbappliance_ha_role\{role="standalone"\} 1$/m);
   });
 
+  it('answers a request that arrives while it stops with 503 LB_SHUTTING_DOWN', async () => {
+    const other = await startTestAppliance();
+    try {
+      const url = new URL(other.endpoint);
+      const socket = connect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false });
+      await once(socket, 'secureConnect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      socket.on('error', () => undefined);
+      const closed = once(socket, 'close');
+      const authorization = `Basic ${Buffer.from(`loadbalancer:${other.password}`).toString('base64')}`;
+      const body = JSON.stringify({ label: 'late' });
+      // A write whose body is still coming keeps the connection busy through the shutdown.
+      socket.write(`POST /api/v1/virtual-services HTTP/1.1\r\nHost: lb\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+      await sleep(300);
+      other.process.kill('SIGTERM');
+      await sleep(500);
+      socket.write(`${body.slice(4)}GET /api/v1/config HTTP/1.1\r\nHost: lb\r\nAuthorization: ${authorization}\r\n\r\n`);
+      await Promise.race([closed, sleep(10_000)]);
+      socket.destroy();
+      const second = received.indexOf('HTTP/1.1', 1);
+      expect(second, received).toBeGreaterThan(0);
+      const [head = '', text = ''] = received.slice(second).split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(head).toMatch(/^content-type: application\/problem\+json/im);
+      expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'LB_SHUTTING_DOWN' });
+    } finally {
+      await other.dispose();
+    }
+  });
+
   it('shuts down gracefully on SIGTERM with exit code 0', async () => {
     const other = await startTestAppliance();
     expect(await other.stop()).toBe(0);
     await other.dispose();
+  });
+
+  it('answers requests refused before any operation with problem documents too', async () => {
+    const get = (target: string, extra = '') => `GET ${target} HTTP/1.1\r\nHost: lb\r\nAuthorization: ${auth}\r\n${extra}\r\n`;
+    // fastify's router: a broken percent-encoding, a path parameter over 100 characters.
+    expectProblem(await rawExchange(app.endpoint, get('/api/v1/virtual-services/%')), 400, 'LB_MALFORMED_REQUEST');
+    expectProblem(await rawExchange(app.endpoint, get(`/api/v1/virtual-services/vs-${'a'.repeat(5000)}`)), 414, 'LB_URI_TOO_LONG');
+    // Node's HTTP parser: a method it does not know, one huge header, very many headers.
+    expectProblem(await rawExchange(app.endpoint, `FOO /api/v1/config HTTP/1.1\r\nHost: lb\r\nAuthorization: ${auth}\r\n\r\n`), 400, 'LB_MALFORMED_REQUEST');
+    expectProblem(await rawExchange(app.endpoint, get('/api/v1/config', `X-Big: ${'b'.repeat(200 * 1024)}\r\n`)), 431, 'LB_HEADERS_TOO_LARGE');
+    const many = Array.from({ length: 10_000 }, (_, i) => `X-H${i}: ${i}\r\n`).join('');
+    expectProblem(await rawExchange(app.endpoint, get('/api/v1/config', many)), 431, 'LB_HEADERS_TOO_LARGE');
+    expect((await call('GET', '/api/v1/config')).status).toBe(200);
+  });
+
+  it('compares If-Match strongly (RFC 9110): a weak ETag gets 412 on every kind of object and changes nothing', async () => {
+    const json = { 'content-type': 'application/json' };
+    const vs = await call('POST', '/api/v1/virtual-services', JSON.stringify({ label: 'weak', ipAddress: '127.0.170.10', ports: [80], protocol: 'http' }), json);
+    const vsPath = String(vs.headers.location);
+    const rs = await call('POST', `${vsPath}/real-servers`, JSON.stringify({ label: 'W1', address: '127.0.170.11', port: 80 }), json);
+    const cert = await call('POST', '/api/v1/certificates', JSON.stringify({ label: 'weak-cert', selfSigned: { commonName: 'weak.example' } }), json);
+    const targets = [vsPath, String(rs.headers.location), String(cert.headers.location), '/api/v1/config'];
+    for (const path of targets) {
+      const revision = (await call('GET', '/api/v1/config')).json().revision;
+      const etag = String((await call('GET', path)).headers.etag);
+      expect(etag, path).toMatch(/^"[^"]+"$/);
+      for (const [method, body] of [
+        ['PATCH', '{}'],
+        ['DELETE', undefined],
+      ] as const) {
+        if (method === 'DELETE' && path === '/api/v1/config') continue;
+        const weak = await call(method, path, body, { ...(body ? json : {}), 'if-match': `W/${etag}` });
+        expect(weak.status, `${method} ${path}`).toBe(412);
+        expect(weak.json(), `${method} ${path}`).toMatchObject({ code: 'LB_PRECONDITION_FAILED', field: 'If-Match' });
+      }
+      expect((await call('GET', '/api/v1/config')).json().revision, path).toBe(revision);
+      // The same tag, strong, still matches; so does one of a list.
+      expect((await call('PATCH', path, '{}', { ...json, 'if-match': `"0000000000000000", ${etag}` })).status, path).toBe(200);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceProblemError } from '../../openapi/sdk/index.js';
 import type { TestAppliance } from '../helpers/appliance-process.js';
 import { get } from '../engine/helpers/traffic.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { startHttpBackend, type HttpBackend } from '../engine/helpers/backends.js';
 import { addressBlock, clientOf, pair, PRIMARY_PASSWORD, SECONDARY_PASSWORD, startNode, stateOf, until } from './helpers/pair.js';
 
@@ -94,6 +95,11 @@ describe('an HA pair of two appliances', () => {
     expect(err.problem.primaryEndpoint).toBe(a.endpoint);
     expect((await problemOf(clientOf(b).createUser({ username: 'nurse', password: 'nurse-password-123', role: 'read-only' }))).code).toBe('LB_HA_NOT_PRIMARY');
     expect((await problemOf(clientOf(b).updateHaPair({ deadTimeMs: 2000 }))).code).toBe('LB_HA_NOT_PRIMARY');
+    // Refused before its body is read: an unsent or malformed body makes no difference.
+    const authorization = `Basic ${Buffer.from(`loadbalancer:${PRIMARY_PASSWORD}`).toString('base64')}`;
+    const unsent = await rawExchange(b.endpoint, `POST /api/v1/virtual-services HTTP/1.1\r\nHost: lb\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"la`, { timeoutMs: 3000 });
+    expect(unsent.status).toBe(409);
+    expect(JSON.parse(unsent.body)).toMatchObject({ code: 'LB_HA_NOT_PRIMARY' });
     expect(await clientOf(b).listVirtualServices()).toEqual(before);
     expect((await clientOf(a).listVirtualServices()).revision).toBe(before.revision);
   });

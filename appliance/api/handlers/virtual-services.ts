@@ -1,5 +1,5 @@
 // Handlers of the virtual service operations.
-import { ifMatchSatisfied, etagOf } from '../../config/canonical-json.js';
+import { etagOf, ifMatchSatisfied } from '../../config/canonical-json.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { VirtualServiceSpec } from '../../config/model.js';
