@@ -94,7 +94,12 @@ export const realServer: ResourceDefinition = {
   weight             = 100
 }`,
   async create(ctx, inputs) {
-    const created = await ctx.client.createRealServer(str(inputs, 'virtual_service_id'), body(inputs), { signal: ctx.signal });
+    const vsId = str(inputs, 'virtual_service_id');
+    const created = await ctx.client.createRealServer(vsId, body(inputs), { signal: ctx.signal }).catch((err: unknown) => {
+      // The appliance answers 404 on the path's virtual service: point at the attribute that named it.
+      if (err instanceof NotFoundError) throw new ResourceError(ResourceErrorCode.NotFound, `virtual service ${vsId} does not exist on the appliance [${err.code}]`, ['virtual_service_id']);
+      throw err;
+    });
     return fromApi(created, numOrNull(inputs, 'drain_timeout'));
   },
   async read(ctx, state) {

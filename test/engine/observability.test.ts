@@ -2,7 +2,8 @@
 // that cannot bind, and Prometheus counters that match known traffic. Addresses 127.0.75.x (127.0.125.x when test/haproxy
 // re-runs it on the HAProxy engine) belong to this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import { createServer } from 'node:net';
+import { ApplianceProblemError, type ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { backendFleet } from './helpers/backends.js';
 import { get } from './helpers/traffic.js';
@@ -83,6 +84,25 @@ describe('System Overview', () => {
     const o = await overviewOf(client, away.id);
     expect(o).toMatchObject({ colour: 'red', state: 'down', listening: false });
     expect(o.error).toContain('EADDRNOTAVAIL');
+  });
+
+  it('refuses a VIP whose port another program holds, before storing it (apply fails, not the VIP later)', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(8006, VIP, resolve));
+    try {
+      const before = (await client.getConfig()).revision;
+      const err = (await client.createVirtualService({ label: 'obs-taken', ipAddress: VIP, ports: [8007, 8006], protocol: 'http' }).catch((e: unknown) => e)) as ApplianceProblemError;
+      expect(err).toBeInstanceOf(ApplianceProblemError);
+      expect([err.status, err.code, err.field]).toEqual([409, 'LB_ADDRESS_IN_USE', '/ports/1']);
+      expect(err.problem.detail).toContain(`${VIP}:8006 is already held by another program`);
+      expect((await client.getConfig()).revision).toBe(before);
+      // An unrelated write still goes through, and the port is taken once the program lets go.
+      await createVip(client, { label: 'obs-free', ipAddress: VIP, ports: [8007], protocol: 'http' });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    const vs = await createVip(client, { label: 'obs-taken', ipAddress: VIP, ports: [8006], protocol: 'http' });
+    expect(await overviewOf(client, vs.id)).toMatchObject({ listening: true });
   });
 });
 

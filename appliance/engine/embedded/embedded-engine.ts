@@ -12,6 +12,7 @@ import { HealthChecker, type HealthTarget } from '../../health/health-checker.js
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
+import { checkListeners, listenerKeys } from '../listen-probe.js';
 import { checkCertificate } from './listener-set.js';
 import { PersistenceTable } from './persistence-table.js';
 import { registerWorkerCounters } from './worker-counters.js';
@@ -85,6 +86,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async check(snapshot: ConfigSnapshot): Promise<void> {
+    if (this.#active) await checkListeners(snapshot, listenerKeys(this.#snapshot));
     for (const vs of snapshot.virtualServices) {
       if (!vs.certificate) continue;
       try {

@@ -13,6 +13,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
 import { planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
@@ -66,14 +67,6 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
-/** Tries to bind an address and port from this process, to learn whether HAProxy could. */
-function bindProbe(host: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) => resolve(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(null)));
-  });
-}
 
 /** The HAProxy data plane. */
 export class HaproxyEngine implements Engine {
@@ -174,6 +167,7 @@ export class HaproxyEngine implements Engine {
     return this.#serialise(async () => {
       const refused = refusals(snapshot);
       if (refused) throw refused;
+      if (this.#active) await checkListeners(snapshot, listenerKeys(this.#running));
       const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
       if (!verdict.ok) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });
@@ -257,7 +251,7 @@ export class HaproxyEngine implements Engine {
         if (bound.has(`${vs.ipAddress}|${port}`)) continue;
         const why = await bindProbe(vs.ipAddress, port);
         if (why) {
-          out.set(vs.id, why);
+          out.set(vs.id, why.message);
           break;
         }
       }
