@@ -880,7 +880,7 @@ export interface components {
              */
             port?: number | null;
             /**
-             * @description Request path of `http`/`https` checks.
+             * @description Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).
              * @default /
              */
             path?: string;

@@ -16,7 +16,6 @@ import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceRepl
 import { planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
-import { refusals } from './feature-check.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
 import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
@@ -172,8 +171,6 @@ export class HaproxyEngine implements Engine {
 
   check(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
-      const refused = refusals(snapshot);
-      if (refused) throw refused;
       const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
       if (!verdict.ok) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });

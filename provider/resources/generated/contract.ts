@@ -135,10 +135,10 @@ export const contract = {
             "nullable": true
           },
           "path": {
-            "description": "Request path of `http`/`https` checks.",
+            "description": "Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).",
             "default": "/",
             "maxLength": 1024,
-            "pattern": "^/[^\\s]*$",
+            "pattern": "^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$",
             "type": "string"
           },
           "host": {
@@ -366,10 +366,10 @@ export const contract = {
             "nullable": true
           },
           "path": {
-            "description": "Request path of `http`/`https` checks.",
+            "description": "Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).",
             "default": "/",
             "maxLength": 1024,
-            "pattern": "^/[^\\s]*$",
+            "pattern": "^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$",
             "type": "string"
           },
           "host": {
