@@ -2,7 +2,7 @@
 // per virtual service, named by ids (names.ts). The text is a pure function of the
 // snapshot and the node's settings, so the reload agent can tell whether a change needs a
 // reload by comparing what it would render without the parts the runtime API can change.
-import { checkTarget } from '../../health/check-target.js';
+import { checkTarget } from '../../config/check-target.js';
 import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
 import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
 import { backendName, cookieValue, frontendName, hostPort, serverName, serverPuids } from './names.js';
@@ -176,7 +176,7 @@ function backend(vs: VirtualServiceSnapshot): string[] {
   if (hc.type === 'http' || hc.type === 'https') {
     lines.push('  option httpchk');
     // With no Host configured the check is HTTP/1.0 without one (HAProxy cannot name each server's address).
-    // The same request target as the embedded engine's probe (health/check-target.ts).
+    // The same request target as the embedded engine's probe (config/check-target.ts).
     const uri = configWord(checkTarget(hc.path));
     lines.push(hc.host === null ? `  http-check send meth GET uri ${uri} ver HTTP/1.0` : `  http-check send meth GET uri ${uri} ver HTTP/1.1 hdr Host ${configWord(hc.host)}`);
     lines.push(`  http-check expect status ${hc.expectStatus}`);

@@ -1434,13 +1434,39 @@ export const contract = {
             "realServers"
           ]
         }
+      },
+      "applyError": {
+        "description": "Why the data plane does not run `revision` as stored, or null when it does (for example a stored revision this node could not apply when it started). The API keeps working meanwhile; a write that removes the cause, or a rollback, applies and clears it.",
+        "nullable": true,
+        "type": "object",
+        "properties": {
+          "revision": {
+            "description": "A configuration revision number; every accepted write adds one.",
+            "minimum": 0,
+            "type": "integer"
+          },
+          "at": {
+            "description": "When the apply failed.",
+            "type": "string"
+          },
+          "message": {
+            "description": "What failed, in words.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "revision",
+          "at",
+          "message"
+        ]
       }
     },
     "required": [
       "revision",
       "generatedAt",
       "node",
-      "virtualServices"
+      "virtualServices",
+      "applyError"
     ]
   },
   "OverviewVirtualService": {
