@@ -86,7 +86,8 @@ export function formatOverview(o: Overview, options: { colour: boolean }): strin
     return colour ? `\x1b[${ANSI[colour]}m\u25CF\x1b[0m ` : '  ';
   };
   const lines = rows.map((row) => dot(row) + row.map((cell, c) => paint(cell, c === row.length - 1 ? cell.text : cell.text.padEnd(widths[c] ?? 0))).join('  '));
-  const head = `${o.node.name}: lbappliance ${o.node.version}, engine ${o.node.engine}, revision ${o.revision}; ${haLine(o)}`;
+  const failed = o.applyError ? `\nNOT APPLIED: revision ${o.applyError.revision} (${o.applyError.at}): ${o.applyError.message}` : '';
+  const head = `${o.node.name}: lbappliance ${o.node.version}, engine ${o.node.engine}, revision ${o.revision}; ${haLine(o)}${failed}`;
   const empty = o.virtualServices.length === 0 ? '\nNo virtual services configured.' : '';
   return `${head}\n\n${lines.join('\n')}${empty}\n`;
 }

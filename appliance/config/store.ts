@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ApplianceError } from '../errors.js';
 import type { Engine } from '../engine/types.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
+import { checkTarget } from './check-target.js';
 import { Keystore } from './keystore.js';
 import { emptyConfig, type RevisionRecord, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
@@ -52,6 +53,14 @@ export interface CommitResult<T> {
   after: Readonly<RevisionRecord>;
 }
 
+/** Why the engine does not run the current revision as stored. */
+export interface ApplyFailure {
+  revision: number;
+  /** ISO time of the failed apply. */
+  at: string;
+  message: string;
+}
+
 /** Called after a revision is stored and applied, before the write is acknowledged. */
 export type CommitListener = (record: RevisionRecord) => Promise<void> | void;
 
@@ -89,6 +98,7 @@ export class ConfigStore {
   #queue: Promise<unknown> = Promise.resolve();
   #listeners: CommitListener[] = [];
   #lastApplyMs = 0;
+  #applyFailure: ApplyFailure | null = null;
 
   constructor(options: ConfigStoreOptions) {
     this.#dir = join(options.dataDir, 'config', 'revisions');
@@ -99,7 +109,11 @@ export class ConfigStore {
     this.#keep = options.keep ?? 100;
   }
 
-  /** Loads the newest intact revision and applies it to the engine. */
+  /**
+   * Loads the newest intact revision and applies it to the engine. Never fails because of
+   * what the revision holds: a revision the engine cannot run is reported (applyFailure) and
+   * the API still starts, to take a fix or a rollback (issue 19: no crash loop).
+   */
   async open(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     await this.keystore.init();
@@ -131,6 +145,11 @@ export class ConfigStore {
   /** The current revision (do not modify it). */
   get current(): Readonly<RevisionRecord> {
     return this.#current;
+  }
+
+  /** Why the engine does not run the current revision, or null when it does. */
+  get applyFailure(): ApplyFailure | null {
+    return this.#applyFailure;
   }
 
   /** Duration of the last engine apply, in milliseconds. */
@@ -215,7 +234,7 @@ export class ConfigStore {
     };
     const snapshot = await buildSnapshot(record.revision, record.config, (ref) => {
       const stagedPem = staged.find((p) => Keystore.refOf(p) === ref);
-      return stagedPem !== undefined ? Promise.resolve(stagedPem) : this.keystore.get(ref);
+      return stagedPem !== undefined ? Promise.resolve(stagedPem) : this.#keyOf(ref);
     });
     await this.#engine.check(snapshot);
     for (const pem of staged) await this.keystore.put(pem);
@@ -235,15 +254,31 @@ export class ConfigStore {
   }
 
   async #apply(record: RevisionRecord, prebuilt?: Awaited<ReturnType<typeof buildSnapshot>>): Promise<void> {
-    const snapshot = prebuilt ?? (await buildSnapshot(record.revision, record.config, (ref) => this.keystore.get(ref)));
     const started = performance.now();
     try {
+      const snapshot = prebuilt ?? (await buildSnapshot(record.revision, record.config, (ref) => this.#keyOf(ref)));
       const report = await this.#engine.apply(snapshot);
       this.#lastApplyMs = performance.now() - started;
+      this.#applyFailure = null;
       this.#log.info({ revision: record.revision, applyMs: Math.round(this.#lastApplyMs * 10) / 10, listenersChanged: report.listenersChanged }, 'revision applied');
     } catch (err) {
-      // The revision is stored; the engine keeps serving what it can and reports the rest in its status.
+      // The revision is stored; the engine keeps serving what it can and reports the rest in its
+      // status; the overview says why until a write or a rollback applies.
+      this.#applyFailure = { revision: record.revision, at: new Date().toISOString(), message: (err as Error)?.message ?? String(err) };
       this.#log.error({ revision: record.revision, err }, 'engine could not apply the revision completely');
+    }
+  }
+
+  /** A key of the keystore; a missing one is named by the certificate that needs it. */
+  async #keyOf(ref: string): Promise<string> {
+    try {
+      return await this.keystore.get(ref);
+    } catch (err) {
+      const [id, cert] = Object.entries(this.#current.config.certificates).find(([, c]) => c.keyRef === ref) ?? [];
+      throw new ApplianceError('LB_INTERNAL', `the private key of certificate ${cert ? `${cert.label} (${id})` : ref} is missing from the keystore (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); replace the certificate, or roll back to a revision without it`, {
+        field: id ? `/certificates/${id}` : undefined,
+        cause: err,
+      });
     }
   }
 
@@ -262,9 +297,24 @@ export class ConfigStore {
   async #read(revision: number): Promise<RevisionRecord> {
     const text = await readFile(join(this.#dir, fileName(revision)), 'utf8');
     const record = JSON.parse(text) as RevisionRecord;
-    if (record.revision !== revision || typeof record.config !== 'object' || record.config === null) {
+    const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const config = record.config as Partial<StoredConfig> | null;
+    if (record.revision !== revision || !isMap(config) || !isMap(config?.virtualServices) || !isMap(config?.realServers) || !isMap(config?.certificates)) {
       throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
     }
-    return record;
+    return upgraded(record);
   }
+}
+
+/**
+ * A stored revision as this version reads it. A check path outside RFC 3986 (admitted by the
+ * contract before issue 19) reads back percent-encoded: what both engines send for it anyway,
+ * and a value the contract admits, so the VIP can be read, backed up and written again.
+ */
+function upgraded(record: RevisionRecord): RevisionRecord {
+  for (const vs of Object.values(record.config.virtualServices)) {
+    const hc = (vs as Partial<typeof vs>).healthCheck;
+    if (hc && typeof hc.path === 'string') hc.path = checkTarget(hc.path);
+  }
+  return record;
 }

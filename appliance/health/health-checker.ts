@@ -156,8 +156,27 @@ export class HealthChecker implements HealthSource {
     loop.timer.unref();
   }
 
+  /** One check of one server; whatever throws fails that server's check, never the process (issue 19). */
   async #check(loop: Loop): Promise<void> {
     loop.timer = null;
+    try {
+      await this.#checkOnce(loop);
+    } catch (err) {
+      const t = loop.target;
+      this.#log.error({ virtualService: t.vipLabel, realServer: t.serverLabel, err }, 'health check failed unexpectedly');
+      if (!loop.stopped) {
+        try {
+          const res: CheckResult = { at: new Date().toISOString(), ok: false, durationMs: 0, detail: `check failed: ${(err as Error)?.message ?? String(err)}` };
+          this.#transition(t, this.cell(t.key).record(res, t.rise, t.fall), res.detail);
+        } catch {
+          // the verdict stays as it was; the next check tries again
+        }
+        if (loop.timer === null) this.#schedule(loop, t.intervalMs);
+      }
+    }
+  }
+
+  async #checkOnce(loop: Loop): Promise<void> {
     const t = loop.target;
     const cell = this.cell(t.key);
     // `none`: nothing to check while up; after a passive failure, connects tell when it is back.
@@ -184,6 +203,12 @@ export class HealthChecker implements HealthSource {
     if (to === null) return;
     this.#transitions.labels(t.vipLabel, t.serverLabel, to).inc();
     this.#log.info({ virtualService: t.vipLabel, realServer: t.serverLabel, health: to, detail }, 'real server health changed');
-    for (const l of this.#listeners) l(t.key, to, detail);
+    for (const l of this.#listeners) {
+      try {
+        l(t.key, to, detail);
+      } catch (err) {
+        this.#log.error({ virtualService: t.vipLabel, realServer: t.serverLabel, err }, 'a health listener failed');
+      }
+    }
   }
 }

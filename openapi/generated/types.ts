@@ -880,7 +880,7 @@ export interface components {
              */
             port?: number | null;
             /**
-             * @description Request path of `http`/`https` checks.
+             * @description Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).
              * @default /
              */
             path?: string;
@@ -1398,6 +1398,17 @@ export interface components {
             };
             /** @description Every virtual service. */
             virtualServices: components["schemas"]["OverviewVirtualService"][];
+            /** @description Why the data plane does not run `revision` as stored, or null when it does (for example a stored revision this node could not apply when it started). The API keeps working meanwhile; a write that removes the cause, or a rollback, applies and clears it. */
+            applyError: null | {
+                revision: components["schemas"]["Revision"];
+                /**
+                 * Format: date-time
+                 * @description When the apply failed.
+                 */
+                at: string;
+                /** @description What failed, in words. */
+                message: string;
+            };
         };
         /** @description Pairing request, sent to the primary. */
         HaPairInput: {

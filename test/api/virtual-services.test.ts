@@ -75,6 +75,22 @@ describe('virtual services', () => {
     expect((await client.getConfig()).revision).toBe(before.revision);
   });
 
+  it('refuses a check path the request line cannot carry, naming /healthCheck/path, and keeps a percent-encoded one byte for byte (issue 19)', async () => {
+    const before = await client.getConfig();
+    for (const path of ['/ǅ', '/😀', '/é', '/a#b', '/a\\b', '/50%', '/a"b', '/a\u0085']) {
+      const err = await client
+        .createVirtualService({ label: 'hc-path', ipAddress: '127.0.152.1', ports: [8080], protocol: 'http', healthCheck: { type: 'http', path, interval: 1 } })
+        .catch((e: unknown) => e);
+      expect(err, path).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).field, path).toBe('/healthCheck/path');
+    }
+    expect((await client.getConfig()).revision).toBe(before.revision);
+    const path = "/%C7%85/it's/$x?a=(1)&b=*+,;=:@~";
+    const vs = await client.createVirtualService({ label: 'hc-path', ipAddress: '127.0.152.1', ports: [8080], protocol: 'http', healthCheck: { type: 'https', path } });
+    expect((await client.getVirtualService(vs.id)).healthCheck.path).toBe(path);
+    await client.deleteVirtualService(vs.id);
+  });
+
   it('honours If-Match: a stale ETag gets 412 and changes nothing', async () => {
     const vs = await client.createVirtualService({ label: 'etag', ipAddress: '127.0.41.4', ports: [80], protocol: 'http' });
     const first = await client.request('getVirtualService', { path: { id: vs.id } });

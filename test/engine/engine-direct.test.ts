@@ -102,3 +102,19 @@ describe('the embedded engine through its interface', () => {
     expect((await get(`http://${VIP}:8001/`)).status).toBe(200);
   });
 });
+
+describe('a VIP the engine cannot set up (issue 19)', () => {
+  it('fails that VIP with the reason and applies the rest', async () => {
+    // Settings no contract-valid write makes (a hand-edited revision): no persistence, no health check.
+    const broken = vip('vs-broken', 8006, [b], { persistence: undefined, healthCheck: undefined } as unknown as Partial<VirtualServiceSnapshot>);
+    await engine.apply(snapshot(vip('vs-one', 8001, [a]), broken));
+    const st = engine.status().virtualServices.get('vs-broken');
+    expect(st?.listening).toBe(false);
+    expect(st?.error).toMatch(/^cannot set up /);
+    expect((await get(`http://${VIP}:8001/`)).status).toBe(200);
+    // A snapshot without the fault applies it.
+    await engine.apply(snapshot(vip('vs-one', 8001, [a]), vip('vs-broken', 8006, [b])));
+    expect(engine.status().virtualServices.get('vs-broken')?.listening).toBe(true);
+    expect((await get(`http://${VIP}:8006/`)).status).toBe(200);
+  });
+});

@@ -30,6 +30,8 @@ export function component(name: string): Schema {
 const ipv4 = fc.ipV4();
 const ipv6 = fc.ipV6().filter((s) => !s.includes('%') && s.length <= 45);
 const hostname = fc.domain().filter((d) => d.length <= 253);
+/** Characters beyond printable ASCII: Latin-1, a titlecase letter, an emoji, C1 and C0 controls, line separators, any code point. */
+const unusual = fc.oneof(fc.constantFrom('é', 'ǅ', '😀', '\u0085', '\u007f', '\u0001', '\u2028', '\u00ff', '\u0100'), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 }));
 
 function stringArb(s: Schema): fc.Arbitrary<string> {
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as string[]));
@@ -39,7 +41,17 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
   const minLength = (s.minLength as number | undefined) ?? 0;
   const maxLength = Math.min((s.maxLength as number | undefined) ?? 40, 40);
   if (typeof s.pattern === 'string') {
-    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= ((s.maxLength as number | undefined) ?? Infinity));
+    const ascii = fc.stringMatching(new RegExp(s.pattern));
+    // fast-check fills a pattern with printable ASCII only; the contract's validator matches
+    // with the unicode flag, so whatever else a pattern lets through is valid too (issue 19:
+    // a check path of "/ǅ"). Some values get such characters inserted where the pattern allows.
+    const unicodeValid = new RegExp(s.pattern, 'u');
+    const mixed = typeof s.format === 'string' ? ascii : fc.oneof(ascii, fc.tuple(ascii, fc.nat(), unusual).map(([v, at, extra]) => {
+      const pos = at % (v.length + 1);
+      const w = v.slice(0, pos) + extra + v.slice(pos);
+      return unicodeValid.test(w) ? w : v;
+    }));
+    return mixed.filter((v) => v.length >= minLength && v.length <= ((s.maxLength as number | undefined) ?? Infinity));
   }
   return fc.string({ minLength, maxLength: Math.max(minLength, maxLength) });
 }

@@ -45,6 +45,13 @@ describe('invalid configuration', () => {
     expect(diags[0]!.snippet!.code).toContain('ports = [80, 70000]');
   });
 
+  it('a health-check path the request line cannot carry: the plan fails on health_check.path (issue 19)', async () => {
+    const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "bad-path"\n  ip_address = "127.0.152.2"\n  ports = [8080]\n  protocol = "http"\n  health_check = { type = "http", path = "/\u01c5", interval = 1 }\n}`);
+    expect(diags).toHaveLength(1);
+    expect(diags[0]).toMatchObject({ summary: 'Invalid value for health_check.path', address: 'lbappliance_virtual_service.v' });
+    expect(diags[0]!.detail).toContain('does not match');
+  });
+
   it('an unknown protocol: the diagnostic points at protocol', async () => {
     const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "bad-protocol"\n  ip_address = "127.0.72.1"\n  ports = [80]\n  protocol = "udp"\n}`);
     expect(diags.map((d) => d.summary)).toEqual(['Invalid value for protocol']);

@@ -51,6 +51,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
           }),
       };
     }),
+    applyError: api.store.applyFailure,
   };
 }
 

@@ -36,6 +36,8 @@ export class DataPlane {
   readonly #deps: DataPlaneDeps;
   readonly #listeners: ListenerSet;
   readonly #vips = new Map<string, VipRuntime>();
+  /** VIPs of the snapshot this plane could not set up, with the reason (they carry no traffic). */
+  readonly #failed = new Map<string, { ports: number; error: string }>();
   #active = true;
 
   constructor(deps: DataPlaneDeps) {
@@ -48,12 +50,20 @@ export class DataPlane {
     const deps = { metrics: this.#deps.metrics, health: this.#deps.health, persistence: this.#deps.persistence, hashSourceIp: this.#deps.hashSourceIp };
     const seen = new Set<string>();
     const timeouts = new Map<string, number>();
+    this.#failed.clear();
     for (const vs of snapshot.virtualServices) {
-      seen.add(vs.id);
-      const vip = this.#vips.get(vs.id);
-      if (vip) vip.update(vs);
-      else this.#vips.set(vs.id, new VipRuntime(vs, deps));
-      if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+      // One VIP's settings the plane cannot carry fail that VIP, never the others (issue 19).
+      try {
+        const vip = this.#vips.get(vs.id);
+        if (vip) vip.update(vs);
+        else this.#vips.set(vs.id, new VipRuntime(vs, deps));
+        seen.add(vs.id);
+        if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+      } catch (err) {
+        const error = `cannot set up ${vs.label}: ${(err as Error)?.message ?? String(err)}`;
+        this.#failed.set(vs.id, { ports: Array.isArray(vs.ports) ? vs.ports.length : 0, error });
+        this.#deps.logger.error({ virtualService: vs.label, err }, 'virtual service not set up');
+      }
     }
     const removed = [...this.#vips.values()].filter((vip) => !seen.has(vip.id));
     for (const vip of removed) this.#vips.delete(vip.id);
@@ -81,6 +91,7 @@ export class DataPlane {
       for (const s of vip.servers) active[s.id] = s.active;
       out[vip.id] = { ...st, connections: vip.connections, active };
     }
+    for (const [id, f] of this.#failed) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {} };
     return out;
   }
 

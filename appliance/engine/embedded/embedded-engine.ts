@@ -103,7 +103,15 @@ export class EmbeddedEngine implements Engine {
     return this.#serialise(async () => {
       const started = performance.now();
       const targets: HealthTarget[] = [];
-      for (const vs of snapshot.virtualServices) if (vs.enabled && !vs.forceHttps) targets.push(...healthTargets(vs));
+      for (const vs of snapshot.virtualServices) {
+        if (!vs.enabled || vs.forceHttps) continue;
+        try {
+          targets.push(...healthTargets(vs));
+        } catch (err) {
+          // Its servers stay unchecked (unknown); the data plane reports the VIP's own failure.
+          this.#log.error({ virtualService: vs.label, err }, 'health checks of a virtual service not set up');
+        }
+      }
       this.#health.sync(targets);
       let listenersChanged: number;
       if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);

@@ -2,6 +2,7 @@
 // per virtual service, named by ids (names.ts). The text is a pure function of the
 // snapshot and the node's settings, so the reload agent can tell whether a change needs a
 // reload by comparing what it would render without the parts the runtime API can change.
+import { checkTarget } from '../../config/check-target.js';
 import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
 import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
 import { backendName, cookieValue, frontendName, hostPort, serverName, serverPuids } from './names.js';
@@ -54,6 +55,17 @@ export function certBundle(vs: VirtualServiceSnapshot): string | null {
   if (!vs.certificate) return null;
   const chain = vs.certificate.chainPem.endsWith('\n') ? vs.certificate.chainPem : `${vs.certificate.chainPem}\n`;
   return chain + vs.certificate.keyPem;
+}
+
+/**
+ * A value as one word of HAProxy's configuration language, meaning exactly itself: the
+ * characters the parser gives a meaning of its own (`#` comment, quotes, `\` escape, blanks
+ * between words) are escaped with a backslash, control characters as `\xNN`. `$` needs
+ * nothing: variables are expanded only between double quotes. So every contract-valid cookie
+ * name, check path and Host reaches HAProxy as written (issue 19).
+ */
+export function configWord(value: string): string {
+  return value.replace(/[\\#'" ]|[\x00-\x1f\x7f]/g, (ch) => (ch.charCodeAt(0) < 0x20 || ch === '\x7f' ? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\${ch}`));
 }
 
 function bindAddress(address: string, port: number): string {
@@ -172,7 +184,7 @@ function backend(vs: VirtualServiceSnapshot): string[] {
   lines.push('  option allbackups');
   const p = vs.persistence;
   if (p.mode === 'http-cookie') {
-    lines.push(`  cookie ${p.cookieName} insert indirect nocache httponly${vs.certificate ? ' secure' : ''} attr "Path=/" attr "Max-Age=${p.timeout}"`);
+    lines.push(`  cookie ${configWord(p.cookieName)} insert indirect nocache httponly${vs.certificate ? ' secure' : ''} attr "Path=/" attr "Max-Age=${p.timeout}"`);
   } else if (p.mode === 'source-ip') {
     // Keyed by server name (HAProxy 2.6's default srvkey), so both nodes of a pair agree.
     lines.push(`  stick-table type ipv6 size 1m expire ${p.timeout}s peers ${PEERS_SECTION}`, '  stick on src');
@@ -182,7 +194,9 @@ function backend(vs: VirtualServiceSnapshot): string[] {
   if (hc.type === 'http' || hc.type === 'https') {
     lines.push('  option httpchk');
     // With no Host configured the check is HTTP/1.0 without one (HAProxy cannot name each server's address).
-    lines.push(hc.host === null ? `  http-check send meth GET uri ${hc.path} ver HTTP/1.0` : `  http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${hc.host}`);
+    // The same request target as the embedded engine's probe (config/check-target.ts).
+    const uri = configWord(checkTarget(hc.path));
+    lines.push(hc.host === null ? `  http-check send meth GET uri ${uri} ver HTTP/1.0` : `  http-check send meth GET uri ${uri} ver HTTP/1.1 hdr Host ${configWord(hc.host)}`);
     lines.push(`  http-check expect status ${hc.expectStatus}`);
   }
   const ids = backendServerIds(vs);

@@ -17,7 +17,6 @@ import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
 import { planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
-import { refusals } from './feature-check.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
 import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
@@ -165,8 +164,6 @@ export class HaproxyEngine implements Engine {
 
   check(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
-      const refused = refusals(snapshot);
-      if (refused) throw refused;
       if (this.#active) await checkListeners(snapshot, listenerKeys(this.#running));
       const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
       if (!verdict.ok) {

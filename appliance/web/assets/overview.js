@@ -330,7 +330,8 @@ function notice(text, kind = 'info') {
 function fresh(overview) {
   const updated = $('updated');
   updated.classList.remove('stale');
-  setText(updated, `revision ${overview.revision} \u00B7 updated ${clock(overview.generatedAt)}`);
+  const failed = overview.applyError ? ` \u00B7 NOT APPLIED: ${overview.applyError.message}` : '';
+  setText(updated, `revision ${overview.revision}${failed} \u00B7 updated ${clock(overview.generatedAt)}`);
   document.body.removeAttribute('data-stale');
 }
 

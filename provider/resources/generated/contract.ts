@@ -135,10 +135,10 @@ export const contract = {
             "nullable": true
           },
           "path": {
-            "description": "Request path of `http`/`https` checks.",
+            "description": "Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).",
             "default": "/",
             "maxLength": 1024,
-            "pattern": "^/[^\\s]*$",
+            "pattern": "^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$",
             "type": "string"
           },
           "host": {
@@ -366,10 +366,10 @@ export const contract = {
             "nullable": true
           },
           "path": {
-            "description": "Request path of `http`/`https` checks.",
+            "description": "Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).",
             "default": "/",
             "maxLength": 1024,
-            "pattern": "^/[^\\s]*$",
+            "pattern": "^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$",
             "type": "string"
           },
           "host": {
@@ -1434,13 +1434,39 @@ export const contract = {
             "realServers"
           ]
         }
+      },
+      "applyError": {
+        "description": "Why the data plane does not run `revision` as stored, or null when it does (for example a stored revision this node could not apply when it started). The API keeps working meanwhile; a write that removes the cause, or a rollback, applies and clears it.",
+        "nullable": true,
+        "type": "object",
+        "properties": {
+          "revision": {
+            "description": "A configuration revision number; every accepted write adds one.",
+            "minimum": 0,
+            "type": "integer"
+          },
+          "at": {
+            "description": "When the apply failed.",
+            "type": "string"
+          },
+          "message": {
+            "description": "What failed, in words.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "revision",
+          "at",
+          "message"
+        ]
       }
     },
     "required": [
       "revision",
       "generatedAt",
       "node",
-      "virtualServices"
+      "virtualServices",
+      "applyError"
     ]
   },
   "OverviewVirtualService": {

@@ -113,7 +113,7 @@ export interface VirtualServiceHealthCheck {
   */
   readonly interval?: number;
   /**
-  * Request path of `http`/`https` checks.
+  * Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#path VirtualService#path}
   */

@@ -23,7 +23,7 @@ export interface VirtualServiceHealthCheck {
   type?: pulumi.Input<enums.VirtualServiceHealthCheckType>;
   /** Port to check; null checks each real server's own port. */
   port?: pulumi.Input<number>;
-  /** Request path of `http`/`https` checks. */
+  /** Request path (and query) of `http`/`https` checks, as it goes on the request line, byte for byte on both engines. RFC 3986 characters only (letters, digits, `-._~!$&'()*+,;=:@/?`); anything else, such as a space or a non-ASCII letter, is written percent-encoded as UTF-8 (`/%C7%85`). */
   path?: pulumi.Input<string>;
   /** Host header of `http`/`https` checks; null sends the real server's address. */
   host?: pulumi.Input<string>;
