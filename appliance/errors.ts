@@ -22,7 +22,6 @@ export const errorCatalogue = {
   LB_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   LB_PRECONDITION_FAILED: { status: 412, title: 'If-Match does not match the current ETag' },
   LB_PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
-  LB_URI_TOO_LONG: { status: 414, title: 'Request path too long' },
   LB_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   LB_UNKNOWN_REFERENCE: { status: 422, title: 'Reference to an object that does not exist' },
   LB_CERTIFICATE_REQUIRED: { status: 422, title: 'A certificate is required' },

@@ -18,7 +18,6 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'LB_VALIDATION',
   FST_ERR_CTP_INVALID_TYPE: 'LB_UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_BAD_URL: 'LB_MALFORMED_REQUEST',
-  FST_ERR_MAX_PARAM_LENGTH: 'LB_URI_TOO_LONG',
 };
 
 /** Converts any error into an ApplianceError (unknown errors become LB_INTERNAL). */

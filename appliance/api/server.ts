@@ -60,6 +60,10 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     // One line per request is logged by the spec router (with the operationId and the user).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // No router limit of its own on an id's length (fastify's 100 would answer an undeclared
+    // 414): a long id is judged like any other malformed one, by the contract. Node's 16 KiB
+    // request head bounds it.
+    maxParamLength: 16 * 1024,
     // fastify's own answers (503 while closing, bad URL, long parameter, parser errors) are
     // plain JSON; these give problem documents instead.
     return503OnClosing: false,

@@ -51,9 +51,7 @@ export function frameworkErrorHandler(err: Error & { code?: string }, _req: Fast
   const e =
     err.code === 'FST_ERR_BAD_URL'
       ? new ApplianceError('LB_MALFORMED_REQUEST', 'the request path has a broken percent-encoding')
-      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? new ApplianceError('LB_URI_TOO_LONG', 'a path parameter is longer than 100 characters')
-        : err;
+      : err;
   // The path is what could not be read, so it is not echoed back as the instance.
   const problem = problemOf(e, undefined);
   void reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
