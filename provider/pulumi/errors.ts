@@ -7,6 +7,7 @@ import { issuesFromError, ResourceError, type TrustSettingNames } from '../resou
 
 /** Pulumi's names of the settings that make the appliance's certificate trusted. */
 const PULUMI_TRUST_SETTINGS: TrustSettingNames = { caPem: 'lbappliance:caPem (or LBAPPLIANCE_CA_PEM, or caPem on the Provider)', insecure: 'lbappliance:insecure true' };
+import type { ProviderErrorCode } from '../resources/error-codes.js';
 import type { Attributes } from '../resources/types.js';
 import { propertyPath } from './properties.js';
 
@@ -20,7 +21,7 @@ export const PulumiErrorCode = {
   UnknownProperty: 'LBP_UNKNOWN_PROPERTY',
   /** An operation the engine asked for that the provider does not offer. */
   Unsupported: 'LBP_UNSUPPORTED',
-} as const;
+} as const satisfies Record<string, ProviderErrorCode>;
 
 /** An error answered to the engine with a gRPC status. */
 export class PluginError extends Error {

@@ -3,6 +3,7 @@
 // becomes the path of the attribute that carried it.
 import { ApplianceProblemError, ApplianceSdkError, ApplianceTrustError, NotFoundError } from '../../openapi/sdk/errors.js';
 import { RULE_TITLES, type RuleProblem } from '../../openapi/sdk/rules.js';
+import type { ProviderErrorCode } from './error-codes.js';
 import type { Attribute, Attributes, Issue, PathStep } from './types.js';
 import { camelCase } from './values.js';
 import { pathText } from './validate.js';
@@ -19,7 +20,7 @@ export const ResourceErrorCode = {
   Configuration: 'LBP_CONFIGURATION',
   /** A wait (drain) ran out of time. */
   Timeout: 'LBP_TIMEOUT',
-} as const;
+} as const satisfies Record<string, ProviderErrorCode>;
 
 /** An error of the resource layer, pointing at an attribute when it can. */
 export class ResourceError extends Error {

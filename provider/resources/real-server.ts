@@ -97,7 +97,7 @@ export const realServer: ResourceDefinition = {
     const vsId = str(inputs, 'virtual_service_id');
     const created = await ctx.client.createRealServer(vsId, body(inputs), { signal: ctx.signal }).catch((err: unknown) => {
       // The appliance answers 404 on the path's virtual service: point at the attribute that named it.
-      if (err instanceof NotFoundError) throw new ResourceError(ResourceErrorCode.NotFound, `virtual service ${vsId} does not exist on the appliance [${err.code}]`, ['virtual_service_id']);
+      if (err instanceof NotFoundError) throw new ResourceError(ResourceErrorCode.NotFound, `virtual service ${vsId} does not exist on the appliance`, ['virtual_service_id']);
       throw err;
     });
     return fromApi(created, numOrNull(inputs, 'drain_timeout'));

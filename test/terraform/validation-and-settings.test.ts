@@ -89,7 +89,7 @@ describe('invalid configuration', () => {
     expect(rs[0]!.snippet!.code).toContain('address = "300.1.1.1"');
     // A virtual service id that does not exist fails the apply on virtual_service_id.
     const missing = await failing('apply', `resource "lbappliance_real_server" "s" {\n  virtual_service_id = "vs-0123456789ab"\n  label = "s"\n  address = "127.0.72.9"\n  port = 80\n}`);
-    expect(missing.map((d) => d.detail)).toEqual([expect.stringMatching(/virtual service vs-0123456789ab does not exist on the appliance \[LB_NOT_FOUND\]/)]);
+    expect(missing.map((d) => d.detail)).toEqual([expect.stringMatching(/virtual service vs-0123456789ab does not exist on the appliance .*\[LBP_NOT_FOUND\]/)]);
     expect(missing[0]!.snippet!.code).toContain('virtual_service_id = "vs-0123456789ab"');
   });
 
