@@ -5,13 +5,10 @@
 // left are ever being checked at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplianceError } from '../errors.js';
-import type { Role, UserStore } from '../users/user-store.js';
+import type { Principal, Role, UserStore } from '../users/user-store.js';
 
-/** An authenticated caller. */
-export interface Principal {
-  username: string;
-  role: Role;
-}
+/** An authenticated caller (defined with the users, which HA reads too). */
+export type { Principal } from '../users/user-store.js';
 
 /** Tuning of the failure brake. */
 export interface AuthOptions {

@@ -9,14 +9,13 @@ import { operationTable, type OperationId } from '../../openapi/generated/operat
 import { ApplianceError } from '../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Authenticator, Principal } from './auth.js';
+import type { Operation, WriteGuard } from '../write-guard.js';
 import type { ContractValidator } from './contract-validator.js';
 import type { Handlers, RequestContext } from './handler-types.js';
 import { problemOf } from './respond.js';
 
-type Operation = (typeof operationTable)[OperationId];
-
 /** A check run before a write's handler (e.g. the HA secondary refusing writes). */
-export type WriteGuard = (operationId: OperationId, operation: Operation, principal: Principal | null) => void;
+export type { WriteGuard } from '../write-guard.js';
 
 /** What the router needs. */
 export interface SpecRouterOptions {

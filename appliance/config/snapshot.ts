@@ -1,6 +1,42 @@
-// Builds the immutable snapshot the engine reads from a stored configuration.
-import type { StoredConfig } from './model.js';
-import type { ConfigSnapshot, VirtualServiceSnapshot } from '../engine/types.js';
+// The immutable snapshot of a revision that the data plane reads, and how the store builds
+// it from a stored configuration. The store hands every revision to a SnapshotTarget (the
+// engine implements it): the arrow points from the engines to this package, never back.
+import type { StoredConfig, StoredRealServer, VirtualServiceSpec } from './model.js';
+
+/** A real server inside a snapshot. */
+export interface RealServerSnapshot extends Readonly<Omit<StoredRealServer, 'virtualServiceId'>> {
+  readonly id: string;
+}
+
+/** A certificate inside a snapshot, with its key (the engine needs it; the API never shows it). */
+export interface CertificateSnapshot {
+  readonly id: string;
+  readonly label: string;
+  readonly chainPem: string;
+  readonly keyPem: string;
+  readonly fingerprintSha256: string;
+}
+
+/** A virtual service inside a snapshot, with its certificate and real servers resolved. */
+export interface VirtualServiceSnapshot extends Readonly<VirtualServiceSpec> {
+  readonly id: string;
+  readonly certificate: CertificateSnapshot | null;
+  readonly realServers: readonly RealServerSnapshot[];
+}
+
+/** One configuration revision as the data plane sees it: deeply frozen. */
+export interface ConfigSnapshot {
+  readonly revision: number;
+  readonly virtualServices: readonly VirtualServiceSnapshot[];
+}
+
+/** What the store hands each revision to: `check` before it is stored, `apply` after. */
+export interface SnapshotTarget {
+  /** Refuses a candidate it could not carry, with an ApplianceError; changes nothing. */
+  check(snapshot: ConfigSnapshot): Promise<void>;
+  /** Makes the running data plane follow the snapshot. */
+  apply(snapshot: ConfigSnapshot): Promise<{ listenersChanged: number }>;
+}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ApplianceError } from '../errors.js';
-import type { Engine } from '../engine/types.js';
+import type { SnapshotTarget } from './snapshot.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
 import { checkTarget } from './check-target.js';
 import { Keystore } from './keystore.js';
@@ -67,7 +67,7 @@ export type CommitListener = (record: RevisionRecord) => Promise<void> | void;
 /** Options of the config store. */
 export interface ConfigStoreOptions {
   dataDir: string;
-  engine: Engine;
+  engine: SnapshotTarget;
   logger: Logger;
   rules: RuleEnvironment;
   /** How many revisions to keep for rollback (default 100). */
@@ -87,7 +87,7 @@ function keyRefsOf(config: StoredConfig): string[] {
 /** The store of configuration revisions. */
 export class ConfigStore {
   readonly #dir: string;
-  readonly #engine: Engine;
+  readonly #engine: SnapshotTarget;
   readonly #log: Logger;
   readonly #rules: RuleEnvironment;
   readonly #keep: number;
@@ -170,8 +170,12 @@ export class ConfigStore {
   }
 
   /** Registers a listener run after each commit, before the write is acknowledged. */
-  onCommit(listener: CommitListener): void {
+  onCommit(listener: CommitListener): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at >= 0) this.#listeners.splice(at, 1);
+    };
   }
 
   /**

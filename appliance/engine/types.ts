@@ -1,34 +1,10 @@
 // The interface between the control plane and a data plane engine. The config store hands
 // every new revision to the engine as an immutable snapshot; the engine never sees HTTP
 // routes or the store, and the API reads the engine's live status through `status()`.
-import type { StoredRealServer, VirtualServiceSpec } from '../config/model.js';
 
-/** A real server inside a snapshot. */
-export interface RealServerSnapshot extends Readonly<Omit<StoredRealServer, 'virtualServiceId'>> {
-  readonly id: string;
-}
-
-/** A certificate inside a snapshot, with its key (the engine needs it; the API never shows it). */
-export interface CertificateSnapshot {
-  readonly id: string;
-  readonly label: string;
-  readonly chainPem: string;
-  readonly keyPem: string;
-  readonly fingerprintSha256: string;
-}
-
-/** A virtual service inside a snapshot, with its certificate and real servers resolved. */
-export interface VirtualServiceSnapshot extends Readonly<VirtualServiceSpec> {
-  readonly id: string;
-  readonly certificate: CertificateSnapshot | null;
-  readonly realServers: readonly RealServerSnapshot[];
-}
-
-/** One configuration revision as the data plane sees it: deeply frozen. */
-export interface ConfigSnapshot {
-  readonly revision: number;
-  readonly virtualServices: readonly VirtualServiceSnapshot[];
-}
+// The snapshot types are the config package's (it builds them); the engines read them.
+export type { CertificateSnapshot, ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../config/snapshot.js';
+import type { ConfigSnapshot, SnapshotTarget } from '../config/snapshot.js';
 
 /** The result of one health check. */
 export interface CheckResult {
@@ -91,8 +67,8 @@ export interface PersistenceReplication {
 /** The kinds of data plane engine. */
 export type EngineKind = 'embedded' | 'haproxy' | 'none';
 
-/** A data plane engine. */
-export interface Engine {
+/** A data plane engine; the store hands it every revision as a SnapshotTarget. */
+export interface Engine extends SnapshotTarget {
   readonly kind: EngineKind;
   /** Starts the engine (e.g. the HAProxy master); no VIPs yet. */
   start(): Promise<void>;

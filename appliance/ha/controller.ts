@@ -3,8 +3,8 @@
 // pairs, then primary or secondary of a pair, standalone again when the pair is broken.
 import type { components } from '../../openapi/generated/types.js';
 import type { OperationId } from '../../openapi/generated/operations.js';
-import type { WriteGuard } from '../api/spec-router.js';
-import type { Principal } from '../api/auth.js';
+import type { WriteGuard } from '../write-guard.js';
+import type { Principal } from '../users/user-store.js';
 import { etagOf } from '../config/canonical-json.js';
 
 /** The contract's HaPair. */

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { operationTable, type OperationId } from '../../openapi/generated/operations.js';
-import type { Principal } from '../api/auth.js';
+import type { Principal } from '../users/user-store.js';
 import { ifMatchSatisfied } from '../config/canonical-json.js';
 import type { RevisionRecord } from '../config/model.js';
 import type { ConfigStore } from '../config/store.js';

@@ -76,6 +76,8 @@ export class PairRuntime {
   readonly #client: PeerClient;
   readonly #replicator: ConfigReplicator | null;
   #closed = false;
+  /** Removes the store and users listeners this run added (a pair re-formed adds new ones). */
+  readonly #unsubscribe: (() => void)[] = [];
 
   /**
    * `peerSeen`: what this node knows of its peer at start, when it just talked to it (pairing):
@@ -109,8 +111,8 @@ export class PairRuntime {
         : null;
     if (this.#replicator) {
       const replicator = this.#replicator;
-      deps.store.onCommit(() => (this.#closed ? undefined : replicator.onCommit()));
-      deps.users.onChange(() => (this.#closed ? undefined : replicator.onUsersChanged()));
+      this.#unsubscribe.push(deps.store.onCommit(() => (this.#closed ? undefined : replicator.onCommit())));
+      this.#unsubscribe.push(deps.users.onChange(() => (this.#closed ? undefined : replicator.onUsersChanged())));
     }
     deps.metrics.term.set(record.term);
   }
@@ -149,6 +151,7 @@ export class PairRuntime {
   /** Stops everything; the engine keeps its current ownership. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const off of this.#unsubscribe.splice(0)) off();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#replicator?.close();

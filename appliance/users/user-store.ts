@@ -13,6 +13,12 @@ export const ADMIN_USER = 'loadbalancer';
 /** A user's role. */
 export type Role = 'admin' | 'read-only';
 
+/** An authenticated caller: a user of this store, or the HA peer acting as one. */
+export interface Principal {
+  username: string;
+  role: Role;
+}
+
 /** A user as stored. */
 export interface StoredUser {
   username: string;
@@ -139,8 +145,12 @@ export class UserStore {
   }
 
   /** Registers a listener run after each create, remove or password change (not replaceAll). */
-  onChange(listener: UsersListener): void {
+  onChange(listener: UsersListener): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at >= 0) this.#listeners.splice(at, 1);
+    };
   }
 
   async #changed(): Promise<void> {

@@ -4,7 +4,7 @@
 // deps either way.
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import type { HealthSource } from '../../health/health-checker.js';
+import type { HealthSource } from '../health/health-checker.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
-import { HealthChecker, type HealthTarget } from '../../health/health-checker.js';
+import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';

@@ -1,5 +1,5 @@
 // Messages between the engine and its worker processes (node's IPC channel, JSON).
-import type { Health } from '../../health/health-state.js';
+import type { Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { PersistenceEntry } from './persistence-table.js';

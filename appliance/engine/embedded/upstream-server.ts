@@ -4,7 +4,7 @@
 // and pooled connections survive changes to weights, states and persistence.
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { HealthCell } from '../../health/health-state.js';
+import type { HealthCell } from '../health/health-state.js';
 import type { RealServerSnapshot } from '../types.js';
 import type { EngineMetrics, ServerCounters } from './engine-metrics.js';
 import { UpstreamConnPool } from './upstream-conn.js';

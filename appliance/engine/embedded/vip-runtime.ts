@@ -3,7 +3,7 @@
 // together. Listeners and proxies hold this object; apply mutates it in place, so a change
 // of servers, weights, states or persistence reaches the next request without touching a
 // listener.
-import type { HealthSource } from '../../health/health-checker.js';
+import type { HealthSource } from '../health/health-checker.js';
 import type { VirtualServiceSnapshot } from '../types.js';
 import { Balancer } from './balancer.js';
 import type { EngineMetrics, VipCounters } from './engine-metrics.js';

@@ -3,8 +3,8 @@
 // sends; health verdicts come from the engine's checker, connect failures go back to it,
 // and source-IP entries are shared through it with the other workers.
 import { Registry } from 'prom-client';
-import type { HealthSource } from '../../health/health-checker.js';
-import { HealthCell } from '../../health/health-state.js';
+import type { HealthSource } from '../health/health-checker.js';
+import { HealthCell } from '../health/health-state.js';
 import { createLogger } from '../../logging.js';
 import { DataPlane } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';

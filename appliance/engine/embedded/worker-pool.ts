@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Health } from '../../health/health-state.js';
+import type { Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';

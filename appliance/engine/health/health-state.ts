@@ -1,6 +1,6 @@
 // The health verdict of one real server: rise/fall counting over check results, plus the
 // passive verdict of the proxy (a failed connect takes a server down at once).
-import type { CheckResult } from '../engine/types.js';
+import type { CheckResult } from '../types.js';
 
 /** A server's health as the balancer and the overview see it. */
 export type Health = 'up' | 'down' | 'unknown';

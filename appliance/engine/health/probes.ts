@@ -6,8 +6,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import type { CheckResult } from '../engine/types.js';
-import { checkTarget } from '../config/check-target.js';
+import type { CheckResult } from '../types.js';
+import { checkTarget } from '../../config/check-target.js';
 
 /** What to check on one real server. */
 export interface ProbeSpec {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
-import type { CheckResult } from '../engine/types.js';
+import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
 import { runProbe, type ProbeSpec } from './probes.js';
 
