@@ -64,6 +64,40 @@ export interface PersistenceReplication {
   peer: { name: string; address: string };
 }
 
+/** One source-IP persistence entry, as replicated between the nodes of a pair. */
+export interface PersistenceEntry {
+  virtualServiceId: string;
+  /** The client's address. */
+  client: string;
+  realServerId: string;
+  /** Epoch milliseconds of the client's last new session. */
+  lastSeen: number;
+}
+
+/** A change to a persistence table: `set` (new or moved entry) or `delete` (expired, or its server left). */
+export interface PersistenceChange {
+  type: 'set' | 'delete';
+  entry: PersistenceEntry;
+}
+
+/** A persistence table the HA layer can stream to the peer (the embedded engine's). */
+export interface ReplicablePersistence {
+  export(): PersistenceEntry[];
+  import(entries: readonly PersistenceEntry[]): number;
+  on(event: 'change', listener: (change: PersistenceChange) => void): unknown;
+  off(event: 'change', listener: (change: PersistenceChange) => void): unknown;
+}
+
+/**
+ * How an engine's source-IP persistence reaches the HA peer: `stream`, the HA layer streams
+ * the engine's table (embedded engine); `engine`, the engine replicates it itself and is
+ * pointed at the peer (HAProxy's `peers`); `none`, nothing to replicate.
+ */
+export type PersistenceSync =
+  | { kind: 'stream'; table: ReplicablePersistence }
+  | { kind: 'engine'; setPeer(settings: PersistenceReplication | null): Promise<void> }
+  | { kind: 'none' };
+
 /** The kinds of data plane engine. */
 export type EngineKind = 'embedded' | 'haproxy' | 'none';
 
@@ -82,11 +116,6 @@ export interface Engine extends SnapshotTarget {
   status(): EngineStatus;
   /** Stops listening and releases everything; established connections get `graceMs` to finish. */
   stop(graceMs?: number): Promise<void>;
-  /**
-   * True when the engine replicates source-IP persistence to the HA peer itself (the HA
-   * layer then runs no replicator of its own on the persistence port). Absent means false.
-   */
-  readonly replicatesPersistence?: boolean;
-  /** Points the engine's own replication at the HA peer (null: on its own again). Present when `replicatesPersistence`. */
-  setReplication?(settings: PersistenceReplication | null): Promise<void>;
+  /** How its source-IP persistence reaches the HA peer. */
+  readonly persistenceSync: PersistenceSync;
 }

@@ -8,7 +8,7 @@ import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
 import type { PairKeys } from './pair-keys.js';
 import type { PairRecord } from './pair-state.js';
-import { PersistenceStream, replicatesItself, replicableTable, type PersistenceReplication } from './persistence-replication.js';
+import { PersistenceStream, type PersistenceReplication } from './persistence-replication.js';
 
 /** What the links need. */
 export interface PairLinksOptions {
@@ -54,13 +54,14 @@ export class PairLinks {
     await heartbeat.start();
     this.#heartbeat = heartbeat;
     const engine = this.#o.engine;
-    if (replicatesItself(engine)) {
+    const sync = engine.persistenceSync;
+    if (sync.kind === 'engine') {
       // Both ends use the pair roles as their peer names.
-      await engine.setReplication({ localName: r.role, localAddress: r.localAddress, port: r.settings.replicationPort, peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress } });
+      await sync.setPeer({ localName: r.role, localAddress: r.localAddress, port: r.settings.replicationPort, peer: { name: r.role === 'primary' ? 'secondary' : 'primary', address: r.peerAddress } });
       return;
     }
-    const table = replicableTable(this.#o.engine);
-    if (!table) return;
+    if (sync.kind !== 'stream') return;
+    const table = sync.table;
     const stream = new PersistenceStream({
       table,
       localAddress: r.localAddress,
@@ -92,6 +93,7 @@ export class PairLinks {
     this.#heartbeat = null;
     await this.#persistence?.close();
     this.#persistence = null;
-    if (replicatesItself(this.#o.engine)) await this.#o.engine.setReplication(null);
+    const sync = this.#o.engine.persistenceSync;
+    if (sync.kind === 'engine') await sync.setPeer(null);
   }
 }

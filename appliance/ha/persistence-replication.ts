@@ -9,24 +9,15 @@
 // fingerprint on the connecting side, and is opened with a token derived from the pair key
 // on the accepting side: both ends know whom they talk to.
 //
-// An engine can carry replication itself (HAProxy's `peers` section on the same port): it
-// says `replicatesPersistence` and implements the Engine interface's `setReplication`, and
-// the pair runtime hands it the two addresses instead of running this stream.
+// An engine can carry replication itself (HAProxy's `peers` section on the same port): its
+// `persistenceSync` (the Engine interface) says so, and the pair runtime hands it the two
+// addresses instead of running this stream.
 import { connect as netConnect, type Socket } from 'node:net';
 import { createServer, connect, type Server, type TLSSocket } from 'node:tls';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/types.js';
-import type { PersistenceChange, PersistenceEntry } from '../engine/embedded/persistence-table.js';
+import type { PersistenceChange, PersistenceEntry, ReplicablePersistence } from '../engine/types.js';
 import { tokenMatches } from './pair-keys.js';
-
-/** A persistence table the built-in stream can replicate (the embedded engine's). */
-export interface ReplicablePersistence {
-  export(): PersistenceEntry[];
-  import(entries: readonly PersistenceEntry[]): number;
-  on(event: 'change', listener: (change: PersistenceChange) => void): unknown;
-  off(event: 'change', listener: (change: PersistenceChange) => void): unknown;
-}
 
 /** Replication as the pair runtime drives it. */
 export interface PersistenceReplication {
@@ -54,22 +45,6 @@ export const FULL_SYNC_MS = 5000;
 const BATCH_MS = 5;
 const RECONNECT_MS = 300;
 const MAX_BUFFERED = 16 * 1024 * 1024;
-
-function isTable(value: unknown): value is ReplicablePersistence {
-  const v = value as Partial<ReplicablePersistence> | undefined;
-  return typeof v?.export === 'function' && typeof v.import === 'function' && typeof v.on === 'function';
-}
-
-/** Whether the engine replicates its persistence itself (then `setReplication` is its hook). */
-export function replicatesItself(engine: Engine): engine is Engine & Required<Pick<Engine, 'setReplication'>> {
-  return engine.replicatesPersistence === true && typeof engine.setReplication === 'function';
-}
-
-/** The engine's replicable table, if it has one (the embedded engine's `persistence`). */
-export function replicableTable(engine: Engine): ReplicablePersistence | null {
-  const table = (engine as Engine & { persistence?: unknown }).persistence;
-  return isTable(table) ? table : null;
-}
 
 /** The built-in TLS stream of persistence entries. */
 export class PersistenceStream implements PersistenceReplication {

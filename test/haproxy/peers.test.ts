@@ -50,7 +50,7 @@ beforeAll(async () => {
   servers = [await fleet.start('p-a', 10), await fleet.start('p-b', 11), await fleet.start('p-c', 12)];
   a = await engine('node-a');
   b = await engine('node-b');
-  expect(a.replicatesPersistence).toBe(true);
+  expect(a.persistenceSync.kind).toBe('engine');
   await a.setReplication({ localName: 'node-a', localAddress: `${NET}.1`, port: 7778, peer: { name: 'node-b', address: `${NET}.2` } });
   await b.setReplication({ localName: 'node-b', localAddress: `${NET}.2`, port: 7778, peer: { name: 'node-a', address: `${NET}.1` } });
   await b.setActive(false);

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { checkListeners, listenerKeys } from '../listen-probe.js';
@@ -51,6 +51,8 @@ export class EmbeddedEngine implements Engine {
   readonly kind = 'embedded' as const;
   /** Source-IP persistence of record, for HA replication (export, import, change events). */
   readonly persistence = new PersistenceTable();
+  /** The HA layer streams this engine's table to the peer. */
+  readonly persistenceSync: PersistenceSync = { kind: 'stream', table: this.persistence };
   readonly #log: Logger;
   readonly #health: HealthChecker;
   readonly #plane: DataPlane | null;

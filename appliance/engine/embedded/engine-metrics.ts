@@ -42,16 +42,9 @@ export interface ServerCounters {
   connections: Tally;
 }
 
-/** The engine's traffic counters: name, help and labels (shared by the worker-process aggregation). */
-export const TRAFFIC_COUNTERS = [
-  { name: 'lbappliance_virtual_service_requests_total', help: 'HTTP responses sent to clients, by virtual service and status class (2xx, 4xx, ...).', labelNames: ['virtual_service', 'code'] },
-  { name: 'lbappliance_virtual_service_bytes_total', help: 'Bytes on client connections: in = received from clients, out = sent to clients.', labelNames: ['virtual_service', 'direction'] },
-  { name: 'lbappliance_virtual_service_connections_total', help: 'Client connections accepted.', labelNames: ['virtual_service'] },
-  { name: 'lbappliance_real_server_requests_total', help: 'HTTP requests (and TCP sessions) sent to the real server.', labelNames: ['virtual_service', 'real_server'] },
-  { name: 'lbappliance_real_server_bytes_total', help: 'Bytes on connections to the real server: in = received from it, out = sent to it.', labelNames: ['virtual_service', 'real_server', 'direction'] },
-  { name: 'lbappliance_real_server_connections_total', help: 'Connections opened to the real server.', labelNames: ['virtual_service', 'real_server'] },
-  { name: 'lbappliance_real_server_responses_total', help: 'HTTP responses received from the real server, by status class (2xx, 5xx, ...).', labelNames: ['virtual_service', 'real_server', 'code'] },
-] as const;
+import { TRAFFIC_COUNTERS } from '../traffic-metrics.js';
+
+export { TRAFFIC_COUNTERS };
 
 interface Metered {
   socket: Socket;

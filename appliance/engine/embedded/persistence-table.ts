@@ -4,21 +4,8 @@
 // `lastSeen`, which an export carries, so steady traffic sends no events).
 import { EventEmitter } from 'node:events';
 
-/** One persistence entry, as replicated. */
-export interface PersistenceEntry {
-  virtualServiceId: string;
-  /** The client's address. */
-  client: string;
-  realServerId: string;
-  /** Epoch milliseconds of the client's last new session. */
-  lastSeen: number;
-}
-
-/** A change to the table: `set` (new or moved entry) or `delete` (expired, or its server left). */
-export interface PersistenceChange {
-  type: 'set' | 'delete';
-  entry: PersistenceEntry;
-}
+export type { PersistenceChange, PersistenceEntry } from '../types.js';
+import type { PersistenceChange, PersistenceEntry } from '../types.js';
 
 interface Slot {
   rsId: string;

@@ -2,17 +2,15 @@
 // cell, its open-session count (leastconn and the overview), and a keep-alive connection
 // pool. The object lives as long as the server is in the config, across applies, so counts
 // and pooled connections survive changes to weights, states and persistence.
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { HealthCell } from '../health/health-state.js';
 import type { RealServerSnapshot } from '../types.js';
 import type { EngineMetrics, ServerCounters } from './engine-metrics.js';
 import { UpstreamConnPool } from './upstream-conn.js';
+import { cookieValueOf } from '../persistence-cookie.js';
 
-/** The cookie value naming a server: stable for the server, opaque to clients. */
-export function cookieValueOf(vsId: string, rsId: string): string {
-  return createHash('sha256').update(`${vsId}/${rsId}`).digest('hex').slice(0, 16);
-}
+export { cookieValueOf };
+
 
 /** A real server at run time. */
 export class UpstreamServer {

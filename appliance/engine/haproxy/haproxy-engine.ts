@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
 import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
 import { planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
@@ -70,8 +70,8 @@ async function freePort(host: string): Promise<number> {
 /** The HAProxy data plane. */
 export class HaproxyEngine implements Engine {
   readonly kind = 'haproxy' as const;
-  /** HAProxy replicates source-IP tables itself, with `peers`. */
-  readonly replicatesPersistence = true;
+  /** HAProxy replicates source-IP tables itself, with `peers`: the HA layer points it at the peer. */
+  readonly persistenceSync: PersistenceSync = { kind: 'engine', setPeer: (settings) => this.setReplication(settings) };
   readonly #o: HaproxyEngineOptions;
   readonly #log: Logger;
   readonly #binary: string;

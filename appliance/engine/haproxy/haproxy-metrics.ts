@@ -2,7 +2,7 @@
 // series whichever engine runs: traffic counters (from `show stat`, brought up to date at
 // scrape time), health transitions and check durations (from the checks HAProxy ran).
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { TRAFFIC_COUNTERS } from '../embedded/engine-metrics.js';
+import { TRAFFIC_COUNTERS } from '../traffic-metrics.js';
 import type { ConfigSnapshot } from '../types.js';
 import { Monotonic, type VipStat } from './stats-reader.js';
 

@@ -3,7 +3,7 @@
 // runtime command, a stats row and a stick-table entry replicated by `peers` all point at
 // the same object on both nodes of an HA pair.
 import { createHash } from 'node:crypto';
-import { cookieValueOf } from '../embedded/upstream-server.js';
+import { cookieValueOf } from '../persistence-cookie.js';
 
 /** The frontend that listens for a virtual service. */
 export function frontendName(vsId: string): string {
