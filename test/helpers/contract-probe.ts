@@ -99,7 +99,7 @@ function agentFor(from: string | undefined): Agent {
   const key = from ?? '';
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent({ connect: { rejectUnauthorized: false, ...(from ? { localAddress: from } : {}) }, headersTimeout: 20_000, bodyTimeout: 20_000 });
+    agent = new Agent({ connect: { rejectUnauthorized: false }, ...(from ? { localAddress: from } : {}), headersTimeout: 20_000, bodyTimeout: 20_000 });
     agents.set(key, agent);
   }
   return agent;
@@ -220,7 +220,7 @@ function clip(text: string, max = 400): string {
 
 /** A request and its answer, for a failure message (long parts clipped, lengths kept). */
 export function exchange(label: string, req: FuzzRequest, res: FuzzResponse | null): string {
-  const body = req.body === undefined ? '(no body)' : Buffer.isBuffer(req.body) ? `(${req.body.length} bytes) ${clip(req.body.toString('hex'), 120)}` : JSON.stringify(clip(req.body));
+  const body = req.body === undefined ? '(no body)' : Buffer.isBuffer(req.body) ? `(${req.body.length} bytes, hex) ${clip(req.body.toString('hex'), 400)}` : JSON.stringify(clip(req.body, 3000));
   const headers = Object.entries(req.headers)
     .map(([k, v]) => `    ${k}: ${k === 'authorization' ? `${clip(v, 60)}` : clip(v, 200)}`)
     .join('\n');

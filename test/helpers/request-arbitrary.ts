@@ -90,13 +90,16 @@ export function bodies(op: OperationInfo, fix?: BodyFix): fc.Arbitrary<PlannedBo
   const broken = base.chain((v) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? breakages(schema, v as Record<string, unknown>).map((b) => ({ text: JSON.stringify(b.body), note: `broken in one place: ${b.how}` })) : fc.constant({ text: JSON.stringify(v), note: 'a valid body' }),
   );
-  const replaced = base.chain((v) => fc.tuple(fc.constantFrom(...pointers(v)), hostileJson, fc.constant<string | undefined>(undefined)));
-  const added = base.chain((v) => fc.tuple(fc.constantFrom(...pointers(v).filter((p) => isObjectAt(v, p))), hostileJson, fc.constantFrom<string | undefined>('__proto__', 'constructor', 'bogus')));
   const fragment = base.chain((v) =>
-    fc.oneof({ weight: 3, arbitrary: replaced }, { weight: 1, arbitrary: added }).map(([at, frag, key]) => ({
-      text: placeFragment(v, at, frag.value, key),
-      note: key === undefined ? `valid but ${at || 'the whole body'} is ${frag.note}` : `valid plus a property ${JSON.stringify(key)} at ${at || 'the root'} holding ${frag.note}`,
-    })),
+    fc
+      .oneof(
+        { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...pointers(v)), hostileJson, fc.constant<string | undefined>(undefined)) },
+        { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...pointers(v).filter((p) => isObjectAt(v, p)), ''), hostileJson, fc.constantFrom<string | undefined>('__proto__', 'constructor', 'bogus')) },
+      )
+      .map(([at, frag, key]) => ({
+        text: placeFragment(v, at, frag.value, key),
+        note: key === undefined ? `valid but ${at || 'the whole body'} is ${frag.note}` : `valid plus a property ${JSON.stringify(key)} at ${at || 'the root'} holding ${frag.note}`,
+      })),
   );
   const structured = fc.oneof({ weight: 3, arbitrary: validBody }, { weight: 2, arbitrary: broken }, { weight: 4, arbitrary: fragment });
   return fc.oneof(
