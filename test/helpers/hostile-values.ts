@@ -66,42 +66,41 @@ function nest(open: string, close: string, depth: number): string {
   return `${open.repeat(depth)}null${close.repeat(depth)}`;
 }
 
-/** JSON fragments to put where a value belongs: wrong types, boundaries, deep nesting, prototype keys, hostile strings. */
-export const hostileJson: fc.Arbitrary<Noted<string>> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc.constantFrom<Noted<string>>(
-      { value: '"text"', note: 'a string' },
-      { value: '1', note: 'the number 1' },
-      { value: '-1', note: '-1' },
-      { value: '0', note: '0' },
-      { value: '1.5', note: 'a fraction' },
-      { value: '-0', note: '-0' },
-      { value: '1e400', note: '1e400 (Infinity when parsed)' },
-      { value: '9007199254740993', note: '2^53+1' },
-      { value: '65536', note: '65536' },
-      { value: 'true', note: 'true' },
-      { value: 'null', note: 'null' },
-      { value: '[]', note: 'an empty array' },
-      { value: '{}', note: 'an empty object' },
-      { value: '""', note: 'an empty string' },
-    ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.constantFrom(100, 10_000, 100_000).chain((depth) =>
-      fc.constantFrom<Noted<string>>({ value: nest('{"a":', '}', depth), note: `objects nested ${depth} levels` }, { value: nest('[', ']', depth), note: `arrays nested ${depth} levels` }),
-    ),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom<Noted<string>>(
-      { value: '{"__proto__":{"polluted":true}}', note: 'an object with a __proto__ key' },
-      { value: '{"constructor":{"prototype":{"polluted":true}}}', note: 'an object with constructor.prototype' },
-      { value: `[${'1,'.repeat(9_999)}1]`, note: 'an array of 10,000 numbers' },
-    ),
-  },
-  { weight: 2, arbitrary: fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ unit: anyUnit, maxLength: 30 })).map((s) => ({ value: JSON.stringify(s), note: `the string ${JSON.stringify(s)}` })) },
+/** JSON fragments of the wrong type or at the edges of numbers. */
+export const wrongTypes: fc.Arbitrary<Noted<string>> = fc.constantFrom<Noted<string>>(
+  { value: '"text"', note: 'a string' },
+  { value: '1', note: 'the number 1' },
+  { value: '-1', note: '-1' },
+  { value: '0', note: '0' },
+  { value: '1.5', note: 'a fraction' },
+  { value: '-0', note: '-0' },
+  { value: '1e400', note: '1e400 (Infinity when parsed)' },
+  { value: '9007199254740993', note: '2^53+1' },
+  { value: '65536', note: '65536' },
+  { value: 'true', note: 'true' },
+  { value: 'null', note: 'null' },
+  { value: '[]', note: 'an empty array' },
+  { value: '{}', note: 'an empty object' },
+  { value: '""', note: 'an empty string' },
+  { value: `[${'1,'.repeat(9_999)}1]`, note: 'an array of 10,000 numbers' },
+);
+
+/** JSON fragments nested deeper than any recursive walk of a request should go. */
+export const deepNesting: fc.Arbitrary<Noted<string>> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(10_000, 100_000).map((depth) => ({ value: nest('{"a":', '}', depth), note: `objects nested ${depth} levels` })) },
+  { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000).map((depth) => ({ value: nest('[', ']', depth), note: `arrays nested ${depth} levels` })) },
+);
+
+/** JSON fragments that try the prototype chain. */
+export const prototypeKeys: fc.Arbitrary<Noted<string>> = fc.constantFrom<Noted<string>>(
+  { value: '{"__proto__":{"polluted":true}}', note: 'an object with a __proto__ key' },
+  { value: '{"constructor":{"prototype":{"polluted":true}}}', note: 'an object with constructor.prototype' },
+  { value: '{"__proto__":null}', note: 'an object whose __proto__ is null' },
+);
+
+/** JSON strings a parser, a certificate library or a log line may choke on. */
+export const hostileStrings: fc.Arbitrary<Noted<string>> = fc.oneof(
+  { weight: 3, arbitrary: fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ unit: anyUnit, minLength: 1, maxLength: 30 })).map((s) => ({ value: JSON.stringify(s), note: `the string ${JSON.stringify(s)}` })) },
   { weight: 1, arbitrary: fc.constantFrom(300, 70_000).map((n) => ({ value: JSON.stringify('a\ud800'.repeat(n / 2)), note: `a string of ${n} characters with lone surrogates` })) },
 );
 

@@ -6,7 +6,7 @@
 // resolves against the running appliance just before it sends the request.
 import fc from 'fast-check';
 import type { OperationInfo } from './contract-probe.js';
-import { contentTypes, encodeSegment, garbageBodies, garbageIfMatch, hostileJson, hostileQueryValues, hostileSegments, hostileText, routableSegments, type IfMatchKind, type Noted } from './hostile-values.js';
+import { contentTypes, deepNesting, encodeSegment, garbageBodies, garbageIfMatch, hostileQueryValues, hostileSegments, hostileStrings, hostileText, prototypeKeys, routableSegments, wrongTypes, type IfMatchKind, type Noted } from './hostile-values.js';
 import { breakages, valid, type Schema } from './schema-arbitrary.js';
 
 /** A path segment: an existing object's id (resolved at send time) or a raw segment. */
@@ -37,10 +37,10 @@ export function bodySchemaOf(op: OperationInfo): Schema | null {
 }
 
 /** Valid bodies of an operation, free text made hostile. */
-export function validBodies(op: OperationInfo, fix?: BodyFix): fc.Arbitrary<unknown> {
+export function validBodies(op: OperationInfo, fix?: BodyFix, complete = false): fc.Arbitrary<unknown> {
   const schema = bodySchemaOf(op);
   if (!schema) return fc.constant(undefined);
-  const base = valid(schema, { text: hostileText });
+  const base = valid(schema, { text: hostileText, complete });
   return fix ? base.map(fix) : base;
 }
 
@@ -81,31 +81,59 @@ export function placeFragment(value: unknown, pointer: string, fragment: string,
   return swap(key === undefined ? text : swap(text, SENTINEL_KEY, JSON.stringify(key)), SENTINEL, fragment);
 }
 
-/** Bodies for an operation: valid, broken in one place, a hostile fragment anywhere, or garbage; with its own or a foreign media type. */
-export function bodies(op: OperationInfo, fix?: BodyFix): fc.Arbitrary<PlannedBody> {
+/** The kinds of body the fuzzer sends; each is tried on every operation that takes a body. */
+export type BodyKind = 'valid' | 'complete' | 'broken' | 'wrong-type' | 'deep' | 'prototype' | 'strings' | 'garbage';
+
+function fragments(base: fc.Arbitrary<unknown>, values: fc.Arbitrary<Noted<string>>, keys: (string | undefined)[]): fc.Arbitrary<{ text: string; note: string }> {
+  return base.chain((v) => {
+    const at = keys.every((k) => k === undefined) ? pointers(v) : [...pointers(v).filter((p) => isObjectAt(v, p)), ''];
+    return fc.tuple(fc.constantFrom(...at), values, fc.constantFrom(...keys)).map(([where, frag, key]) => ({
+      text: placeFragment(v, where, frag.value, key),
+      note: key === undefined ? `valid but ${where || 'the whole body'} is ${frag.note}` : `valid plus a property ${JSON.stringify(key)} at ${where || 'the root'} holding ${frag.note}`,
+    }));
+  });
+}
+
+/** Bodies of one kind for an operation, in its own media type (garbage: also in foreign ones). */
+export function bodies(op: OperationInfo, kind: BodyKind, fix?: BodyFix): fc.Arbitrary<PlannedBody> {
   const schema = bodySchemaOf(op) as Schema;
-  const base = validBodies(op, fix);
+  const some = validBodies(op, fix);
+  const complete = validBodies(op, fix, true);
   const own = fc.constantFrom(...op.bodyContentTypes);
-  const validBody = base.map((v) => ({ text: JSON.stringify(v), note: 'a valid body' }));
-  const broken = base.chain((v) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? breakages(schema, v as Record<string, unknown>).map((b) => ({ text: JSON.stringify(b.body), note: `broken in one place: ${b.how}` })) : fc.constant({ text: JSON.stringify(v), note: 'a valid body' }),
-  );
-  const fragment = base.chain((v) =>
-    fc
-      .oneof(
-        { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...pointers(v)), hostileJson, fc.constant<string | undefined>(undefined)) },
-        { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...pointers(v).filter((p) => isObjectAt(v, p)), ''), hostileJson, fc.constantFrom<string | undefined>('__proto__', 'constructor', 'bogus')) },
-      )
-      .map(([at, frag, key]) => ({
-        text: placeFragment(v, at, frag.value, key),
-        note: key === undefined ? `valid but ${at || 'the whole body'} is ${frag.note}` : `valid plus a property ${JSON.stringify(key)} at ${at || 'the root'} holding ${frag.note}`,
-      })),
-  );
-  const structured = fc.oneof({ weight: 3, arbitrary: validBody }, { weight: 2, arbitrary: broken }, { weight: 4, arbitrary: fragment });
-  return fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(structured, contentTypes(op.bodyContentTypes)).map(([b, type]) => ({ value: b.text, contentType: type, note: b.note })) },
-    { weight: 2, arbitrary: fc.tuple(garbageBodies, own).map(([g, type]) => ({ value: g.value, contentType: type, note: `garbage: ${g.note}` })) },
-  );
+  let structured: fc.Arbitrary<{ text: string; note: string }>;
+  switch (kind) {
+    case 'valid':
+      structured = some.map((v) => ({ text: JSON.stringify(v), note: 'a valid body' }));
+      break;
+    case 'complete':
+      structured = complete.map((v) => ({ text: JSON.stringify(v), note: 'a valid body with every optional property' }));
+      break;
+    case 'broken':
+      structured = complete.chain((v) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? breakages(schema, v as Record<string, unknown>).map((b) => ({ text: JSON.stringify(b.body), note: `broken in one place: ${b.how}` }))
+          : fc.constant({ text: JSON.stringify(v), note: 'a valid body' }),
+      );
+      break;
+    case 'wrong-type':
+      structured = fragments(complete, wrongTypes, [undefined]);
+      break;
+    case 'deep':
+      structured = fragments(complete, deepNesting, [undefined, undefined, 'bogus']);
+      break;
+    case 'prototype':
+      structured = fragments(complete, prototypeKeys, [undefined, '__proto__', 'constructor']);
+      break;
+    case 'strings':
+      structured = fragments(complete, hostileStrings, [undefined]);
+      break;
+    case 'garbage':
+      return fc.oneof(
+        fc.tuple(garbageBodies, own).map(([g, type]) => ({ value: g.value, contentType: type, note: `garbage: ${g.note}` })),
+        fc.tuple(complete, contentTypes([])).map(([v, type]) => ({ value: JSON.stringify(v), contentType: type, note: 'a valid body in a foreign media type' })),
+      );
+  }
+  return fc.tuple(structured, own).map(([b, type]) => ({ value: b.text, contentType: type, note: b.note }));
 }
 
 /** The request body limit the contract's PayloadTooLarge response states (1 MiB). */
@@ -116,10 +144,14 @@ export function oversizedBody(op: OperationInfo): PlannedBody {
   return { value: `{"label":"${'a'.repeat(BODY_LIMIT)}"}`, contentType: op.bodyContentTypes[0], note: `a body of ${BODY_LIMIT + 12} bytes (over the 1 MiB limit)` };
 }
 
-function segments(op: OperationInfo, existingWeight: number, routableOnly = false): fc.Arbitrary<Record<string, Segment>> {
+function segments(op: OperationInfo, existingWeight: number, routableOnly = false, existingOnly = false): fc.Arbitrary<Record<string, Segment>> {
   const hostile = routableOnly ? routableSegments : hostileSegments;
   const record: Record<string, fc.Arbitrary<Segment>> = {};
   for (const p of op.pathParams) {
+    if (existingOnly) {
+      record[p.name] = fc.constant<Segment>({ existing: true, note: `an existing ${p.name}` });
+      continue;
+    }
     record[p.name] = fc.oneof(
       { weight: existingWeight, arbitrary: fc.constant<Segment>({ existing: true, note: `an existing ${p.name}` }) },
       { weight: 2, arbitrary: valid(p.schema).map<Segment>((v) => ({ existing: false, value: encodeSegment(String(v)), note: `a well-formed ${p.name} that may not exist` })) },
@@ -158,18 +190,44 @@ function ifMatch(op: OperationInfo): fc.Arbitrary<RequestPlan['ifMatch']> {
   );
 }
 
-/** Requests an administrator might send to an operation, most of them hostile somewhere. */
-export function plans(op: OperationInfo, fix?: BodyFix): fc.Arbitrary<RequestPlan> {
-  return fc.record({
-    segments: segments(op, 4),
-    query: query(op),
-    ifMatch: ifMatch(op),
-    body: op.bodyContentTypes.length > 0 ? fc.oneof({ weight: 12, arbitrary: bodies(op, fix) }, { weight: 1, arbitrary: fc.constant(null) }) : fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: garbageBodies.map((g) => ({ value: g.value, contentType: 'application/json', note: `a body where none is taken: ${g.note}` })) }),
-  });
+/** One stratum of requests: what is hostile in them, and how many of them to send. */
+export interface Stratum {
+  name: string;
+  runs: number;
+  plans: fc.Arbitrary<RequestPlan>;
+}
+
+const cleanQuery = fc.constant<Noted<string>>({ value: '', note: 'no query' });
+const noIfMatch = fc.constant<RequestPlan['ifMatch']>({ kind: 'none' });
+
+/**
+ * Requests an administrator might send to an operation, in strata: one per kind of body
+ * (on an existing object, so the body is what is judged), then hostile path parameters,
+ * query strings and If-Match. Stratifying makes every kind of hostility reach every
+ * operation within a small, fixed number of runs.
+ */
+export function strata(op: OperationInfo, fix?: BodyFix, scale = 1): Stratum[] {
+  const onExisting = segments(op, 1, false, true);
+  const validBody = op.bodyContentTypes.length > 0 ? bodies(op, 'valid', fix) : fc.constant(null);
+  const out: Stratum[] = [];
+  const add = (name: string, runs: number, plan: { segments?: fc.Arbitrary<Record<string, Segment>>; query?: fc.Arbitrary<Noted<string>>; ifMatch?: fc.Arbitrary<RequestPlan['ifMatch']>; body?: fc.Arbitrary<PlannedBody | null> }) =>
+    out.push({ name, runs: Math.max(1, Math.round(runs * scale)), plans: fc.record({ segments: plan.segments ?? onExisting, query: plan.query ?? cleanQuery, ifMatch: plan.ifMatch ?? noIfMatch, body: plan.body ?? validBody }) });
+  if (op.bodyContentTypes.length > 0) {
+    const runs: Record<BodyKind, number> = { valid: 4, complete: 4, broken: 4, 'wrong-type': 4, deep: 3, prototype: 3, strings: 4, garbage: 3 };
+    for (const kind of Object.keys(runs) as BodyKind[]) add(`body: ${kind}`, runs[kind], { body: bodies(op, kind, fix) });
+  } else {
+    add('no body', 3, { body: fc.constant(null) });
+    add('a body where none is taken', 3, { body: garbageBodies.map((g) => ({ value: g.value, contentType: 'application/json', note: `a body where none is taken: ${g.note}` })) });
+  }
+  if (op.pathParams.length > 0) add('path parameters', 6, { segments: segments(op, 1) });
+  if (op.queryParams.length > 0) add('query', 4, { query: query(op) });
+  if (op.ifMatch) add('If-Match', 3, { ifMatch: ifMatch(op).filter((m) => m.kind !== 'none') });
+  return out;
 }
 
 /** Requests whose content must not matter, because their credentials are refused first (no body: an oversized one). */
 export function unauthenticatedPlans(op: OperationInfo): fc.Arbitrary<RequestPlan> {
-  const body = op.bodyContentTypes.length > 0 ? fc.oneof(bodies(op), fc.constant(oversizedBody(op)), fc.constant(null)) : fc.oneof(fc.constant(null), garbageBodies.map((g) => ({ value: g.value, contentType: 'application/json', note: `garbage: ${g.note}` })));
+  const kinds: BodyKind[] = ['valid', 'broken', 'deep', 'prototype', 'strings', 'garbage'];
+  const body = op.bodyContentTypes.length > 0 ? fc.oneof(...kinds.map((k) => bodies(op, k)), fc.constant(oversizedBody(op)), fc.constant(null)) : fc.oneof(fc.constant(null), garbageBodies.map((g) => ({ value: g.value, contentType: 'application/json', note: `garbage: ${g.note}` })));
   return fc.record({ segments: segments(op, 2, true), query: fc.constant({ value: '', note: 'no query' }), ifMatch: ifMatch(op), body });
 }

@@ -35,6 +35,8 @@ const hostname = fc.domain().filter((d) => d.length <= 253);
 export interface ValidOptions {
   /** Free text (a string schema without enum, format or pattern): an arbitrary for it, or undefined for the default. */
   text?: (schema: Schema) => fc.Arbitrary<string> | undefined;
+  /** Every optional property present (default: some of them). */
+  complete?: boolean;
 }
 
 function stringArb(s: Schema, options: ValidOptions): fc.Arbitrary<string> {
@@ -95,7 +97,7 @@ export function valid(schemaIn: Schema, options: ValidOptions = {}): fc.Arbitrar
         if (r.writeOnly === true && !required.has(k)) continue;
         record[k] = sub(v);
       }
-      return fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
+      return options.complete ? fc.record(record) : fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
     }
   }
 }
