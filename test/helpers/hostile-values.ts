@@ -125,16 +125,18 @@ export const garbageBodies: fc.Arbitrary<Noted<string | Buffer>> = fc.constantFr
   { value: 'label=x&ipAddress=1', note: 'a form' },
 );
 
-/** Content types for bodies: the operation's own, and ones it does not take. */
-export function contentTypes(own: string[]): fc.Arbitrary<string | undefined> {
-  return fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(...own) },
-    {
-      weight: 1,
-      arbitrary: fc.constantFrom<string | undefined>(undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/xml', '*/*', 'application/json;;;', 'APPLICATION/JSON'),
-    },
-  );
-}
+/** Content types no operation takes (undefined: no Content-Type header), and odd spellings of JSON. */
+export const foreignContentTypes: fc.Arbitrary<string | undefined> = fc.constantFrom<string | undefined>(
+  undefined,
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+  'application/xml',
+  '*/*',
+  'application/json;;;',
+  'APPLICATION/JSON',
+);
 
 /** Raw path segments that address nothing legitimately (sent as they are, encoded or not). */
 export const hostileSegments: fc.Arbitrary<Noted<string>> = fc.oneof(
@@ -164,6 +166,18 @@ export const hostileSegments: fc.Arbitrary<Noted<string>> = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: fc.string({ unit: anyUnit, minLength: 1, maxLength: 12 }).map((s) => ({ value: encodeSegment(s), note: `the encoded string ${JSON.stringify(s)}` })) },
+);
+
+/** Segments the HTTP router itself chokes on: broken percent escapes, an encoded lone surrogate, ids longer than its limit. */
+export const routerBreakingSegments: fc.Arbitrary<Noted<string>> = fc.oneof(
+  fc.constantFrom<Noted<string>>(
+    { value: '%', note: 'a lone %' },
+    { value: '%zz', note: 'bad percent escape' },
+    { value: '%ED%A0%80', note: 'a lone surrogate in UTF-8 (invalid)' },
+    { value: 'a'.repeat(5_000), note: 'a 5,000-character id' },
+    { value: 'a'.repeat(101), note: 'a 101-character id' },
+  ),
+  fc.string({ unit: loneSurrogate, minLength: 1, maxLength: 3 }).map((s) => ({ value: encodeSegment(s), note: `the encoded string ${JSON.stringify(s)}` })),
 );
 
 /**
@@ -204,7 +218,7 @@ export const hostileQueryValues: fc.Arbitrary<Noted<string>> = fc.constantFrom<N
 export type IfMatchKind = 'weak-of-current' | 'stale';
 
 /** If-Match garbage (never the current strong ETag, never `*`). */
-export const garbageIfMatch: fc.Arbitrary<string> = fc.constantFrom('garbage', '"', 'W/', '""', 'W/""', '"x", W/"y"', ' ', `"${'a'.repeat(300)}"`, '"\u00e9"', 'W/"*"', '**');
+export const garbageIfMatch: fc.Arbitrary<string> = fc.constantFrom('garbage', '"', 'W/', '""', 'W/""', '"x", W/"y"', `"${'a'.repeat(300)}"`, '"\u00e9"', 'W/"*"', '**');
 
 /** Authorization headers that must not authenticate anyone (apart from wrong passwords, which the test builds). */
 export const garbageAuthorization: fc.Arbitrary<Noted<string>> = fc.constantFrom<Noted<string>>(

@@ -6,7 +6,7 @@
 // resolves against the running appliance just before it sends the request.
 import fc from 'fast-check';
 import type { OperationInfo } from './contract-probe.js';
-import { contentTypes, deepNesting, encodeSegment, garbageBodies, garbageIfMatch, hostileQueryValues, hostileSegments, hostileStrings, hostileText, prototypeKeys, routableSegments, wrongTypes, type IfMatchKind, type Noted } from './hostile-values.js';
+import { deepNesting, foreignContentTypes, encodeSegment, garbageBodies, garbageIfMatch, hostileQueryValues, hostileSegments, hostileStrings, hostileText, prototypeKeys, routableSegments, routerBreakingSegments, wrongTypes, type IfMatchKind, type Noted } from './hostile-values.js';
 import { breakages, valid, type Schema } from './schema-arbitrary.js';
 
 /** A path segment: an existing object's id (resolved at send time) or a raw segment. */
@@ -130,7 +130,7 @@ export function bodies(op: OperationInfo, kind: BodyKind, fix?: BodyFix): fc.Arb
     case 'garbage':
       return fc.oneof(
         fc.tuple(garbageBodies, own).map(([g, type]) => ({ value: g.value, contentType: type, note: `garbage: ${g.note}` })),
-        fc.tuple(complete, contentTypes([])).map(([v, type]) => ({ value: JSON.stringify(v), contentType: type, note: 'a valid body in a foreign media type' })),
+        fc.tuple(complete, foreignContentTypes).map(([v, type]) => ({ value: JSON.stringify(v), contentType: type, note: 'a valid body in a foreign media type' })),
       );
   }
   return fc.tuple(structured, own).map(([b, type]) => ({ value: b.text, contentType: type, note: b.note }));
@@ -159,6 +159,19 @@ function segments(op: OperationInfo, existingWeight: number, routableOnly = fals
     );
   }
   return fc.record(record);
+}
+
+/** Every path parameter existing but one, which is well-formed (null) or hostile. */
+function oneHostile(op: OperationInfo, hostile: fc.Arbitrary<Noted<string> | null>): fc.Arbitrary<Record<string, Segment>> {
+  return fc.tuple(fc.constantFrom(...op.pathParams), hostile).chain(([victim, h]) => {
+    const record: Record<string, fc.Arbitrary<Segment>> = {};
+    for (const p of op.pathParams) {
+      if (p !== victim) record[p.name] = fc.constant<Segment>({ existing: true, note: `an existing ${p.name}` });
+      else if (h) record[p.name] = fc.constant<Segment>({ existing: false, value: h.value, note: `${p.name} is ${h.note}` });
+      else record[p.name] = valid(p.schema).map<Segment>((v) => ({ existing: false, value: encodeSegment(String(v)), note: `a well-formed ${p.name} that may not exist` }));
+    }
+    return fc.record(record);
+  });
 }
 
 function query(op: OperationInfo): fc.Arbitrary<Noted<string>> {
@@ -219,7 +232,11 @@ export function strata(op: OperationInfo, fix?: BodyFix, scale = 1): Stratum[] {
     add('no body', 3, { body: fc.constant(null) });
     add('a body where none is taken', 3, { body: garbageBodies.map((g) => ({ value: g.value, contentType: 'application/json', note: `a body where none is taken: ${g.note}` })) });
   }
-  if (op.pathParams.length > 0) add('path parameters', 6, { segments: segments(op, 1) });
+  if (op.pathParams.length > 0) {
+    add('path: a well-formed id that may not exist', 2, { segments: oneHostile(op, fc.constant(null)) });
+    add('path: an id the router chokes on', 3, { segments: oneHostile(op, routerBreakingSegments) });
+    add('path: a hostile id', 4, { segments: oneHostile(op, routableSegments) });
+  }
   if (op.queryParams.length > 0) add('query', 4, { query: query(op) });
   if (op.ifMatch) add('If-Match', 3, { ifMatch: ifMatch(op).filter((m) => m.kind !== 'none') });
   return out;
