@@ -8,7 +8,11 @@
 // statuses the operation declares, every 2xx body valid against its schema, the revision
 // unchanged after every refused write, 401 (403 for the read-only user) before any body is
 // read, and If-Match compared strongly. fast-check runs with a fixed seed and a bounded
-// number of runs; a failure names the operation and shows the request and the response.
+// number of runs, in strata (every kind of body on an existing object, then hostile path
+// parameters, query strings, If-Match), so each kind of hostility reaches each operation; a
+// failure names the operation and the stratum and shows the request and the response.
+// LBAPPLIANCE_FUZZ_SURVEY=1 runs every case and lists each kind of failure instead of the
+// first; LBAPPLIANCE_FUZZ_SCALE=N multiplies the runs for a longer hunt.
 //
 // Destructive operations are kept sensible: the appliance under test stays standalone and
 // keeps its administrator. createHaPair always points at a closed port of this file's
@@ -445,7 +449,7 @@ describe('HA pairing operations against a throwaway appliance', () => {
           expect(failure, failure ?? '').toBeNull();
           return;
         }
-        await survey(strata(op, undefined, SCALE), (stratum) => fuzz(stratum.plans, stratum.runs, (plan) => probe(nodeTarget, op, plan, peer, withChallenge), stratum.name));
+        await survey(strata(op, undefined, 2 * SCALE), (stratum) => fuzz(stratum.plans, stratum.runs, (plan) => probe(nodeTarget, op, plan, peer, withChallenge), stratum.name));
       });
       if (op.bodyContentTypes.length > 0) {
         it(`${op.id}: a body over the 1 MiB limit gets the 413 the contract declares`, async () => {
