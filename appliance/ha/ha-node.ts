@@ -201,10 +201,18 @@ export class HaNode implements HaController {
           throw new ApplianceError('LB_HA_STATE', `this node already belongs to a pair with ${this.#pair.record.peerEndpoint}; break that pair first`);
         }
         this.#started();
+        // Everything is checked before anything changes: a refused join leaves this node
+        // standalone with its engine and its VIPs serving.
+        const record = joinRecord(body);
+        const before = this.#state;
         await this.#o.engine.setActive(false);
         await this.#vip?.release();
-        const record = joinRecord(body);
-        await this.#run(record, 'passive', 'active');
+        try {
+          await this.#run(record, 'passive', 'active');
+        } catch (err) {
+          await this.#undoJoin(before);
+          throw err;
+        }
         this.#log.warn({ primary: record.peerEndpoint, pairId: record.pairId }, 'HA pair joined: this node is the secondary');
         return (this.#pair as PairRuntime | null)?.peerState() ?? this.#peerStateOfPending();
       }),
@@ -277,6 +285,20 @@ export class HaNode implements HaController {
     );
     this.#pair = runtime;
     await runtime.start();
+  }
+
+  /** A join that failed after it began: back to the state before it, serving again if it was. */
+  async #undoJoin(before: HaState): Promise<void> {
+    const runtime = this.#pair;
+    this.#pair = null;
+    await runtime?.close().catch(() => undefined);
+    this.#state = before;
+    await saveHaState(this.#o.dataDir, before);
+    if (this.#ownsAsStandalone()) {
+      await this.#vip?.own(vipAddressesOf(this.#o.store));
+      await this.#o.engine.setActive(true);
+    }
+    this.#log.warn('HA join failed: this node stays standalone');
   }
 
   /** Becomes standalone: the active node keeps its VIPs, the passive one keeps them released. */
