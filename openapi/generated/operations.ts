@@ -1444,7 +1444,7 @@ export abstract class GeneratedOperations {
   /**
    * (internal) make this node the secondary of a pair
    *
-   * Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair.
+   * Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair, 422 when the settings break a rule (e.g. `deadTimeMs` under twice `heartbeatIntervalMs`); every check comes first, so a refused join changes nothing (the node stays standalone, its engine and VIPs serving).
    * Operation `joinHaPair`: POST /api/v1/ha-pair/peer/join.
    */
   joinHaPair(body: RequestBody<"joinHaPair">, options?: CallOptions): Promise<SuccessBody<"joinHaPair">> {
@@ -1474,7 +1474,7 @@ export abstract class GeneratedOperations {
   /**
    * (internal) store a revision replicated by the primary
    *
-   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
+   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept. The revision is checked whole before anything is stored (the shape of a stored configuration, its virtual services and real servers against their schemas, the rules, the keys its certificates need, the engine); a refused one changes nothing (400 with the `field`, or the rule's 409 or 422).
    * Operation `putHaPeerRevision`: PUT /api/v1/ha-pair/peer/revision.
    */
   putHaPeerRevision(body: RequestBody<"putHaPeerRevision">, options?: CallOptions): Promise<SuccessBody<"putHaPeerRevision">> {
