@@ -211,7 +211,9 @@ export class HaNode implements HaController {
           await this.#run(record, 'passive', 'active');
         } catch (err) {
           await this.#undoJoin(before);
-          throw err;
+          // A link that could not start names its setting; in this body the settings are under /settings.
+          const setting = err instanceof ApplianceError && (SETTING_NAMES as readonly string[]).includes(err.field?.split('/')[1] ?? '');
+          throw setting ? (err as ApplianceError).withFieldPrefix('/settings') : err;
         }
         this.#log.warn({ primary: record.peerEndpoint, pairId: record.pairId }, 'HA pair joined: this node is the secondary');
         return (this.#pair as PairRuntime | null)?.peerState() ?? this.#peerStateOfPending();

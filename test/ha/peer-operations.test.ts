@@ -6,6 +6,7 @@
 // takes none gets the 400 its contract declares, and nothing happens. One appliance with the
 // embedded engine and a VIP carrying traffic; it joins an imaginary primary (nothing listens
 // there: the node simply never hears it) and leaves again.
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKeys } from '../../appliance/ha/pair-keys.js';
 import { operationTable } from '../../openapi/generated/operations.js';
@@ -88,6 +89,19 @@ describe('a standalone node', () => {
     const overview = JSON.parse((await call('GET', '/api/v1/overview', basic)).text) as { node: { haState: string } };
     expect(overview.node.haState).toBe('standalone');
     expect(problem(res)).toMatchObject({ status: 422, contentType: expect.stringMatching(/^application\/problem\+json/), code: 'LB_INVALID_COMBINATION', field: '/settings/deadTimeMs' });
+  });
+
+  it('refuses a join whose heartbeat port is taken with 409 naming the field, undoes it, and keeps serving its VIP', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(46799, net.node, resolve));
+    try {
+      const res = await call('POST', '/api/v1/ha-pair/peer/join', basic, joinBody({ heartbeatPort: 46799 }));
+      for (let i = 0; i < 5; i++) expect((await get(`http://${net.vip}:8080/`)).status).toBe(200);
+      expect(await haStateOf()).toBe('standalone');
+      expect(problem(res)).toMatchObject({ status: 409, code: 'LB_ADDRESS_IN_USE', field: '/settings/heartbeatPort' });
+    } finally {
+      taken.close();
+    }
   });
 
   it('answers a body sent to deleteHaPair or takeoverHaPair with the 400 their contracts declare, and does nothing', async () => {
