@@ -159,6 +159,26 @@ describe('a node joined to a primary', () => {
     expect(declared('putHaPeerSettings')).toContain(422);
   });
 
+  it('refuses settings whose heartbeat port is taken with 409 naming the field, and keeps the old settings and links', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(46798, net.node, resolve));
+    try {
+      const res = await call('PUT', '/api/v1/ha-pair/peer/settings', `Bearer ${token()}`, { ...joinBody().settings, heartbeatPort: 46798 });
+      expect(problem(res)).toMatchObject({ status: 409, code: 'LB_ADDRESS_IN_USE', field: '/heartbeatPort' });
+    } finally {
+      taken.close();
+    }
+    expect((JSON.parse((await call('GET', '/api/v1/ha-pair', basic)).text) as { heartbeatPort: number }).heartbeatPort).toBe(46710);
+    // The heartbeat socket is bound again on the old port: this process cannot take it.
+    const probe = createSocket('udp4');
+    const bound = await new Promise<string>((resolve) => {
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      probe.bind(46710, net.node, () => resolve('bound'));
+    });
+    probe.close();
+    expect(bound).toBe('EADDRINUSE');
+  });
+
   it('answers a body sent to leaveHaPair with the 400 its contract declares and stays paired; leaves without one', async () => {
     const res = await call('DELETE', '/api/v1/ha-pair/peer/join', `Bearer ${token()}`, { bye: true });
     expect(problem(res)).toMatchObject({ status: 400 });
