@@ -144,9 +144,16 @@ export class HaNode implements HaController {
         }
       }
       const settings = settingsFrom(patch, pair.record.settings);
-      // The secondary first: if it cannot take them, nothing changes on either side.
+      // The secondary first: if it cannot take them, nothing changes on either side; if this
+      // node then cannot (a port taken here), the secondary gets its old settings back.
+      const old = pair.record.settings;
       await pair.client.putHaPeerSettings(settings);
-      await pair.applySettings(settings);
+      try {
+        await pair.applySettings(settings);
+      } catch (err) {
+        await pair.client.putHaPeerSettings(old).catch((undo: unknown) => this.#log.error({ err: (undo as Error).message }, 'the secondary keeps pair settings this node refused; change them again'));
+        throw err;
+      }
       return this.pair();
     });
   }

@@ -1406,7 +1406,7 @@ export abstract class GeneratedOperations {
   /**
    * Change the pair's timers and preferences
    *
-   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
+   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since). The secondary takes the settings first. When it cannot be reached or refuses them (502), or this node cannot use them (409, e.g. a heartbeat port already taken here, with the secondary set back), neither node changes.
    * Operation `updateHaPair`: PATCH /api/v1/ha-pair.
    */
   updateHaPair(body: MergePatchOf<components['schemas']["HaPairInput"]>, options?: CallOptions): Promise<SuccessBody<"updateHaPair">> {

@@ -447,7 +447,7 @@ export interface paths {
         head?: never;
         /**
          * Change the pair's timers and preferences
-         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
+         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since). The secondary takes the settings first. When it cannot be reached or refuses them (502), or this node cannot use them (409, e.g. a heartbeat port already taken here, with the secondary set back), neither node changes.
          */
         patch: operations["updateHaPair"];
         trace?: never;
@@ -2929,6 +2929,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
         };
     };
     getHaStatus: {
