@@ -124,7 +124,16 @@ export class HaNode implements HaController {
         this.#pending = null;
       }
       const active = this.#o.engine.status().active || !this.#state.released;
-      await this.#run(record, active ? 'active' : 'passive', 'passive');
+      const before = this.#state;
+      try {
+        await this.#run(record, active ? 'active' : 'passive', 'passive');
+      } catch (err) {
+        // This node cannot run the pair (a port taken here): the secondary leaves again, and
+        // this node goes back to what it was, so neither half-pairs.
+        await (this.#pair as PairRuntime | null)?.client.leaveHaPair().catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'the secondary could not be told to leave the pair this node could not start'));
+        await this.#undoPairing(before);
+        throw err;
+      }
       return this.pair();
     });
   }
@@ -217,7 +226,7 @@ export class HaNode implements HaController {
         try {
           await this.#run(record, 'passive', 'active');
         } catch (err) {
-          await this.#undoJoin(before);
+          await this.#undoPairing(before);
           // A link that could not start names its setting; in this body the settings are under /settings.
           const setting = err instanceof ApplianceError && (SETTING_NAMES as readonly string[]).includes(err.field?.split('/')[1] ?? '');
           throw setting ? (err as ApplianceError).withFieldPrefix('/settings') : err;
@@ -296,8 +305,8 @@ export class HaNode implements HaController {
     await runtime.start();
   }
 
-  /** A join that failed after it began: back to the state before it, serving again if it was. */
-  async #undoJoin(before: HaState): Promise<void> {
+  /** A pairing (join or create) that failed after it began: back to the state before it, serving again if it was. */
+  async #undoPairing(before: HaState): Promise<void> {
     const runtime = this.#pair;
     this.#pair = null;
     await runtime?.close().catch(() => undefined);
@@ -307,7 +316,7 @@ export class HaNode implements HaController {
       await this.#vip?.own(vipAddressesOf(this.#o.store));
       await this.#o.engine.setActive(true);
     }
-    this.#log.warn('HA join failed: this node stays standalone');
+    this.#log.warn('HA pairing failed: this node stays standalone');
   }
 
   /** Becomes standalone: the active node keeps its VIPs, the passive one keeps them released. */
