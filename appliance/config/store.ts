@@ -12,6 +12,7 @@ import { Keystore } from './keystore.js';
 import { emptyConfig, type RevisionRecord, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot } from './snapshot.js';
+import { checkStoredConfig } from './stored-config-check.js';
 
 /** Who is writing and through which operation. */
 export interface CommitContext {
@@ -192,11 +193,31 @@ export class ConfigStore {
    * Replaces the current revision with one received from the HA primary (same number). With
    * `replaceHistory` (pairing: the primary's configuration wins) it is installed whatever this
    * node had, and every revision this node kept is deleted, so that the two nodes' histories
-   * cannot disagree.
+   * cannot disagree. Like a commit, it is checked whole before anything is stored (the shape
+   * of a stored configuration, the rules, the keys its certificates need, the engine): a
+   * refused revision changes nothing. The rules run without this node's reserved listeners:
+   * the primary judged those for the pair, and a secondary that refused them would split it.
+   * A refusal names its field within `{ record, keys }` (the peer operation's body).
    */
   adopt(record: RevisionRecord, keys: Record<string, string>, options: { replaceHistory?: boolean } = {}): Promise<void> {
     const run = this.#queue.then(async () => {
       if (record.revision <= this.#current.revision && record.revision !== 0 && !options.replaceHistory) return;
+      try {
+        checkStoredConfig(record.config, { reserved: [] });
+      } catch (err) {
+        throw err instanceof ApplianceError ? err.withFieldPrefix('/record/config') : err;
+      }
+      for (const [ref, pem] of Object.entries(keys)) {
+        if (Keystore.refOf(pem) !== ref) throw new ApplianceError('LB_VALIDATION', `key ${ref} is not the SHA-256 of the key it names`, { field: `/keys/${ref}` });
+      }
+      const snapshot = await buildSnapshot(record.revision, record.config, async (ref) => {
+        if (keys[ref] !== undefined) return keys[ref];
+        return this.keystore.get(ref).catch(() => {
+          const id = Object.entries(record.config.certificates).find(([, c]) => c.keyRef === ref)?.[0] ?? '';
+          throw new ApplianceError('LB_VALIDATION', `the private key ${ref} of certificate ${id} is neither sent nor kept here`, { field: `/record/config/certificates/${id}/keyRef` });
+        });
+      });
+      await this.#engine.check(snapshot);
       if (options.replaceHistory) {
         for (const h of this.#history) await unlink(join(this.#dir, fileName(h.revision))).catch(() => undefined);
         this.#history = [];
@@ -204,7 +225,7 @@ export class ConfigStore {
       }
       for (const pem of Object.values(keys)) await this.keystore.put(pem);
       await this.#persist(record);
-      await this.#apply(record);
+      await this.#apply(record, snapshot);
     });
     this.#queue = run.catch(() => undefined);
     return run;

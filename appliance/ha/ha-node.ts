@@ -124,7 +124,16 @@ export class HaNode implements HaController {
         this.#pending = null;
       }
       const active = this.#o.engine.status().active || !this.#state.released;
-      await this.#run(record, active ? 'active' : 'passive', 'passive');
+      const before = this.#state;
+      try {
+        await this.#run(record, active ? 'active' : 'passive', 'passive');
+      } catch (err) {
+        // This node cannot run the pair (a port taken here): the secondary leaves again, and
+        // this node goes back to what it was, so neither half-pairs.
+        await (this.#pair as PairRuntime | null)?.client.leaveHaPair().catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'the secondary could not be told to leave the pair this node could not start'));
+        await this.#undoPairing(before);
+        throw err;
+      }
       return this.pair();
     });
   }
@@ -144,9 +153,16 @@ export class HaNode implements HaController {
         }
       }
       const settings = settingsFrom(patch, pair.record.settings);
-      // The secondary first: if it cannot take them, nothing changes on either side.
+      // The secondary first: if it cannot take them, nothing changes on either side; if this
+      // node then cannot (a port taken here), the secondary gets its old settings back.
+      const old = pair.record.settings;
       await pair.client.putHaPeerSettings(settings);
-      await pair.applySettings(settings);
+      try {
+        await pair.applySettings(settings);
+      } catch (err) {
+        await pair.client.putHaPeerSettings(old).catch((undo: unknown) => this.#log.error({ err: (undo as Error).message }, 'the secondary keeps pair settings this node refused; change them again'));
+        throw err;
+      }
       return this.pair();
     });
   }
@@ -201,10 +217,20 @@ export class HaNode implements HaController {
           throw new ApplianceError('LB_HA_STATE', `this node already belongs to a pair with ${this.#pair.record.peerEndpoint}; break that pair first`);
         }
         this.#started();
+        // Everything is checked before anything changes: a refused join leaves this node
+        // standalone with its engine and its VIPs serving.
+        const record = joinRecord(body);
+        const before = this.#state;
         await this.#o.engine.setActive(false);
         await this.#vip?.release();
-        const record = joinRecord(body);
-        await this.#run(record, 'passive', 'active');
+        try {
+          await this.#run(record, 'passive', 'active');
+        } catch (err) {
+          await this.#undoPairing(before);
+          // A link that could not start names its setting; in this body the settings are under /settings.
+          const setting = err instanceof ApplianceError && (SETTING_NAMES as readonly string[]).includes(err.field?.split('/')[1] ?? '');
+          throw setting ? (err as ApplianceError).withFieldPrefix('/settings') : err;
+        }
         this.#log.warn({ primary: record.peerEndpoint, pairId: record.pairId }, 'HA pair joined: this node is the secondary');
         return (this.#pair as PairRuntime | null)?.peerState() ?? this.#peerStateOfPending();
       }),
@@ -277,6 +303,20 @@ export class HaNode implements HaController {
     );
     this.#pair = runtime;
     await runtime.start();
+  }
+
+  /** A pairing (join or create) that failed after it began: back to the state before it, serving again if it was. */
+  async #undoPairing(before: HaState): Promise<void> {
+    const runtime = this.#pair;
+    this.#pair = null;
+    await runtime?.close().catch(() => undefined);
+    this.#state = before;
+    await saveHaState(this.#o.dataDir, before);
+    if (this.#ownsAsStandalone()) {
+      await this.#vip?.own(vipAddressesOf(this.#o.store));
+      await this.#o.engine.setActive(true);
+    }
+    this.#log.warn('HA pairing failed: this node stays standalone');
   }
 
   /** Becomes standalone: the active node keeps its VIPs, the passive one keeps them released. */

@@ -3,6 +3,7 @@
 // them). Started together, stopped together, restarted together when the ports or timers change.
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/types.js';
+import { ApplianceError } from '../errors.js';
 import type { HaMetrics } from './ha-metrics.js';
 import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
@@ -25,6 +26,14 @@ export interface PairLinksOptions {
   onHeartbeat: (hb: Heartbeat, receivedAt: number) => void;
 }
 
+/** A socket error of a link as a problem naming the setting whose port it is (other errors as they are). */
+function bindError(err: unknown, link: string, address: string, port: number, field: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return new ApplianceError('LB_ADDRESS_IN_USE', `the ${link} port ${port} is already in use on ${address}`, { field, cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'EACCES') return new ApplianceError('LB_HA_STATE', `the ${link} cannot bind ${address} port ${port} (${code})`, { field, cause: err });
+  return err;
+}
+
 /** The heartbeat and persistence replication of one pair member. */
 export class PairLinks {
   readonly #o: PairLinksOptions;
@@ -35,8 +44,21 @@ export class PairLinks {
     this.#o = options;
   }
 
-  /** Binds the heartbeat socket and the replication listener (or configures the engine's peers). */
+  /**
+   * Binds the heartbeat socket and the replication listener (or configures the engine's peers).
+   * All or nothing: a link that cannot start closes the others and throws a 409 naming the
+   * setting (`/heartbeatPort` or `/replicationPort`) when its port cannot be bound.
+   */
   async start(active: boolean): Promise<void> {
+    try {
+      await this.#start(active);
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #start(active: boolean): Promise<void> {
     const { record: r, keys, logger } = this.#o;
     const heartbeat = new HeartbeatLink({
       localAddress: r.localAddress,
@@ -51,7 +73,7 @@ export class PairLinks {
       onHeartbeat: this.#o.onHeartbeat,
       onReject: (reason) => this.#o.metrics.heartbeatsRejected.inc({ reason }),
     });
-    await heartbeat.start();
+    await heartbeat.start().catch((err: unknown) => Promise.reject(bindError(err, 'heartbeat', r.localAddress, r.settings.heartbeatPort, '/heartbeatPort')));
     this.#heartbeat = heartbeat;
     const engine = this.#o.engine;
     const sync = engine.persistenceSync;
@@ -72,8 +94,8 @@ export class PairLinks {
       token: keys.replicationToken,
       logger,
     });
-    await stream.start();
     this.#persistence = stream;
+    await stream.start().catch((err: unknown) => Promise.reject(bindError(err, 'persistence replication', r.localAddress, r.settings.replicationPort, '/replicationPort')));
     stream.setActive(active);
   }
 

@@ -248,14 +248,25 @@ export class PairRuntime {
     });
   }
 
-  /** Applies new pair settings (from the primary's updateHaPair, or locally). */
+  /**
+   * Applies new pair settings (from the primary's updateHaPair, or locally). All or nothing:
+   * when the links cannot start with them (a port taken), the old settings and links come back
+   * and the links' error is thrown.
+   */
   async applySettings(settings: PairSettings): Promise<void> {
-    const portsChanged = settings.heartbeatPort !== this.#record.settings.heartbeatPort || settings.replicationPort !== this.#record.settings.replicationPort;
-    this.#record = { ...this.#record, settings };
-    await this.#save();
+    const old = this.#record;
+    const portsChanged = settings.heartbeatPort !== old.settings.heartbeatPort || settings.replicationPort !== old.settings.replicationPort;
     // New timers or ports: the links restart (the peer does the same within the same call).
     await this.#stopLinks();
-    await this.#startLinks();
+    this.#record = { ...old, settings };
+    try {
+      await this.#startLinks();
+    } catch (err) {
+      this.#record = { ...this.#record, settings: old.settings };
+      await this.#startLinks();
+      throw err;
+    }
+    await this.#save();
     if (portsChanged) this.#d.logger.info({ settings }, 'HA ports changed');
     this.#schedule();
   }

@@ -148,6 +148,12 @@ export async function completePair(record: PairRecord, peerPassword: string, ctx
 
 /** The secondary's record of a pair the primary describes. */
 export function joinRecord(body: components['schemas']['HaPeerJoin']): PairRecord {
+  let settings: PairSettings;
+  try {
+    settings = settingsFrom(body.settings);
+  } catch (err) {
+    throw err instanceof ApplianceError ? err.withFieldPrefix('/settings') : err;
+  }
   return {
     pairId: body.pairId,
     key: body.key,
@@ -157,7 +163,7 @@ export function joinRecord(body: components['schemas']['HaPeerJoin']): PairRecor
     localAddress: plainAddress(body.secondaryAddress),
     peerAddress: plainAddress(body.primaryAddress),
     peerFingerprintSha256: body.primaryFingerprintSha256,
-    settings: settingsFrom(body.settings),
+    settings,
     pairedAt: body.pairedAt,
     term: body.term,
   };

@@ -1406,7 +1406,7 @@ export abstract class GeneratedOperations {
   /**
    * Change the pair's timers and preferences
    *
-   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
+   * An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since). The secondary takes the settings first. When it cannot be reached or refuses them (502), or this node cannot use them (409, e.g. a heartbeat port already taken here, with the secondary set back), neither node changes.
    * Operation `updateHaPair`: PATCH /api/v1/ha-pair.
    */
   updateHaPair(body: MergePatchOf<components['schemas']["HaPairInput"]>, options?: CallOptions): Promise<SuccessBody<"updateHaPair">> {
@@ -1444,7 +1444,7 @@ export abstract class GeneratedOperations {
   /**
    * (internal) make this node the secondary of a pair
    *
-   * Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair.
+   * Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair, 422 when the settings break a rule (e.g. `deadTimeMs` under twice `heartbeatIntervalMs`); every check comes first, so a refused join changes nothing (the node stays standalone, its engine and VIPs serving).
    * Operation `joinHaPair`: POST /api/v1/ha-pair/peer/join.
    */
   joinHaPair(body: RequestBody<"joinHaPair">, options?: CallOptions): Promise<SuccessBody<"joinHaPair">> {
@@ -1474,7 +1474,7 @@ export abstract class GeneratedOperations {
   /**
    * (internal) store a revision replicated by the primary
    *
-   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
+   * Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept. The revision is checked whole before anything is stored (the shape of a stored configuration, its virtual services and real servers against their schemas, the rules, the keys its certificates need, the engine); a refused one changes nothing (400 with the `field`, or the rule's 409 or 422).
    * Operation `putHaPeerRevision`: PUT /api/v1/ha-pair/peer/revision.
    */
   putHaPeerRevision(body: RequestBody<"putHaPeerRevision">, options?: CallOptions): Promise<SuccessBody<"putHaPeerRevision">> {

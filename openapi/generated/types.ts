@@ -447,7 +447,7 @@ export interface paths {
         head?: never;
         /**
          * Change the pair's timers and preferences
-         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since).
+         * @description An RFC 7396 JSON merge patch of the pair's settings (`heartbeatPort`, `replicationPort`, `heartbeatIntervalMs`, `deadTimeMs`, `preferPrimary`), applied to both nodes. Called on the primary (the secondary answers 409 `LB_HA_NOT_PRIMARY`); the peer, its password and its fingerprint cannot change (break the pair and pair again). Conditional like every other write (send the `ETag` of `getHaPair` as `If-Match`; 412 when the pair's settings changed since). The secondary takes the settings first. When it cannot be reached or refuses them (502), or this node cannot use them (409, e.g. a heartbeat port already taken here, with the secondary set back), neither node changes.
          */
         patch: operations["updateHaPair"];
         trace?: never;
@@ -500,7 +500,7 @@ export interface paths {
         put?: never;
         /**
          * (internal) make this node the secondary of a pair
-         * @description Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair.
+         * @description Called by the primary during `createHaPair`, with this node's `loadbalancer` password. This node stores the pair (its key, the primary's endpoint and pinned fingerprint, the settings) and becomes passive. Refused with 409 `LB_HA_STATE` when this node already belongs to another pair, 422 when the settings break a rule (e.g. `deadTimeMs` under twice `heartbeatIntervalMs`); every check comes first, so a refused join changes nothing (the node stays standalone, its engine and VIPs serving).
          */
         post: operations["joinHaPair"];
         /**
@@ -543,7 +543,7 @@ export interface paths {
         get?: never;
         /**
          * (internal) store a revision replicated by the primary
-         * @description Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept.
+         * @description Stores and applies the primary's revision under the same number, with the private keys its certificates need. A revision not newer than this node's is ignored unless `replaceHistory` (pairing), which also drops every revision this node kept. The revision is checked whole before anything is stored (the shape of a stored configuration, its virtual services and real servers against their schemas, the rules, the keys its certificates need, the engine); a refused one changes nothing (400 with the `field`, or the rule's 409 or 422).
          */
         put: operations["putHaPeerRevision"];
         post?: never;
@@ -1726,7 +1726,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request does not match the contract (schema, syntax, parameter), or its body nests objects and arrays deeper than 64 levels or holds a string with a lone UTF-16 surrogate (not a Unicode string). `field` names the offending part. */
+        /** @description The request does not match the contract (schema, syntax, parameter; a body sent to an operation that takes none), or its body nests objects and arrays deeper than 64 levels or holds a string with a lone UTF-16 surrogate (not a Unicode string). `field` names the offending part. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2896,6 +2896,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2939,6 +2940,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
         };
     };
     getHaStatus: {
@@ -2981,6 +2983,7 @@ export interface operations {
                     "application/json": components["schemas"]["HaStatus"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3036,6 +3039,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
         };
@@ -3089,6 +3093,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
         };
     };
     putHaPeerUsers: {

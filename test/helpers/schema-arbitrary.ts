@@ -33,11 +33,23 @@ const hostname = fc.domain().filter((d) => d.length <= 253);
 /** Characters beyond printable ASCII: Latin-1, a titlecase letter, an emoji, C1 and C0 controls, line separators, any code point. */
 const unusual = fc.oneof(fc.constantFrom('é', 'ǅ', '😀', '\u0085', '\u007f', '\u0001', '\u2028', '\u00ff', '\u0100'), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 }));
 
-function stringArb(s: Schema): fc.Arbitrary<string> {
+/** How `valid` draws values beyond the schema's own constraints. */
+export interface ValidOptions {
+  /** Free text (a string schema without enum, format or pattern): an arbitrary for it, or undefined for the default. */
+  text?: (schema: Schema) => fc.Arbitrary<string> | undefined;
+  /** Every optional property present (default: some of them). */
+  complete?: boolean;
+}
+
+function stringArb(s: Schema, options: ValidOptions): fc.Arbitrary<string> {
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as string[]));
   if (s.format === 'ipv4') return ipv4;
   if (s.format === 'ipv6') return ipv6;
   if (s.format === 'hostname') return hostname;
+  if (s.format === 'date-time') return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+  if (s.format === 'uri') return fc.webUrl({ validSchemes: ['https'] }).filter((u) => u.length <= ((s.maxLength as number | undefined) ?? Infinity) && (typeof s.pattern !== 'string' || new RegExp(s.pattern).test(u)));
+  const text = s.format === undefined && s.pattern === undefined ? options.text?.(s) : undefined;
+  if (text) return text;
   const minLength = (s.minLength as number | undefined) ?? 0;
   const maxLength = Math.min((s.maxLength as number | undefined) ?? 40, 40);
   if (typeof s.pattern === 'string') {
@@ -57,19 +69,20 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
 }
 
 /** An arbitrary of values valid against a schema (required properties always, optional ones sometimes). */
-export function valid(schemaIn: Schema): fc.Arbitrary<unknown> {
+export function valid(schemaIn: Schema, options: ValidOptions = {}): fc.Arbitrary<unknown> {
   const s = resolve(schemaIn);
+  const sub = (schema: Schema) => valid(schema, options);
   if (Array.isArray(s.allOf)) {
     const parts = (s.allOf as Schema[]).map(resolve);
-    return valid({ type: 'object', properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})), required: parts.flatMap((p) => (p.required as string[]) ?? []) });
+    return sub({ type: 'object', properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})), required: parts.flatMap((p) => (p.required as string[]) ?? []) });
   }
   const union = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
   if (union) {
     const branches = union.map((b) => ({ ...s, oneOf: undefined, anyOf: undefined, ...resolve(b) }));
-    return fc.oneof(...branches.map((b) => valid(b)));
+    return fc.oneof(...branches.map((b) => sub(b)));
   }
   const types = Array.isArray(s.type) ? (s.type as string[]) : s.type ? [s.type as string] : [];
-  if (types.length > 1) return fc.oneof(...types.map((t) => valid({ ...s, type: t })));
+  if (types.length > 1) return fc.oneof(...types.map((t) => sub({ ...s, type: t })));
   switch (types[0]) {
     case 'null':
       return fc.constant(null);
@@ -79,9 +92,9 @@ export function valid(schemaIn: Schema): fc.Arbitrary<unknown> {
       if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as number[]));
       return fc.integer({ min: (s.minimum as number | undefined) ?? -1e6, max: (s.maximum as number | undefined) ?? 1e6 });
     case 'string':
-      return stringArb(s);
+      return stringArb(s, options);
     case 'array': {
-      const items = valid(s.items as Schema);
+      const items = sub(s.items as Schema);
       const opts = { minLength: (s.minItems as number | undefined) ?? 0, maxLength: Math.min((s.maxItems as number | undefined) ?? 5, 5) };
       return s.uniqueItems ? fc.uniqueArray(items, { ...opts, selector: (v) => JSON.stringify(v) }) : fc.array(items, opts);
     }
@@ -94,9 +107,9 @@ export function valid(schemaIn: Schema): fc.Arbitrary<unknown> {
       for (const [k, v] of Object.entries(props)) {
         const r = resolve(v);
         if (r.writeOnly === true && !required.has(k)) continue;
-        record[k] = valid(v);
+        record[k] = sub(v);
       }
-      return fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
+      return options.complete ? fc.record(record) : fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
     }
   }
 }

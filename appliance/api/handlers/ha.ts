@@ -28,6 +28,23 @@ function withEtag<S extends 200 | 201>(status: S, body: HaPairView) {
   return { status, body, headers: { etag: haPairEtag(body) } };
 }
 
+/**
+ * The contract types a replicated revision's `config` only as an object; its virtual services
+ * and real servers are checked here against their own schemas (the store checks the rest of
+ * the shape, the rules and the keys before it takes the revision), so a broken one is refused
+ * naming its field instead of reaching the engine.
+ */
+function checkReplicatedObjects(api: ApiContext, config: Record<string, unknown>): void {
+  const byId = (v: unknown): [string, unknown][] => (typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.entries(v) : []);
+  const at = (collection: string, id: string) => `/record/config/${collection}/${id.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  for (const [id, vs] of byId(config.virtualServices)) api.validator.schema('VirtualServiceSpec', vs, at('virtualServices', id));
+  for (const [id, rs] of byId(config.realServers)) {
+    if (typeof rs !== 'object' || rs === null || Array.isArray(rs)) continue;
+    const { virtualServiceId: _vs, ...spec } = rs as Record<string, unknown>;
+    api.validator.schema('RealServerSpec', spec, at('realServers', id));
+  }
+}
+
 /** The HA handlers. */
 export function haHandlers(api: ApiContext): HaHandlers {
   return {
@@ -61,6 +78,7 @@ export function haHandlers(api: ApiContext): HaHandlers {
       return { status: 200, body: api.ha.peer.state() };
     },
     async putHaPeerRevision(ctx) {
+      checkReplicatedObjects(api, ctx.body.record.config);
       return { status: 200, body: await api.ha.peer.revision(ctx.body) };
     },
     async putHaPeerUsers(ctx) {
