@@ -162,8 +162,12 @@ describe('a pooled server connection closed as it is reused', () => {
         const r = await get(`http://${VIP}:8005/get-${i}`, { agent: false });
         expect([r.status, r.body.toString()], `request ${i}`).toEqual([200, 'fresh']);
       }
-      // Each GET reached the server at most twice: once on the lost connection, once again.
-      for (let i = 0; i < 10; i++) expect(trap.heads.filter((h) => h.includes(`/get-${i} `)).length).toBeLessThanOrEqual(2);
+      // Each GET reached the server at most twice on the embedded engine: once on the lost
+      // connection, once again on a new one. HAProxy may first try another idle pooled
+      // connection that the server drops as well (it keeps several per server under load), so
+      // there the bound is its `retries 3` plus the first try (README, "passive check, retry").
+      const sends = HAPROXY ? 4 : 2;
+      for (let i = 0; i < 10; i++) expect(trap.heads.filter((h) => h.includes(`/get-${i} `)).length).toBeLessThanOrEqual(sends);
       expect(trap.heads.filter((h) => h.includes('/get-')).length).toBeGreaterThan(10);
       // A POST may have been processed: it is never sent twice, whatever the client is told.
       const posted = await get(`http://${VIP}:8005/post`, { agent: false, method: 'POST', body: 'order=1', headers: { 'content-type': 'text/plain' } }).catch((err: Error) => err);

@@ -58,6 +58,8 @@ export class EmbeddedEngine implements Engine {
   readonly #plane: DataPlane | null;
   readonly #pool: WorkerPool | null;
   #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
+  /** The last revision the store asked for, applied or not: its listeners are this engine's to bind (the listen check probes only new ones). */
+  #requested: ConfigSnapshot = { revision: 0, virtualServices: [] };
   #active = true;
   #stopped = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -88,7 +90,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async check(snapshot: ConfigSnapshot): Promise<void> {
-    if (this.#active) await checkListeners(snapshot, listenerKeys(this.#snapshot));
+    if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
     for (const vs of snapshot.virtualServices) {
       if (!vs.certificate) continue;
       try {
@@ -102,6 +104,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
+    this.#requested = snapshot;
     return this.#serialise(async () => {
       const started = performance.now();
       const targets: HealthTarget[] = [];

@@ -85,6 +85,8 @@ export class HaproxyEngine implements Engine {
   #settings!: RenderSettings;
   /** What HAProxy runs now. */
   #running: ConfigSnapshot = { revision: 0, virtualServices: [] };
+  /** The last revision the store asked for, applied or not: its listeners are this engine's to bind (the listen check probes only new ones). */
+  #requested: ConfigSnapshot = { revision: 0, virtualServices: [] };
   #active = true;
   #peers!: PeersSettings;
   #stopped = false;
@@ -164,7 +166,7 @@ export class HaproxyEngine implements Engine {
 
   check(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
-      if (this.#active) await checkListeners(snapshot, listenerKeys(this.#running));
+      if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
       const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
       if (!verdict.ok) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });
@@ -173,6 +175,7 @@ export class HaproxyEngine implements Engine {
   }
 
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
+    this.#requested = snapshot;
     return this.#serialise(() => this.#apply(snapshot, this.#active, this.#peers));
   }
 
