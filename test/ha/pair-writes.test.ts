@@ -1,7 +1,9 @@
 // Writes on an HA pair as a client sees them (issue 19): under 20 concurrent writers on the
 // primary, while the secondary replicates every revision, each audit entry is exactly the
-// diff from revision N-1 to N; and the pair's own settings are a conditional resource (an
-// ETag on every read and write, If-Match on updateHaPair, 412 on a stale one).
+// diff from revision N-1 to N; the pair's own settings are a conditional resource (an ETag
+// on every read and write, If-Match on updateHaPair, 412 on a stale one); and the login
+// throttle holds on both nodes under parallel guessing while the pair replicates.
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestAppliance } from '../helpers/appliance-process.js';
 import { expectExactDiffs } from '../helpers/audit.js';
@@ -67,5 +69,37 @@ describe('writes on an HA pair', () => {
     expect((await clientOf(b).getHaPair()).deadTimeMs).toBe(1400);
     // `*` and the current ETag both match.
     expect((await clientOf(a).updateHaPair({ deadTimeMs: 1000 }, { ifMatch: '*' })).deadTimeMs).toBe(1000);
+  });
+  it('checks at most 10 of 60 parallel wrong guesses on either node while the primary writes and the secondary replicates', async () => {
+    const client = clientOf(a);
+    const vs = await client.createVirtualService({ label: 'HA-GUESS', ipAddress: net.vip, ports: [8081], protocol: 'http' });
+    // The primary keeps writing (each write replicated before it is acknowledged) while the guesses arrive.
+    let writing = true;
+    const writer = (async () => {
+      for (let w = 1; writing && w < 200; w++) await client.updateVirtualService(vs.id, { timeouts: { client: 60 + w } });
+    })();
+    try {
+      for (const [node, from] of [[a, '127.0.181.101'], [b, '127.0.181.102']] as const) {
+        const agent = new Agent({ connect: { rejectUnauthorized: false }, localAddress: from, connections: 100 });
+        try {
+          const statuses = await Promise.all(
+            Array.from({ length: 60 }, (_, i) =>
+              request(`${node.endpoint}/api/v1/config`, { dispatcher: agent, headers: { authorization: `Basic ${Buffer.from(`loadbalancer:pair-guess-${i}`).toString('base64')}` } }).then(async (r) => (await r.body.dump(), r.statusCode)),
+            ),
+          );
+          const checked = statuses.filter((s) => s === 401).length;
+          expect([node === a ? 'primary' : 'secondary', checked >= 1 && checked <= 10]).toEqual([node === a ? 'primary' : 'secondary', true]);
+          expect(statuses.filter((s) => s === 429).length).toBe(60 - checked);
+        } finally {
+          await agent.close();
+        }
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    // The writes went on through the guessing, and the secondary holds the last of them.
+    const current = (await client.listRevisions()).current;
+    await until('the secondary at the primary\'s revision', async () => (await clientOf(b).listRevisions()).current === current, 5000);
   });
 });
