@@ -34,6 +34,12 @@ export interface ConfigSnapshot {
 export interface SnapshotTarget {
   /** Refuses a candidate it could not carry, with an ApplianceError; changes nothing. */
   check(snapshot: ConfigSnapshot): Promise<void>;
+  /**
+   * Refuses a client's write whose new listeners this host will not let the engine bind (a
+   * port another program holds). Not asked for a revision an HA primary already accepted: a
+   * secondary refusing it would split the pair, and it binds nothing while passive.
+   */
+  checkListeners(snapshot: ConfigSnapshot): Promise<void>;
   /** Makes the running data plane follow the snapshot. */
   apply(snapshot: ConfigSnapshot): Promise<{ listenersChanged: number }>;
 }

@@ -262,6 +262,7 @@ export class ConfigStore {
       return stagedPem !== undefined ? Promise.resolve(stagedPem) : this.#keyOf(ref);
     });
     await this.#engine.check(snapshot);
+    await this.#engine.checkListeners(snapshot);
     for (const pem of staged) await this.keystore.put(pem);
     await this.#persist(record);
     await this.#apply(record, snapshot);

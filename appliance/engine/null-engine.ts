@@ -9,6 +9,8 @@ export class NullEngine implements Engine {
   #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
   #active = true;
 
+  async checkListeners(): Promise<void> {}
+
   async start(): Promise<void> {}
 
   async check(_snapshot: ConfigSnapshot): Promise<void> {}

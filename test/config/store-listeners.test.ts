@@ -16,7 +16,7 @@ const applied: number[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lbappliance-store-'));
   // A snapshot target that accepts everything and remembers what it applied.
-  const target = { check: async () => undefined, apply: async (s: ConfigSnapshot) => (applied.push(s.revision), { listenersChanged: 0 }) };
+  const target = { check: async () => undefined, checkListeners: async () => undefined, apply: async (s: ConfigSnapshot) => (applied.push(s.revision), { listenersChanged: 0 }) };
   store = new ConfigStore({ dataDir: dir, engine: target, logger: pino({ level: 'silent' }), rules: { reserved: [] } });
   await store.open();
 });

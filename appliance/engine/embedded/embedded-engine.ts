@@ -89,8 +89,11 @@ export class EmbeddedEngine implements Engine {
     await this.#pool?.start();
   }
 
-  async check(snapshot: ConfigSnapshot): Promise<void> {
+  async checkListeners(snapshot: ConfigSnapshot): Promise<void> {
     if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
+  }
+
+  async check(snapshot: ConfigSnapshot): Promise<void> {
     for (const vs of snapshot.virtualServices) {
       if (!vs.certificate) continue;
       try {

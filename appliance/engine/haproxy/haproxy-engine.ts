@@ -164,9 +164,14 @@ export class HaproxyEngine implements Engine {
     this.#poller.unref();
   }
 
-  check(snapshot: ConfigSnapshot): Promise<void> {
+  checkListeners(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
       if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
+    });
+  }
+
+  check(snapshot: ConfigSnapshot): Promise<void> {
+    return this.#serialise(async () => {
       const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
       if (!verdict.ok) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });
