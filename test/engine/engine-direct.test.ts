@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEngine } from '../../appliance/engine/embedded/embedded-engine.js';
-import type { PersistenceChange } from '../../appliance/engine/embedded/persistence-table.js';
+import type { PersistenceChange } from '../../appliance/engine/types.js';
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../../appliance/engine/types.js';
 import { isApplianceError } from '../../appliance/errors.js';
 import { startHttpBackend, type HttpBackend } from './helpers/backends.js';

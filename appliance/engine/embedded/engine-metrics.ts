@@ -44,8 +44,6 @@ export interface ServerCounters {
 
 import { TRAFFIC_COUNTERS } from '../traffic-metrics.js';
 
-export { TRAFFIC_COUNTERS };
-
 interface Metered {
   socket: Socket;
   read: number;

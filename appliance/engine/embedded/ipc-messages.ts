@@ -2,7 +2,7 @@
 import type { Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
-import type { PersistenceEntry } from './persistence-table.js';
+import type { PersistenceEntry } from '../types.js';
 
 /** Engine to worker. */
 export type ToWorker =

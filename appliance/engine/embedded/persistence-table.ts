@@ -4,7 +4,6 @@
 // `lastSeen`, which an export carries, so steady traffic sends no events).
 import { EventEmitter } from 'node:events';
 
-export type { PersistenceChange, PersistenceEntry } from '../types.js';
 import type { PersistenceChange, PersistenceEntry } from '../types.js';
 
 interface Slot {

@@ -9,8 +9,6 @@ import type { EngineMetrics, ServerCounters } from './engine-metrics.js';
 import { UpstreamConnPool } from './upstream-conn.js';
 import { cookieValueOf } from '../persistence-cookie.js';
 
-export { cookieValueOf };
-
 
 /** A real server at run time. */
 export class UpstreamServer {

@@ -1,7 +1,7 @@
 // With worker processes, the traffic counters live in the workers: these are the same
 // counters on the node's registry, filled at scrape time from the workers' sums.
 import { Counter, type Registry } from 'prom-client';
-import { TRAFFIC_COUNTERS } from './engine-metrics.js';
+import { TRAFFIC_COUNTERS } from '../traffic-metrics.js';
 import type { CounterValues } from './ipc-messages.js';
 
 /** Registers the traffic counters, read from the workers at each scrape. */

@@ -10,7 +10,7 @@ import type { Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
-import type { PersistenceEntry } from './persistence-table.js';
+import type { PersistenceEntry } from '../types.js';
 
 /** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {

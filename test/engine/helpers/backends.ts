@@ -6,6 +6,14 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Incomi
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 
+/** Listens on `host:port` (0: any free port) and answers the port it got. */
+function listenOn(server: Server | NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}
+
 /** A request as the backend saw it. */
 export interface SeenRequest {
   method: string;
@@ -145,15 +153,10 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
       s.once('close', () => sockets.delete(s));
     });
   };
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      make();
-      server.once('error', reject);
-      server.listen(b.port, options.host, () => {
-        b.port = (server.address() as { port: number }).port;
-        resolve();
-      });
-    });
+  const listen = async () => {
+    make();
+    b.port = await listenOn(server, b.port, options.host);
+  };
   await listen();
   return b;
 }
@@ -214,13 +217,7 @@ export async function startTcpBackend(options: { name: string; host: string; por
       s.on('end', () => s.end(`${hash.digest('hex')} ${n}\n`));
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(b.port, options.host, () => {
-      b.port = (server.address() as { port: number }).port;
-      resolve();
-    });
-  });
+  b.port = await listenOn(server, b.port, options.host);
   return b;
 }
 
@@ -310,12 +307,6 @@ export async function startRawHttpBackend(options: { name: string; host: string;
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(b.port, options.host, () => {
-      b.port = (server.address() as { port: number }).port;
-      resolve();
-    });
-  });
+  b.port = await listenOn(server, b.port, options.host);
   return b;
 }
