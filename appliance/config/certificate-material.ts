@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import forge from 'node-forge';
 import { ApplianceError } from '../errors.js';
 import type { CertificateSource, SelfSignedSpec, StoredCertificate } from './model.js';
+import type { MutationTools } from './store.js';
 import { checkJsonShape } from './json-shape.js';
 import { generateSelfSigned } from './x509-generate.js';
 
@@ -217,4 +218,9 @@ export async function materialFrom(input: MaterialInput): Promise<CertificateMat
   if (input.pfx !== undefined) return fromPfx(input.pfx, input.passphrase);
   if (input.selfSigned) return fromSelfSigned(input.selfSigned);
   throw new ApplianceError('LB_VALIDATION', 'give exactly one of pem, pfx or selfSigned', { field: '/pem' });
+}
+
+/** A stored certificate from verified material, its key staged in the write (`tools.addKey`). */
+export function storedCertificate(label: string, material: CertificateMaterial, tools: Pick<MutationTools, 'addKey'>): StoredCertificate {
+  return { label, source: material.source, selfSigned: material.selfSigned, chainPem: material.chainPem, keyRef: tools.addKey(material.keyPem), ...material.details };
 }

@@ -2,11 +2,10 @@
 // use it) or generated before the write is queued, so a slow RSA generation does not hold
 // other writes; the key goes to the keystore, never into a response.
 import { etagOf, ifMatchSatisfied } from '../../config/canonical-json.js';
-import { checkOneMaterial, hasMaterial, materialFrom, type CertificateMaterial, type MaterialInput } from '../../config/certificate-material.js';
+import { checkOneMaterial, hasMaterial, materialFrom, storedCertificate, type MaterialInput } from '../../config/certificate-material.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { SelfSignedSpec, StoredCertificate, StoredConfig } from '../../config/model.js';
-import type { MutationTools } from '../../config/store.js';
 import { ApplianceError } from '../../errors.js';
 import { commitWrite, notFound, requireMatch, type ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
@@ -22,11 +21,6 @@ interface CertificateBody extends MaterialInput {
 /** The ETag of a stored certificate (its public details). */
 export function certificateEtag(cert: StoredCertificate): string {
   return etagOf(certificatePublic(cert));
-}
-
-/** A stored certificate from verified material and a staged key reference. */
-export function storedFrom(label: string, material: CertificateMaterial, tools: MutationTools): StoredCertificate {
-  return { label, source: material.source, selfSigned: material.selfSigned, chainPem: material.chainPem, keyRef: tools.addKey(material.keyPem), ...material.details };
 }
 
 /** The certificate handlers. */
@@ -57,7 +51,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
       let id = '';
       await commitWrite(api, ctx, () => `/certificates/${id}`, (draft, tools) => {
         id = newId('cert', draft.certificates);
-        draft.certificates[id] = storedFrom(body.label, material, tools);
+        draft.certificates[id] = storedCertificate(body.label, material, tools);
       });
       const { body: view, headers } = answer(id);
       return { status: 201, body: view, headers: { ...headers, location: `/api/v1/certificates/${id}` } };
@@ -75,7 +69,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
       const material = await materialFrom(body);
       await commitWrite(api, ctx, `/certificates/${certId}`, (draft, tools) => {
         existing(draft, certId, ctx.ifMatch);
-        draft.certificates[certId] = storedFrom(body.label, material, tools);
+        draft.certificates[certId] = storedCertificate(body.label, material, tools);
       });
       return { status: 200, ...answer(certId) };
     },
@@ -90,7 +84,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
       const material = hasMaterial(merged) ? await materialFrom(merged) : null;
       await commitWrite(api, ctx, `/certificates/${certId}`, (draft, tools) => {
         const cert = existing(draft, certId, ctx.ifMatch);
-        draft.certificates[certId] = material ? storedFrom(merged.label, material, tools) : { ...cert, label: merged.label };
+        draft.certificates[certId] = material ? storedCertificate(merged.label, material, tools) : { ...cert, label: merged.label };
       });
       return { status: 200, ...answer(certId) };
     },
