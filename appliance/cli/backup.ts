@@ -1,9 +1,11 @@
 // `lbappliance backup [FILE]` and `lbappliance restore FILE`: the whole configuration as the
-// API's Config document, written and restored in one revision. Private keys never leave the
-// appliance: a backup holds each certificate's public part and fingerprint only. Restored
-// onto the same appliance, a certificate that still exists there keeps its key; onto another
-// appliance (or after it was deleted), it needs its material (`--cert-pem LABEL=FILE`), or is
-// generated afresh when it was self-signed.
+// API's Config document, written and restored in one revision. With `--passphrase-file`, the
+// backup is a disaster-recovery backup (exportBackup): every private key, encrypted under that
+// passphrase, so a restore onto a new appliance brings back every id, certificate, key and
+// fingerprint. Without it, a backup holds no key material at all: restored onto the same
+// appliance, a certificate that still exists there keeps its key; onto another appliance, it
+// needs its material (`--cert-pem LABEL=FILE`, certificate and key in one PEM), or is
+// generated afresh (a new fingerprint, which the restore reports) when it was self-signed.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Config, ConfigInput } from '../../openapi/sdk/index.js';
@@ -26,12 +28,24 @@ async function readInput(file: string): Promise<string> {
   });
 }
 
+/** The passphrase in a file: its first line, without the line end. */
+async function readPassphrase(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${file}: ${err.code ?? err.message}`);
+  });
+  const passphrase = text.split(/\r?\n/)[0] ?? '';
+  if (passphrase.length === 0) throw new CliError(`${file} holds no passphrase (its first line is empty)`);
+  return passphrase;
+}
+
 /** Runs `backup`. */
 export async function backup(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS }, strict: true, allowPositionals: true });
-  if (positionals.length > 1) throw new CliError('usage: lbappliance backup [FILE]  (standard output when FILE is absent or -)');
+  const { values, positionals } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, 'passphrase-file': { type: 'string' } }, strict: true, allowPositionals: true });
+  if (positionals.length > 1) throw new CliError('usage: lbappliance backup [FILE] [--passphrase-file FILE]  (standard output when FILE is absent or -)');
   const file = positionals[0] ?? '-';
-  const config = await withAppliance(values, 'export the configuration', ({ client }) => client.getConfig());
+  const passphraseFile = values['passphrase-file'];
+  const passphrase = passphraseFile === undefined ? undefined : await readPassphrase(passphraseFile);
+  const config = await withAppliance(values, 'export the configuration', ({ client }) => (passphrase === undefined ? client.getConfig() : client.exportBackup({ passphrase })));
   const text = `${JSON.stringify(config, null, 2)}\n`;
   if (file === '-') {
     process.stdout.write(text);
@@ -45,7 +59,8 @@ export async function backup(argv: string[]): Promise<void> {
   } catch (err) {
     throw new CliError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'LB_CLI_FAILED');
   }
-  process.stderr.write(`backed up revision ${config.revision} (${counts(config)}) to ${file}; private keys stay on the appliance\n`);
+  const keys = passphrase === undefined ? 'private keys stay on the appliance' : `private keys encrypted under the passphrase of ${passphraseFile}`;
+  process.stderr.write(`backed up revision ${config.revision} (${counts(config)}) to ${file}; ${keys}\n`);
 }
 
 /** Parses a backup file into the body of a restore. */
@@ -68,23 +83,39 @@ export function restoreBody(text: string, file: string): ConfigInput {
 export async function restore(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...CONNECTION_OPTIONS, 'cert-pem': { type: 'string', multiple: true } },
+    options: { ...CONNECTION_OPTIONS, 'cert-pem': { type: 'string', multiple: true }, 'passphrase-file': { type: 'string' } },
     strict: true,
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError('usage: lbappliance restore FILE [--cert-pem LABEL=PEMFILE ...]  (FILE - reads standard input)');
+  if (positionals.length !== 1) throw new CliError('usage: lbappliance restore FILE [--passphrase-file FILE] [--cert-pem LABEL=PEMFILE ...]  (FILE - reads standard input)');
   const file = positionals[0] as string;
   const body = restoreBody(await readInput(file), file);
+  const passphraseFile = values['passphrase-file'];
+  if (passphraseFile !== undefined) {
+    if (body.keyEncryption === undefined) throw new CliError(`${file} holds no encrypted private keys (a backup made without --passphrase-file): leave out --passphrase-file`);
+    body.keyPassphrase = await readPassphrase(passphraseFile);
+  } else if (body.keyEncryption !== undefined) {
+    throw new CliError(`${file} holds private keys encrypted under a passphrase: give it with --passphrase-file FILE`);
+  }
   for (const spec of values['cert-pem'] ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new CliError(`--cert-pem takes LABEL=FILE (or ID=FILE), not "${spec}"`);
     const [ref, pemFile] = [spec.slice(0, eq), spec.slice(eq + 1)];
     const entry = Object.entries(body.certificates).find(([id, c]) => id === ref || c.label === ref);
     if (!entry) throw new CliError(`--cert-pem ${ref}: the backup has no certificate with that label or id`);
+    // The PEM given replaces the backup's encrypted key for this certificate.
+    delete entry[1].encryptedPrivateKey;
     entry[1].pem = await readFile(pemFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read ${pemFile}: ${err.code ?? err.message}`);
     });
   }
   const after = await withAppliance(values, `restore ${file}`, ({ client }) => client.replaceConfig(body));
   process.stdout.write(`restored ${file}: revision ${after.revision} (${counts(after)})\n`);
+  // A self-signed certificate without its key in the backup is generated afresh: say so.
+  for (const [id, cert] of Object.entries(after.certificates)) {
+    const was = body.certificates[id]?.fingerprintSha256;
+    if (was !== undefined && was !== cert.fingerprintSha256) {
+      process.stderr.write(`warning: certificate ${cert.label} (${id}) has a new fingerprint ${cert.fingerprintSha256} (the backup's was ${was}): its key was not in the backup\n`);
+    }
+  }
 }

@@ -13,8 +13,9 @@ Usage:
 Operating an appliance (over its API):
   lbappliance status [--json] [--color auto|always|never]   the System Overview
   lbappliance drain|halt|online VIP RIP                     a real server's state (label or id)
-  lbappliance backup [FILE]                                 the whole configuration (no private keys)
-  lbappliance restore FILE [--cert-pem LABEL=PEMFILE ...]   replace it in one revision
+  lbappliance backup [FILE] [--passphrase-file F]           the whole configuration (keys only encrypted, with F)
+  lbappliance restore FILE [--passphrase-file F] [--cert-pem LABEL=PEMFILE ...]
+                                                            replace it in one revision
 
 Connection (flags, or the environment):
   --endpoint URL      LBAPPLIANCE_ENDPOINT   default https://127.0.0.1:9443

@@ -1,10 +1,11 @@
 // Restoring a whole configuration (replaceConfig, patchConfig, `lbappliance restore`): every
-// certificate's material is resolved before the write is queued (parsing a PEM or generating
-// an RSA key does not hold other writes), then the restored configuration is built inside the
-// write from that material and the certificates the appliance already keeps. Either all of it
-// is accepted or nothing changes.
+// certificate's material is resolved before the write is queued (parsing a PEM, opening a
+// backup's encrypted keys or generating an RSA key does not hold other writes), then the
+// restored configuration is built inside the write from that material and the certificates
+// the appliance already keeps. Either all of it is accepted or nothing changes.
 import type { components } from '../../openapi/generated/types.js';
 import { ApplianceError } from '../errors.js';
+import { keyOpener } from './backup-keys.js';
 import { checkOneMaterial, materialFrom, storedCertificate, type CertificateMaterial } from './certificate-material.js';
 import type { SelfSignedSpec, StoredCertificate, StoredConfig } from './model.js';
 import type { MutationTools } from './store.js';
@@ -35,11 +36,50 @@ async function uploadedMaterial(certs: Record<string, ConfigCertificate>): Promi
 }
 
 /**
- * Resolves the material a restore brings: the certificates' pem or pfx, and new material for
- * self-signed certificates that have no kept twin in `current` (generated outside the write).
+ * Material of the certificates of a disaster-recovery backup (exportBackup): the chain it
+ * exported and the private key it encrypted, opened with `keyPassphrase`. The certificate
+ * comes back as it was: same key, same fingerprint, same source.
+ */
+async function backupMaterial(input: ConfigInput): Promise<RestoreMaterial> {
+  const out: RestoreMaterial = new Map();
+  const sealed = Object.entries(input.certificates).filter(([, c]) => c.encryptedPrivateKey !== undefined);
+  if (input.keyPassphrase !== undefined && input.keyEncryption === undefined) {
+    throw new ApplianceError('LB_VALIDATION', 'keyPassphrase goes with keyEncryption and the certificates\' encryptedPrivateKey (a backup from exportBackup)', { field: '/keyPassphrase' });
+  }
+  if (sealed.length === 0) return out;
+  if (input.keyEncryption === undefined) {
+    throw new ApplianceError('LB_VALIDATION', 'certificates bring an encryptedPrivateKey but the document has no keyEncryption (give the backup as exportBackup wrote it)', { field: '/keyEncryption' });
+  }
+  if (input.keyPassphrase === undefined) {
+    throw new ApplianceError('LB_VALIDATION', 'the backup\'s private keys are encrypted: give keyPassphrase, the passphrase the backup was made with', { field: '/keyPassphrase' });
+  }
+  const open = await keyOpener(input.keyEncryption, input.keyPassphrase);
+  for (const [id, entry] of sealed) {
+    const at = `/certificates/${id}`;
+    if (entry.pem !== undefined || entry.pfx !== undefined) {
+      throw new ApplianceError('LB_VALIDATION', `give exactly one of pem, pfx or encryptedPrivateKey for certificate ${entry.label} (${id})`, { field: `${at}/encryptedPrivateKey` });
+    }
+    if (entry.chainPem === undefined) {
+      throw new ApplianceError('LB_VALIDATION', `encryptedPrivateKey goes with the chainPem the backup holds (certificate ${entry.label} (${id}))`, { field: `${at}/chainPem` });
+    }
+    const keyPem = open(entry.encryptedPrivateKey as string, `${entry.label} (${id})`);
+    const material = await materialFrom({ pem: `${entry.chainPem}\n${keyPem}` }).catch((err: unknown) => {
+      throw err instanceof ApplianceError ? new ApplianceError(err.code, `certificate ${entry.label} (${id}): ${err.message}`, { field: `${at}/chainPem`, cause: err }) : err;
+    });
+    const selfSigned = entry.source === 'selfSigned' && entry.selfSigned ? (entry.selfSigned as SelfSignedSpec) : null;
+    out.set(id, { ...material, source: selfSigned ? 'selfSigned' : (entry.source ?? material.source), selfSigned });
+  }
+  return out;
+}
+
+/**
+ * Resolves the material a restore brings: the certificates' pem or pfx, a backup's encrypted
+ * keys, and new material for self-signed certificates that have no kept twin in `current`
+ * (generated outside the write).
  */
 export async function prepareRestore(input: ConfigInput, current: Readonly<StoredConfig>): Promise<RestoreMaterial> {
   const material = await uploadedMaterial(input.certificates);
+  for (const [id, m] of await backupMaterial(input)) material.set(id, m);
   for (const [id, entry] of Object.entries(input.certificates)) {
     if (!material.has(id) && !current.certificates[id] && entry.selfSigned) {
       material.set(id, await materialFrom({ selfSigned: entry.selfSigned as SelfSignedSpec }).catch((err: unknown) => Promise.reject(reroot(err, `/certificates/${id}`))));
@@ -68,7 +108,10 @@ export function restoredConfig(input: ConfigInput, material: RestoreMaterial, to
       }
       certificates[id] = { ...kept, label: entry.label };
     } else {
-      throw new ApplianceError('LB_CERTIFICATE_INVALID', `certificate ${id} does not exist here and brings no pem, pfx or selfSigned material`, {
+      throw new ApplianceError(
+        'LB_CERTIFICATE_INVALID',
+        `certificate ${entry.label} (${id}) does not exist here and brings no pem, pfx or selfSigned material: restore a backup made with a passphrase (exportBackup; lbappliance backup --passphrase-file) with its keyPassphrase, or give the certificate's pem (certificate, chain and private key in one PEM) or pfx`,
+        {
         field: `/certificates/${id}`,
       });
     }

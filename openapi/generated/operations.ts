@@ -595,6 +595,26 @@ export const operationTable = {
       }
     ]
   },
+  "exportBackup": {
+    "method": "POST",
+    "path": "/api/v1/config/backup",
+    "auth": true,
+    "peerAuth": false,
+    "write": "node",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
   "listRevisions": {
     "method": "GET",
     "path": "/api/v1/revisions",
@@ -1323,9 +1343,13 @@ export abstract class GeneratedOperations {
    * Restore a whole configuration
    *
    * Replaces the whole configuration in one revision, atomically: either all of it is
-   * accepted or nothing changes. Certificates without `pem` or `pfx` keep the material
-   * of the existing certificate with the same id (and `fingerprintSha256`, when given,
-   * must match it); failing that, `selfSigned` parameters generate new material.
+   * accepted or nothing changes. A certificate brings its material as `pem` or `pfx`, or,
+   * in a backup from `exportBackup`, as `encryptedPrivateKey` with `chainPem` (opened
+   * with `keyPassphrase`: same key, same fingerprint, on any appliance; a passphrase
+   * that does not open it is a 422 on `/keyPassphrase` and nothing changes). Certificates
+   * without material keep the material of the existing certificate with the same id
+   * (and `fingerprintSha256`, when given, must match it); failing that, `selfSigned`
+   * parameters generate new material (a new key and fingerprint).
    * Operation `replaceConfig`: PUT /api/v1/config.
    */
   replaceConfig(body: RequestBody<"replaceConfig">, options?: CallOptions): Promise<SuccessBody<"replaceConfig">> {
@@ -1340,6 +1364,22 @@ export abstract class GeneratedOperations {
    */
   patchConfig(body: MergePatchOf<components['schemas']["ConfigInput"]>, options?: CallOptions): Promise<SuccessBody<"patchConfig">> {
     return this.invoke("patchConfig", { body }, options);
+  }
+
+  /**
+   * Export a disaster-recovery backup
+   *
+   * The `Config` document of `getConfig`, plus every certificate's private key encrypted
+   * under the passphrase given (`keyEncryption` says how; `encryptedPrivateKey` on each
+   * certificate). Given back to `replaceConfig` with the same passphrase as
+   * `keyPassphrase`, on this appliance or on a new one, it restores every object with its
+   * id and every certificate with its key and fingerprint. The passphrase is never
+   * stored or logged; keys never leave the appliance unencrypted. Administrators only,
+   * and recorded in the audit log.
+   * Operation `exportBackup`: POST /api/v1/config/backup.
+   */
+  exportBackup(body: RequestBody<"exportBackup">, options?: CallOptions): Promise<SuccessBody<"exportBackup">> {
+    return this.invoke("exportBackup", { body }, options);
   }
 
   /**

@@ -328,9 +328,13 @@ export interface paths {
         /**
          * Restore a whole configuration
          * @description Replaces the whole configuration in one revision, atomically: either all of it is
-         *     accepted or nothing changes. Certificates without `pem` or `pfx` keep the material
-         *     of the existing certificate with the same id (and `fingerprintSha256`, when given,
-         *     must match it); failing that, `selfSigned` parameters generate new material.
+         *     accepted or nothing changes. A certificate brings its material as `pem` or `pfx`, or,
+         *     in a backup from `exportBackup`, as `encryptedPrivateKey` with `chainPem` (opened
+         *     with `keyPassphrase`: same key, same fingerprint, on any appliance; a passphrase
+         *     that does not open it is a 422 on `/keyPassphrase` and nothing changes). Certificates
+         *     without material keep the material of the existing certificate with the same id
+         *     (and `fingerprintSha256`, when given, must match it); failing that, `selfSigned`
+         *     parameters generate new material (a new key and fingerprint).
          */
         put: operations["replaceConfig"];
         post?: never;
@@ -342,6 +346,32 @@ export interface paths {
          * @description An RFC 7396 JSON merge patch of the `Config` document. Objects are keyed by id, so `{"realServers":{"rs-0123456789ab":{"adminState":"drain"}}}` drains one server and `{"virtualServices":{"vs-0123456789ab":null}}` removes a VIP (with its real servers). All changes land in one revision or none do.
          */
         patch: operations["patchConfig"];
+        trace?: never;
+    };
+    "/api/v1/config/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export a disaster-recovery backup
+         * @description The `Config` document of `getConfig`, plus every certificate's private key encrypted
+         *     under the passphrase given (`keyEncryption` says how; `encryptedPrivateKey` on each
+         *     certificate). Given back to `replaceConfig` with the same passphrase as
+         *     `keyPassphrase`, on this appliance or on a new one, it restores every object with its
+         *     id and every certificate with its key and fingerprint. The passphrase is never
+         *     stored or logged; keys never leave the appliance unencrypted. Administrators only,
+         *     and recorded in the audit log.
+         */
+        post: operations["exportBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/revisions": {
@@ -1256,6 +1286,28 @@ export interface components {
             chainPem?: string;
             /** @description SHA-256 fingerprint of the leaf; on restore without material it must match the kept certificate. */
             fingerprintSha256?: string;
+            /** @description The private key encrypted as the document's `keyEncryption` says (only in a backup from `exportBackup`). On restore, with `chainPem` and `keyPassphrase`, it is the certificate's material. */
+            encryptedPrivateKey?: string;
+        };
+        /** @description How the private keys of a backup are encrypted: a 256-bit key derived from the passphrase with scrypt (N = `cost`, r = 8, p = 1, `salt`), then AES-256-GCM per key; each `encryptedPrivateKey` is base64 of the 12-byte IV, the ciphertext of the PKCS#8 PEM and the 16-byte tag. */
+        KeyEncryption: {
+            /**
+             * @description The key derivation and cipher.
+             * @enum {string}
+             */
+            algorithm: "scrypt-aes-256-gcm";
+            /** @description The scrypt salt (16 bytes), base64. */
+            salt: string;
+            /**
+             * @description The scrypt cost parameter N.
+             * @enum {integer}
+             */
+            cost: 16384 | 32768 | 65536 | 131072;
+        };
+        /** @description What `exportBackup` encrypts the private keys with. */
+        BackupRequest: {
+            /** @description The passphrase the backup's private keys are encrypted under (at least 12 characters). Keep it apart from the backup; without it the keys cannot be restored. */
+            passphrase: string;
         };
         /** @description The whole configuration. Objects are keyed by their ids. */
         Config: {
@@ -1268,10 +1320,11 @@ export interface components {
             realServers: {
                 [key: string]: components["schemas"]["ConfigRealServer"];
             };
-            /** @description Certificates by id (public details only). */
+            /** @description Certificates by id (public details only; with the encrypted key in a backup). */
             certificates: {
                 [key: string]: components["schemas"]["ConfigCertificate"];
             };
+            keyEncryption?: components["schemas"]["KeyEncryption"];
         };
         /** @description A whole configuration to restore. `revision` is read-only and ignored. */
         ConfigInput: {
@@ -1288,6 +1341,9 @@ export interface components {
             certificates: {
                 [key: string]: components["schemas"]["ConfigCertificate"];
             };
+            keyEncryption?: components["schemas"]["KeyEncryption"];
+            /** @description The passphrase of a backup's `encryptedPrivateKey`s (the one given to `exportBackup`). */
+            keyPassphrase?: string;
         };
         RevisionInfo: {
             revision: components["schemas"]["Revision"];
@@ -2737,6 +2793,38 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    exportBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupRequest"];
+            };
+        };
+        responses: {
+            /** @description The configuration at the current revision, keys encrypted. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Config"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     listRevisions: {

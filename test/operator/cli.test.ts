@@ -190,9 +190,11 @@ describe('lbappliance backup and restore', () => {
     const target = ['--endpoint', other.endpoint, '--insecure'];
     const missing = await cli(['restore', file, ...target], env);
     expect(missing.code).toBe(7);
-    expect(oneLine(missing)).toMatch(/LB_CERTIFICATE_INVALID: certificate \S+ does not exist here and brings no pem, pfx or selfSigned material/);
+    // Named by the label --cert-pem takes, with what would bring the material.
+    expect(oneLine(missing)).toMatch(/LB_CERTIFICATE_INVALID: certificate avs-cert \(cert-\w+\) does not exist here and brings no pem, pfx or selfSigned material: restore a backup made with a passphrase .*or give the certificate's pem \(certificate, chain and private key in one PEM\)/);
     const done = await cli(['restore', file, ...target, '--cert-pem', `avs-cert=${join(dir, 'avs.pem')}`], env);
     expect(done.code).toBe(0);
+    expect(done.stderr).toMatch(/^warning: certificate spare-selfsigned \(cert-\w+\) has a new fingerprint .*: its key was not in the backup\n$/);
     const there = await other.client().getConfig();
     const here = await client.getConfig();
     const byLabel = (c: Config) => Object.fromEntries(Object.values(c.certificates).map((x) => [x.label, x.fingerprintSha256]));

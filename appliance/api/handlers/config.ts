@@ -1,6 +1,7 @@
 // Handlers of whole-configuration export and restore and of the revision history. What a
 // restore makes lives in config/config-restore.ts; these only check If-Match and answer.
 import { ifMatchSatisfied } from '../../config/canonical-json.js';
+import { encryptedKeys } from '../../config/backup-keys.js';
 import { prepareRestore, restoredConfig, type ConfigInput } from '../../config/config-restore.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import { commitWrite, notFound, requireMatch, type ApiContext } from '../api-context.js';
@@ -8,7 +9,7 @@ import type { Handlers, RequestContext } from '../handler-types.js';
 import { configView } from '../views.js';
 import type { OperationId } from '../../../openapi/generated/operations.js';
 
-type ConfigHandlers = Pick<Handlers, 'getConfig' | 'replaceConfig' | 'patchConfig' | 'listRevisions' | 'getRevision' | 'rollbackToRevision'>;
+type ConfigHandlers = Pick<Handlers, 'getConfig' | 'exportBackup' | 'replaceConfig' | 'patchConfig' | 'listRevisions' | 'getRevision' | 'rollbackToRevision'>;
 
 /** The ETag of the whole configuration at a revision. */
 export function configEtag(revision: number): string {
@@ -32,6 +33,14 @@ export function configHandlers(api: ApiContext): ConfigHandlers {
     async getConfig() {
       const { revision, config } = api.store.current;
       return { status: 200, body: configView(revision, config), headers: { etag: configEtag(revision) } };
+    },
+
+    async exportBackup(ctx) {
+      const { revision, config } = api.store.current;
+      const { keyEncryption, byId } = await encryptedKeys(config.certificates, (ref) => api.store.keystore.get(ref), ctx.body.passphrase);
+      const body = configView(revision, config);
+      for (const [id, sealed] of Object.entries(byId)) (body.certificates[id] as (typeof body.certificates)[string]).encryptedPrivateKey = sealed;
+      return { status: 200, body: { ...body, keyEncryption }, headers: { etag: configEtag(revision) } };
     },
 
     async replaceConfig(ctx) {
