@@ -173,12 +173,12 @@ export const operationTable = {
   },
   "getVirtualService": {
     "method": "GET",
-    "path": "/api/v1/virtual-services/{id}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}",
     "auth": true,
     "peerAuth": false,
     "write": null,
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [],
     "headerParams": [],
@@ -193,12 +193,12 @@ export const operationTable = {
   },
   "replaceVirtualService": {
     "method": "PUT",
-    "path": "/api/v1/virtual-services/{id}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -217,12 +217,12 @@ export const operationTable = {
   },
   "updateVirtualService": {
     "method": "PATCH",
-    "path": "/api/v1/virtual-services/{id}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -242,12 +242,12 @@ export const operationTable = {
   },
   "deleteVirtualService": {
     "method": "DELETE",
-    "path": "/api/v1/virtual-services/{id}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -264,12 +264,12 @@ export const operationTable = {
   },
   "listRealServers": {
     "method": "GET",
-    "path": "/api/v1/virtual-services/{id}/real-servers",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers",
     "auth": true,
     "peerAuth": false,
     "write": null,
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [
       "label"
@@ -286,12 +286,12 @@ export const operationTable = {
   },
   "createRealServer": {
     "method": "POST",
-    "path": "/api/v1/virtual-services/{id}/real-servers",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id"
+      "virtualServiceId"
     ],
     "queryParams": [],
     "headerParams": [],
@@ -308,13 +308,13 @@ export const operationTable = {
   },
   "getRealServer": {
     "method": "GET",
-    "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}",
     "auth": true,
     "peerAuth": false,
     "write": null,
     "pathParams": [
-      "id",
-      "rsId"
+      "virtualServiceId",
+      "realServerId"
     ],
     "queryParams": [],
     "headerParams": [],
@@ -329,13 +329,13 @@ export const operationTable = {
   },
   "replaceRealServer": {
     "method": "PUT",
-    "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id",
-      "rsId"
+      "virtualServiceId",
+      "realServerId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -354,13 +354,13 @@ export const operationTable = {
   },
   "updateRealServer": {
     "method": "PATCH",
-    "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id",
-      "rsId"
+      "virtualServiceId",
+      "realServerId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -380,13 +380,13 @@ export const operationTable = {
   },
   "deleteRealServer": {
     "method": "DELETE",
-    "path": "/api/v1/virtual-services/{id}/real-servers/{rsId}",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "id",
-      "rsId"
+      "virtualServiceId",
+      "realServerId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -443,12 +443,12 @@ export const operationTable = {
   },
   "getCertificate": {
     "method": "GET",
-    "path": "/api/v1/certificates/{certId}",
+    "path": "/api/v1/certificates/{certificateId}",
     "auth": true,
     "peerAuth": false,
     "write": null,
     "pathParams": [
-      "certId"
+      "certificateId"
     ],
     "queryParams": [],
     "headerParams": [],
@@ -463,12 +463,12 @@ export const operationTable = {
   },
   "replaceCertificate": {
     "method": "PUT",
-    "path": "/api/v1/certificates/{certId}",
+    "path": "/api/v1/certificates/{certificateId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "certId"
+      "certificateId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -487,12 +487,12 @@ export const operationTable = {
   },
   "updateCertificate": {
     "method": "PATCH",
-    "path": "/api/v1/certificates/{certId}",
+    "path": "/api/v1/certificates/{certificateId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "certId"
+      "certificateId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -512,12 +512,12 @@ export const operationTable = {
   },
   "deleteCertificate": {
     "method": "DELETE",
-    "path": "/api/v1/certificates/{certId}",
+    "path": "/api/v1/certificates/{certificateId}",
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
     "pathParams": [
-      "certId"
+      "certificateId"
     ],
     "queryParams": [],
     "headerParams": [
@@ -1183,94 +1183,94 @@ export abstract class GeneratedOperations {
 
   /**
    * Read a virtual service
-   * Operation `getVirtualService`: GET /api/v1/virtual-services/{id}.
+   * Operation `getVirtualService`: GET /api/v1/virtual-services/{virtualServiceId}.
    */
-  getVirtualService(id: string, options?: CallOptions): Promise<SuccessBody<"getVirtualService">> {
-    return this.invoke("getVirtualService", { path: { "id": String(id) } }, options);
+  getVirtualService(virtualServiceId: string, options?: CallOptions): Promise<SuccessBody<"getVirtualService">> {
+    return this.invoke("getVirtualService", { path: { "virtualServiceId": String(virtualServiceId) } }, options);
   }
 
   /**
    * Replace a virtual service
    *
    * Replaces every writable property; omitted optional properties return to their defaults. Listeners are touched only when the address, ports, protocol or certificate change.
-   * Operation `replaceVirtualService`: PUT /api/v1/virtual-services/{id}.
+   * Operation `replaceVirtualService`: PUT /api/v1/virtual-services/{virtualServiceId}.
    */
-  replaceVirtualService(id: string, body: RequestBody<"replaceVirtualService">, options?: CallOptions): Promise<SuccessBody<"replaceVirtualService">> {
-    return this.invoke("replaceVirtualService", { path: { "id": String(id) }, body }, options);
+  replaceVirtualService(virtualServiceId: string, body: RequestBody<"replaceVirtualService">, options?: CallOptions): Promise<SuccessBody<"replaceVirtualService">> {
+    return this.invoke("replaceVirtualService", { path: { "virtualServiceId": String(virtualServiceId) }, body }, options);
   }
 
   /**
    * Change some properties of a virtual service
    *
    * An RFC 7396 JSON merge patch. Properties it names change; `null` on an optional property returns it to its default.
-   * Operation `updateVirtualService`: PATCH /api/v1/virtual-services/{id}.
+   * Operation `updateVirtualService`: PATCH /api/v1/virtual-services/{virtualServiceId}.
    */
-  updateVirtualService(id: string, body: MergePatchOf<components['schemas']["VirtualServiceInput"]>, options?: CallOptions): Promise<SuccessBody<"updateVirtualService">> {
-    return this.invoke("updateVirtualService", { path: { "id": String(id) }, body }, options);
+  updateVirtualService(virtualServiceId: string, body: MergePatchOf<components['schemas']["VirtualServiceInput"]>, options?: CallOptions): Promise<SuccessBody<"updateVirtualService">> {
+    return this.invoke("updateVirtualService", { path: { "virtualServiceId": String(virtualServiceId) }, body }, options);
   }
 
   /**
    * Delete a virtual service and its real servers
    *
    * Stops the VIP's listeners (established connections finish) and removes its real servers.
-   * Operation `deleteVirtualService`: DELETE /api/v1/virtual-services/{id}.
+   * Operation `deleteVirtualService`: DELETE /api/v1/virtual-services/{virtualServiceId}.
    */
-  deleteVirtualService(id: string, options?: CallOptions): Promise<SuccessBody<"deleteVirtualService">> {
-    return this.invoke("deleteVirtualService", { path: { "id": String(id) } }, options);
+  deleteVirtualService(virtualServiceId: string, options?: CallOptions): Promise<SuccessBody<"deleteVirtualService">> {
+    return this.invoke("deleteVirtualService", { path: { "virtualServiceId": String(virtualServiceId) } }, options);
   }
 
   /**
    * List a virtual service's real servers
-   * Operation `listRealServers`: GET /api/v1/virtual-services/{id}/real-servers.
+   * Operation `listRealServers`: GET /api/v1/virtual-services/{virtualServiceId}/real-servers.
    */
-  listRealServers(id: string, options?: CallOptions & { query?: QueryOf<"listRealServers"> }): Promise<SuccessBody<"listRealServers">> {
-    return this.invoke("listRealServers", { path: { "id": String(id) }, query: options?.query }, options);
+  listRealServers(virtualServiceId: string, options?: CallOptions & { query?: QueryOf<"listRealServers"> }): Promise<SuccessBody<"listRealServers">> {
+    return this.invoke("listRealServers", { path: { "virtualServiceId": String(virtualServiceId) }, query: options?.query }, options);
   }
 
   /**
    * Add a real server
    *
    * Adds a server to the VIP's pool. No listener is touched.
-   * Operation `createRealServer`: POST /api/v1/virtual-services/{id}/real-servers.
+   * Operation `createRealServer`: POST /api/v1/virtual-services/{virtualServiceId}/real-servers.
    */
-  createRealServer(id: string, body: RequestBody<"createRealServer">, options?: CallOptions): Promise<SuccessBody<"createRealServer">> {
-    return this.invoke("createRealServer", { path: { "id": String(id) }, body }, options);
+  createRealServer(virtualServiceId: string, body: RequestBody<"createRealServer">, options?: CallOptions): Promise<SuccessBody<"createRealServer">> {
+    return this.invoke("createRealServer", { path: { "virtualServiceId": String(virtualServiceId) }, body }, options);
   }
 
   /**
    * Read a real server
-   * Operation `getRealServer`: GET /api/v1/virtual-services/{id}/real-servers/{rsId}.
+   * Operation `getRealServer`: GET /api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}.
    */
-  getRealServer(id: string, rsId: string, options?: CallOptions): Promise<SuccessBody<"getRealServer">> {
-    return this.invoke("getRealServer", { path: { "id": String(id), "rsId": String(rsId) } }, options);
+  getRealServer(virtualServiceId: string, realServerId: string, options?: CallOptions): Promise<SuccessBody<"getRealServer">> {
+    return this.invoke("getRealServer", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) } }, options);
   }
 
   /**
    * Replace a real server
-   * Operation `replaceRealServer`: PUT /api/v1/virtual-services/{id}/real-servers/{rsId}.
+   * Operation `replaceRealServer`: PUT /api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}.
    */
-  replaceRealServer(id: string, rsId: string, body: RequestBody<"replaceRealServer">, options?: CallOptions): Promise<SuccessBody<"replaceRealServer">> {
-    return this.invoke("replaceRealServer", { path: { "id": String(id), "rsId": String(rsId) }, body }, options);
+  replaceRealServer(virtualServiceId: string, realServerId: string, body: RequestBody<"replaceRealServer">, options?: CallOptions): Promise<SuccessBody<"replaceRealServer">> {
+    return this.invoke("replaceRealServer", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) }, body }, options);
   }
 
   /**
    * Change some properties of a real server
    *
    * An RFC 7396 JSON merge patch, e.g. `{"adminState":"drain"}` to drain the server (no new sessions; persistent ones continue).
-   * Operation `updateRealServer`: PATCH /api/v1/virtual-services/{id}/real-servers/{rsId}.
+   * Operation `updateRealServer`: PATCH /api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}.
    */
-  updateRealServer(id: string, rsId: string, body: MergePatchOf<components['schemas']["RealServerInput"]>, options?: CallOptions): Promise<SuccessBody<"updateRealServer">> {
-    return this.invoke("updateRealServer", { path: { "id": String(id), "rsId": String(rsId) }, body }, options);
+  updateRealServer(virtualServiceId: string, realServerId: string, body: MergePatchOf<components['schemas']["RealServerInput"]>, options?: CallOptions): Promise<SuccessBody<"updateRealServer">> {
+    return this.invoke("updateRealServer", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) }, body }, options);
   }
 
   /**
    * Remove a real server
    *
    * Removes the server from the pool; connections already open to it finish.
-   * Operation `deleteRealServer`: DELETE /api/v1/virtual-services/{id}/real-servers/{rsId}.
+   * Operation `deleteRealServer`: DELETE /api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}.
    */
-  deleteRealServer(id: string, rsId: string, options?: CallOptions): Promise<SuccessBody<"deleteRealServer">> {
-    return this.invoke("deleteRealServer", { path: { "id": String(id), "rsId": String(rsId) } }, options);
+  deleteRealServer(virtualServiceId: string, realServerId: string, options?: CallOptions): Promise<SuccessBody<"deleteRealServer">> {
+    return this.invoke("deleteRealServer", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) } }, options);
   }
 
   /**
@@ -1293,40 +1293,40 @@ export abstract class GeneratedOperations {
 
   /**
    * Read a certificate
-   * Operation `getCertificate`: GET /api/v1/certificates/{certId}.
+   * Operation `getCertificate`: GET /api/v1/certificates/{certificateId}.
    */
-  getCertificate(certId: string, options?: CallOptions): Promise<SuccessBody<"getCertificate">> {
-    return this.invoke("getCertificate", { path: { "certId": String(certId) } }, options);
+  getCertificate(certificateId: string, options?: CallOptions): Promise<SuccessBody<"getCertificate">> {
+    return this.invoke("getCertificate", { path: { "certificateId": String(certificateId) } }, options);
   }
 
   /**
    * Replace (rotate) a certificate
    *
    * New handshakes on every VIP using this certificate get the new material at once; established connections finish on the old one.
-   * Operation `replaceCertificate`: PUT /api/v1/certificates/{certId}.
+   * Operation `replaceCertificate`: PUT /api/v1/certificates/{certificateId}.
    */
-  replaceCertificate(certId: string, body: RequestBody<"replaceCertificate">, options?: CallOptions): Promise<SuccessBody<"replaceCertificate">> {
-    return this.invoke("replaceCertificate", { path: { "certId": String(certId) }, body }, options);
+  replaceCertificate(certificateId: string, body: RequestBody<"replaceCertificate">, options?: CallOptions): Promise<SuccessBody<"replaceCertificate">> {
+    return this.invoke("replaceCertificate", { path: { "certificateId": String(certificateId) }, body }, options);
   }
 
   /**
    * Relabel a certificate or rotate its material
    *
    * An RFC 7396 JSON merge patch of `CertificateInput`. Naming `pem`, `pfx` or `selfSigned` rotates the material.
-   * Operation `updateCertificate`: PATCH /api/v1/certificates/{certId}.
+   * Operation `updateCertificate`: PATCH /api/v1/certificates/{certificateId}.
    */
-  updateCertificate(certId: string, body: MergePatchOf<components['schemas']["CertificateInput"]>, options?: CallOptions): Promise<SuccessBody<"updateCertificate">> {
-    return this.invoke("updateCertificate", { path: { "certId": String(certId) }, body }, options);
+  updateCertificate(certificateId: string, body: MergePatchOf<components['schemas']["CertificateInput"]>, options?: CallOptions): Promise<SuccessBody<"updateCertificate">> {
+    return this.invoke("updateCertificate", { path: { "certificateId": String(certificateId) }, body }, options);
   }
 
   /**
    * Delete a certificate
    *
    * Refused with 409 while a virtual service uses it.
-   * Operation `deleteCertificate`: DELETE /api/v1/certificates/{certId}.
+   * Operation `deleteCertificate`: DELETE /api/v1/certificates/{certificateId}.
    */
-  deleteCertificate(certId: string, options?: CallOptions): Promise<SuccessBody<"deleteCertificate">> {
-    return this.invoke("deleteCertificate", { path: { "certId": String(certId) } }, options);
+  deleteCertificate(certificateId: string, options?: CallOptions): Promise<SuccessBody<"deleteCertificate">> {
+    return this.invoke("deleteCertificate", { path: { "certificateId": String(certificateId) } }, options);
   }
 
   /**

@@ -173,13 +173,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/virtual-services/{id}": {
+    "/api/v1/virtual-services/{virtualServiceId}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -205,13 +205,13 @@ export interface paths {
         patch: operations["updateVirtualService"];
         trace?: never;
     };
-    "/api/v1/virtual-services/{id}/real-servers": {
+    "/api/v1/virtual-services/{virtualServiceId}/real-servers": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -229,15 +229,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/virtual-services/{id}/real-servers/{rsId}": {
+    "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
                 /** @description The real server's id. */
-                rsId: components["parameters"]["RealServerId"];
+                realServerId: components["parameters"]["RealServerId"];
             };
             cookie?: never;
         };
@@ -281,13 +281,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/certificates/{certId}": {
+    "/api/v1/certificates/{certificateId}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description The certificate's id. */
-                certId: components["parameters"]["CertificateId"];
+                certificateId: components["parameters"]["CertificateId"];
             };
             cookie?: never;
         };
@@ -2141,7 +2141,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2172,7 +2172,7 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2213,7 +2213,7 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2244,7 +2244,7 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2286,7 +2286,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2313,7 +2313,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
             };
             cookie?: never;
         };
@@ -2351,9 +2351,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
                 /** @description The real server's id. */
-                rsId: components["parameters"]["RealServerId"];
+                realServerId: components["parameters"]["RealServerId"];
             };
             cookie?: never;
         };
@@ -2384,9 +2384,9 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
                 /** @description The real server's id. */
-                rsId: components["parameters"]["RealServerId"];
+                realServerId: components["parameters"]["RealServerId"];
             };
             cookie?: never;
         };
@@ -2427,9 +2427,9 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
                 /** @description The real server's id. */
-                rsId: components["parameters"]["RealServerId"];
+                realServerId: components["parameters"]["RealServerId"];
             };
             cookie?: never;
         };
@@ -2460,9 +2460,9 @@ export interface operations {
             };
             path: {
                 /** @description The virtual service's id. */
-                id: components["parameters"]["VirtualServiceId"];
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
                 /** @description The real server's id. */
-                rsId: components["parameters"]["RealServerId"];
+                realServerId: components["parameters"]["RealServerId"];
             };
             cookie?: never;
         };
@@ -2561,7 +2561,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The certificate's id. */
-                certId: components["parameters"]["CertificateId"];
+                certificateId: components["parameters"]["CertificateId"];
             };
             cookie?: never;
         };
@@ -2592,7 +2592,7 @@ export interface operations {
             };
             path: {
                 /** @description The certificate's id. */
-                certId: components["parameters"]["CertificateId"];
+                certificateId: components["parameters"]["CertificateId"];
             };
             cookie?: never;
         };
@@ -2633,7 +2633,7 @@ export interface operations {
             };
             path: {
                 /** @description The certificate's id. */
-                certId: components["parameters"]["CertificateId"];
+                certificateId: components["parameters"]["CertificateId"];
             };
             cookie?: never;
         };
@@ -2664,7 +2664,7 @@ export interface operations {
             };
             path: {
                 /** @description The certificate's id. */
-                certId: components["parameters"]["CertificateId"];
+                certificateId: components["parameters"]["CertificateId"];
             };
             cookie?: never;
         };

@@ -37,6 +37,12 @@ export interface RawResponse<T = unknown> {
   etag: string | undefined;
 }
 
+/**
+ * Path parameter names before the contract named them all after their object (issue 16):
+ * `request()` still takes these, so code written against the old names keeps working.
+ */
+const FORMER_PATH_NAMES: Readonly<Record<string, string>> = { virtualServiceId: 'id', realServerId: 'rsId', certificateId: 'certId' };
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
 
@@ -91,7 +97,8 @@ export class ApplianceClient extends GeneratedOperations {
     const op = operationTable[operationId];
     let path = op.path as string;
     for (const name of op.pathParams as readonly string[]) {
-      const value = args.path?.[name];
+      const former = FORMER_PATH_NAMES[name];
+      const value = args.path?.[name] ?? (former === undefined ? undefined : args.path?.[former]);
       if (value === undefined) throw new ApplianceSdkError('LB_SDK_ARGUMENT', operationId, `${operationId} needs path parameter ${name}`);
       path = path.replace(`{${name}}`, encodeURIComponent(value));
     }

@@ -115,6 +115,6 @@ describe('certificates', () => {
   it('filters by label and answers 404 for unknown ids', async () => {
     const cert = await client.createCertificate({ label: 'findme', selfSigned: { commonName: 'findme.example' } });
     expect((await client.listCertificates({ query: { label: 'findme' } })).items.map((c) => c.id)).toEqual([cert.id]);
-    await expect(client.getCertificate('cert-00000000beef')).rejects.toMatchObject({ status: 404, code: 'LB_NOT_FOUND', field: 'certId' });
+    await expect(client.getCertificate('cert-00000000beef')).rejects.toMatchObject({ status: 404, code: 'LB_NOT_FOUND', field: 'certificateId' });
   });
 });

@@ -249,9 +249,9 @@ beforeAll(async () => {
     revision: () => revisionOf(app.endpoint, ADMIN.authorization as string),
     prepare: () => ensureWorld(client),
     existing: async (op, param) => {
-      if (param === 'id') return world.vip;
-      if (param === 'rsId') return world.rs;
-      if (param === 'certId') return world.cert;
+      if (param === 'virtualServiceId') return world.vip;
+      if (param === 'realServerId') return world.rs;
+      if (param === 'certificateId') return world.cert;
       if (param === 'revision') return String(Math.max(1, (await main.revision()) - 1));
       if (param === 'username') return VICTIM.username;
       throw new Error(`no existing value for ${op.id} ${param}`);
@@ -308,7 +308,7 @@ describe.concurrent('credentials are judged before anything else: 401 without or
     const late: string[] = [];
     await Promise.all(
       guarded.flatMap((op) => {
-        const path = pathOf(op, { id: world.vip, rsId: world.rs, certId: world.cert, revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, revision: '1', username: VICTIM.username });
         const asks: { creds: string; who: string; status: number }[] = [{ creds: '', who: 'nobody', status: 401 }];
         if (op.write && op.auth) asks.push({ creds: `authorization: ${READ_ONLY.authorization as string}\r\n`, who: 'the read-only user', status: 403 });
         return asks.map(async (ask) => {
@@ -334,7 +334,7 @@ describe('If-Match is compared strongly: a weak or stale tag never lets a write 
       const neutral = async (): Promise<RequestPlan['body']> => {
         if (op.method === 'PATCH') return { value: '{}', contentType: op.bodyContentTypes[0], note: 'an empty merge patch' };
         if (op.method !== 'PUT') return null;
-        const path = pathOf(op, { id: world.vip, rsId: world.rs, certId: world.cert });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert });
         const current = JSON.parse((await send(app.endpoint, { method: 'GET', path, headers: { authorization: ADMIN.authorization as string }, who: 'the test', note: 'read' })).text) as Record<string, unknown>;
         for (const k of ['id', 'status', 'virtualServiceId', 'source', 'subject', 'commonName', 'subjectAltNames', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'fingerprintSha256', 'keyType', 'chainPem', 'usedBy']) delete current[k];
         return { value: JSON.stringify(current), contentType: op.bodyContentTypes[0], note: 'the object as it reads now' };
@@ -376,7 +376,7 @@ describe('requests no client library would send still get a problem document', (
     it(garbage.name, async () => {
       await main.prepare();
       await fuzz(fc.tuple(fc.constantFrom(...guarded), fc.boolean()), RUNS.http, async ([op, withCreds]) => {
-        const path = pathOf(op, { id: world.vip, rsId: world.rs, certId: world.cert, revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, revision: '1', username: VICTIM.username });
         const raw = garbage.make(path, withCreds ? `authorization: ${ADMIN.authorization as string}\r\n` : '');
         const res = await sendRaw(app.endpoint, raw, 5000);
         const broken = !res ? ['no answer within 5 s'] : [];

@@ -67,7 +67,7 @@ describe('protocol', () => {
   it('validates path and query parameters with a problem naming the parameter', async () => {
     const badId = await call('GET', '/api/v1/virtual-services/not-an-id');
     expect(badId.status).toBe(400);
-    expect(badId.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'id' });
+    expect(badId.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'virtualServiceId' });
     const badQuery = await call('GET', '/api/v1/audit-log?limit=0');
     expect(badQuery.json()).toMatchObject({ code: 'LB_VALIDATION', field: 'limit' });
     const unknownQuery = await call('GET', '/api/v1/virtual-services?colour=red');

@@ -112,7 +112,7 @@ describe('rules', () => {
     const cert = await client.createCertificate({ label: 'in-use', selfSigned: { commonName: 'in-use.example' } });
     const vs = await client.createVirtualService({ label: 'uses-cert', ipAddress: '127.0.44.11', ports: [443], protocol: 'http2', certificateId: cert.id });
     const err = await refused(() => client.deleteCertificate(cert.id));
-    expect(err).toMatchObject({ status: 409, code: 'LB_CERTIFICATE_IN_USE', field: 'certId' });
+    expect(err).toMatchObject({ status: 409, code: 'LB_CERTIFICATE_IN_USE', field: 'certificateId' });
     expect(err.problem.detail).toContain(vs.id);
     expect((await client.getCertificate(cert.id)).usedBy).toEqual([vs.id]);
   });

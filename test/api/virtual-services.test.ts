@@ -93,9 +93,9 @@ describe('virtual services', () => {
 
   it('honours If-Match: a stale ETag gets 412 and changes nothing', async () => {
     const vs = await client.createVirtualService({ label: 'etag', ipAddress: '127.0.41.4', ports: [80], protocol: 'http' });
-    const first = await client.request('getVirtualService', { path: { id: vs.id } });
+    const first = await client.request('getVirtualService', { path: { virtualServiceId: vs.id } });
     expect(first.etag).toMatch(/^"[0-9a-f]{16}"$/);
-    const ok = await client.request('updateVirtualService', { path: { id: vs.id }, body: { algorithm: 'leastconn' } }, { ifMatch: first.etag });
+    const ok = await client.request('updateVirtualService', { path: { virtualServiceId: vs.id }, body: { algorithm: 'leastconn' } }, { ifMatch: first.etag });
     expect(ok.etag).not.toBe(first.etag);
     const before = await client.getConfig();
     const err = await client.updateVirtualService(vs.id, { algorithm: 'roundrobin' }, { ifMatch: first.etag }).catch((e: unknown) => e);
@@ -117,7 +117,7 @@ describe('virtual services', () => {
     expect(config.realServers[rs.id]).toBeUndefined();
     const err = (await client.deleteVirtualService(vs.id).catch((e: unknown) => e)) as NotFoundError;
     expect(err.code).toBe('LB_NOT_FOUND');
-    expect(err.field).toBe('id');
+    expect(err.field).toBe('virtualServiceId');
   });
 });
 
@@ -140,7 +140,7 @@ describe('real servers', () => {
     const { status: _b, ...written } = replaced;
     expect(read).toEqual(written);
     await client.deleteRealServer(vs.id, s1.id);
-    await expect(client.getRealServer(vs.id, s1.id)).rejects.toMatchObject({ status: 404, code: 'LB_NOT_FOUND', field: 'rsId' });
+    await expect(client.getRealServer(vs.id, s1.id)).rejects.toMatchObject({ status: 404, code: 'LB_NOT_FOUND', field: 'realServerId' });
   });
 
   it('answers 404 for a real server asked under the wrong VIP, and for a missing VIP', async () => {
@@ -148,7 +148,7 @@ describe('real servers', () => {
     const b = await client.createVirtualService({ label: 'owner-b', ipAddress: '127.0.43.2', ports: [80], protocol: 'http' });
     const rs = await client.createRealServer(a.id, { label: 'R', address: '127.0.43.10', port: 80 });
     await expect(client.getRealServer(b.id, rs.id)).rejects.toMatchObject({ status: 404 });
-    await expect(client.listRealServers('vs-000000000000')).rejects.toMatchObject({ status: 404, field: 'id' });
-    await expect(client.createRealServer('vs-000000000000', { label: 'R', address: '127.0.0.9' })).rejects.toMatchObject({ status: 404, field: 'id' });
+    await expect(client.listRealServers('vs-000000000000')).rejects.toMatchObject({ status: 404, field: 'virtualServiceId' });
+    await expect(client.createRealServer('vs-000000000000', { label: 'R', address: '127.0.0.9' })).rejects.toMatchObject({ status: 404, field: 'virtualServiceId' });
   });
 });

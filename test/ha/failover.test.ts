@@ -108,7 +108,7 @@ describe('failover of an HA pair under load', () => {
     if (active === 'b') await until('the primary active', async () => (await stateOf(nodes.a!)) === 'active');
     const revisionBefore = (await primary.listRevisions()).current;
     // Writes while the secondary is down are acknowledged and say so.
-    const res = await primary.request('createRealServer', { path: { id: vipId }, body: { label: 'rs4', address: net.backends[0]!, port: 8082 } });
+    const res = await primary.request('createRealServer', { path: { virtualServiceId: vipId }, body: { label: 'rs4', address: net.backends[0]!, port: 8082 } });
     expect(res.headers['x-lbappliance-peer']).toBe('behind');
     const servers = (await primary.listRealServers(vipId)).items;
     await primary.updateRealServer(vipId, servers.find((s) => s.label === 'rs2')!.id, { weight: 7 });
@@ -129,7 +129,7 @@ describe('failover of an HA pair under load', () => {
     expect(await secondary.getConfig()).toEqual(await primary.getConfig());
     expect((await nodes.b.client({ username: 'night-shift', password: 'night-shift-password' }).listUsers()).items.map((u) => u.username)).toContain('night-shift');
     // A write now is in sync again.
-    const again = await primary.request('updateRealServer', { path: { id: vipId, rsId: servers.find((s) => s.label === 'rs2')!.id }, body: { weight: 3 } });
+    const again = await primary.request('updateRealServer', { path: { virtualServiceId: vipId, realServerId: servers.find((s) => s.label === 'rs2')!.id }, body: { weight: 3 } });
     expect(again.headers['x-lbappliance-peer']).toBe('in-sync');
   }, 60_000);
 });

@@ -33,7 +33,7 @@ describe('writes on an HA pair', () => {
       const own = a.client({ password: PRIMARY_PASSWORD });
       return (async () => {
         for (let round = 1; round <= 3; round++) {
-          const res = await own.request('updateRealServer', { path: { id: vs.id, rsId: rs.id }, body: { weight: 10 * round + i } });
+          const res = await own.request('updateRealServer', { path: { virtualServiceId: vs.id, realServerId: rs.id }, body: { weight: 10 * round + i } });
           expect(res.headers['x-lbappliance-peer'] ?? 'in-sync').not.toBe('behind');
         }
       })();

@@ -79,7 +79,7 @@ describe('an HA pair of two appliances', () => {
   });
 
   it('replicates a write before acknowledging it: the secondary has it at once', async () => {
-    const res = await clientOf(a).request('createRealServer', { path: { id: vipId }, body: { label: 'rs2', address: net.backends[1]!, port: 8080 } });
+    const res = await clientOf(a).request('createRealServer', { path: { virtualServiceId: vipId }, body: { label: 'rs2', address: net.backends[1]!, port: 8080 } });
     expect(res.headers['x-lbappliance-peer']).toBe('in-sync');
     const [onA, onB] = await Promise.all([clientOf(a).listRealServers(vipId), clientOf(b).listRealServers(vipId)]);
     const stored = (list: typeof onA) => ({ revision: list.revision, items: list.items.map(({ id, label, address, port, weight }) => ({ id, label, address, port, weight })) });

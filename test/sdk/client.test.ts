@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceClient, ApplianceConnectionError, ApplianceSdkError, ApplianceTrustError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../openapi/sdk/index.js';
+import { operationTable } from '../../openapi/generated/operations.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 
 let app: TestAppliance;
@@ -53,6 +54,22 @@ describe('SDK', () => {
     expect(invalid.operationId).toBe('createVirtualService');
     await client.createVirtualService({ label: 'one', ipAddress: '127.0.50.1', ports: [80], protocol: 'http' });
     await expect(client.createVirtualService({ label: 'one', ipAddress: '127.0.50.2', ports: [80], protocol: 'http' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('names path parameters after their objects, and still takes the former names in request()', async () => {
+    const client = app.client();
+    const vs = await client.createVirtualService({ label: 'named-params', ipAddress: '127.0.205.30', ports: [80], protocol: 'http' });
+    const rs = await client.createRealServer(vs.id, { label: 'r1', address: '127.0.205.31', port: 80 });
+    // One scheme across the contract: {virtualServiceId}, {realServerId}, {certificateId}.
+    expect(operationTable.getRealServer.path).toBe('/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}');
+    expect(operationTable.getCertificate.pathParams).toEqual(['certificateId']);
+    const named = await client.request('getRealServer', { path: { virtualServiceId: vs.id, realServerId: rs.id } });
+    const former = await client.request('getRealServer', { path: { id: vs.id, rsId: rs.id } });
+    expect(former.body).toEqual(named.body);
+    expect(former.etag).toBe(named.etag);
+    // A missing object names the parameter by its new name.
+    await expect(client.getRealServer(vs.id, 'rs-00000000dead')).rejects.toMatchObject({ status: 404, field: 'realServerId' });
+    await client.deleteVirtualService(vs.id);
   });
 
   it('retries idempotent calls on connection errors, and never retries a POST', async () => {

@@ -31,7 +31,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
   };
   const existing = (draft: StoredConfig, id: string, ifMatch: string | undefined): StoredCertificate => {
     const cert = draft.certificates[id];
-    if (!cert) throw notFound('certificate', id, 'certId');
+    if (!cert) throw notFound('certificate', id, 'certificateId');
     requireMatch(ifMatch, certificateEtag(cert), `certificate ${id}`, ifMatchSatisfied);
     return cert;
   };
@@ -58,14 +58,14 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
     },
 
     async getCertificate(ctx) {
-      if (!api.store.current.config.certificates[ctx.params.certId]) throw notFound('certificate', ctx.params.certId, 'certId');
-      return { status: 200, ...answer(ctx.params.certId) };
+      if (!api.store.current.config.certificates[ctx.params.certificateId]) throw notFound('certificate', ctx.params.certificateId, 'certificateId');
+      return { status: 200, ...answer(ctx.params.certificateId) };
     },
 
     async replaceCertificate(ctx) {
-      const { certId } = ctx.params;
+      const { certificateId: certId } = ctx.params;
       const body = ctx.body as CertificateBody;
-      if (!api.store.current.config.certificates[certId]) throw notFound('certificate', certId, 'certId');
+      if (!api.store.current.config.certificates[certId]) throw notFound('certificate', certId, 'certificateId');
       const material = await materialFrom(body);
       await commitWrite(api, ctx, `/certificates/${certId}`, (draft, tools) => {
         existing(draft, certId, ctx.ifMatch);
@@ -75,9 +75,9 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
     },
 
     async updateCertificate(ctx) {
-      const { certId } = ctx.params;
+      const { certificateId: certId } = ctx.params;
       const current = api.store.current.config.certificates[certId];
-      if (!current) throw notFound('certificate', certId, 'certId');
+      if (!current) throw notFound('certificate', certId, 'certificateId');
       const merged = applyMergePatch({ label: current.label }, ctx.body) as CertificateBody;
       api.validator.schema('CertificateInput', merged);
       checkOneMaterial(merged);
@@ -90,13 +90,13 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
     },
 
     async deleteCertificate(ctx) {
-      const { certId } = ctx.params;
+      const { certificateId: certId } = ctx.params;
       await commitWrite(api, ctx, `/certificates/${certId}`, (draft) => {
         existing(draft, certId, ctx.ifMatch);
         const users = Object.entries(draft.virtualServices).filter(([, vs]) => vs.certificateId === certId);
         if (users.length > 0) {
           throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${certId} is used by ${users.map(([vsId, vs]) => `${vs.label} (${vsId})`).join(', ')}`, {
-            field: 'certId',
+            field: 'certificateId',
           });
         }
         delete draft.certificates[certId];

@@ -15,13 +15,13 @@ export function realServerEtag(rs: StoredRealServer): string {
 }
 
 function requireVs(config: StoredConfig, vsId: string): void {
-  if (!config.virtualServices[vsId]) throw notFound('virtual service', vsId, 'id');
+  if (!config.virtualServices[vsId]) throw notFound('virtual service', vsId, 'virtualServiceId');
 }
 
 function requireRs(config: StoredConfig, vsId: string, rsId: string): StoredRealServer {
   requireVs(config, vsId);
   const rs = config.realServers[rsId];
-  if (!rs || rs.virtualServiceId !== vsId) throw notFound(`real server of virtual service ${vsId}:`, rsId, 'rsId');
+  if (!rs || rs.virtualServiceId !== vsId) throw notFound(`real server of virtual service ${vsId}:`, rsId, 'realServerId');
   return rs;
 }
 
@@ -40,16 +40,16 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
   return {
     async listRealServers(ctx) {
       const { revision, config } = api.store.current;
-      requireVs(config, ctx.params.id);
+      requireVs(config, ctx.params.virtualServiceId);
       const live = liveState(api);
       const items = Object.entries(config.realServers)
-        .filter(([, rs]) => rs.virtualServiceId === ctx.params.id && (ctx.query.label === undefined || rs.label === ctx.query.label))
+        .filter(([, rs]) => rs.virtualServiceId === ctx.params.virtualServiceId && (ctx.query.label === undefined || rs.label === ctx.query.label))
         .map(([rsId]) => realServerView(config, rsId, live));
       return { status: 200, body: { revision, items } };
     },
 
     async createRealServer(ctx) {
-      const vsId = ctx.params.id;
+      const vsId = ctx.params.virtualServiceId;
       let rsId = '';
       await commitWrite(api, ctx, () => `/realServers/${rsId}`, (draft) => {
         requireVs(draft, vsId);
@@ -61,12 +61,12 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
     },
 
     async getRealServer(ctx) {
-      requireRs(api.store.current.config, ctx.params.id, ctx.params.rsId);
-      return { status: 200, ...answer(ctx.params.rsId) };
+      requireRs(api.store.current.config, ctx.params.virtualServiceId, ctx.params.realServerId);
+      return { status: 200, ...answer(ctx.params.realServerId) };
     },
 
     async replaceRealServer(ctx) {
-      const { id: vsId, rsId } = ctx.params;
+      const { virtualServiceId: vsId, realServerId: rsId } = ctx.params;
       await commitWrite(api, ctx, `/realServers/${rsId}`, (draft) => {
         existing(draft, vsId, rsId, ctx.ifMatch);
         draft.realServers[rsId] = { ...(ctx.body as Omit<StoredRealServer, 'virtualServiceId'>), virtualServiceId: vsId };
@@ -75,7 +75,7 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
     },
 
     async updateRealServer(ctx) {
-      const { id: vsId, rsId } = ctx.params;
+      const { virtualServiceId: vsId, realServerId: rsId } = ctx.params;
       await commitWrite(api, ctx, `/realServers/${rsId}`, (draft) => {
         const { virtualServiceId: _vs, ...current } = existing(draft, vsId, rsId, ctx.ifMatch);
         const merged = applyMergePatch(current, ctx.body);
@@ -86,7 +86,7 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
     },
 
     async deleteRealServer(ctx) {
-      const { id: vsId, rsId } = ctx.params;
+      const { virtualServiceId: vsId, realServerId: rsId } = ctx.params;
       await commitWrite(api, ctx, `/realServers/${rsId}`, (draft) => {
         existing(draft, vsId, rsId, ctx.ifMatch);
         delete draft.realServers[rsId];

@@ -18,7 +18,7 @@ export function virtualServiceEtag(vs: VirtualServiceSpec): string {
 export function virtualServiceHandlers(api: ApiContext): VsHandlers {
   const existing = (draft: { virtualServices: Record<string, VirtualServiceSpec> }, id: string, ifMatch: string | undefined): VirtualServiceSpec => {
     const vs = draft.virtualServices[id];
-    if (!vs) throw notFound('virtual service', id, 'id');
+    if (!vs) throw notFound('virtual service', id, 'virtualServiceId');
     requireMatch(ifMatch, virtualServiceEtag(vs), `virtual service ${id}`, ifMatchSatisfied);
     return vs;
   };
@@ -48,13 +48,13 @@ export function virtualServiceHandlers(api: ApiContext): VsHandlers {
     },
 
     async getVirtualService(ctx) {
-      const { id } = ctx.params;
-      if (!api.store.current.config.virtualServices[id]) throw notFound('virtual service', id, 'id');
+      const { virtualServiceId: id } = ctx.params;
+      if (!api.store.current.config.virtualServices[id]) throw notFound('virtual service', id, 'virtualServiceId');
       return { status: 200, ...answer(id) };
     },
 
     async replaceVirtualService(ctx) {
-      const { id } = ctx.params;
+      const { virtualServiceId: id } = ctx.params;
       await commitWrite(api, ctx, `/virtualServices/${id}`, (draft) => {
         existing(draft, id, ctx.ifMatch);
         draft.virtualServices[id] = ctx.body as VirtualServiceSpec;
@@ -63,7 +63,7 @@ export function virtualServiceHandlers(api: ApiContext): VsHandlers {
     },
 
     async updateVirtualService(ctx) {
-      const { id } = ctx.params;
+      const { virtualServiceId: id } = ctx.params;
       await commitWrite(api, ctx, `/virtualServices/${id}`, (draft) => {
         const merged = applyMergePatch(existing(draft, id, ctx.ifMatch), ctx.body);
         api.validator.schema('VirtualServiceInput', merged);
@@ -73,7 +73,7 @@ export function virtualServiceHandlers(api: ApiContext): VsHandlers {
     },
 
     async deleteVirtualService(ctx) {
-      const { id } = ctx.params;
+      const { virtualServiceId: id } = ctx.params;
       await commitWrite(api, ctx, `/virtualServices/${id}`, (draft) => {
         existing(draft, id, ctx.ifMatch);
         delete draft.virtualServices[id];
