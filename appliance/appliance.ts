@@ -111,7 +111,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
       closing ??= (async () => {
         await haNode.close();
         await app.close();
-        await store.drain();
+        await store.close();
         await engine.stop(graceMs);
         await haNode.releaseAddresses();
         await audit.close();

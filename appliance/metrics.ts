@@ -30,6 +30,22 @@ export function createMetrics(): ControlPlaneMetrics {
 
 /** Registers the gauges that read the store, the engine and the HA pair at scrape time. */
 export function registerStateGauges(registry: Registry, store: ConfigStore, engine: Engine, ha: () => HaController): void {
+  const writes = new Histogram({
+    name: 'lbappliance_config_write_duration_seconds',
+    help: 'Configuration writes, from the store taking them to their acknowledgement (built, on disk, applied, replicated), by outcome.',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  store.onWrite((seconds, ok) => writes.observe({ outcome: ok ? 'ok' : 'refused' }, seconds));
+  new Gauge({
+    name: 'lbappliance_config_log_flushes',
+    help: 'fdatasync calls of the configuration log since start; fewer than the revisions written when writes arrived together (group commit).',
+    registers: [registry],
+    collect() {
+      this.set(store.logStats.flushes);
+    },
+  });
   new Gauge({
     name: 'lbappliance_config_revision',
     help: 'The configuration revision this node runs.',

@@ -52,18 +52,49 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A deeply frozen snapshot of a configuration; `keyPem` resolves key references. */
-export async function buildSnapshot(revision: number, config: StoredConfig, keyPem: (ref: string) => Promise<string>): Promise<ConfigSnapshot> {
+/** What a virtual service's snapshot was built from: reused while all of it is the same objects. */
+interface Sources {
+  spec: object;
+  cert: object | undefined;
+  servers: readonly object[];
+  serverIds: readonly string[];
+}
+const sourcesOf = new WeakMap<VirtualServiceSnapshot, Sources>();
+
+function sameSources(a: Sources | undefined, spec: object, cert: object | undefined, servers: readonly [string, object][]): boolean {
+  if (!a || a.spec !== spec || a.cert !== cert || a.servers.length !== servers.length) return false;
+  return servers.every(([id, rs], i) => a.servers[i] === rs && a.serverIds[i] === id);
+}
+
+/**
+ * A deeply frozen snapshot of a configuration; `keyPem` resolves key references. With the
+ * `previous` snapshot, a virtual service whose stored objects (itself, its certificate, its
+ * servers) are the very objects its previous snapshot was built from is reused as it is: a
+ * revision costs what it changes (the store shares untouched objects between revisions).
+ */
+export async function buildSnapshot(revision: number, config: StoredConfig, keyPem: (ref: string) => Promise<string>, previous?: ConfigSnapshot | null): Promise<ConfigSnapshot> {
+  const byVs = new Map<string, [string, StoredRealServer][]>();
+  for (const [rsId, rs] of Object.entries(config.realServers)) {
+    let list = byVs.get(rs.virtualServiceId);
+    if (!list) byVs.set(rs.virtualServiceId, (list = []));
+    list.push([rsId, rs]);
+  }
+  const before = new Map<string, VirtualServiceSnapshot>();
+  for (const vs of previous?.virtualServices ?? []) before.set(vs.id, vs);
   const virtualServices: VirtualServiceSnapshot[] = [];
   for (const [id, vs] of Object.entries(config.virtualServices)) {
     const cert = vs.certificateId ? config.certificates[vs.certificateId] : undefined;
-    const realServers = Object.entries(config.realServers)
-      .filter(([, rs]) => rs.virtualServiceId === id)
-      .map(([rsId, rs]) => {
-        const { virtualServiceId: _vs, ...rest } = rs;
-        return { id: rsId, ...structuredClone(rest) };
-      });
-    virtualServices.push({
+    const servers = byVs.get(id) ?? [];
+    const old = before.get(id);
+    if (old && sameSources(sourcesOf.get(old), vs, cert, servers)) {
+      virtualServices.push(old);
+      continue;
+    }
+    const realServers = servers.map(([rsId, rs]) => {
+      const { virtualServiceId: _vs, ...rest } = rs;
+      return { id: rsId, ...structuredClone(rest) };
+    });
+    const built: VirtualServiceSnapshot = deepFreeze({
       id,
       ...structuredClone(vs),
       certificate:
@@ -72,6 +103,8 @@ export async function buildSnapshot(revision: number, config: StoredConfig, keyP
           : null,
       realServers,
     });
+    sourcesOf.set(built, { spec: vs, cert, servers: servers.map(([, rs]) => rs), serverIds: servers.map(([rsId]) => rsId) });
+    virtualServices.push(built);
   }
-  return deepFreeze({ revision, virtualServices });
+  return Object.freeze({ revision, virtualServices: Object.freeze(virtualServices) });
 }

@@ -12,6 +12,7 @@ import { ResourceError, ResourceErrorCode, unlessGone } from './errors.js';
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { numOrNull, str } from './values.js';
+import { readCache, writing } from './read-cache.js';
 
 type RealServerInput = components['schemas']['RealServerInput'];
 type RealServer = components['schemas']['RealServer'];
@@ -95,7 +96,7 @@ export const realServer: ResourceDefinition = {
 }`,
   async create(ctx, inputs) {
     const vsId = str(inputs, 'virtual_service_id');
-    const created = await ctx.client.createRealServer(vsId, body(inputs), { signal: ctx.signal }).catch((err: unknown) => {
+    const created = await writing(ctx.client, () => ctx.client.createRealServer(vsId, body(inputs), { signal: ctx.signal })).catch((err: unknown) => {
       // The appliance answers 404 on the path's virtual service: point at the attribute that named it.
       if (err instanceof NotFoundError) throw new ResourceError(ResourceErrorCode.NotFound, `virtual service ${vsId} does not exist on the appliance`, ['virtual_service_id']);
       throw err;
@@ -103,18 +104,24 @@ export const realServer: ResourceDefinition = {
     return fromApi(created, numOrNull(inputs, 'drain_timeout'));
   },
   async read(ctx, state) {
-    return get(ctx, str(state, 'virtual_service_id'), str(state, 'id'), numOrNull(state, 'drain_timeout'));
+    // From the configuration the provider read once for the whole refresh (read-cache.ts).
+    const vsId = str(state, 'virtual_service_id');
+    const id = str(state, 'id');
+    const rs = (await readCache(ctx.client).config(ctx.signal)).realServers[id];
+    return rs && rs.virtualServiceId === vsId ? fromApi({ id, ...rs } as RealServer, numOrNull(state, 'drain_timeout')) : null;
   },
   async update(ctx, prior, inputs) {
-    const updated = await ctx.client.replaceRealServer(str(prior, 'virtual_service_id'), str(prior, 'id'), body(inputs), { signal: ctx.signal });
+    const updated = await writing(ctx.client, () => ctx.client.replaceRealServer(str(prior, 'virtual_service_id'), str(prior, 'id'), body(inputs), { signal: ctx.signal }));
     return fromApi(updated, numOrNull(inputs, 'drain_timeout'));
   },
   async delete(ctx, state) {
     const vsId = str(state, 'virtual_service_id');
     const rsId = str(state, 'id');
     try {
-      await drain(ctx, vsId, rsId, numOrNull(state, 'drain_timeout') ?? DEFAULT_DRAIN_TIMEOUT);
-      await ctx.client.deleteRealServer(vsId, rsId, { signal: ctx.signal });
+      await writing(ctx.client, async () => {
+        await drain(ctx, vsId, rsId, numOrNull(state, 'drain_timeout') ?? DEFAULT_DRAIN_TIMEOUT);
+        await ctx.client.deleteRealServer(vsId, rsId, { signal: ctx.signal });
+      });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }

@@ -11,6 +11,7 @@ import { ResourceError, ResourceErrorCode, ruleIssues, unlessGone } from './erro
 import { attributesFromContract, idAttribute } from './schema.js';
 import type { Attributes, Issue, ObjectValue, ResourceContext, ResourceDefinition } from './types.js';
 import { isUnknown, str } from './values.js';
+import { readCache, writing } from './read-cache.js';
 
 type VirtualServiceInput = components['schemas']['VirtualServiceInput'];
 type VirtualService = components['schemas']['VirtualService'];
@@ -76,16 +77,19 @@ export const virtualService: ResourceDefinition = {
     return ruleIssues(virtualServiceAttributes, virtualServiceProblems(virtualServiceFacts(config)));
   },
   async create(ctx, inputs) {
-    return fromApi(await ctx.client.createVirtualService(body(inputs), { signal: ctx.signal }));
+    return fromApi(await writing(ctx.client, () => ctx.client.createVirtualService(body(inputs), { signal: ctx.signal })));
   },
   async read(ctx, state) {
-    return get(ctx, str(state, 'id'));
+    // From the configuration the provider read once for the whole refresh (read-cache.ts).
+    const id = str(state, 'id');
+    const vs = (await readCache(ctx.client).config(ctx.signal)).virtualServices[id];
+    return vs ? fromApi({ id, ...vs } as VirtualService) : null;
   },
   async update(ctx, prior, inputs) {
-    return fromApi(await ctx.client.replaceVirtualService(str(prior, 'id'), body(inputs), { signal: ctx.signal }));
+    return fromApi(await writing(ctx.client, () => ctx.client.replaceVirtualService(str(prior, 'id'), body(inputs), { signal: ctx.signal })));
   },
   async delete(ctx, state) {
-    await unlessGone(ctx.client.deleteVirtualService(str(state, 'id'), { signal: ctx.signal }));
+    await writing(ctx.client, () => unlessGone(ctx.client.deleteVirtualService(str(state, 'id'), { signal: ctx.signal })));
   },
   async import(ctx, id) {
     if (!ID.test(id)) throw new ResourceError(ResourceErrorCode.BadImportId, `import id ${JSON.stringify(id)} is not a virtual service id (${this.importId.format})`);

@@ -1,0 +1,66 @@
+// The engine half of the scale benchmark: a configuration of `vips` VIPs (one real server
+// each) restored in one revision, then revisions that change one real server's weight, timed
+// as the client sees the write and as the engine reports its apply
+// (lbappliance_config_apply_duration_seconds).
+import type { TestAppliance } from '../../helpers/appliance-process.js';
+import { quantile } from './sdk-scale.js';
+
+/** Apply times at one VIP count on one engine. */
+export interface EngineRow {
+  engine: string;
+  vips: number;
+  /** The write that creates every VIP at once (PUT /config). */
+  restoreMs: number;
+  restoreApplyMs: number;
+  /** Median over the one-change writes. */
+  oneChangeWriteMs: number;
+  oneChangeApplyMs: number;
+}
+
+const CHANGES = 7;
+
+function hex12(n: number): string {
+  return n.toString(16).padStart(12, '0');
+}
+
+/** Measures one engine at one VIP count. */
+export async function engineScale(app: TestAppliance, engine: string, vips: number, serverNetwork: string, log: (s: string) => void): Promise<EngineRow> {
+  const client = app.client();
+  const applyMs = async (): Promise<number> => {
+    const text = String(await client.getMetrics());
+    const m = /^lbappliance_config_apply_duration_seconds\s+([\d.eE+-]+)$/m.exec(text);
+    return m ? Math.round(Number(m[1]) * 1000 * 10) / 10 : NaN;
+  };
+  const virtualServices: Record<string, unknown> = {};
+  const realServers: Record<string, unknown> = {};
+  for (let i = 0; i < vips; i++) {
+    virtualServices[`vs-${hex12(i + 1)}`] = { label: `E-${i}`, ipAddress: `127.0.225.${1 + (i % 250)}`, ports: [8200 + Math.floor(i / 250)], protocol: 'http' };
+    realServers[`rs-${hex12(i + 1)}`] = { label: `R-${i}`, address: `${serverNetwork}.${1 + (i % 3)}`, port: 9000, virtualServiceId: `vs-${hex12(i + 1)}` };
+  }
+  let t = performance.now();
+  await client.replaceConfig({ virtualServices, realServers, certificates: {} } as never);
+  const restoreMs = Math.round(performance.now() - t);
+  const restoreApplyMs = await applyMs();
+  const writes: number[] = [];
+  const applies: number[] = [];
+  const target = `rs-${hex12(Math.ceil(vips / 2))}`;
+  const vs = `vs-${hex12(Math.ceil(vips / 2))}`;
+  for (let k = 0; k < CHANGES; k++) {
+    t = performance.now();
+    await client.updateRealServer(vs, target, { weight: 50 + k });
+    writes.push(performance.now() - t);
+    applies.push(await applyMs());
+  }
+  writes.sort((a, b) => a - b);
+  applies.sort((a, b) => a - b);
+  const row: EngineRow = {
+    engine,
+    vips,
+    restoreMs,
+    restoreApplyMs,
+    oneChangeWriteMs: Math.round(quantile(writes, 0.5) * 10) / 10,
+    oneChangeApplyMs: Math.round(quantile(applies, 0.5) * 10) / 10,
+  };
+  log(`${engine}, ${vips} VIPs: restore ${restoreMs} ms (apply ${restoreApplyMs} ms); one change: write ${row.oneChangeWriteMs} ms, apply ${row.oneChangeApplyMs} ms`);
+  return row;
+}

@@ -1,0 +1,80 @@
+// The scale benchmark's markdown report: this run, and the "before" run beside it when one
+// is kept (results-scale-before.json).
+import type { EngineRow } from './engine-scale.js';
+import type { SdkResult } from './sdk-scale.js';
+import type { TerraformRow } from './scale-bench.js';
+
+/** What a run writes to results-scale.json. */
+export interface ScaleReport {
+  date: string;
+  label: string | null;
+  quick: boolean;
+  machine: { cpus: number; model?: string; node: string };
+  command: string;
+  terraform: TerraformRow[];
+  sdk: SdkResult | null;
+  engines: EngineRow[];
+}
+
+const STEPS = [
+  ['apply', 'apply (create)'],
+  ['noopPlan', 'no-op plan (refresh)'],
+  ['changePlan', 'one-change plan'],
+  ['changeApply', 'one-change apply'],
+  ['destroy', 'destroy'],
+] as const;
+
+function terraformTable(rows: TerraformRow[], before: TerraformRow[] | null): string {
+  const head = before
+    ? '| resources | step | before: lbappliance s | before: floor s | before: ratio | after: lbappliance s | after: floor s | after: ratio |\n|---|---|---|---|---|---|---|---|'
+    : '| resources | step | lbappliance s | terraform_data floor s | ratio |\n|---|---|---|---|---|';
+  const lines: string[] = [head];
+  for (const row of rows) {
+    const old = before?.find((b) => b.resources === row.resources);
+    for (const [key, name] of STEPS) {
+      const s = row.steps[key];
+      const o = old?.steps[key];
+      lines.push(
+        before
+          ? `| ${row.resources} | ${name} | ${o?.lbappliance ?? '-'} | ${o?.floor ?? '-'} | ${o ? `${o.ratio}x` : '-'} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x |`
+          : `| ${row.resources} | ${name} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function sdkRow(s: SdkResult): string {
+  return `| ${s.objects} | ${s.clients} | ${s.seconds} | ${s.writesPerSecond} | ${s.p50Ms} | ${s.p99Ms} | ${s.maxMs} | ${s.failures} |`;
+}
+
+function engineTable(rows: EngineRow[], before: EngineRow[] | null): string {
+  const lines = ['| engine | VIPs | run | restore all, ms | its apply, ms | one-change write, ms | one-change apply, ms |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const o = before?.find((b) => b.engine === r.engine && b.vips === r.vips);
+    if (o) lines.push(`| ${o.engine} | ${o.vips} | before | ${o.restoreMs} | ${o.restoreApplyMs} | ${o.oneChangeWriteMs} | ${o.oneChangeApplyMs} |`);
+    lines.push(`| ${r.engine} | ${r.vips} | ${before ? 'after' : 'this run'} | ${r.restoreMs} | ${r.restoreApplyMs} | ${r.oneChangeWriteMs} | ${r.oneChangeApplyMs} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The report as markdown. */
+export function renderMarkdown(report: ScaleReport, before: ScaleReport | null): string {
+  const parts = [
+    `# Scale benchmark (${report.date})`,
+    `${report.machine.cpus} CPUs, ${report.machine.model ?? ''}, node ${report.machine.node}. Command: \`${report.command}\`.${before ? ` "before" is the run of ${before.date} (results-scale-before.json${before.label ? `, ${before.label}` : ''}).` : ''}`,
+    '## Terraform',
+    'A configuration written from the docs: one VIP per four resources, each with three real servers (`for_each`), against the same graph of Terraform\'s built-in `terraform_data` in the same run (the floor, Terraform\'s own cost). Default parallelism (10); embedded engine. Targets at 400 and 1000 resources: apply, no-op plan and destroy within 1.5x of the floor.',
+    terraformTable(report.terraform, before?.terraform ?? null),
+    '## SDK: parallel clients',
+    '| objects | clients | seconds | writes/s | p50 ms | p99 ms | max ms | failures |\n|---|---|---|---|---|---|---|---|',
+  ];
+  const sdk = [before?.sdk ? `${sdkRow(before.sdk)} (before)` : null, report.sdk ? sdkRow(report.sdk) : null].filter((x) => x !== null);
+  parts[parts.length - 1] += `\n${sdk.join('\n')}`;
+  parts.push(
+    '## Engines: apply time against VIP count',
+    'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight (median of 7): the write as the client sees it, and the engine\'s apply (`lbappliance_config_apply_duration_seconds`).',
+    engineTable(report.engines, before?.engines ?? null),
+  );
+  return `${parts.join('\n\n')}\n`;
+}
