@@ -24,7 +24,7 @@ export interface Lan {
   /** Runs a command inside a host's namespace. */
   exec(host: string, cmd: string, args: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Starts a long-running command inside a host's namespace. */
-  spawn(host: string, cmd: string, args: string[]): ChildProcess;
+  background(host: string, cmd: string, args: string[]): ChildProcess;
   /** Deletes every namespace of the LAN (ignores what is gone). */
   dispose(): Promise<void>;
 }
@@ -93,7 +93,7 @@ export async function buildLan(tag: string, prefix: string, hosts: Array<{ name:
     hosts: byName,
     bridgeNs,
     exec: (host, cmd, args, opts) => nsExec(nsOf(host), cmd, args, opts),
-    spawn: (host, cmd, args) => spawn('ip', ['netns', 'exec', nsOf(host), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    background: (host, cmd, args) => spawn('ip', ['netns', 'exec', nsOf(host), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
     dispose: () => deleteNamespaces(namespaces),
   };
 }

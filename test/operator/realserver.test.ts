@@ -112,7 +112,7 @@ describe('--from-appliance', () => {
 describe('--apply on a Linux host (network namespaces)', () => {
   const VIP = '198.19.0.100';
   let lan: Lan;
-  let server: ReturnType<Lan['spawn']> | null = null;
+  let server: ReturnType<Lan['background']> | null = null;
 
   beforeAll(async () => {
     needProgram('ip');
@@ -164,7 +164,7 @@ describe('--apply on a Linux host (network namespaces)', () => {
     await lan.exec('server', 'ip', ['addr', 'del', `${VIP}/32`, 'dev', 'lo']);
     const applied = await lan.exec('server', process.execPath, [LBAPPLIANCE_BIN, 'realserver', '--vip', VIP, '--interface', lan.hosts.server!.iface, '--apply']);
     expect(applied.stdout).toContain(`added   ${VIP}/32 on lo`);
-    server = lan.spawn('server', process.execPath, ['-e', "require('net').createServer((s) => s.end(`${s.localAddress} ${s.remoteAddress}\\n`)).listen(7000, '0.0.0.0', () => console.log('ready'))"]);
+    server = lan.background('server', process.execPath, ['-e', "require('net').createServer((s) => s.end(`${s.localAddress} ${s.remoteAddress}\\n`)).listen(7000, '0.0.0.0', () => console.log('ready'))"]);
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
       server!.once('exit', (code) => reject(new Error(`server exited ${code}`)));
