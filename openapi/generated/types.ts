@@ -993,6 +993,18 @@ export interface components {
              * @default true
              */
             forwardedFor?: boolean;
+            /**
+             * @description Connect to the real servers from the client's own address instead of the
+             *     appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+             *     that checks who is calling (a PACS checking a modality's host) sees the client.
+             *     Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+             *     routed through the appliance (their default gateway, as for NAT); the appliance
+             *     installs the policy routing that hands those replies back to the proxy. Supported
+             *     by the `haproxy` engine; the `embedded` engine refuses it (422
+             *     `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+             * @default false
+             */
+            transparent?: boolean;
             /** @default {} */
             timeouts?: components["schemas"]["Timeouts"];
             /**

@@ -26,6 +26,9 @@ export interface VirtualServiceFacts {
   certificateId?: string | null;
   forceHttps?: boolean | null;
   persistence?: { mode?: string | null } | null;
+  /** The layer 4 contract's forwarding method (`proxy` when absent). */
+  forwarding?: string | null;
+  transparent?: boolean | null;
 }
 
 /** The rules a virtual service breaks, in the order the appliance reports them (first wins). */
@@ -45,6 +48,12 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   }
   if (forceHttps === true && typeof certificateId === 'string') {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/forceHttps', message: 'forceHttps on a VIP that already terminates TLS would redirect to itself' });
+  }
+  if (vs.transparent === true && vs.forwarding !== undefined && vs.forwarding !== null && vs.forwarding !== 'proxy') {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: `transparent makes the proxy connect from the client's address; a ${vs.forwarding} VIP is forwarded by the kernel (direct-routing and nat already keep the client's address)` });
+  }
+  if (vs.transparent === true && forceHttps === true) {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
   return problems;
 }

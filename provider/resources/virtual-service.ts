@@ -40,6 +40,7 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),
     persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
+    transparent: known<boolean | null>(config.transparent),
   };
 }
 

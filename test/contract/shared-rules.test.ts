@@ -20,7 +20,7 @@ afterAll(async () => app?.dispose());
 
 const vsConfig = (over: ObjectValue): ObjectValue => ({
   id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', certificate_id: null, algorithm: null, persistence: null,
-  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, timeouts: null, enabled: null, ...over,
+  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, enabled: null, ...over,
 });
 
 /** What the appliance answers for a body: null (accepted) or [code, field]. */
@@ -35,17 +35,18 @@ async function applianceVerdict(body: Record<string, unknown>): Promise<[string,
 }
 
 describe('single-object rules', () => {
-  it('the appliance and plan agree on every combination of protocol, persistence, forceHttps and certificate', async () => {
+  it('the appliance and plan agree on every combination of protocol, persistence, forceHttps, certificate and transparent', async () => {
     let n = 0;
     const disagreements: string[] = [];
     for (const protocol of ['http', 'http2', 'tcp'])
       for (const mode of ['none', 'http-cookie', 'source-ip'])
         for (const forceHttps of [false, true])
-          for (const withCert of [false, true]) {
+          for (const withCert of [false, true])
+            for (const transparent of [false, true]) {
             n += 1;
-            const body = { label: `r${n}`, ipAddress: '127.0.51.1', ports: [20000 + n], protocol, persistence: { mode }, forceHttps, certificateId: withCert ? certId : null };
+            const body = { label: `r${n}`, ipAddress: '127.0.51.1', ports: [20000 + n], protocol, persistence: { mode }, forceHttps, certificateId: withCert ? certId : null, transparent };
             const appliance = await applianceVerdict(body);
-            const plan = validateAll(virtualService, vsConfig({ label: `r${n}`, ports: [20000 + n], protocol, persistence: { mode, cookie_name: null, timeout: null }, force_https: forceHttps, certificate_id: withCert ? certId : null }));
+            const plan = validateAll(virtualService, vsConfig({ label: `r${n}`, ports: [20000 + n], protocol, persistence: { mode, cookie_name: null, timeout: null }, force_https: forceHttps, certificate_id: withCert ? certId : null, transparent }));
             const first = plan[0];
             const planned = first ? [first.code, `/${first.path.map((p) => (typeof p === 'string' ? p.replace(/_(.)/g, (_m, c: string) => c.toUpperCase()) : p)).join('/')}`] : null;
             const sdk = virtualServiceProblems(body)[0];
@@ -55,7 +56,7 @@ describe('single-object rules', () => {
             }
           }
     expect(disagreements).toEqual([]);
-    expect(n).toBe(36);
+    expect(n).toBe(72);
   });
 
   it('waits for unknown values: a certificate not created yet does not fail the plan', () => {

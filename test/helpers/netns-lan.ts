@@ -97,3 +97,30 @@ export async function buildLan(tag: string, prefix: string, hosts: Array<{ name:
     dispose: () => deleteNamespaces(namespaces),
   };
 }
+
+/** One end of a point-to-point link: a namespace (null: the root namespace), an interface name and an address with prefix. */
+export interface LinkEnd {
+  ns: string | null;
+  iface: string;
+  cidr: string;
+}
+
+/** Creates namespaces that do not exist yet, each with `lo` up. */
+export async function addNamespaces(names: string[]): Promise<void> {
+  for (const ns of names) {
+    await ip('netns', 'add', ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+}
+
+/** A veth pair between two namespaces, addressed and up. */
+export async function link(first: LinkEnd, second: LinkEnd): Promise<void> {
+  const inNs = (ns: string | null) => (ns === null ? [] : ['-n', ns]);
+  // Created from the end in the root namespace when there is one (the peer then moves away).
+  const [a, b] = second.ns === null ? [second, first] : [first, second];
+  await ip(...inNs(a.ns), 'link', 'add', a.iface, 'type', 'veth', 'peer', 'name', b.iface, ...(b.ns === null ? [] : ['netns', b.ns]));
+  for (const end of [a, b]) {
+    await ip(...inNs(end.ns), 'addr', 'add', end.cidr, 'dev', end.iface);
+    await ip(...inNs(end.ns), 'link', 'set', end.iface, 'up');
+  }
+}

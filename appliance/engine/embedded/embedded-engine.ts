@@ -95,6 +95,15 @@ export class EmbeddedEngine implements Engine {
 
   async check(snapshot: ConfigSnapshot): Promise<void> {
     for (const vs of snapshot.virtualServices) {
+      // Connecting from the client's address needs IP_TRANSPARENT on the outgoing socket,
+      // which Node.js cannot set: refused here rather than silently proxied from our own address.
+      if (vs.transparent) {
+        throw new ApplianceError('LB_ENGINE_REFUSED', `the embedded engine cannot connect to real servers from the client's address (Node.js has no IP_TRANSPARENT sockets); run the appliance with --engine haproxy for a transparent VIP (${vs.label})`, {
+          field: `/virtualServices/${vs.id}/transparent`,
+        });
+      }
+    }
+    for (const vs of snapshot.virtualServices) {
       if (!vs.certificate) continue;
       try {
         checkCertificate(vs.certificate);

@@ -207,6 +207,11 @@ export const contract = {
         "default": true,
         "type": "boolean"
       },
+      "transparent": {
+        "description": "Connect to the real servers from the client's own address instead of the\nappliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server\nthat checks who is calling (a PACS checking a modality's host) sees the client.\nProxy VIPs only, IPv4 real servers only. The servers' replies to clients must be\nrouted through the appliance (their default gateway, as for NAT); the appliance\ninstalls the policy routing that hands those replies back to the proxy. Supported\nby the `haproxy` engine; the `embedded` engine refuses it (422\n`LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.",
+        "default": false,
+        "type": "boolean"
+      },
       "timeouts": {
         "default": {},
         "description": "Per-VIP timeouts in whole seconds.",
@@ -438,6 +443,11 @@ export const contract = {
         "default": true,
         "type": "boolean"
       },
+      "transparent": {
+        "description": "Connect to the real servers from the client's own address instead of the\nappliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server\nthat checks who is calling (a PACS checking a modality's host) sees the client.\nProxy VIPs only, IPv4 real servers only. The servers' replies to clients must be\nrouted through the appliance (their default gateway, as for NAT); the appliance\ninstalls the policy routing that hands those replies back to the proxy. Supported\nby the `haproxy` engine; the `embedded` engine refuses it (422\n`LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.",
+        "default": false,
+        "type": "boolean"
+      },
       "timeouts": {
         "default": {},
         "description": "Per-VIP timeouts in whole seconds.",
@@ -545,6 +555,7 @@ export const contract = {
       "forceHttps",
       "redirectCode",
       "forwardedFor",
+      "transparent",
       "timeouts",
       "enabled"
     ]

@@ -19,6 +19,7 @@ export function vipSnapshot(id: string, ipAddress: string, port: number, servers
     forceHttps: false,
     redirectCode: 301,
     forwardedFor: true,
+    transparent: false,
     timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
     enabled: true,
     certificate: null,

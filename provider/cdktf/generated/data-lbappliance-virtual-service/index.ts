@@ -380,6 +380,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
     return this._timeouts;
   }
 
+  // transparent - computed: true, optional: false, required: false
+  public get transparent() {
+    return this.getBooleanAttribute('transparent');
+  }
+
   // =========
   // SYNTHESIS
   // =========

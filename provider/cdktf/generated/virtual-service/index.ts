@@ -86,6 +86,19 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#timeouts VirtualService#timeouts}
   */
   readonly timeouts?: VirtualServiceTimeouts;
+  /**
+  * Connect to the real servers from the client's own address instead of the
+  * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+  * that checks who is calling (a PACS checking a modality's host) sees the client.
+  * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+  * routed through the appliance (their default gateway, as for NAT); the appliance
+  * installs the policy routing that hands those replies back to the proxy. Supported
+  * by the `haproxy` engine; the `embedded` engine refuses it (422
+  * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#transparent VirtualService#transparent}
+  */
+  readonly transparent?: boolean | cdktf.IResolvable;
 }
 export interface VirtualServiceHealthCheck {
   /**
@@ -893,6 +906,7 @@ export class VirtualService extends cdktf.TerraformResource {
     this._protocol = config.protocol;
     this._redirectCode = config.redirectCode;
     this._timeouts.internalValue = config.timeouts;
+    this._transparent = config.transparent;
   }
 
   // ==========
@@ -1100,6 +1114,22 @@ export class VirtualService extends cdktf.TerraformResource {
     return this._timeouts.internalValue;
   }
 
+  // transparent - computed: true, optional: true, required: false
+  private _transparent?: boolean | cdktf.IResolvable; 
+  public get transparent() {
+    return this.getBooleanAttribute('transparent');
+  }
+  public set transparent(value: boolean | cdktf.IResolvable) {
+    this._transparent = value;
+  }
+  public resetTransparent() {
+    this._transparent = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get transparentInput() {
+    return this._transparent;
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -1119,6 +1149,7 @@ export class VirtualService extends cdktf.TerraformResource {
       protocol: cdktf.stringToTerraform(this._protocol),
       redirect_code: cdktf.numberToTerraform(this._redirectCode),
       timeouts: virtualServiceTimeoutsToTerraform(this._timeouts.internalValue),
+      transparent: cdktf.booleanToTerraform(this._transparent),
     };
   }
 
@@ -1201,6 +1232,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: true,
         type: "struct",
         storageClassType: "VirtualServiceTimeouts",
+      },
+      transparent: {
+        value: cdktf.booleanToHclTerraform(this._transparent),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
     };
 

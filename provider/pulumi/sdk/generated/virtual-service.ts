@@ -56,6 +56,17 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly redirectCode: pulumi.Output<enums.VirtualServiceRedirectCode>;
   /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2). */
   declare public readonly forwardedFor: pulumi.Output<boolean>;
+  /**
+   * Connect to the real servers from the client's own address instead of the
+   * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+   * that checks who is calling (a PACS checking a modality's host) sees the client.
+   * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+   * routed through the appliance (their default gateway, as for NAT); the appliance
+   * installs the policy routing that hands those replies back to the proxy. Supported
+   * by the `haproxy` engine; the `embedded` engine refuses it (422
+   * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+   */
+  declare public readonly transparent: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
   /** A disabled VIP keeps its configuration but does not listen. */
@@ -81,6 +92,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forceHttps'] = args?.forceHttps;
       resourceInputs['redirectCode'] = args?.redirectCode;
       resourceInputs['forwardedFor'] = args?.forwardedFor;
+      resourceInputs['transparent'] = args?.transparent;
       resourceInputs['timeouts'] = args?.timeouts;
       resourceInputs['enabled'] = args?.enabled;
     } else {
@@ -95,6 +107,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forceHttps'] = undefined;
       resourceInputs['redirectCode'] = undefined;
       resourceInputs['forwardedFor'] = undefined;
+      resourceInputs['transparent'] = undefined;
       resourceInputs['timeouts'] = undefined;
       resourceInputs['enabled'] = undefined;
     }
@@ -127,6 +140,17 @@ export interface VirtualServiceArgs {
   redirectCode?: pulumi.Input<enums.VirtualServiceRedirectCode>;
   /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2). */
   forwardedFor?: pulumi.Input<boolean>;
+  /**
+   * Connect to the real servers from the client's own address instead of the
+   * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+   * that checks who is calling (a PACS checking a modality's host) sees the client.
+   * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+   * routed through the appliance (their default gateway, as for NAT); the appliance
+   * installs the policy routing that hands those replies back to the proxy. Supported
+   * by the `haproxy` engine; the `embedded` engine refuses it (422
+   * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+   */
+  transparent?: pulumi.Input<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   timeouts?: pulumi.Input<inputs.VirtualServiceTimeouts>;
   /** A disabled VIP keeps its configuration but does not listen. */
