@@ -12,6 +12,7 @@ export function vipSnapshot(id: string, ipAddress: string, port: number, servers
     ipAddress,
     ports: [port],
     protocol: 'http',
+    forwarding: 'proxy',
     certificateId: null,
     algorithm: 'roundrobin',
     persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 1800 },

@@ -324,6 +324,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
     return this.getBooleanAttribute('forwarded_for');
   }
 
+  // forwarding - computed: true, optional: false, required: false
+  public get forwarding() {
+    return this.getStringAttribute('forwarding');
+  }
+
   // health_check - computed: true, optional: false, required: false
   private _healthCheck = new DataLbapplianceVirtualServiceHealthCheckOutputReference(this, "health_check");
   public get healthCheck() {
