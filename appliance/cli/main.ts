@@ -17,6 +17,10 @@ Operating an appliance (over its API):
   lbappliance restore FILE [--passphrase-file F] [--cert-pem LABEL=PEMFILE ...]
                                                             replace it in one revision
 
+Setting up a real server behind a layer 4 VIP (on the server; see realserver --help):
+  lbappliance realserver [--mode direct-routing|nat|snat] --vip ADDR [--os windows] [--apply]
+  lbappliance realserver --from-appliance [--server ADDR] [--apply]
+
 Connection (flags, or the environment):
   --endpoint URL      LBAPPLIANCE_ENDPOINT   default https://127.0.0.1:9443
   --username NAME     LBAPPLIANCE_USERNAME   default loadbalancer
@@ -39,6 +43,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   online: async (argv) => (await import('./admin-state.js')).setAdminState('online', argv),
   backup: async (argv) => (await import('./backup.js')).backup(argv),
   restore: async (argv) => (await import('./backup.js')).restore(argv),
+  realserver: async (argv) => (await import('./realserver.js')).realserver(argv),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
   },

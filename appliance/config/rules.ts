@@ -3,7 +3,7 @@
 // Pointer into the Config document (/virtualServices/<id>/ports/0); the API re-roots it
 // under the request body.
 import { isIP } from 'node:net';
-import { virtualServiceProblems } from '../../openapi/sdk/rules.js';
+import { realServerProblems, virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
@@ -87,6 +87,18 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
   if (problem) throw new ApplianceError(problem.code, problem.message, { field: vsField(id, problem.field) });
 }
 
+/** A VIP changed under its real servers (say to direct-routing): the servers it already has must still fit. */
+function checkServersOf(before: StoredConfig, config: StoredConfig, id: string, vs: VirtualServiceSpec): void {
+  const old = before.virtualServices[id];
+  for (const [rsId, rs] of Object.entries(config.realServers)) {
+    if (rs.virtualServiceId !== id) continue;
+    const [problem] = realServerProblems(rs, vs);
+    if (!problem) continue;
+    const field = problem.field === '/port' && old !== undefined && old.forwarding === vs.forwarding ? '/ports' : '/forwarding';
+    throw new ApplianceError(problem.code, `real server ${rs.label} (${rsId}): ${problem.message}`, { field: vsField(id, field) });
+  }
+}
+
 /**
  * Checks the objects a write changed (in `after` relative to `before`) against the whole
  * candidate configuration. Throws the first violation as an ApplianceError.
@@ -94,7 +106,10 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
 export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleEnvironment): void {
   for (const id of changedIds(before.virtualServices, after.virtualServices)) {
     const vs = after.virtualServices[id];
-    if (vs) checkVirtualService(after, id, vs, env);
+    if (vs) {
+      checkVirtualService(after, id, vs, env);
+      checkServersOf(before, after, id, vs);
+    }
   }
   // A changed certificate (or a VIP pointing at one) may now clash with labels.
   for (const id of changedIds(before.certificates, after.certificates)) {
@@ -124,6 +139,9 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
         });
       }
     }
+    // What the kernel cannot do for a layer 4 VIP (port translation in DR, host names, TLS).
+    const [problem] = realServerProblems(rs, vs);
+    if (problem) throw new ApplianceError(problem.code, problem.message, { field: `/realServers/${id}${problem.field}` });
     const ports = rs.port === null ? vs.ports : [rs.port];
     if (isIP(rs.address) && addressesOverlap(rs.address, vs.ipAddress) && !isWildcard(normaliseIp(rs.address)) && ports.some((p) => vs.ports.includes(p))) {
       throw new ApplianceError('LB_INVALID_COMBINATION', `real server ${rs.address} port ${ports.join(',')} is the virtual service's own address: traffic would loop`, {

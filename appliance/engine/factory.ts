@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 import { ApplianceError } from '../errors.js';
 import { EmbeddedEngine } from './embedded/embedded-engine.js';
 import { HaproxyEngine } from './haproxy/haproxy-engine.js';
+import { KernelPlane } from './kernel/kernel-plane.js';
+import { LayeredEngine } from './layered-engine.js';
 import { NullEngine } from './null-engine.js';
 import type { Engine, EngineKind } from './types.js';
 
@@ -20,8 +22,14 @@ export const AVAILABLE_ENGINES: readonly EngineKind[] = ['embedded', 'haproxy', 
 /** The default engine kind. */
 export const DEFAULT_ENGINE: EngineKind = 'embedded';
 
-/** Builds an engine of a kind. */
+/** Builds an engine of a kind: a layer 7 engine with the kernel plane (layer 4 VIPs) beside it. */
 export async function createEngine(kind: EngineKind, deps: EngineDeps): Promise<Engine> {
+  const proxy = await createProxyEngine(kind, deps);
+  if (kind === 'none') return proxy;
+  return new LayeredEngine(proxy, new KernelPlane({ logger: deps.logger.child({ component: 'kernel' }), registry: deps.registry }));
+}
+
+async function createProxyEngine(kind: EngineKind, deps: EngineDeps): Promise<Engine> {
   switch (kind) {
     case 'embedded':
       // Worker processes share the VIPs over the cores (LBAPPLIANCE_ENGINE_WORKERS, default 1: in process).

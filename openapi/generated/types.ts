@@ -987,11 +987,18 @@ export interface components {
              */
             ports: components["schemas"]["Port"][];
             /**
-             * @description `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`) or `tcp` (byte streams, TLS termination when `certificateId` is set).
+             * @description `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificateId` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`.
              * @example http2
              * @enum {string}
              */
-            protocol: "http" | "http2" | "tcp";
+            protocol: "http" | "http2" | "tcp" | "udp";
+            /**
+             * @description How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificateId`, `http-cookie` persistence, `forceHttps`, `forwardedFor` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ipAddress`; `timeouts` do not apply (the kernel's connection tracking times flows out).
+             * @default proxy
+             * @example direct-routing
+             * @enum {string}
+             */
+            forwarding?: "proxy" | "direct-routing" | "nat" | "snat";
             /**
              * @description Certificate that terminates TLS on this VIP; required for `http2`.
              * @default null
@@ -1019,10 +1026,22 @@ export interface components {
              */
             redirectCode?: 301 | 302 | 307 | 308;
             /**
-             * @description Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2).
+             * @description Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`.
              * @default true
              */
             forwardedFor?: boolean;
+            /**
+             * @description Connect to the real servers from the client's own address instead of the
+             *     appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+             *     that checks who is calling (a PACS checking a modality's host) sees the client.
+             *     Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+             *     routed through the appliance (their default gateway, as for NAT); the appliance
+             *     installs the policy routing that hands those replies back to the proxy. Supported
+             *     by the `haproxy` engine; the `embedded` engine refuses it (422
+             *     `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+             * @default false
+             */
+            transparent?: boolean;
             /** @default {} */
             timeouts?: components["schemas"]["Timeouts"];
             /**
@@ -1084,7 +1103,7 @@ export interface components {
             label: components["schemas"]["Label"];
             address: components["schemas"]["Host"];
             /**
-             * @description Port on the real server (port translation allowed); null uses the port the client connected to.
+             * @description Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to.
              * @default null
              */
             port?: components["schemas"]["Port"] | null;
@@ -1094,7 +1113,7 @@ export interface components {
              */
             weight?: number;
             /**
-             * @description Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces).
+             * @description Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only.
              * @default false
              */
             reEncrypt?: boolean;
@@ -1404,7 +1423,12 @@ export interface components {
              * @description Protocol.
              * @enum {string}
              */
-            protocol: "http" | "http2" | "tcp";
+            protocol: "http" | "http2" | "tcp" | "udp";
+            /**
+             * @description Forwarding method: `proxy` (layer 7) or a layer 4 method.
+             * @enum {string}
+             */
+            forwarding: "proxy" | "direct-routing" | "nat" | "snat";
             /**
              * @description Persistence mode.
              * @enum {string}

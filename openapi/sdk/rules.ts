@@ -20,12 +20,98 @@ export interface RuleProblem {
   message: string;
 }
 
-/** What the virtual service rules look at; `undefined` is unknown, `null` is unset. */
+/** What the virtual service rules look at; `undefined` is unknown, `null` is unset (the contract's default). */
 export interface VirtualServiceFacts {
   protocol?: string;
   certificateId?: string | null;
   forceHttps?: boolean | null;
   persistence?: { mode?: string | null } | null;
+  /** `proxy` when null. */
+  forwarding?: string | null;
+  /** `false` when null. */
+  transparent?: boolean | null;
+  /** `true` when null (the contract's default). */
+  forwardedFor?: boolean | null;
+  /** `roundrobin` when null. */
+  algorithm?: string | null;
+  ipAddress?: string;
+  /** `{ type: connect, port: null }` when null. */
+  healthCheck?: { type?: string | null; port?: number | null } | null;
+}
+
+/** The forwarding methods the kernel carries out (everything but the user-space `proxy`). */
+export const LAYER4_FORWARDING: readonly string[] = ['direct-routing', 'nat', 'snat'];
+
+/** Whether a forwarding method is layer 4; `undefined` while it is unknown. */
+export function isLayer4(forwarding: string | null | undefined): boolean | undefined {
+  if (forwarding === undefined) return undefined;
+  return forwarding !== null && LAYER4_FORWARDING.includes(forwarding);
+}
+
+function orDefault<T>(value: T | null | undefined, fallback: T): T | undefined {
+  return value === null ? fallback : value;
+}
+
+/** The rules only a layer 4 VIP has: what the kernel cannot honour is refused, never ignored. */
+function layer4Problems(vs: VirtualServiceFacts, mode: string | undefined): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const forwarding = orDefault(vs.forwarding, 'proxy');
+  const l4 = isLayer4(forwarding);
+  const bad = (field: string, message: string): void => {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field, message });
+  };
+  if (vs.protocol === 'udp' && forwarding === 'proxy') bad('/protocol', 'udp is carried by the kernel: it needs forwarding direct-routing, nat or snat');
+  if (l4 !== true) return problems;
+  const how = `a ${forwarding} VIP forwards packets in the kernel`;
+  if (vs.protocol === 'http' || vs.protocol === 'http2') bad('/protocol', `${how}: its protocol is tcp or udp (http and http2 need forwarding proxy)`);
+  if (typeof vs.certificateId === 'string') bad('/certificateId', `${how} and cannot terminate TLS: remove certificateId or use forwarding proxy`);
+  if (mode === 'http-cookie') bad('/persistence/mode', `${how} and cannot insert cookies: use source-ip persistence`);
+  if (vs.forceHttps === true) bad('/forceHttps', `${how} and cannot answer HTTP redirects: forceHttps needs forwarding proxy`);
+  if (orDefault(vs.forwardedFor, true) === true) {
+    bad('/forwardedFor', `${how} and cannot insert X-Forwarded-For: set forwardedFor to false${forwarding === 'snat' ? ' (use nat or direct-routing for the servers to see the client address)' : ' (the servers see the client address already)'}`);
+  }
+  if (orDefault(vs.algorithm, 'roundrobin') === 'leastconn') bad('/algorithm', `${how} with weighted random selection: leastconn needs forwarding proxy, use roundrobin`);
+  if (vs.ipAddress !== undefined && (vs.ipAddress.includes(':') || vs.ipAddress === '0.0.0.0')) {
+    bad('/ipAddress', `${how}: its ipAddress is one IPv4 address (not a wildcard; IPv6 layer 4 VIPs are not supported yet)`);
+  }
+  if (vs.protocol === 'udp') {
+    const check = vs.healthCheck === null ? { type: 'connect', port: null } : vs.healthCheck;
+    const type = check === undefined ? undefined : orDefault(check.type, 'connect');
+    const port = check === undefined ? undefined : check.port === undefined ? undefined : check.port;
+    if (type !== undefined && type !== 'none' && port === null) {
+      bad('/healthCheck/port', `a udp service cannot be checked with ${type} (TCP) on its own port: give healthCheck.port a TCP port the servers answer on, or type none`);
+    }
+  }
+  return problems;
+}
+
+/** What the rules on a real server behind a virtual service look at; `undefined` is unknown. */
+export interface RealServerFacts {
+  address?: string;
+  port?: number | null;
+  reEncrypt?: boolean | null;
+}
+
+/**
+ * The rules a real server breaks behind a given virtual service (they need both, so a plan
+ * that sees only one resource cannot run them; the appliance runs them on every write of
+ * either). Fields point into the real server's body.
+ */
+export function realServerProblems(rs: RealServerFacts, vs: { forwarding?: string | null; ports?: number[] }): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const forwarding = orDefault(vs.forwarding, 'proxy');
+  if (isLayer4(forwarding) !== true) return problems;
+  const bad = (field: string, message: string): void => {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field, message });
+  };
+  if (rs.address !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(rs.address)) {
+    bad('/address', `behind a ${forwarding} VIP the kernel forwards to an IPv4 address: ${rs.address} is not one`);
+  }
+  if (forwarding === 'direct-routing' && rs.port !== undefined && rs.port !== null && vs.ports !== undefined && (vs.ports.length !== 1 || vs.ports[0] !== rs.port)) {
+    bad('/port', `direct routing rewrites only the MAC address, so the server answers on the VIP's own port: port ${rs.port} would need port translation (set it to null${vs.ports.length === 1 ? ` or ${vs.ports[0]}` : ''}, or use forwarding nat)`);
+  }
+  if (rs.reEncrypt === true) bad('/reEncrypt', `a ${forwarding} VIP forwards packets and cannot re-encrypt: reEncrypt needs forwarding proxy`);
+  return problems;
 }
 
 /** The rules a virtual service breaks, in the order the appliance reports them (first wins). */
@@ -34,17 +120,24 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   const { protocol, certificateId } = vs;
   const forceHttps = vs.forceHttps === null ? false : vs.forceHttps;
   const mode = vs.persistence === null ? 'none' : vs.persistence === undefined ? undefined : vs.persistence.mode === null ? 'none' : vs.persistence.mode;
-  if (protocol === 'http2' && certificateId === null) {
+  problems.push(...layer4Problems(vs, mode));
+  if (protocol === 'http2' && certificateId === null && isLayer4(orDefault(vs.forwarding, 'proxy')) !== true) {
     problems.push({ code: 'LB_CERTIFICATE_REQUIRED', field: '/certificateId', message: 'an http2 virtual service terminates TLS and needs a certificateId' });
   }
-  if (protocol === 'tcp' && mode === 'http-cookie') {
-    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/persistence/mode', message: 'http-cookie persistence needs protocol http or http2; use source-ip for tcp' });
+  if ((protocol === 'tcp' || protocol === 'udp') && mode === 'http-cookie') {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/persistence/mode', message: `http-cookie persistence needs protocol http or http2; use source-ip for ${protocol}` });
   }
   if (forceHttps === true && protocol !== undefined && protocol !== 'http') {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/forceHttps', message: 'forceHttps redirects plain HTTP and needs protocol http' });
   }
   if (forceHttps === true && typeof certificateId === 'string') {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/forceHttps', message: 'forceHttps on a VIP that already terminates TLS would redirect to itself' });
+  }
+  if (vs.transparent === true && vs.forwarding !== undefined && vs.forwarding !== null && vs.forwarding !== 'proxy') {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: `transparent makes the proxy connect from the client's address; a ${vs.forwarding} VIP is forwarded by the kernel (direct-routing and nat already keep the client's address)` });
+  }
+  if (vs.transparent === true && forceHttps === true) {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
   return problems;
 }

@@ -36,11 +36,18 @@ function body(inputs: ObjectValue): VirtualServiceInput {
 function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
+  const check = known<ObjectValue | null>(config.health_check);
   return {
+    forwarding: known<string | null>(config.forwarding),
+    forwardedFor: known<boolean | null>(config.forwarded_for),
+    algorithm: known<string | null>(config.algorithm),
+    ipAddress: known<string | null>(config.ip_address) ?? undefined,
+    healthCheck: check === undefined || check === null ? check : { type: known<string | null>(check.type), port: known<number | null>(check.port) },
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),
     persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
+    transparent: known<boolean | null>(config.transparent),
   };
 }
 

@@ -19,8 +19,8 @@ beforeAll(async () => {
 afterAll(async () => app?.dispose());
 
 const vsConfig = (over: ObjectValue): ObjectValue => ({
-  id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', certificate_id: null, algorithm: null, persistence: null,
-  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, timeouts: null, enabled: null, ...over,
+  id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', forwarding: null, certificate_id: null, algorithm: null, persistence: null,
+  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, enabled: null, ...over,
 });
 
 /** What the appliance answers for a body: null (accepted) or [code, field]. */
@@ -35,17 +35,18 @@ async function applianceVerdict(body: Record<string, unknown>): Promise<[string,
 }
 
 describe('single-object rules', () => {
-  it('the appliance and plan agree on every combination of protocol, persistence, forceHttps and certificate', async () => {
+  it('the appliance and plan agree on every combination of protocol, persistence, forceHttps, certificate and transparent', async () => {
     let n = 0;
     const disagreements: string[] = [];
     for (const protocol of ['http', 'http2', 'tcp'])
       for (const mode of ['none', 'http-cookie', 'source-ip'])
         for (const forceHttps of [false, true])
-          for (const withCert of [false, true]) {
+          for (const withCert of [false, true])
+            for (const transparent of [false, true]) {
             n += 1;
-            const body = { label: `r${n}`, ipAddress: '127.0.51.1', ports: [20000 + n], protocol, persistence: { mode }, forceHttps, certificateId: withCert ? certId : null };
+            const body = { label: `r${n}`, ipAddress: '127.0.51.1', ports: [20000 + n], protocol, persistence: { mode }, forceHttps, certificateId: withCert ? certId : null, transparent };
             const appliance = await applianceVerdict(body);
-            const plan = validateAll(virtualService, vsConfig({ label: `r${n}`, ports: [20000 + n], protocol, persistence: { mode, cookie_name: null, timeout: null }, force_https: forceHttps, certificate_id: withCert ? certId : null }));
+            const plan = validateAll(virtualService, vsConfig({ label: `r${n}`, ports: [20000 + n], protocol, persistence: { mode, cookie_name: null, timeout: null }, force_https: forceHttps, certificate_id: withCert ? certId : null, transparent }));
             const first = plan[0];
             const planned = first ? [first.code, `/${first.path.map((p) => (typeof p === 'string' ? p.replace(/_(.)/g, (_m, c: string) => c.toUpperCase()) : p)).join('/')}`] : null;
             const sdk = virtualServiceProblems(body)[0];
@@ -55,7 +56,37 @@ describe('single-object rules', () => {
             }
           }
     expect(disagreements).toEqual([]);
-    expect(n).toBe(36);
+    expect(n).toBe(72);
+  });
+
+  it('the appliance and plan agree on layer 4 forwarding with every protocol, forwardedFor, persistence and algorithm (issue 14)', async () => {
+    let n = 0;
+    const disagreements: string[] = [];
+    const camel = (p: (string | number)[]) => `/${p.map((x) => (typeof x === 'string' ? x.replace(/_(.)/g, (_m, c: string) => c.toUpperCase()) : x)).join('/')}`;
+    for (const forwarding of [null, 'proxy', 'direct-routing', 'nat', 'snat'])
+      for (const protocol of ['http', 'tcp', 'udp'])
+        for (const forwardedFor of [null, false, true])
+          for (const [mode, algorithm] of [['none', null], ['http-cookie', 'roundrobin'], ['source-ip', 'leastconn']] as const) {
+            n += 1;
+            const body: Record<string, unknown> = { label: `l4r${n}`, ipAddress: '127.0.230.9', ports: [21000 + n], protocol, persistence: { mode }, healthCheck: { type: 'connect', port: 104 } };
+            if (forwarding !== null) body.forwarding = forwarding;
+            if (forwardedFor !== null) body.forwardedFor = forwardedFor;
+            if (algorithm !== null) body.algorithm = algorithm;
+            const appliance = await applianceVerdict(body);
+            const plan = validateAll(virtualService, vsConfig({
+              label: `l4r${n}`, ip_address: '127.0.230.9', ports: [21000 + n], protocol, forwarding, forwarded_for: forwardedFor, algorithm,
+              persistence: { mode, cookie_name: null, timeout: null }, health_check: { type: 'connect', port: 104, path: null, host: null, expect_status: null, interval: null, timeout: null, rise: null, fall: null },
+            }));
+            const first = plan[0];
+            const planned = first ? [first.code, camel(first.path)] : null;
+            const sdk = virtualServiceProblems({ ...body, forwarding, forwardedFor, algorithm } as never)[0];
+            const shared = sdk ? [sdk.code, sdk.field] : null;
+            if (JSON.stringify(appliance) !== JSON.stringify(planned) || JSON.stringify(appliance) !== JSON.stringify(shared)) {
+              disagreements.push(`${JSON.stringify(body)}: appliance ${JSON.stringify(appliance)}, plan ${JSON.stringify(planned)}, sdk ${JSON.stringify(shared)}`);
+            }
+          }
+    expect(disagreements).toEqual([]);
+    expect(n).toBe(135);
   });
 
   it('waits for unknown values: a certificate not created yet does not fail the plan', () => {

@@ -25,6 +25,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         ipAddress: vs.ipAddress,
         ports: vs.ports,
         protocol: vs.protocol,
+        forwarding: vs.forwarding,
         persistence: vs.persistence.mode,
         state: status.state,
         colour: status.colour,

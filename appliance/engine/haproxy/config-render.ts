@@ -170,6 +170,9 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     lines.push('  balance source', '  hash-type consistent');
   } else lines.push(`  balance ${vs.algorithm}`);
   lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`);
+  // Connect from the client's own address (IP_TRANSPARENT); the replies reach this host's
+  // socket through ../transparent-routing.ts.
+  if (vs.transparent) lines.push('  source 0.0.0.0 usesrc clientip');
   // Idle server connections serve any client, as the embedded engine's pools do (HAProxy
   // still keeps a connection private once the server asked for NTLM or Negotiate).
   if (http) {

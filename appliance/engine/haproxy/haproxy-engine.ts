@@ -23,6 +23,7 @@ import { MasterProcess } from './master-process.js';
 import { readStickTables, restoreStickTables } from './stick-tables.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
+import { installTransparentRouting, removeTransparentRouting } from '../transparent-routing.js';
 
 /** What the HAProxy engine is built from. */
 export interface HaproxyEngineOptions {
@@ -99,6 +100,8 @@ export class HaproxyEngine implements Engine {
   /** `del server` steps waiting for the server's last connections. */
   readonly #pendingDeletes = new Set<string>();
   readonly counts: ApplyCounts = { runtime: 0, reloads: 0, restarts: 0 };
+  /** Whether this engine installed the transparent VIPs' policy routing (transparent-routing.ts). */
+  #transparentRouting = false;
 
   constructor(options: HaproxyEngineOptions) {
     this.#o = options;
@@ -226,6 +229,8 @@ export class HaproxyEngine implements Engine {
     if (this.#poller) clearInterval(this.#poller);
     this.#active = false;
     await this.#master?.stop(graceMs);
+    if (this.#transparentRouting) await removeTransparentRouting().catch(() => undefined);
+    this.#transparentRouting = false;
   }
 
   /** The runtime API client (for tests and tools that read HAProxy directly). */
@@ -270,6 +275,17 @@ export class HaproxyEngine implements Engine {
     const plan = planChanges(this.#running, snapshot, this.#settings, settings);
     const config = renderConfig(snapshot, settings);
     await this.#writeCerts(snapshot);
+    // The return path of transparent VIPs is in place before HAProxy connects from clients' addresses.
+    const transparent = active && snapshot.virtualServices.some((vs) => vs.enabled && vs.transparent);
+    if (transparent && !this.#transparentRouting) {
+      try {
+        await installTransparentRouting();
+      } catch (err) {
+        const vs = snapshot.virtualServices.find((v) => v.enabled && v.transparent);
+        throw new ApplianceError('LB_ENGINE_REFUSED', `cannot install the policy routing of transparent VIPs (root and nftables needed): ${(err as Error).message}`, { field: vs ? `/virtualServices/${vs.id}/transparent` : undefined, cause: err });
+      }
+      this.#transparentRouting = true;
+    }
     let reloaded = plan.reloadReasons.length > 0;
     if (!reloaded) {
       try {
@@ -300,6 +316,10 @@ export class HaproxyEngine implements Engine {
       this.counts.reloads++;
       this.#log.info({ revision: snapshot.revision, reasons: plan.reloadReasons }, 'haproxy reloaded');
     } else if (plan.steps.length > 0) this.counts.runtime++;
+    if (!transparent && this.#transparentRouting) {
+      await removeTransparentRouting().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'could not remove the policy routing of transparent VIPs'));
+      this.#transparentRouting = false;
+    }
     this.#running = snapshot;
     this.#active = active;
     this.#peers = peers;

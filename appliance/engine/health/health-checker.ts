@@ -63,13 +63,15 @@ export class HealthChecker implements HealthSource {
 
   constructor(registry: Registry, logger: Logger) {
     this.#log = logger;
-    this.#transitions = new PromCounter({
+    // A second checker on the same registry (the kernel plane's, beside the embedded engine's) shares the series.
+    const shared = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
+    this.#transitions = shared<Counter<'virtual_service' | 'real_server' | 'to'>>('lbappliance_health_transitions_total') ?? new PromCounter({
       name: 'lbappliance_health_transitions_total',
       help: 'Health changes of real servers, by the state entered.',
       labelNames: ['virtual_service', 'real_server', 'to'],
       registers: [registry],
     });
-    this.#duration = new PromHistogram({
+    this.#duration = shared<Histogram<'virtual_service' | 'real_server'>>('lbappliance_health_check_duration_seconds') ?? new PromHistogram({
       name: 'lbappliance_health_check_duration_seconds',
       help: 'Duration of active health checks.',
       labelNames: ['virtual_service', 'real_server'],

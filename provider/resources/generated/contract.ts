@@ -54,11 +54,23 @@ export const contract = {
         }
       },
       "protocol": {
-        "description": "`http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`) or `tcp` (byte streams, TLS termination when `certificate_id` is set).",
+        "description": "`http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificate_id` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`.",
         "enum": [
           "http",
           "http2",
-          "tcp"
+          "tcp",
+          "udp"
+        ],
+        "type": "string"
+      },
+      "forwarding": {
+        "description": "How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificate_id`, `http-cookie` persistence, `force_https`, `forwarded_for` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ip_address`; `timeouts` do not apply (the kernel's connection tracking times flows out).",
+        "default": "proxy",
+        "enum": [
+          "proxy",
+          "direct-routing",
+          "nat",
+          "snat"
         ],
         "type": "string"
       },
@@ -203,8 +215,13 @@ export const contract = {
         "type": "integer"
       },
       "forwardedFor": {
-        "description": "Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2).",
+        "description": "Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`.",
         "default": true,
+        "type": "boolean"
+      },
+      "transparent": {
+        "description": "Connect to the real servers from the client's own address instead of the\nappliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server\nthat checks who is calling (a PACS checking a modality's host) sees the client.\nProxy VIPs only, IPv4 real servers only. The servers' replies to clients must be\nrouted through the appliance (their default gateway, as for NAT); the appliance\ninstalls the policy routing that hands those replies back to the proxy. Supported\nby the `haproxy` engine; the `embedded` engine refuses it (422\n`LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.",
+        "default": false,
         "type": "boolean"
       },
       "timeouts": {
@@ -285,11 +302,23 @@ export const contract = {
         }
       },
       "protocol": {
-        "description": "`http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`) or `tcp` (byte streams, TLS termination when `certificate_id` is set).",
+        "description": "`http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificate_id` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`.",
         "enum": [
           "http",
           "http2",
-          "tcp"
+          "tcp",
+          "udp"
+        ],
+        "type": "string"
+      },
+      "forwarding": {
+        "description": "How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificate_id`, `http-cookie` persistence, `force_https`, `forwarded_for` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ip_address`; `timeouts` do not apply (the kernel's connection tracking times flows out).",
+        "default": "proxy",
+        "enum": [
+          "proxy",
+          "direct-routing",
+          "nat",
+          "snat"
         ],
         "type": "string"
       },
@@ -434,8 +463,13 @@ export const contract = {
         "type": "integer"
       },
       "forwardedFor": {
-        "description": "Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2).",
+        "description": "Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`.",
         "default": true,
+        "type": "boolean"
+      },
+      "transparent": {
+        "description": "Connect to the real servers from the client's own address instead of the\nappliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server\nthat checks who is calling (a PACS checking a modality's host) sees the client.\nProxy VIPs only, IPv4 real servers only. The servers' replies to clients must be\nrouted through the appliance (their default gateway, as for NAT); the appliance\ninstalls the policy routing that hands those replies back to the proxy. Supported\nby the `haproxy` engine; the `embedded` engine refuses it (422\n`LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.",
+        "default": false,
         "type": "boolean"
       },
       "timeouts": {
@@ -538,6 +572,7 @@ export const contract = {
       "ports",
       "protocol",
       "id",
+      "forwarding",
       "certificateId",
       "algorithm",
       "persistence",
@@ -545,6 +580,7 @@ export const contract = {
       "forceHttps",
       "redirectCode",
       "forwardedFor",
+      "transparent",
       "timeouts",
       "enabled"
     ]
@@ -566,7 +602,7 @@ export const contract = {
         "type": "string"
       },
       "port": {
-        "description": "Port on the real server (port translation allowed); null uses the port the client connected to.",
+        "description": "Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to.",
         "default": null,
         "minimum": 1,
         "maximum": 65535,
@@ -581,7 +617,7 @@ export const contract = {
         "type": "integer"
       },
       "reEncrypt": {
-        "description": "Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces).",
+        "description": "Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only.",
         "default": false,
         "type": "boolean"
       },
@@ -623,7 +659,7 @@ export const contract = {
         "type": "string"
       },
       "port": {
-        "description": "Port on the real server (port translation allowed); null uses the port the client connected to.",
+        "description": "Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to.",
         "default": null,
         "minimum": 1,
         "maximum": 65535,
@@ -638,7 +674,7 @@ export const contract = {
         "type": "integer"
       },
       "reEncrypt": {
-        "description": "Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces).",
+        "description": "Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only.",
         "default": false,
         "type": "boolean"
       },
@@ -1250,7 +1286,18 @@ export const contract = {
               "enum": [
                 "http",
                 "http2",
-                "tcp"
+                "tcp",
+                "udp"
+              ],
+              "type": "string"
+            },
+            "forwarding": {
+              "description": "Forwarding method: `proxy` (layer 7) or a layer 4 method.",
+              "enum": [
+                "proxy",
+                "direct-routing",
+                "nat",
+                "snat"
               ],
               "type": "string"
             },
@@ -1426,6 +1473,7 @@ export const contract = {
             "ipAddress",
             "ports",
             "protocol",
+            "forwarding",
             "persistence",
             "state",
             "colour",
@@ -1504,7 +1552,18 @@ export const contract = {
         "enum": [
           "http",
           "http2",
-          "tcp"
+          "tcp",
+          "udp"
+        ],
+        "type": "string"
+      },
+      "forwarding": {
+        "description": "Forwarding method: `proxy` (layer 7) or a layer 4 method.",
+        "enum": [
+          "proxy",
+          "direct-routing",
+          "nat",
+          "snat"
         ],
         "type": "string"
       },
@@ -1680,6 +1739,7 @@ export const contract = {
       "ipAddress",
       "ports",
       "protocol",
+      "forwarding",
       "persistence",
       "state",
       "colour",

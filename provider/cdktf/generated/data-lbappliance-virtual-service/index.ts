@@ -324,6 +324,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
     return this.getBooleanAttribute('forwarded_for');
   }
 
+  // forwarding - computed: true, optional: false, required: false
+  public get forwarding() {
+    return this.getStringAttribute('forwarding');
+  }
+
   // health_check - computed: true, optional: false, required: false
   private _healthCheck = new DataLbapplianceVirtualServiceHealthCheckOutputReference(this, "health_check");
   public get healthCheck() {
@@ -378,6 +383,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
   private _timeouts = new DataLbapplianceVirtualServiceTimeoutsOutputReference(this, "timeouts");
   public get timeouts() {
     return this._timeouts;
+  }
+
+  // transparent - computed: true, optional: false, required: false
+  public get transparent() {
+    return this.getBooleanAttribute('transparent');
   }
 
   // =========

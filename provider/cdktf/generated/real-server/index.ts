@@ -39,13 +39,13 @@ export interface RealServerConfig extends cdktf.TerraformMetaArguments {
   */
   readonly label: string;
   /**
-  * Port on the real server (port translation allowed); null uses the port the client connected to.
+  * Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/real_server#port RealServer#port}
   */
   readonly port?: number;
   /**
-  * Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces).
+  * Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/real_server#re_encrypt RealServer#re_encrypt}
   */

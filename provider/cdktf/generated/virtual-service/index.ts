@@ -33,11 +33,17 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   */
   readonly forceHttps?: boolean | cdktf.IResolvable;
   /**
-  * Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2).
+  * Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#forwarded_for VirtualService#forwarded_for}
   */
   readonly forwardedFor?: boolean | cdktf.IResolvable;
+  /**
+  * How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificate_id`, `http-cookie` persistence, `force_https`, `forwarded_for` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ip_address`; `timeouts` do not apply (the kernel's connection tracking times flows out).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#forwarding VirtualService#forwarding}
+  */
+  readonly forwarding?: string;
   /**
   * How the appliance checks each real server.
   *
@@ -69,7 +75,7 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   */
   readonly ports: number[];
   /**
-  * `http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`) or `tcp` (byte streams, TLS termination when `certificate_id` is set).
+  * `http` (HTTP/1.1 proxy, TLS termination when `certificate_id` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificate_id`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificate_id` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#protocol VirtualService#protocol}
   */
@@ -86,6 +92,19 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#timeouts VirtualService#timeouts}
   */
   readonly timeouts?: VirtualServiceTimeouts;
+  /**
+  * Connect to the real servers from the client's own address instead of the
+  * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+  * that checks who is calling (a PACS checking a modality's host) sees the client.
+  * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+  * routed through the appliance (their default gateway, as for NAT); the appliance
+  * installs the policy routing that hands those replies back to the proxy. Supported
+  * by the `haproxy` engine; the `embedded` engine refuses it (422
+  * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#transparent VirtualService#transparent}
+  */
+  readonly transparent?: boolean | cdktf.IResolvable;
 }
 export interface VirtualServiceHealthCheck {
   /**
@@ -885,6 +904,7 @@ export class VirtualService extends cdktf.TerraformResource {
     this._enabled = config.enabled;
     this._forceHttps = config.forceHttps;
     this._forwardedFor = config.forwardedFor;
+    this._forwarding = config.forwarding;
     this._healthCheck.internalValue = config.healthCheck;
     this._ipAddress = config.ipAddress;
     this._label = config.label;
@@ -893,6 +913,7 @@ export class VirtualService extends cdktf.TerraformResource {
     this._protocol = config.protocol;
     this._redirectCode = config.redirectCode;
     this._timeouts.internalValue = config.timeouts;
+    this._transparent = config.transparent;
   }
 
   // ==========
@@ -977,6 +998,22 @@ export class VirtualService extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get forwardedForInput() {
     return this._forwardedFor;
+  }
+
+  // forwarding - computed: true, optional: true, required: false
+  private _forwarding?: string; 
+  public get forwarding() {
+    return this.getStringAttribute('forwarding');
+  }
+  public set forwarding(value: string) {
+    this._forwarding = value;
+  }
+  public resetForwarding() {
+    this._forwarding = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get forwardingInput() {
+    return this._forwarding;
   }
 
   // health_check - computed: true, optional: true, required: false
@@ -1100,6 +1137,22 @@ export class VirtualService extends cdktf.TerraformResource {
     return this._timeouts.internalValue;
   }
 
+  // transparent - computed: true, optional: true, required: false
+  private _transparent?: boolean | cdktf.IResolvable; 
+  public get transparent() {
+    return this.getBooleanAttribute('transparent');
+  }
+  public set transparent(value: boolean | cdktf.IResolvable) {
+    this._transparent = value;
+  }
+  public resetTransparent() {
+    this._transparent = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get transparentInput() {
+    return this._transparent;
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -1111,6 +1164,7 @@ export class VirtualService extends cdktf.TerraformResource {
       enabled: cdktf.booleanToTerraform(this._enabled),
       force_https: cdktf.booleanToTerraform(this._forceHttps),
       forwarded_for: cdktf.booleanToTerraform(this._forwardedFor),
+      forwarding: cdktf.stringToTerraform(this._forwarding),
       health_check: virtualServiceHealthCheckToTerraform(this._healthCheck.internalValue),
       ip_address: cdktf.stringToTerraform(this._ipAddress),
       label: cdktf.stringToTerraform(this._label),
@@ -1119,6 +1173,7 @@ export class VirtualService extends cdktf.TerraformResource {
       protocol: cdktf.stringToTerraform(this._protocol),
       redirect_code: cdktf.numberToTerraform(this._redirectCode),
       timeouts: virtualServiceTimeoutsToTerraform(this._timeouts.internalValue),
+      transparent: cdktf.booleanToTerraform(this._transparent),
     };
   }
 
@@ -1153,6 +1208,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "boolean",
+      },
+      forwarding: {
+        value: cdktf.stringToHclTerraform(this._forwarding),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
       },
       health_check: {
         value: virtualServiceHealthCheckToHclTerraform(this._healthCheck.internalValue),
@@ -1201,6 +1262,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: true,
         type: "struct",
         storageClassType: "VirtualServiceTimeouts",
+      },
+      transparent: {
+        value: cdktf.booleanToHclTerraform(this._transparent),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
     };
 

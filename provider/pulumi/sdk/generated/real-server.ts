@@ -38,11 +38,11 @@ export class RealServer extends pulumi.CustomResource {
   declare public readonly label: pulumi.Output<string>;
   /** An IPv4 or IPv6 address, or a DNS host name. */
   declare public readonly address: pulumi.Output<string>;
-  /** Port on the real server (port translation allowed); null uses the port the client connected to. */
+  /** Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to. */
   declare public readonly port: pulumi.Output<number | undefined>;
   /** Relative share of new sessions; 0 takes no new sessions. */
   declare public readonly weight: pulumi.Output<number>;
-  /** Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces). */
+  /** Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only. */
   declare public readonly reEncrypt: pulumi.Output<boolean>;
   /** A backup server takes traffic only when every non-backup server is down or halted (failover mode). */
   declare public readonly backup: pulumi.Output<boolean>;
@@ -92,11 +92,11 @@ export interface RealServerArgs {
   label: pulumi.Input<string>;
   /** An IPv4 or IPv6 address, or a DNS host name. */
   address: pulumi.Input<string>;
-  /** Port on the real server (port translation allowed); null uses the port the client connected to. */
+  /** Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to. */
   port?: pulumi.Input<number>;
   /** Relative share of new sessions; 0 takes no new sessions. */
   weight?: pulumi.Input<number>;
-  /** Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces). */
+  /** Connect to the real server over TLS (the server's certificate is not verified, as on the appliances this replaces); `proxy` VIPs only. */
   reEncrypt?: pulumi.Input<boolean>;
   /** A backup server takes traffic only when every non-backup server is down or halted (failover mode). */
   backup?: pulumi.Input<boolean>;

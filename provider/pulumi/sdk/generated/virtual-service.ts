@@ -40,8 +40,10 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly ipAddress: pulumi.Output<string>;
   /** The ports the VIP listens on (one or more). */
   declare public readonly ports: pulumi.Output<number[]>;
-  /** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`) or `tcp` (byte streams, TLS termination when `certificateId` is set). */
+  /** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificateId` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`. */
   declare public readonly protocol: pulumi.Output<enums.VirtualServiceProtocol>;
+  /** How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificateId`, `http-cookie` persistence, `forceHttps`, `forwardedFor` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ipAddress`; `timeouts` do not apply (the kernel's connection tracking times flows out). */
+  declare public readonly forwarding: pulumi.Output<enums.VirtualServiceForwarding>;
   /** Certificate that terminates TLS on this VIP; required for `http2`. */
   declare public readonly certificateId: pulumi.Output<string | undefined>;
   /** How new sessions are spread over the real servers; both respect weights. */
@@ -54,8 +56,19 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly forceHttps: pulumi.Output<boolean>;
   /** Status code of the `forceHttps` redirect. */
   declare public readonly redirectCode: pulumi.Output<enums.VirtualServiceRedirectCode>;
-  /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2). */
+  /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`. */
   declare public readonly forwardedFor: pulumi.Output<boolean>;
+  /**
+   * Connect to the real servers from the client's own address instead of the
+   * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+   * that checks who is calling (a PACS checking a modality's host) sees the client.
+   * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+   * routed through the appliance (their default gateway, as for NAT); the appliance
+   * installs the policy routing that hands those replies back to the proxy. Supported
+   * by the `haproxy` engine; the `embedded` engine refuses it (422
+   * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+   */
+  declare public readonly transparent: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
   /** A disabled VIP keeps its configuration but does not listen. */
@@ -74,6 +87,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['ipAddress'] = args?.ipAddress;
       resourceInputs['ports'] = args?.ports;
       resourceInputs['protocol'] = args?.protocol;
+      resourceInputs['forwarding'] = args?.forwarding;
       resourceInputs['certificateId'] = args?.certificateId;
       resourceInputs['algorithm'] = args?.algorithm;
       resourceInputs['persistence'] = args?.persistence;
@@ -81,6 +95,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forceHttps'] = args?.forceHttps;
       resourceInputs['redirectCode'] = args?.redirectCode;
       resourceInputs['forwardedFor'] = args?.forwardedFor;
+      resourceInputs['transparent'] = args?.transparent;
       resourceInputs['timeouts'] = args?.timeouts;
       resourceInputs['enabled'] = args?.enabled;
     } else {
@@ -88,6 +103,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['ipAddress'] = undefined;
       resourceInputs['ports'] = undefined;
       resourceInputs['protocol'] = undefined;
+      resourceInputs['forwarding'] = undefined;
       resourceInputs['certificateId'] = undefined;
       resourceInputs['algorithm'] = undefined;
       resourceInputs['persistence'] = undefined;
@@ -95,6 +111,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forceHttps'] = undefined;
       resourceInputs['redirectCode'] = undefined;
       resourceInputs['forwardedFor'] = undefined;
+      resourceInputs['transparent'] = undefined;
       resourceInputs['timeouts'] = undefined;
       resourceInputs['enabled'] = undefined;
     }
@@ -111,8 +128,10 @@ export interface VirtualServiceArgs {
   ipAddress: pulumi.Input<string>;
   /** The ports the VIP listens on (one or more). */
   ports: pulumi.Input<pulumi.Input<number>[]>;
-  /** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`) or `tcp` (byte streams, TLS termination when `certificateId` is set). */
+  /** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificateId` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`. */
   protocol: pulumi.Input<enums.VirtualServiceProtocol>;
+  /** How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificateId`, `http-cookie` persistence, `forceHttps`, `forwardedFor` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ipAddress`; `timeouts` do not apply (the kernel's connection tracking times flows out). */
+  forwarding?: pulumi.Input<enums.VirtualServiceForwarding>;
   /** Certificate that terminates TLS on this VIP; required for `http2`. */
   certificateId?: pulumi.Input<string>;
   /** How new sessions are spread over the real servers; both respect weights. */
@@ -125,8 +144,19 @@ export interface VirtualServiceArgs {
   forceHttps?: pulumi.Input<boolean>;
   /** Status code of the `forceHttps` redirect. */
   redirectCode?: pulumi.Input<enums.VirtualServiceRedirectCode>;
-  /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2). */
+  /** Insert `X-Forwarded-For` and `X-Forwarded-Proto` into requests (http and http2 `proxy` VIPs). A layer 4 VIP must say `false`. */
   forwardedFor?: pulumi.Input<boolean>;
+  /**
+   * Connect to the real servers from the client's own address instead of the
+   * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
+   * that checks who is calling (a PACS checking a modality's host) sees the client.
+   * Proxy VIPs only, IPv4 real servers only. The servers' replies to clients must be
+   * routed through the appliance (their default gateway, as for NAT); the appliance
+   * installs the policy routing that hands those replies back to the proxy. Supported
+   * by the `haproxy` engine; the `embedded` engine refuses it (422
+   * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
+   */
+  transparent?: pulumi.Input<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   timeouts?: pulumi.Input<inputs.VirtualServiceTimeouts>;
   /** A disabled VIP keeps its configuration but does not listen. */

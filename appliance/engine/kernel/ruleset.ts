@@ -1,0 +1,223 @@
+// Renders the layer 4 VIPs of one revision (with the servers' live state) as ONE nftables
+// transaction: `nft -f` applies it all or nothing, so the kernel never runs half a revision.
+// The transaction replaces every chain of the appliance's two tables and keeps the dynamic
+// maps (direct routing's flow map, source-IP persistence) of the VIPs that remain, so a
+// revision or a health change never forgets which server an established flow or a client
+// belongs to. Pure: the plane resolves devices and health first, this only writes text.
+//
+// Two tables, both named by the plane (default `lbappliance`):
+// - `netdev` for direct-routing: an ingress chain on each device VIP traffic arrives on
+//   rewrites nothing but the layer 2 destination (`fwd ip to SERVER device DEV` resolves the
+//   server's MAC through the neighbour table) before the IP layer sees the packet. There is
+//   no connection tracking this early, so the flow map (source address and port, VIP port ->
+//   server mark) is the memory of every flow: a new flow (a SYN, or an unknown UDP tuple)
+//   picks a server, every later packet looks its server up; an unknown non-SYN is dropped.
+// - `ip` for nat and snat: the nat chain sees only the first packet of a connection;
+//   conntrack keeps the translation for the connection's life, so a change of the server
+//   set never remaps a live connection. The connection's mark names its server: snat VIPs
+//   masquerade on it, halt resets on it.
+import { hex } from './marks.js';
+
+/** One real server as the kernel sees it. */
+export interface KernelServer {
+  mark: number;
+  address: string;
+  /** null keeps the port the client connected to. */
+  port: number | null;
+  weight: number;
+  /** Picks new flows (already reduced to the backups when no primary can). */
+  selectable: boolean;
+  /** A persistent client may keep coming (online or draining, and not down). */
+  keepsPersistent: boolean;
+  /** Established flows are cut. */
+  halted: boolean;
+  /** Direct routing: the device the server is reached through. */
+  device: string | null;
+  /** A backup server (failover mode). */
+  backup: boolean;
+}
+
+/** One layer 4 VIP, resolved. */
+export interface KernelVip {
+  id: string;
+  forwarding: 'direct-routing' | 'nat' | 'snat';
+  protocol: 'tcp' | 'udp';
+  address: string;
+  ports: readonly number[];
+  /** Source-IP persistence timeout in seconds, or null without persistence. */
+  persistenceTimeout: number | null;
+  /** Direct routing: seconds an idle flow keeps its server. */
+  flowTimeout: number;
+  /** Direct routing: devices to hook ingress on. */
+  ingress: readonly string[];
+  servers: readonly KernelServer[];
+}
+
+/** The named objects the tables hold now (from `nft -j list table`). */
+export interface ExistingObjects {
+  ip: { chains: string[]; maps: string[] } | null;
+  netdev: { chains: string[]; maps: string[] } | null;
+}
+
+/** The size bound of each dynamic map (elements; memory is used only as they fill). */
+export const DYNAMIC_MAP_SIZE = 1048576;
+/** How long a direct-routing flow is remembered after its FIN or RST (seconds). */
+export const CLOSED_FLOW_TIMEOUT = 10;
+
+/** Chain and map names of a VIP (nft names: letters, digits, underscore). */
+export function vipName(id: string): string {
+  return id.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+function set(values: readonly string[]): string {
+  return `{ ${values.join(', ')} }`;
+}
+
+function ports(vip: KernelVip): string {
+  return vip.ports.length === 1 ? String(vip.ports[0]) : set(vip.ports.map(String));
+}
+
+/** `numgen random mod W map { ranges : mark }` over the selectable servers' weights, or null. */
+export function weightedPick(servers: readonly KernelServer[]): string | null {
+  const pick = servers.filter((s) => s.selectable && s.weight > 0);
+  if (pick.length === 0) return null;
+  let at = 0;
+  const entries: string[] = [];
+  for (const s of pick) {
+    const end = at + s.weight - 1;
+    entries.push(`${end > at ? `${at}-${end}` : at} : ${hex(s.mark)}`);
+    at = end + 1;
+  }
+  return `numgen random mod ${at} map ${set(entries)}`;
+}
+
+function marks(servers: readonly KernelServer[], keep: (s: KernelServer) => boolean): string[] {
+  return servers.filter(keep).map((s) => hex(s.mark));
+}
+
+/** The rules of one direct-routing VIP's chain. */
+function directRoutingRules(vip: KernelVip): string[] {
+  const n = vipName(vip.id);
+  const p = vip.protocol;
+  const key = `ip saddr . ${p} sport . ${p} dport`;
+  const fresh = p === 'tcp' ? `tcp flags & (syn | ack) == syn ${key} != @flows_${n}` : `${key} != @flows_${n}`;
+  const rules: string[] = ['meta mark set 0', `meta mark set ${key} map @flows_${n}`];
+  const pick = weightedPick(vip.servers);
+  const keepers = marks(vip.servers, (s) => s.keepsPersistent);
+  const picks = marks(vip.servers, (s) => s.selectable && s.weight > 0);
+  if (vip.persistenceTimeout !== null) rules.push(`${fresh} meta mark set ip saddr map @persist_${n}`);
+  // A persisted server that may no longer keep its clients is forgotten for this flow.
+  const valid = vip.persistenceTimeout !== null ? keepers : picks;
+  rules.push(valid.length > 0 ? `${fresh} meta mark != ${set(valid)} meta mark set 0` : `${fresh} meta mark set 0`);
+  if (pick) rules.push(`${fresh} meta mark 0 meta mark set ${pick}`);
+  if (vip.persistenceTimeout !== null) rules.push(`${fresh} meta mark != 0 update @persist_${n} { ip saddr timeout ${vip.persistenceTimeout}s : meta mark }`);
+  if (p === 'tcp') {
+    rules.push(`tcp flags & (fin | rst) == 0 meta mark != 0 update @flows_${n} { ${key} timeout ${vip.flowTimeout}s : meta mark }`);
+    rules.push(`tcp flags & (fin | rst) != 0 meta mark != 0 update @flows_${n} { ${key} timeout ${CLOSED_FLOW_TIMEOUT}s : meta mark }`);
+  } else {
+    rules.push(`meta mark != 0 update @flows_${n} { ${key} timeout ${vip.flowTimeout}s : meta mark }`);
+  }
+  const halted = marks(vip.servers, (s) => s.halted);
+  if (halted.length > 0) rules.push(`meta mark ${set(halted)} meta mark set 0 drop`);
+  const byDevice = new Map<string, KernelServer[]>();
+  for (const s of vip.servers) {
+    if (s.halted || s.device === null) continue;
+    byDevice.set(s.device, [...(byDevice.get(s.device) ?? []), s]);
+  }
+  for (const [device, servers] of byDevice) {
+    rules.push(`meta mark ${set(servers.map((s) => hex(s.mark)))} fwd ip to meta mark map ${set(servers.map((s) => `${hex(s.mark)} : ${s.address}`))} device ${JSON.stringify(device)}`);
+  }
+  // Unknown flows (a stray segment, a halted flow, no server to pick) stop here.
+  rules.push('meta mark set 0 drop');
+  return rules;
+}
+
+/** The rules of one nat or snat VIP's chain (only a connection's first packet gets here). */
+function natRules(vip: KernelVip): string[] {
+  const n = vipName(vip.id);
+  const rules: string[] = ['meta mark set 0'];
+  const pick = weightedPick(vip.servers);
+  const valid = vip.persistenceTimeout !== null ? marks(vip.servers, (s) => s.keepsPersistent) : marks(vip.servers, (s) => s.selectable && s.weight > 0);
+  if (vip.persistenceTimeout !== null) rules.push(`meta mark set ip saddr map @persist_${n}`);
+  rules.push(valid.length > 0 ? `meta mark != ${set(valid)} meta mark set 0` : 'meta mark set 0');
+  if (pick) rules.push(`meta mark 0 meta mark set ${pick}`);
+  // No server: the packet goes on to the local stack, which refuses it (RST, port unreachable).
+  rules.push('meta mark 0 return');
+  if (vip.persistenceTimeout !== null) rules.push(`update @persist_${n} { ip saddr timeout ${vip.persistenceTimeout}s : meta mark }`);
+  rules.push('ct mark set meta mark', 'meta mark set 0');
+  const withPort = vip.servers.filter((s) => s.port !== null && !s.halted);
+  const samePort = vip.servers.filter((s) => s.port === null && !s.halted);
+  if (withPort.length > 0) rules.push(`meta l4proto ${vip.protocol} ct mark ${set(withPort.map((s) => hex(s.mark)))} dnat ip to ct mark map ${set(withPort.map((s) => `${hex(s.mark)} : ${s.address} . ${s.port}`))}`);
+  if (samePort.length > 0) rules.push(`ct mark ${set(samePort.map((s) => hex(s.mark)))} dnat ip to ct mark map ${set(samePort.map((s) => `${hex(s.mark)} : ${s.address}`))}`);
+  return rules;
+}
+
+/** The whole transaction: the VIPs given, and nothing else of the appliance's tables. */
+export function renderRuleset(table: string, vips: readonly KernelVip[], existing: ExistingObjects): string {
+  const out: string[] = [`add table ip ${table}`, `add table netdev ${table}`];
+  // Every chain goes (flushed first, so no rule holds a map), the wanted ones come back.
+  for (const family of ['ip', 'netdev'] as const) {
+    const chains = existing[family]?.chains ?? [];
+    for (const c of chains) out.push(`flush chain ${family} ${table} ${c}`);
+    for (const c of chains) out.push(`delete chain ${family} ${table} ${c}`);
+  }
+  const dr = vips.filter((v) => v.forwarding === 'direct-routing');
+  const nat = vips.filter((v) => v.forwarding !== 'direct-routing');
+  const wantedMaps = {
+    netdev: new Set(dr.flatMap((v) => [`flows_${vipName(v.id)}`, ...(v.persistenceTimeout !== null ? [`persist_${vipName(v.id)}`] : [])])),
+    ip: new Set(nat.flatMap((v) => (v.persistenceTimeout !== null ? [`persist_${vipName(v.id)}`] : []))),
+  };
+  for (const family of ['ip', 'netdev'] as const) {
+    for (const m of existing[family]?.maps ?? []) if (!wantedMaps[family].has(m)) out.push(`delete map ${family} ${table} ${m}`);
+  }
+  const dyn = `flags dynamic,timeout; size ${DYNAMIC_MAP_SIZE};`;
+  // Maps that exist keep their elements (`add` of an existing map changes nothing).
+  for (const v of dr) {
+    const n = vipName(v.id);
+    out.push(`add map netdev ${table} flows_${n} { type ipv4_addr . inet_service . inet_service : mark; ${dyn} }`);
+    if (v.persistenceTimeout !== null) out.push(`add map netdev ${table} persist_${n} { type ipv4_addr : mark; ${dyn} }`);
+  }
+  for (const v of nat) if (v.persistenceTimeout !== null) out.push(`add map ip ${table} persist_${vipName(v.id)} { type ipv4_addr : mark; ${dyn} }`);
+
+  // Direct routing: a regular chain per VIP, jumped to from an ingress chain per device.
+  const devices = [...new Set(dr.flatMap((v) => v.ingress))].sort();
+  for (const v of dr) {
+    const c = `vs_${vipName(v.id)}`;
+    out.push(`add chain netdev ${table} ${c}`);
+    for (const r of directRoutingRules(v)) out.push(`add rule netdev ${table} ${c} ${r}`);
+  }
+  devices.forEach((device, i) => {
+    const c = `in_${i}`;
+    out.push(`add chain netdev ${table} ${c} { type filter hook ingress device ${JSON.stringify(device)} priority -300; policy accept; }`);
+    for (const v of dr) if (v.ingress.includes(device)) out.push(`add rule netdev ${table} ${c} ip daddr ${v.address} ${v.protocol} dport ${ports(v)} jump vs_${vipName(v.id)}`);
+  });
+
+  // nat and snat.
+  if (nat.length > 0) {
+    out.push(`add chain ip ${table} prerouting { type nat hook prerouting priority dstnat; policy accept; }`);
+    out.push(`add chain ip ${table} postrouting { type nat hook postrouting priority srcnat; policy accept; }`);
+    out.push(`add chain ip ${table} forward { type filter hook forward priority filter; policy accept; }`);
+    for (const v of nat) {
+      const c = `vs_${vipName(v.id)}`;
+      out.push(`add chain ip ${table} ${c}`);
+      for (const r of natRules(v)) out.push(`add rule ip ${table} ${c} ${r}`);
+      out.push(`add rule ip ${table} prerouting ip daddr ${v.address} ${v.protocol} dport ${ports(v)} jump ${c}`);
+    }
+    const snat = nat.filter((v) => v.forwarding === 'snat').flatMap((v) => v.servers.map((s) => hex(s.mark)));
+    if (snat.length > 0) out.push(`add rule ip ${table} postrouting ct mark ${set(snat)} masquerade`);
+    const halted = nat.flatMap((v) => v.servers.filter((s) => s.halted).map((s) => hex(s.mark)));
+    if (halted.length > 0) {
+      out.push(`add rule ip ${table} forward ct mark ${set(halted)} meta l4proto tcp reject with tcp reset`);
+      out.push(`add rule ip ${table} forward ct mark ${set(halted)} drop`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The transaction that removes both tables (stop, passive node). */
+export function renderRemoval(table: string, existing: ExistingObjects): string {
+  const out: string[] = [];
+  if (existing.ip) out.push(`delete table ip ${table}`);
+  if (existing.netdev) out.push(`delete table netdev ${table}`);
+  return out.length > 0 ? `${out.join('\n')}\n` : '';
+}

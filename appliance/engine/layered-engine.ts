@@ -1,0 +1,61 @@
+// The one place the kernel data plane joins a node's engine: the chosen layer 7 engine
+// (embedded or HAProxy) gets the proxy VIPs of each snapshot, the kernel plane gets the
+// layer 4 ones (forwarding direct-routing, nat, snat), and the store, the API and the HA
+// layer see a single Engine. Neither engine knows about the other.
+import type { KernelPlane } from './kernel/kernel-plane.js';
+import { isKernelVip } from './kernel/kernel-plane.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, VirtualServiceRuntime } from './types.js';
+
+function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
+  return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
+}
+
+/** A layer 7 engine with the kernel plane beside it. */
+export class LayeredEngine implements Engine {
+  readonly kind: Engine['kind'];
+  readonly persistenceSync: PersistenceSync;
+  readonly #proxy: Engine;
+  readonly #kernel: KernelPlane;
+
+  constructor(proxy: Engine, kernel: KernelPlane) {
+    this.#proxy = proxy;
+    this.#kernel = kernel;
+    this.kind = proxy.kind;
+    this.persistenceSync = proxy.persistenceSync;
+  }
+
+  start(): Promise<void> {
+    return this.#proxy.start();
+  }
+
+  check(snapshot: ConfigSnapshot): Promise<void> {
+    return this.#proxy.check(proxyPart(snapshot));
+  }
+
+  checkListeners(snapshot: ConfigSnapshot): Promise<void> {
+    return this.#proxy.checkListeners(proxyPart(snapshot));
+  }
+
+  async apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
+    const started = performance.now();
+    const report = await this.#proxy.apply(proxyPart(snapshot));
+    await this.#kernel.apply(snapshot);
+    return { ...report, durationMs: performance.now() - started };
+  }
+
+  async setActive(active: boolean): Promise<void> {
+    await this.#proxy.setActive(active);
+    await this.#kernel.setActive(active);
+  }
+
+  status(): EngineStatus {
+    const proxy = this.#proxy.status();
+    const virtualServices = new Map<string, VirtualServiceRuntime>(proxy.virtualServices);
+    for (const [id, runtime] of this.#kernel.status()) virtualServices.set(id, runtime);
+    return { ...proxy, virtualServices };
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await Promise.all([this.#proxy.stop(graceMs), this.#kernel.stop()]);
+  }
+}

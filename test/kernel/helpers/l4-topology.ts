@@ -1,0 +1,161 @@
+// The layer 4 suites' network: an appliance namespace, two real server namespaces and this
+// test's own interface (the client, in the root namespace) on one Ethernet segment (a bridge
+// in a switch namespace). Addresses come from 198.18.0.0/17 and names start with `l4a-`.
+// Three subnets share the segment, as the vendor guides' one-arm layouts do:
+// - servers:      198.18.B.0/24   (appliance .1, servers .11 and .12, client .254)
+// - nat clients:  198.18.B+1.0/24 (appliance .1, the nat/snat VIPs .100-.109, client .254);
+//   the servers route it via the appliance, so nat replies go back through it
+// - dr clients:   198.18.B+2.0/24 (appliance .1, the DR VIPs .100-.109, client .254);
+//   the servers reach it on the link, so DR replies go straight to the client
+// The servers hold the DR VIPs on `lo` with arp_ignore=1 and arp_announce=2 (the ARP problem
+// solved as the guides say). `teardown()` removes everything, also what a failed run left.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { ROOT } from '../../helpers/paths.js';
+import { needProgram } from '../../helpers/programs.js';
+
+const run = promisify(execFile);
+
+async function ip(...args: string[]): Promise<string> {
+  needProgram('ip');
+  return (await run('ip', args)).stdout;
+}
+
+async function sysctl(ns: string, name: string, value: string): Promise<void> {
+  await ip('netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${name.replace(/\./g, '/')}`);
+}
+
+/** One real server namespace. */
+export interface ServerHost {
+  name: string;
+  ns: string;
+  address: string;
+}
+
+/** The built network. */
+export interface L4Network {
+  tag: string;
+  appNs: string;
+  /** The appliance's interface (inside its namespace) and its server-side address. */
+  appIface: string;
+  appAddress: string;
+  servers: ServerHost[];
+  /** This test's address towards the nat and the DR VIPs. */
+  natClient: string;
+  drClient: string;
+  /** VIP address `i` (0-9) of the nat or the DR subnet. */
+  natVip(i: number): string;
+  drVip(i: number): string;
+  /** Adds an address to the appliance's interface (a VIP the appliance answers ARP for). */
+  addVip(address: string): Promise<void>;
+  /** Bytes received and sent by the appliance's interface. */
+  appBytes(): Promise<{ rx: number; tx: number }>;
+  /** Starts a real server process in a server namespace on these ports. */
+  startServer(server: ServerHost, ports: number[]): Promise<ChildProcess>;
+  teardown(): Promise<void>;
+}
+
+function names(tag: string) {
+  return { sw: `l4a-${tag}-sw`, app: `l4a-${tag}-app`, s1: `l4a-${tag}-s1`, s2: `l4a-${tag}-s2`, local: `l4a-${tag}-h` };
+}
+
+/** Removes every namespace and link of a tag's network (ignores what is not there). */
+export async function teardownNetwork(tag: string): Promise<void> {
+  const n = names(tag);
+  for (const ns of [n.app, n.s1, n.s2, n.sw]) await ip('netns', 'del', ns).catch(() => undefined);
+  await ip('link', 'del', n.local).catch(() => undefined);
+}
+
+/** Builds the network of `tag` (at most 3 characters) on third octets base, base+1, base+2. */
+export async function buildNetwork(tag: string, base: number): Promise<L4Network> {
+  needProgram('ip');
+  const n = names(tag);
+  const net = (k: number, host: number) => `198.18.${base + k}.${host}`;
+  await teardownNetwork(tag);
+  const children: ChildProcess[] = [];
+  await ip('netns', 'add', n.sw);
+  await ip('-n', n.sw, 'link', 'add', 'l4a-br', 'type', 'bridge');
+  await ip('-n', n.sw, 'link', 'set', 'l4a-br', 'up');
+  const attach = async (ns: string | null, iface: string, port: string) => {
+    if (ns) await ip('-n', ns, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', port, 'netns', n.sw);
+    else await ip('link', 'add', iface, 'type', 'veth', 'peer', 'name', port, 'netns', n.sw);
+    await ip('-n', n.sw, 'link', 'set', port, 'master', 'l4a-br');
+    await ip('-n', n.sw, 'link', 'set', port, 'up');
+  };
+  // The appliance.
+  await ip('netns', 'add', n.app);
+  await ip('-n', n.app, 'link', 'set', 'lo', 'up');
+  await attach(n.app, 'l4a0', 'l4a-pa');
+  for (const k of [0, 1, 2]) await ip('-n', n.app, 'addr', 'add', `${net(k, 1)}/24`, 'dev', 'l4a0');
+  await ip('-n', n.app, 'link', 'set', 'l4a0', 'up');
+  // The servers.
+  const servers: ServerHost[] = [];
+  for (const [i, ns] of [n.s1, n.s2].entries()) {
+    const address = net(0, 11 + i);
+    await ip('netns', 'add', ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    await attach(ns, 'l4a0', `l4a-p${i}`);
+    await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'l4a0');
+    await ip('-n', ns, 'link', 'set', 'l4a0', 'up');
+    // nat replies go back through the appliance; DR replies straight to the client.
+    await ip('-n', ns, 'route', 'add', `${net(1, 0)}/24`, 'via', net(0, 1));
+    await ip('-n', ns, 'route', 'add', `${net(2, 0)}/24`, 'dev', 'l4a0');
+    // The DR VIPs on lo, never answered for in ARP.
+    for (const s of ['all', 'l4a0']) {
+      await sysctl(ns, `net.ipv4.conf.${s}.arp_ignore`, '1');
+      await sysctl(ns, `net.ipv4.conf.${s}.arp_announce`, '2');
+    }
+    for (let v = 0; v < 10; v++) await ip('-n', ns, 'addr', 'add', `${net(2, 100 + v)}/32`, 'dev', 'lo');
+    servers.push({ name: `S${i + 1}`, ns, address });
+  }
+  // This test: the client, in the root namespace.
+  await attach(null, n.local, 'l4a-ph');
+  for (const k of [0, 1, 2]) await ip('addr', 'add', `${net(k, 254)}/24`, 'dev', n.local);
+  await ip('link', 'set', n.local, 'up');
+
+  const network: L4Network = {
+    tag,
+    appNs: n.app,
+    appIface: 'l4a0',
+    appAddress: net(0, 1),
+    servers,
+    natClient: net(1, 254),
+    drClient: net(2, 254),
+    natVip: (i) => net(1, 100 + i),
+    drVip: (i) => net(2, 100 + i),
+    async addVip(address) {
+      await ip('-n', n.app, 'addr', 'add', `${address}/32`, 'dev', 'l4a0');
+    },
+    async appBytes() {
+      const read = async (what: string) => Number((await ip('netns', 'exec', n.app, 'cat', `/sys/class/net/l4a0/statistics/${what}_bytes`)).trim());
+      return { rx: await read('rx'), tx: await read('tx') };
+    },
+    async startServer(server, ports) {
+      const child = spawn('ip', ['netns', 'exec', server.ns, process.execPath, join(ROOT, 'test/kernel/fixtures/l4-server.mjs'), server.name, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server ${server.name} did not start`)), 20_000);
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line === 'ready') {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`server ${server.name} exited with ${code}`)));
+      });
+      return child;
+    },
+    async teardown() {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      await teardownNetwork(tag);
+    },
+  };
+  return network;
+}
+
+/** The appliance's nftables ruleset as text (for failure messages). */
+export async function rulesetOf(ns: string): Promise<string> {
+  return ip('netns', 'exec', ns, 'nft', 'list', 'ruleset').catch((e: Error) => e.message);
+}
