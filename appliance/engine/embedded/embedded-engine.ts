@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
+import { healthTargets } from '../health/targets.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
@@ -24,26 +25,6 @@ export interface EmbeddedEngineOptions {
   registry: Registry;
   /** Data-plane processes: 1 (default) carries traffic in this process. */
   workers?: number;
-}
-
-function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
-  const hc = vs.healthCheck;
-  return vs.realServers.map((rs) => ({
-    key: `${vs.id}/${rs.id}`,
-    vipLabel: vs.label,
-    serverLabel: rs.label,
-    type: hc.type,
-    address: rs.address,
-    // A server without its own port is checked on the VIP's first port (as HAProxy does).
-    port: hc.port ?? rs.port ?? (vs.ports[0] as number),
-    path: hc.path,
-    host: hc.host,
-    expectStatus: hc.expectStatus,
-    intervalMs: hc.interval * 1000,
-    timeoutMs: hc.timeout * 1000,
-    rise: hc.rise,
-    fall: hc.fall,
-  }));
 }
 
 /** The embedded data plane. */

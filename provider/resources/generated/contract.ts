@@ -116,13 +116,14 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
-              "https"
+              "https",
+              "dicom"
             ],
             "type": "string"
           },
@@ -183,6 +184,34 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "dicom": {
+            "default": {},
+            "description": "Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "callingAeTitle": {
+                "description": "The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.",
+                "default": "LBAPPLIANCE",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "calledAeTitle": {
+                "description": "The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.",
+                "default": "ANY-SCP",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "tls": {
+                "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
+                "default": false,
+                "type": "boolean"
+              }
+            }
           }
         }
       },
@@ -347,13 +376,14 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
-              "https"
+              "https",
+              "dicom"
             ],
             "type": "string"
           },
@@ -414,6 +444,34 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "dicom": {
+            "default": {},
+            "description": "Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "callingAeTitle": {
+                "description": "The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.",
+                "default": "LBAPPLIANCE",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "calledAeTitle": {
+                "description": "The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.",
+                "default": "ANY-SCP",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "tls": {
+                "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
+                "default": false,
+                "type": "boolean"
+              }
+            }
           }
         }
       },

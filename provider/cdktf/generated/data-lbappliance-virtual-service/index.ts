@@ -15,6 +15,70 @@ export interface DataLbapplianceVirtualServiceConfig extends cdktf.TerraformMeta
   */
   readonly label: string;
 }
+export interface DataLbapplianceVirtualServiceHealthCheckDicom {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckDicomToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckDicom): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckDicomToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckDicom): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckDicomOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckDicom | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckDicom | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // calling_ae_title - computed: true, optional: false, required: false
+  public get callingAeTitle() {
+    return this.getStringAttribute('calling_ae_title');
+  }
+
+  // called_ae_title - computed: true, optional: false, required: false
+  public get calledAeTitle() {
+    return this.getStringAttribute('called_ae_title');
+  }
+
+  // tls - computed: true, optional: false, required: false
+  public get tls() {
+    return this.getBooleanAttribute('tls');
+  }
+}
 export interface DataLbapplianceVirtualServiceHealthCheck {
 }
 
@@ -107,6 +171,12 @@ export class DataLbapplianceVirtualServiceHealthCheckOutputReference extends cdk
   // fall - computed: true, optional: false, required: false
   public get fall() {
     return this.getNumberAttribute('fall');
+  }
+
+  // dicom - computed: true, optional: false, required: false
+  private _dicom = new DataLbapplianceVirtualServiceHealthCheckDicomOutputReference(this, "dicom");
+  public get dicom() {
+    return this._dicom;
   }
 }
 export interface DataLbapplianceVirtualServicePersistence {

@@ -53,12 +53,13 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
-/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `none` treats every server as up. */
+/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
   Http: "http",
   Https: "https",
+  Dicom: "dicom",
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];

@@ -1,0 +1,29 @@
+// What to check of each real server of a VIP, from its snapshot: one HealthTarget per server.
+// Both engines build their appliance-run checks from here, so a check means the same thing
+// whichever engine carries the traffic.
+import type { VirtualServiceSnapshot } from '../types.js';
+import type { HealthTarget } from './health-checker.js';
+import { DICOM_DEFAULTS } from './probes.js';
+
+/** The health targets of every real server of `vs`. */
+export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
+  const hc = vs.healthCheck;
+  return vs.realServers.map((rs) => ({
+    key: `${vs.id}/${rs.id}`,
+    vipLabel: vs.label,
+    serverLabel: rs.label,
+    type: hc.type,
+    address: rs.address,
+    // A server without its own port is checked on the VIP's first port (as HAProxy does).
+    port: hc.port ?? rs.port ?? (vs.ports[0] as number),
+    path: hc.path,
+    host: hc.host,
+    expectStatus: hc.expectStatus,
+    intervalMs: hc.interval * 1000,
+    timeoutMs: hc.timeout * 1000,
+    rise: hc.rise,
+    fall: hc.fall,
+    // A revision stored before the setting existed checks with the contract's defaults.
+    dicom: { ...DICOM_DEFAULTS, ...hc.dicom },
+  }));
+}
