@@ -1,16 +1,17 @@
 // Application health checks against real peers (issue 15): a `dicom` check is a C-ECHO
-// that real DCMTK servers answer, accept or reject, and the verdict and its reason reach the
-// overview; a PACS that rejects the association is down although its port stays open, and
+// that real DCMTK servers answer, accept or reject, an `hl7` check a message over MLLP that
+// the examples' HL7 server acknowledges (or a refusing interface does not), and the verdict
+// and its reason reach the overview; a PACS that rejects the association is down although its port stays open, and
 // client traffic goes only to the servers that pass. test/haproxy re-runs this file on the
 // HAProxy engine. Addresses 127.0.210.x (127.0.211.x on HAProxy) belong to this file.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { DicomServer, dicomEcho } from '../../examples/backends/index.js';
+import { DicomServer, Hl7Server, dicomEcho } from '../../examples/backends/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { makeTestCert } from '../helpers/certs.js';
 import { probe, tempDir } from '../backends/helpers.js';
-import { startDcmqrscp, startSilentPeer, startTlsFront, type Peer } from './helpers/dicom-peers.js';
+import { startDcmqrscp, startHl7Refuser, startSilentPeer, startTlsFront, type Peer } from './helpers/check-peers.js';
 import { createVip, overviewOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
 import { ENGINE, HAPROXY } from './helpers/engine-under-test.js';
@@ -131,6 +132,62 @@ describe('dicom check', () => {
         .createVirtualService({ label: 'dicom-bad', ipAddress: VIP, ports: [11114], protocol: 'tcp', healthCheck: { type: 'dicom', dicom: dicom as never } })
         .catch((e: unknown) => e)) as { status: number; code: string; field: string };
       expect([err.status, err.code, err.field], JSON.stringify(dicom)).toEqual([400, 'LB_VALIDATION', field]);
+    }
+    expect((await client.getConfig()).revision).toBe(before);
+  });
+});
+
+describe('hl7 check', () => {
+  it('is up on an interface that acknowledges with AA, down with the reason on one that answers AE or AR or acknowledges another message', async () => {
+    const good = new Hl7Server({ host: 'hl7-good', name: 'hl7-good', address: `${NET}.41`, port: 2575 });
+    await good.start();
+    closers.push(() => good.stop());
+    const ae = peer(await startHl7Refuser(`${NET}.42`, 'AE', 'queue full'));
+    const ar = peer(await startHl7Refuser(`${NET}.43`, 'AR', ''));
+    const other = peer(await startHl7Refuser(`${NET}.44`, 'AA', '', true));
+    const silent = peer(await startSilentPeer(`${NET}.45`));
+    const vip = await createVip(client, { label: 'hl7-vip', ipAddress: VIP, ports: [2575], protocol: 'tcp', healthCheck: { type: 'hl7', interval: 1, timeout: 1, rise: 1, fall: 1 } }, [
+      { label: 'good', address: `${NET}.41`, port: 2575 },
+      { label: 'ae', address: `${NET}.42`, port: ae.port },
+      { label: 'ar', address: `${NET}.43`, port: ar.port },
+      { label: 'other', address: `${NET}.44`, port: other.port },
+      { label: 'silent', address: `${NET}.45`, port: silent.port },
+    ]);
+    expect(await verdicts(vip.id)).toEqual({
+      good: { health: 'up', detail: 'ACK AA' },
+      ae: { health: 'down', detail: 'ACK AE: queue full' },
+      ar: { health: 'down', detail: 'ACK AR' },
+      other: { health: 'down', detail: 'ACK AA for another message (MSA-2 "SOMEONE-ELSE")' },
+      silent: { health: 'down', detail: 'timeout after 1000 ms waiting for the ACK' },
+    });
+    // Each check was a minimal MSH with a fresh control id.
+    await until('two checks received', () => good.log.length >= 2);
+    const [first, second] = good.log;
+    expect(first!.messageType).toBe('NMQ^N02');
+    expect(first!.controlId).toMatch(/^LB[0-9A-F]{16}$/);
+    expect(second!.controlId).not.toBe(first!.controlId);
+  });
+
+  it('sends the configured message with a fresh control id', async () => {
+    const good = new Hl7Server({ host: 'hl7-msg', name: 'hl7-msg', address: `${NET}.46`, port: 2575 });
+    await good.start();
+    closers.push(() => good.stop());
+    const message = 'MSH|^~\\&|LB|RADIOLOGY|RIS|HOSPITAL||||FIXED|P|2.3\nEVN|A01';
+    await createVip(client, { label: 'hl7-msg', ipAddress: VIP, ports: [2576], protocol: 'tcp', healthCheck: { type: 'hl7', interval: 1, timeout: 2, rise: 1, fall: 1, hl7: { message } } }, [
+      { label: 'msg', address: `${NET}.46`, port: 2575 },
+    ]);
+    await until('a check received', () => good.log.length >= 1);
+    const seen = good.log[0]!;
+    expect(seen.text).toMatch(/^MSH\|\^~\\&\|LB\|RADIOLOGY\|RIS\|HOSPITAL\|\d{14}\|\|\|LB[0-9A-F]{16}\|P\|2\.3\rEVN\|A01$/);
+  });
+
+  it('refuses a message that is not an HL7 message with LB_VALIDATION naming the field, and changes nothing', async () => {
+    const before = (await client.getConfig()).revision;
+    for (const message of ['PID|1', 'MSH|ok\u001cframe end', 'MSH|' + 'x'.repeat(8200)]) {
+      const err = (await client
+        .createVirtualService({ label: 'hl7-bad', ipAddress: VIP, ports: [2577], protocol: 'tcp', healthCheck: { type: 'hl7', hl7: { message } } })
+        .catch((e: unknown) => e)) as { status: number; code: string; field: string };
+      expect([err.status, err.code, err.field]).toEqual([400, 'LB_VALIDATION', '/healthCheck/hl7/message']);
     }
     expect((await client.getConfig()).revision).toBe(before);
   });

@@ -51,6 +51,7 @@ describe('health checks at plan time', () => {
     ['{ type = "dicom", dicom = { calling_ae_title = "BACK\\\\SLASH" } }', 'health_check.dicom.calling_ae_title'],
     ['{ type = "dicom", dicom = { calling_ae_title = " LEADING" } }', 'health_check.dicom.calling_ae_title'],
     ['{ type = "echo" }', 'health_check.type'],
+    ['{ type = "hl7", hl7 = { message = "PID|1" } }', 'health_check.hl7.message'],
   ])('%s fails on %s', async (hc, attribute) => {
     const diags = await failingPlan(vip('tf-bad-check', hc));
     // One diagnostic per broken bound (an empty title breaks both its length and its pattern).
@@ -85,6 +86,29 @@ describe('a dicom check through its life', () => {
     expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_virtual_service.v']), 0, 'state rm');
     expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_virtual_service.v', id]), 0, 'import');
     expect(await ctx.tf.attributes('lbappliance_virtual_service.v')).toMatchObject({ health_check: { type: 'dicom', dicom: { calling_ae_title: 'LB-CHECK', called_ae_title: 'PACS1', tls: true } } });
+    expectCode(await ctx.tf.plan(), 0, 'plan after import');
+    expectCode(await ctx.tf.destroy(), 0, 'destroy');
+  });
+});
+
+describe('an hl7 check through its life', () => {
+  let id: string;
+  const hl7 = '{ type = "hl7", hl7 = { message = "MSH|^~\\\\&|LB|RADIOLOGY|RIS|HOSPITAL||||X|P|2.3" } }';
+
+  it('creates it, shows drift in the message, and imports it with no changes', async () => {
+    await ctx.tf.write(vip('tf-hl7', hl7, '[2575]'));
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    const vs = (await ctx.client.listVirtualServices({ query: { label: 'tf-hl7' } })).items[0]!;
+    expect(vs.healthCheck).toMatchObject({ type: 'hl7', hl7: { message: 'MSH|^~\\&|LB|RADIOLOGY|RIS|HOSPITAL||||X|P|2.3' } });
+    id = vs.id;
+    expectCode(await ctx.tf.plan(), 0, 'second plan');
+    await ctx.client.updateVirtualService(id, { healthCheck: { type: 'hl7', hl7: { message: null } } });
+    const plan = await ctx.tf.plan();
+    expectCode(plan, 2, 'plan after drift');
+    expect(plan.stdout).toMatch(/\+ message\s+= "MSH/);
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_virtual_service.v']), 0, 'state rm');
+    expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_virtual_service.v', id]), 0, 'import');
     expectCode(await ctx.tf.plan(), 0, 'plan after import');
     expectCode(await ctx.tf.destroy(), 0, 'destroy');
   });

@@ -1,5 +1,6 @@
 // The checks HAProxy has no mechanism for, run by the appliance beside HAProxy: `dicom`
-// (an association, a C-ECHO and a release, with the rejection reason decoded). Their servers
+// (an association, a C-ECHO and a release, with the rejection reason decoded) and `hl7`
+// (a message with a fresh control id whose ACK must name it). Their servers
 // carry no `check` in the configuration; the appliance's own HealthChecker runs the check and
 // its verdict is handed to HAProxy with `set server BACKEND/SERVER health up|down`. The
 // verdict is compared with what HAProxy reports at every stats read and handed over again
@@ -14,7 +15,7 @@ import { backendName, serverName } from './names.js';
 import type { VipStat } from './stats-reader.js';
 
 /** Check types the appliance runs itself on the HAProxy engine. */
-const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom']);
+const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom', 'hl7']);
 
 /** Whether the appliance, not HAProxy, checks the servers of `vs`. */
 export function checkedByAppliance(vs: VirtualServiceSnapshot): boolean {

@@ -8,7 +8,7 @@ import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
-import { runProbe, type DicomSettings, type ProbeSpec } from './probes.js';
+import { runProbe, type DicomSettings, type Hl7Settings, type ProbeSpec } from './probes.js';
 
 /** What to check for one real server of one VIP. */
 export interface HealthTarget {
@@ -17,7 +17,7 @@ export interface HealthTarget {
   vipLabel: string;
   serverLabel: string;
   /** `none` checks nothing and reports the server up (a passive failure is retried by connects). */
-  type: 'none' | 'connect' | 'http' | 'https' | 'dicom';
+  type: 'none' | 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
   address: string;
   port: number;
   path: string;
@@ -28,6 +28,7 @@ export interface HealthTarget {
   rise: number;
   fall: number;
   dicom: DicomSettings;
+  hl7: Hl7Settings;
 }
 
 /** Called when a server's health changes. */
@@ -50,7 +51,7 @@ interface Loop {
 }
 
 function signatureOf(t: HealthTarget): string {
-  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.dicom]);
+  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.dicom, t.hl7]);
 }
 
 /** Runs the health checks of every real server in the current snapshot. */
@@ -204,6 +205,7 @@ export class HealthChecker implements HealthSource {
       expectStatus: t.expectStatus,
       timeoutMs: t.timeoutMs,
       dicom: t.dicom,
+      hl7: t.hl7,
     };
     const res: CheckResult = await runProbe(spec);
     if (loop.stopped) return;

@@ -3,7 +3,7 @@
 // whichever engine carries the traffic.
 import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
-import { DICOM_DEFAULTS } from './probes.js';
+import { DICOM_DEFAULTS, HL7_DEFAULTS } from './probes.js';
 
 /** The health targets of every real server of `vs`. */
 export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
@@ -25,5 +25,6 @@ export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
     fall: hc.fall,
     // A revision stored before the setting existed checks with the contract's defaults.
     dicom: { ...DICOM_DEFAULTS, ...hc.dicom },
+    hl7: { ...HL7_DEFAULTS, ...hc.hl7 },
   }));
 }

@@ -116,14 +116,15 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
               "https",
-              "dicom"
+              "dicom",
+              "hl7"
             ],
             "type": "string"
           },
@@ -210,6 +211,21 @@ export const contract = {
                 "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
                 "default": false,
                 "type": "boolean"
+              }
+            }
+          },
+          "hl7": {
+            "default": {},
+            "description": "Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "message": {
+                "description": "The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).",
+                "default": null,
+                "maxLength": 8192,
+                "pattern": "^MSH[|][^\\u000b\\u001c]*$",
+                "type": "string",
+                "nullable": true
               }
             }
           }
@@ -376,14 +392,15 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
               "https",
-              "dicom"
+              "dicom",
+              "hl7"
             ],
             "type": "string"
           },
@@ -470,6 +487,21 @@ export const contract = {
                 "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
                 "default": false,
                 "type": "boolean"
+              }
+            }
+          },
+          "hl7": {
+            "default": {},
+            "description": "Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "message": {
+                "description": "The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).",
+                "default": null,
+                "maxLength": 8192,
+                "pattern": "^MSH[|][^\\u000b\\u001c]*$",
+                "type": "string",
+                "nullable": true
               }
             }
           }

@@ -253,6 +253,102 @@ export class VirtualServiceHealthCheckDicomOutputReference extends cdktf.Complex
     return this._tls;
   }
 }
+export interface VirtualServiceHealthCheckHl7 {
+  /**
+  * The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#message VirtualService#message}
+  */
+  readonly message?: string;
+}
+
+export function virtualServiceHealthCheckHl7ToTerraform(struct?: VirtualServiceHealthCheckHl7 | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    message: cdktf.stringToTerraform(struct!.message),
+  }
+}
+
+
+export function virtualServiceHealthCheckHl7ToHclTerraform(struct?: VirtualServiceHealthCheckHl7 | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    message: {
+      value: cdktf.stringToHclTerraform(struct!.message),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckHl7OutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckHl7 | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._message !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.message = this._message;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckHl7 | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._message = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._message = value.message;
+    }
+  }
+
+  // message - computed: true, optional: true, required: false
+  private _message?: string; 
+  public get message() {
+    return this.getStringAttribute('message');
+  }
+  public set message(value: string) {
+    this._message = value;
+  }
+  public resetMessage() {
+    this._message = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get messageInput() {
+    return this._message;
+  }
+}
 export interface VirtualServiceHealthCheck {
   /**
   * Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.
@@ -272,6 +368,12 @@ export interface VirtualServiceHealthCheck {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#fall VirtualService#fall}
   */
   readonly fall?: number;
+  /**
+  * Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#hl7 VirtualService#hl7}
+  */
+  readonly hl7?: VirtualServiceHealthCheckHl7;
   /**
   * Host header of `http`/`https` checks; null sends the real server's address.
   *
@@ -309,7 +411,7 @@ export interface VirtualServiceHealthCheck {
   */
   readonly timeout?: number;
   /**
-  * `connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up.
+  * `connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#type VirtualService#type}
   */
@@ -325,6 +427,7 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     dicom: virtualServiceHealthCheckDicomToTerraform(struct!.dicom),
     expect_status: cdktf.numberToTerraform(struct!.expectStatus),
     fall: cdktf.numberToTerraform(struct!.fall),
+    hl7: virtualServiceHealthCheckHl7ToTerraform(struct!.hl7),
     host: cdktf.stringToTerraform(struct!.host),
     interval: cdktf.numberToTerraform(struct!.interval),
     path: cdktf.stringToTerraform(struct!.path),
@@ -359,6 +462,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
       isBlock: false,
       type: "simple",
       storageClassType: "number",
+    },
+    hl7: {
+      value: virtualServiceHealthCheckHl7ToHclTerraform(struct!.hl7),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckHl7",
     },
     host: {
       value: cdktf.stringToHclTerraform(struct!.host),
@@ -438,6 +547,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       hasAnyValues = true;
       internalValueResult.fall = this._fall;
     }
+    if (this._hl7?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.hl7 = this._hl7?.internalValue;
+    }
     if (this._host !== undefined) {
       hasAnyValues = true;
       internalValueResult.host = this._host;
@@ -476,6 +589,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._dicom.internalValue = undefined;
       this._expectStatus = undefined;
       this._fall = undefined;
+      this._hl7.internalValue = undefined;
       this._host = undefined;
       this._interval = undefined;
       this._path = undefined;
@@ -494,6 +608,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._dicom.internalValue = value.dicom;
       this._expectStatus = value.expectStatus;
       this._fall = value.fall;
+      this._hl7.internalValue = value.hl7;
       this._host = value.host;
       this._interval = value.interval;
       this._path = value.path;
@@ -550,6 +665,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get fallInput() {
     return this._fall;
+  }
+
+  // hl7 - computed: true, optional: true, required: false
+  private _hl7 = new VirtualServiceHealthCheckHl7OutputReference(this, "hl7");
+  public get hl7() {
+    return this._hl7;
+  }
+  public putHl7(value: VirtualServiceHealthCheckHl7) {
+    this._hl7.internalValue = value;
+  }
+  public resetHl7() {
+    this._hl7.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hl7Input() {
+    return this._hl7.internalValue;
   }
 
   // host - computed: true, optional: true, required: false

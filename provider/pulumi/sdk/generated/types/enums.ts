@@ -53,13 +53,14 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
-/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `none` treats every server as up. */
+/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
   Http: "http",
   Https: "https",
   Dicom: "dicom",
+  Hl7: "hl7",
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];

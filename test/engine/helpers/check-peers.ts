@@ -1,14 +1,16 @@
-// DICOM peers for the `dicom` check suites, each a real program or a real socket: DCMTK's
+// Peers for the application check suites, each a real program or a real socket: DCMTK's
 // dcmqrscp as a PACS that knows only its own AE title (it rejects any other called AE
 // title with "called AE title not recognised", as a hospital PACS does), a TCP server that
 // accepts and never answers (a hung DIMSE layer), and a TLS front for a plain DICOM server
-// (DICOM over TLS, terminated in the test as a site's TLS proxy would).
+// (DICOM over TLS, terminated in the test as a site's TLS proxy would), and an MLLP
+// receiver that answers every message with a chosen ACK code (an HL7 interface refusing work).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { needProgram } from '../../helpers/programs.js';
+import { MllpDecoder, buildAck, encodeFrame, parseHeader } from '../../../examples/backends/index.js';
 
 /** A running peer. */
 export interface Peer {
@@ -113,4 +115,24 @@ export async function startTlsFront(host: string, cert: { cert: string; key: str
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { port: (server.address() as { port: number }).port, close: () => closeServer(server, sockets as Set<Socket>) };
+}
+
+/** An MLLP receiver that answers every message with `code` (MSA-1) and `text` (MSA-3); `otherId` acknowledges another control id. */
+export async function startHl7Refuser(host: string, code: string, text: string, otherId = false): Promise<Peer> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.once('close', () => sockets.delete(s));
+    const decoder = new MllpDecoder();
+    s.on('data', (chunk: Buffer) => {
+      for (const body of decoder.push(chunk)) {
+        const header = parseHeader(body.toString('utf8'));
+        const ack = buildAck(otherId ? { ...header, controlId: 'SOMEONE-ELSE' } : header, { ackCode: code as 'AA', sendingApplication: 'REFUSER', sendingFacility: host, controlId: 'R1', text });
+        s.write(encodeFrame(ack));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { port: (server.address() as { port: number }).port, close: () => closeServer(server, sockets) };
 }
