@@ -899,11 +899,11 @@ export interface components {
          */
         HealthCheck: {
             /**
-             * @description `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `none` treats every server as up.
+             * @description `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
              * @default connect
              * @enum {string}
              */
-            type?: "none" | "connect" | "http" | "https";
+            type?: "none" | "connect" | "http" | "https" | "dicom" | "hl7";
             /**
              * @description Port to check; null checks each real server's own port.
              * @default null
@@ -944,6 +944,42 @@ export interface components {
              * @default 3
              */
             fall?: number;
+            /** @default {} */
+            dicom?: components["schemas"]["DicomCheck"];
+            /** @default {} */
+            hl7?: components["schemas"]["Hl7Check"];
+        };
+        /**
+         * @description Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.
+         * @default {}
+         */
+        Hl7Check: {
+            /**
+             * @description The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).
+             * @default null
+             */
+            message?: string | null;
+        };
+        /**
+         * @description Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.
+         * @default {}
+         */
+        DicomCheck: {
+            /**
+             * @description The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.
+             * @default LBAPPLIANCE
+             */
+            callingAeTitle?: string;
+            /**
+             * @description The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.
+             * @default ANY-SCP
+             */
+            calledAeTitle?: string;
+            /**
+             * @description Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.
+             * @default false
+             */
+            tls?: boolean;
         };
         /**
          * @description Per-VIP timeouts in whole seconds.

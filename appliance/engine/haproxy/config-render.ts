@@ -3,6 +3,7 @@
 // snapshot and the node's settings, so the reload agent can tell whether a change needs a
 // reload by comparing what it would render without the parts the runtime API can change.
 import { checkTarget } from '../../config/check-target.js';
+import { checkedByAppliance } from './appliance-checks.js';
 import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
 import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
 import { backendName, cookieValue, frontendName, hostPort, serverName, serverPuids } from './names.js';
@@ -144,7 +145,8 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
   args.push('pool-purge-delay 5s pool-max-conn -1');
   if (rs.reEncrypt) args.push('ssl verify none');
   const hc = vs.healthCheck;
-  if (hc.type !== 'none') {
+  // The appliance runs the checks HAProxy has no mechanism for (./appliance-checks.ts).
+  if (hc.type !== 'none' && !checkedByAppliance(vs)) {
     args.push(`check inter ${hc.interval}s rise ${hc.rise} fall ${hc.fall}`);
     const port = checkPort(vs, rs);
     if (port !== null) args.push(`port ${port}`);
@@ -193,7 +195,7 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     lines.push(`  stick-table type ipv6 size 1m expire ${p.timeout}s peers ${PEERS_SECTION}`, '  stick on src');
   }
   const hc = vs.healthCheck;
-  if (hc.type !== 'none') lines.push(`  timeout check ${hc.timeout}s`);
+  if (hc.type !== 'none' && !checkedByAppliance(vs)) lines.push(`  timeout check ${hc.timeout}s`);
   if (hc.type === 'http' || hc.type === 'https') {
     lines.push('  option httpchk');
     // With no Host configured the check is HTTP/1.0 without one (HAProxy cannot name each server's address).

@@ -24,6 +24,7 @@ import { readStickTables, restoreStickTables } from './stick-tables.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
 import { installTransparentRouting, removeTransparentRouting } from '../transparent-routing.js';
+import { ApplianceChecks } from './appliance-checks.js';
 
 /** What the HAProxy engine is built from. */
 export interface HaproxyEngineOptions {
@@ -95,6 +96,8 @@ export class HaproxyEngine implements Engine {
   #stats = new Map<string, VipStat>();
   readonly #clock = new CheckClock();
   readonly #metrics: HaproxyMetrics;
+  /** The checks HAProxy cannot run (./appliance-checks.ts). */
+  readonly #checks: ApplianceChecks;
   #poller: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
   /** `del server` steps waiting for the server's last connections. */
@@ -109,6 +112,8 @@ export class HaproxyEngine implements Engine {
     this.#binary = options.binary ?? process.env.LBAPPLIANCE_HAPROXY_BIN ?? '/usr/sbin/haproxy';
     this.#home = join(options.dataDir, 'haproxy');
     this.#metrics = new HaproxyMetrics(options.registry, () => this.#refresh());
+    this.#checks = new ApplianceChecks(options.logger.child({ component: 'health' }), (command) => this.#runtime.change(command));
+    this.#checks.onResult((t, result) => this.#metrics.observeCheck(t.vipLabel, t.serverLabel, result.durationMs));
     const counts = this.counts;
     const master = () => this.#master;
     new Gauge({
@@ -227,6 +232,7 @@ export class HaproxyEngine implements Engine {
     this.#stopped = true;
     await this.#queue;
     if (this.#poller) clearInterval(this.#poller);
+    this.#checks.stop();
     this.#active = false;
     await this.#master?.stop(graceMs);
     if (this.#transparentRouting) await removeTransparentRouting().catch(() => undefined);
@@ -324,6 +330,7 @@ export class HaproxyEngine implements Engine {
     this.#active = active;
     this.#peers = peers;
     this.#settings = settings;
+    this.#checks.sync(snapshot);
     await this.#removeStaleCerts(snapshot);
     await this.#refresh().catch(() => undefined);
     return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged: reloaded ? plan.listenersChanged : 0 };
@@ -379,6 +386,7 @@ export class HaproxyEngine implements Engine {
       try {
         const rows = await this.#runtime.stats();
         const { vips, freshChecks } = readStats(rows, this.#clock);
+        this.#checks.overlay(this.#running, vips);
         this.#stats = vips;
         const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
         for (const c of freshChecks) {

@@ -8,6 +8,8 @@ import { vsIdOfProxy } from './names.js';
 /** One real server as HAProxy reports it. */
 export interface ServerStat {
   health: 'up' | 'down' | 'unknown';
+  /** HAProxy's own status word (`UP`, `DOWN`, `MAINT`, `no check`, ...). */
+  status: string;
   connections: number;
   lastCheck: CheckResult | null;
   /** Raw cumulative counters of the current worker. */
@@ -111,6 +113,7 @@ export function readStats(rows: Record<string, string>[], clock: CheckClock): { 
       if (fresh && result) freshChecks.push({ vsId, rsId: sv, result });
       vip(vips, vsId).servers.set(sv, {
         health: health(row),
+        status: row.status ?? '',
         connections: num(row.scur),
         lastCheck: result,
         requests: num(row.stot),

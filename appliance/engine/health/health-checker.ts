@@ -1,13 +1,14 @@
-// The embedded engine's health checker: one timer loop per real server, each running the
-// VIP's probe at its interval and counting rise/fall into the server's HealthCell. It reads
-// plain target descriptions built from snapshots; the HAProxy engine uses HAProxy's own
-// checks instead.
+// The appliance's health checker: one timer loop per real server, each running the VIP's
+// probe at its interval and counting rise/fall into the server's HealthCell. It reads plain
+// target descriptions built from snapshots (./targets.ts). The embedded engine runs every
+// check here; the HAProxy engine runs here only the kinds HAProxy has no mechanism for
+// (its README) and hands HAProxy the verdicts.
 import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
-import { runProbe, type ProbeSpec } from './probes.js';
+import { runProbe, type DicomSettings, type Hl7Settings, type ProbeSpec } from './probes.js';
 
 /** What to check for one real server of one VIP. */
 export interface HealthTarget {
@@ -16,7 +17,7 @@ export interface HealthTarget {
   vipLabel: string;
   serverLabel: string;
   /** `none` checks nothing and reports the server up (a passive failure is retried by connects). */
-  type: 'none' | 'connect' | 'http' | 'https';
+  type: 'none' | 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
   address: string;
   port: number;
   path: string;
@@ -26,6 +27,8 @@ export interface HealthTarget {
   timeoutMs: number;
   rise: number;
   fall: number;
+  dicom: DicomSettings;
+  hl7: Hl7Settings;
 }
 
 /** Called when a server's health changes. */
@@ -48,7 +51,7 @@ interface Loop {
 }
 
 function signatureOf(t: HealthTarget): string {
-  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall]);
+  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.dicom, t.hl7]);
 }
 
 /** Runs the health checks of every real server in the current snapshot. */
@@ -56,14 +59,21 @@ export class HealthChecker implements HealthSource {
   readonly #cells = new Map<string, HealthCell>();
   readonly #loops = new Map<string, Loop>();
   readonly #log: Logger;
-  readonly #transitions: Counter<'virtual_service' | 'real_server' | 'to'>;
-  readonly #duration: Histogram<'virtual_service' | 'real_server'>;
+  readonly #transitions: Counter<'virtual_service' | 'real_server' | 'to'> | null;
+  readonly #duration: Histogram<'virtual_service' | 'real_server'> | null;
   readonly #listeners: TransitionListener[] = [];
+  readonly #results: ((target: HealthTarget, result: CheckResult) => void)[] = [];
   #running = true;
 
-  constructor(registry: Registry, logger: Logger) {
+  /** With no registry, the checker registers no series (its owner counts transitions and durations itself). */
+  constructor(registry: Registry | null, logger: Logger) {
     this.#log = logger;
-    // A second checker on the same registry (the kernel plane's, beside the embedded engine's) shares the series.
+    if (!registry) {
+      this.#transitions = null;
+      this.#duration = null;
+      return;
+    }
+    // A second checker on the same registry (the kernel plane's, beside an engine's) shares the series.
     const shared = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
     this.#transitions = shared<Counter<'virtual_service' | 'real_server' | 'to'>>('lbappliance_health_transitions_total') ?? new PromCounter({
       name: 'lbappliance_health_transitions_total',
@@ -83,6 +93,11 @@ export class HealthChecker implements HealthSource {
   /** Registers a listener of health changes. */
   onTransition(listener: TransitionListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Registers a listener of every active check's result. */
+  onResult(listener: (target: HealthTarget, result: CheckResult) => void): void {
+    this.#results.push(listener);
   }
 
   /** The health cell of a server (created unknown on first use). */
@@ -191,10 +206,13 @@ export class HealthChecker implements HealthSource {
       host: t.host,
       expectStatus: t.expectStatus,
       timeoutMs: t.timeoutMs,
+      dicom: t.dicom,
+      hl7: t.hl7,
     };
     const res: CheckResult = await runProbe(spec);
     if (loop.stopped) return;
-    this.#duration.labels(t.vipLabel, t.serverLabel).observe(res.durationMs / 1000);
+    this.#duration?.labels(t.vipLabel, t.serverLabel).observe(res.durationMs / 1000);
+    for (const l of this.#results) l(t, res);
     const change = t.type === 'none' ? (res.ok ? cell.force('up') : null) : cell.record(res, t.rise, t.fall);
     if (t.type === 'none') cell.lastCheck = res;
     this.#transition(t, change, res.detail);
@@ -203,7 +221,7 @@ export class HealthChecker implements HealthSource {
 
   #transition(t: HealthTarget, to: Health | null, detail: string): void {
     if (to === null) return;
-    this.#transitions.labels(t.vipLabel, t.serverLabel, to).inc();
+    this.#transitions?.labels(t.vipLabel, t.serverLabel, to).inc();
     this.#log.info({ virtualService: t.vipLabel, realServer: t.serverLabel, health: to, detail }, 'real server health changed');
     for (const l of this.#listeners) {
       try {

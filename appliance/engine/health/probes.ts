@@ -1,5 +1,6 @@
-// One health check of one real server: a TCP connect, or an HTTP(S) GET that must answer
-// the expected status. Each probe opens its own connection and closes it, so a check never
+// One health check of one real server: a TCP connect, an HTTP(S) GET that must answer
+// the expected status, a DICOM C-ECHO (./dicom-echo.ts) or an HL7 message over MLLP
+// (./hl7-probe.ts). Each probe opens its own connection and closes it, so a check never
 // shares a socket with client traffic. A probe never throws and never rejects: whatever
 // goes wrong (even a setting the request cannot carry) is a failed check of that server,
 // with the reason as its detail, never the appliance's end (issue 19).
@@ -8,10 +9,29 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckResult } from '../types.js';
 import { checkTarget } from '../../config/check-target.js';
+import { dicomEcho, type DicomEchoRun } from './dicom-echo.js';
+import { hl7Probe } from './hl7-probe.js';
+
+/** The settings of a `dicom` check (the contract's DicomCheck). */
+export interface DicomSettings {
+  callingAeTitle: string;
+  calledAeTitle: string;
+  tls: boolean;
+}
+
+/** The settings of an `hl7` check (the contract's Hl7Check). */
+export interface Hl7Settings {
+  message: string | null;
+}
+
+/** What a check whose stored revision predates a setting uses (the contract's defaults). */
+export const DICOM_DEFAULTS: DicomSettings = { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false };
+/** The contract's defaults of Hl7Check. */
+export const HL7_DEFAULTS: Hl7Settings = { message: null };
 
 /** What to check on one real server. */
 export interface ProbeSpec {
-  type: 'connect' | 'http' | 'https';
+  type: 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
   address: string;
   port: number;
   path: string;
@@ -19,6 +39,8 @@ export interface ProbeSpec {
   host: string | null;
   expectStatus: number;
   timeoutMs: number;
+  dicom: DicomSettings;
+  hl7: Hl7Settings;
 }
 
 function result(started: number, ok: boolean, detail: string): CheckResult {
@@ -47,9 +69,21 @@ export function runProbe(spec: ProbeSpec): Promise<CheckResult> {
       }
       resolve(result(started, ok, detail));
     };
-    const timer = setTimeout(() => finish(false, `timeout after ${spec.timeoutMs} ms`), spec.timeoutMs);
+    let waitingFor: () => string = () => '';
+    const timer = setTimeout(() => {
+      const what = waitingFor();
+      finish(false, `timeout after ${spec.timeoutMs} ms${what ? ` waiting for ${what}` : ''}`);
+    }, spec.timeoutMs);
     try {
-      cleanup = send(spec, finish);
+      if (spec.type === 'dicom') {
+        const run: DicomEchoRun = dicomEcho({ address: spec.address, port: spec.port, ...spec.dicom }, (o) => finish(o.ok, o.detail));
+        waitingFor = run.waitingFor;
+        cleanup = run.cancel;
+      } else if (spec.type === 'hl7') {
+        const run = hl7Probe({ address: spec.address, port: spec.port, message: spec.hl7.message }, (o) => finish(o.ok, o.detail));
+        waitingFor = run.waitingFor;
+        cleanup = run.cancel;
+      } else cleanup = send(spec, finish);
     } catch (err) {
       // A setting the request cannot carry (a path or Host node refuses): the server's check fails, saying why.
       finish(false, `check not sent: ${(err as Error).message}`);

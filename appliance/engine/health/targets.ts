@@ -1,10 +1,11 @@
-// The health check targets of a VIP's real servers, read from a snapshot: one per server,
-// keyed `${virtualServiceId}/${realServerId}`. Shared by the embedded engine and the kernel
-// plane, so a layer 4 VIP's servers are checked exactly as a proxy VIP's are.
+// What to check of each real server of a VIP, from its snapshot: one HealthTarget per server.
+// Both engines and the kernel plane build their appliance-run checks from here, so a check
+// means the same thing whichever engine carries the traffic (layer 4 VIPs included).
 import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
+import { DICOM_DEFAULTS, HL7_DEFAULTS } from './probes.js';
 
-/** The targets of one VIP. */
+/** The health targets of every real server of `vs`. */
 export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
   const hc = vs.healthCheck;
   return vs.realServers.map((rs) => ({
@@ -22,5 +23,8 @@ export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
     timeoutMs: hc.timeout * 1000,
     rise: hc.rise,
     fall: hc.fall,
+    // A revision stored before the setting existed checks with the contract's defaults.
+    dicom: { ...DICOM_DEFAULTS, ...hc.dicom },
+    hl7: { ...HL7_DEFAULTS, ...hc.hl7 },
   }));
 }

@@ -22,6 +22,8 @@ export interface DicomServerOptions extends ServiceIdentity {
   aeTitle?: string;
   /** Directory for this server: received files go to `received/`, storescp's log to `storescp.log`. */
   workDir: string;
+  /** Refuse every association (storescp --refuse): a PACS whose port is open but that takes nothing. */
+  refuseAssociations?: boolean;
 }
 
 // storescp's options, and why:
@@ -32,8 +34,10 @@ export interface DicomServerOptions extends ServiceIdentity {
 // -dhl           no reverse lookups of loopback peers
 // -ta/-td        bound how long a silent peer can hold a process
 // -lc            log to a file: in inetd mode storescp's stdout/stderr are the socket
+// --refuse       (refuseAssociations) reject every association request
 function storescpArgs(o: DicomServerOptions, receivedDir: string, logConfig: string): string[] {
-  return ['--inetd', '-aet', o.aeTitle ?? 'STORESCP', '+B', '-od', receivedDir, '-dhl', '-ta', '30', '-td', '60', '-lc', logConfig];
+  const refuse = o.refuseAssociations ? ['--refuse'] : [];
+  return ['--inetd', '-aet', o.aeTitle ?? 'STORESCP', ...refuse, '+B', '-od', receivedDir, '-dhl', '-ta', '30', '-td', '60', '-lc', logConfig];
 }
 
 function logConfigText(logFile: string): string {

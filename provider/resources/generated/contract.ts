@@ -128,13 +128,15 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
-              "https"
+              "https",
+              "dicom",
+              "hl7"
             ],
             "type": "string"
           },
@@ -195,6 +197,49 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "dicom": {
+            "default": {},
+            "description": "Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "callingAeTitle": {
+                "description": "The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.",
+                "default": "LBAPPLIANCE",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "calledAeTitle": {
+                "description": "The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.",
+                "default": "ANY-SCP",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "tls": {
+                "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
+                "default": false,
+                "type": "boolean"
+              }
+            }
+          },
+          "hl7": {
+            "default": {},
+            "description": "Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "message": {
+                "description": "The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).",
+                "default": null,
+                "maxLength": 8192,
+                "pattern": "^MSH[|][^\\u000b\\u001c]*$",
+                "type": "string",
+                "nullable": true
+              }
+            }
           }
         }
       },
@@ -376,13 +421,15 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
               "http",
-              "https"
+              "https",
+              "dicom",
+              "hl7"
             ],
             "type": "string"
           },
@@ -443,6 +490,49 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "dicom": {
+            "default": {},
+            "description": "Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "callingAeTitle": {
+                "description": "The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.",
+                "default": "LBAPPLIANCE",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "calledAeTitle": {
+                "description": "The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.",
+                "default": "ANY-SCP",
+                "minLength": 1,
+                "maxLength": 16,
+                "pattern": "^[!-\\[\\]-~]([ -\\[\\]-~]{0,14}[!-\\[\\]-~])?$",
+                "type": "string"
+              },
+              "tls": {
+                "description": "Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.",
+                "default": false,
+                "type": "boolean"
+              }
+            }
+          },
+          "hl7": {
+            "default": {},
+            "description": "Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "message": {
+                "description": "The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).",
+                "default": null,
+                "maxLength": 8192,
+                "pattern": "^MSH[|][^\\u000b\\u001c]*$",
+                "type": "string",
+                "nullable": true
+              }
+            }
           }
         }
       },

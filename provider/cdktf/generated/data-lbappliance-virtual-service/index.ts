@@ -15,6 +15,124 @@ export interface DataLbapplianceVirtualServiceConfig extends cdktf.TerraformMeta
   */
   readonly label: string;
 }
+export interface DataLbapplianceVirtualServiceHealthCheckDicom {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckDicomToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckDicom): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckDicomToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckDicom): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckDicomOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckDicom | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckDicom | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // calling_ae_title - computed: true, optional: false, required: false
+  public get callingAeTitle() {
+    return this.getStringAttribute('calling_ae_title');
+  }
+
+  // called_ae_title - computed: true, optional: false, required: false
+  public get calledAeTitle() {
+    return this.getStringAttribute('called_ae_title');
+  }
+
+  // tls - computed: true, optional: false, required: false
+  public get tls() {
+    return this.getBooleanAttribute('tls');
+  }
+}
+export interface DataLbapplianceVirtualServiceHealthCheckHl7 {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckHl7ToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckHl7): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckHl7ToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckHl7): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckHl7OutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckHl7 | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckHl7 | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // message - computed: true, optional: false, required: false
+  public get message() {
+    return this.getStringAttribute('message');
+  }
+}
 export interface DataLbapplianceVirtualServiceHealthCheck {
 }
 
@@ -107,6 +225,18 @@ export class DataLbapplianceVirtualServiceHealthCheckOutputReference extends cdk
   // fall - computed: true, optional: false, required: false
   public get fall() {
     return this.getNumberAttribute('fall');
+  }
+
+  // dicom - computed: true, optional: false, required: false
+  private _dicom = new DataLbapplianceVirtualServiceHealthCheckDicomOutputReference(this, "dicom");
+  public get dicom() {
+    return this._dicom;
+  }
+
+  // hl7 - computed: true, optional: false, required: false
+  private _hl7 = new DataLbapplianceVirtualServiceHealthCheckHl7OutputReference(this, "hl7");
+  public get hl7() {
+    return this._hl7;
   }
 }
 export interface DataLbapplianceVirtualServicePersistence {

@@ -106,7 +106,275 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   */
   readonly transparent?: boolean | cdktf.IResolvable;
 }
+export interface VirtualServiceHealthCheckDicom {
+  /**
+  * The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#called_ae_title VirtualService#called_ae_title}
+  */
+  readonly calledAeTitle?: string;
+  /**
+  * The appliance's AE title in the association request (1 to 16 printable ASCII characters, no backslash, no leading or trailing space). PACS that accept only known callers need it in their list.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#calling_ae_title VirtualService#calling_ae_title}
+  */
+  readonly callingAeTitle?: string;
+  /**
+  * Speak DICOM over TLS (DICOM PS3.15 secure transport, e.g. port 2762); the server's certificate is not verified, as with `https` checks.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#tls VirtualService#tls}
+  */
+  readonly tls?: boolean | cdktf.IResolvable;
+}
+
+export function virtualServiceHealthCheckDicomToTerraform(struct?: VirtualServiceHealthCheckDicom | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    called_ae_title: cdktf.stringToTerraform(struct!.calledAeTitle),
+    calling_ae_title: cdktf.stringToTerraform(struct!.callingAeTitle),
+    tls: cdktf.booleanToTerraform(struct!.tls),
+  }
+}
+
+
+export function virtualServiceHealthCheckDicomToHclTerraform(struct?: VirtualServiceHealthCheckDicom | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    called_ae_title: {
+      value: cdktf.stringToHclTerraform(struct!.calledAeTitle),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    calling_ae_title: {
+      value: cdktf.stringToHclTerraform(struct!.callingAeTitle),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    tls: {
+      value: cdktf.booleanToHclTerraform(struct!.tls),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckDicomOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckDicom | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._calledAeTitle !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.calledAeTitle = this._calledAeTitle;
+    }
+    if (this._callingAeTitle !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.callingAeTitle = this._callingAeTitle;
+    }
+    if (this._tls !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.tls = this._tls;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckDicom | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._calledAeTitle = undefined;
+      this._callingAeTitle = undefined;
+      this._tls = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._calledAeTitle = value.calledAeTitle;
+      this._callingAeTitle = value.callingAeTitle;
+      this._tls = value.tls;
+    }
+  }
+
+  // called_ae_title - computed: true, optional: true, required: false
+  private _calledAeTitle?: string; 
+  public get calledAeTitle() {
+    return this.getStringAttribute('called_ae_title');
+  }
+  public set calledAeTitle(value: string) {
+    this._calledAeTitle = value;
+  }
+  public resetCalledAeTitle() {
+    this._calledAeTitle = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get calledAeTitleInput() {
+    return this._calledAeTitle;
+  }
+
+  // calling_ae_title - computed: true, optional: true, required: false
+  private _callingAeTitle?: string; 
+  public get callingAeTitle() {
+    return this.getStringAttribute('calling_ae_title');
+  }
+  public set callingAeTitle(value: string) {
+    this._callingAeTitle = value;
+  }
+  public resetCallingAeTitle() {
+    this._callingAeTitle = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get callingAeTitleInput() {
+    return this._callingAeTitle;
+  }
+
+  // tls - computed: true, optional: true, required: false
+  private _tls?: boolean | cdktf.IResolvable; 
+  public get tls() {
+    return this.getBooleanAttribute('tls');
+  }
+  public set tls(value: boolean | cdktf.IResolvable) {
+    this._tls = value;
+  }
+  public resetTls() {
+    this._tls = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get tlsInput() {
+    return this._tls;
+  }
+}
+export interface VirtualServiceHealthCheckHl7 {
+  /**
+  * The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#message VirtualService#message}
+  */
+  readonly message?: string;
+}
+
+export function virtualServiceHealthCheckHl7ToTerraform(struct?: VirtualServiceHealthCheckHl7 | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    message: cdktf.stringToTerraform(struct!.message),
+  }
+}
+
+
+export function virtualServiceHealthCheckHl7ToHclTerraform(struct?: VirtualServiceHealthCheckHl7 | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    message: {
+      value: cdktf.stringToHclTerraform(struct!.message),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckHl7OutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckHl7 | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._message !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.message = this._message;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckHl7 | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._message = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._message = value.message;
+    }
+  }
+
+  // message - computed: true, optional: true, required: false
+  private _message?: string; 
+  public get message() {
+    return this.getStringAttribute('message');
+  }
+  public set message(value: string) {
+    this._message = value;
+  }
+  public resetMessage() {
+    this._message = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get messageInput() {
+    return this._message;
+  }
+}
 export interface VirtualServiceHealthCheck {
+  /**
+  * Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#dicom VirtualService#dicom}
+  */
+  readonly dicom?: VirtualServiceHealthCheckDicom;
   /**
   * The status code a healthy server answers `http`/`https` checks with.
   *
@@ -119,6 +387,12 @@ export interface VirtualServiceHealthCheck {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#fall VirtualService#fall}
   */
   readonly fall?: number;
+  /**
+  * Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#hl7 VirtualService#hl7}
+  */
+  readonly hl7?: VirtualServiceHealthCheckHl7;
   /**
   * Host header of `http`/`https` checks; null sends the real server's address.
   *
@@ -156,7 +430,7 @@ export interface VirtualServiceHealthCheck {
   */
   readonly timeout?: number;
   /**
-  * `connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `none` treats every server as up.
+  * `connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#type VirtualService#type}
   */
@@ -169,8 +443,10 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    dicom: virtualServiceHealthCheckDicomToTerraform(struct!.dicom),
     expect_status: cdktf.numberToTerraform(struct!.expectStatus),
     fall: cdktf.numberToTerraform(struct!.fall),
+    hl7: virtualServiceHealthCheckHl7ToTerraform(struct!.hl7),
     host: cdktf.stringToTerraform(struct!.host),
     interval: cdktf.numberToTerraform(struct!.interval),
     path: cdktf.stringToTerraform(struct!.path),
@@ -188,6 +464,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    dicom: {
+      value: virtualServiceHealthCheckDicomToHclTerraform(struct!.dicom),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckDicom",
+    },
     expect_status: {
       value: cdktf.numberToHclTerraform(struct!.expectStatus),
       isBlock: false,
@@ -199,6 +481,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
       isBlock: false,
       type: "simple",
       storageClassType: "number",
+    },
+    hl7: {
+      value: virtualServiceHealthCheckHl7ToHclTerraform(struct!.hl7),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckHl7",
     },
     host: {
       value: cdktf.stringToHclTerraform(struct!.host),
@@ -266,6 +554,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._dicom?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.dicom = this._dicom?.internalValue;
+    }
     if (this._expectStatus !== undefined) {
       hasAnyValues = true;
       internalValueResult.expectStatus = this._expectStatus;
@@ -273,6 +565,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     if (this._fall !== undefined) {
       hasAnyValues = true;
       internalValueResult.fall = this._fall;
+    }
+    if (this._hl7?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.hl7 = this._hl7?.internalValue;
     }
     if (this._host !== undefined) {
       hasAnyValues = true;
@@ -309,8 +605,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._dicom.internalValue = undefined;
       this._expectStatus = undefined;
       this._fall = undefined;
+      this._hl7.internalValue = undefined;
       this._host = undefined;
       this._interval = undefined;
       this._path = undefined;
@@ -326,8 +624,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._dicom.internalValue = value.dicom;
       this._expectStatus = value.expectStatus;
       this._fall = value.fall;
+      this._hl7.internalValue = value.hl7;
       this._host = value.host;
       this._interval = value.interval;
       this._path = value.path;
@@ -336,6 +636,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._timeout = value.timeout;
       this._type = value.type;
     }
+  }
+
+  // dicom - computed: true, optional: true, required: false
+  private _dicom = new VirtualServiceHealthCheckDicomOutputReference(this, "dicom");
+  public get dicom() {
+    return this._dicom;
+  }
+  public putDicom(value: VirtualServiceHealthCheckDicom) {
+    this._dicom.internalValue = value;
+  }
+  public resetDicom() {
+    this._dicom.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get dicomInput() {
+    return this._dicom.internalValue;
   }
 
   // expect_status - computed: true, optional: true, required: false
@@ -368,6 +684,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get fallInput() {
     return this._fall;
+  }
+
+  // hl7 - computed: true, optional: true, required: false
+  private _hl7 = new VirtualServiceHealthCheckHl7OutputReference(this, "hl7");
+  public get hl7() {
+    return this._hl7;
+  }
+  public putHl7(value: VirtualServiceHealthCheckHl7) {
+    this._hl7.internalValue = value;
+  }
+  public resetHl7() {
+    this._hl7.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hl7Input() {
+    return this._hl7.internalValue;
   }
 
   // host - computed: true, optional: true, required: false

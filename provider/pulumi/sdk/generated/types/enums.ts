@@ -53,22 +53,14 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
-/** How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificateId`, `http-cookie` persistence, `forceHttps`, `forwardedFor` (write `false`: the default `true` is refused rather than silently ignored), `leastconn` or wildcard `ipAddress`; `timeouts` do not apply (the kernel's connection tracking times flows out). */
-export const VirtualServiceForwarding = {
-  Proxy: "proxy",
-  DirectRouting: "direct-routing",
-  Nat: "nat",
-  Snat: "snat",
-} as const;
-/** One of the values of {@link VirtualServiceForwarding}. */
-export type VirtualServiceForwarding = (typeof VirtualServiceForwarding)[keyof typeof VirtualServiceForwarding];
-
-/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `none` treats every server as up. */
+/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
   Http: "http",
   Https: "https",
+  Dicom: "dicom",
+  Hl7: "hl7",
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];
@@ -82,12 +74,11 @@ export const VirtualServicePersistenceMode = {
 /** One of the values of {@link VirtualServicePersistenceMode}. */
 export type VirtualServicePersistenceMode = (typeof VirtualServicePersistenceMode)[keyof typeof VirtualServicePersistenceMode];
 
-/** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`), `tcp` (byte streams; on a `proxy` VIP TLS termination when `certificateId` is set) or `udp` (datagrams; layer 4 VIPs only). A layer 4 VIP (`forwarding` other than `proxy`) is `tcp` or `udp`. */
+/** `http` (HTTP/1.1 proxy, TLS termination when `certificateId` is set), `http2` (TLS termination with ALPN h2 and http/1.1; needs `certificateId`) or `tcp` (byte streams, TLS termination when `certificateId` is set). */
 export const VirtualServiceProtocol = {
   Http: "http",
   Http2: "http2",
   Tcp: "tcp",
-  Udp: "udp",
 } as const;
 /** One of the values of {@link VirtualServiceProtocol}. */
 export type VirtualServiceProtocol = (typeof VirtualServiceProtocol)[keyof typeof VirtualServiceProtocol];

@@ -1,0 +1,87 @@
+// The checks HAProxy has no mechanism for, run by the appliance beside HAProxy: `dicom`
+// (an association, a C-ECHO and a release, with the rejection reason decoded) and `hl7`
+// (a message with a fresh control id whose ACK must name it). Their servers
+// carry no `check` in the configuration; the appliance's own HealthChecker runs the check and
+// its verdict is handed to HAProxy with `set server BACKEND/SERVER health up|down`. The
+// verdict is compared with what HAProxy reports at every stats read and handed over again
+// when they differ, so a reload or a restarted worker (whose servers start up) follows the
+// verdict within one read. The overview shows the appliance's verdict and last check.
+import type { Logger } from 'pino';
+import type { CheckResult, ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
+import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
+import type { Health } from '../health/health-state.js';
+import { healthTargets } from '../health/targets.js';
+import { backendName, serverName } from './names.js';
+import type { VipStat } from './stats-reader.js';
+
+/** Check types the appliance runs itself on the HAProxy engine. */
+const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom', 'hl7']);
+
+/** Whether the appliance, not HAProxy, checks the servers of `vs`. */
+export function checkedByAppliance(vs: VirtualServiceSnapshot): boolean {
+  return APPLIANCE_RUN.has(vs.healthCheck.type);
+}
+
+/** The appliance-run checks of the HAProxy engine. */
+export class ApplianceChecks {
+  readonly #checker: HealthChecker;
+  readonly #log: Logger;
+  readonly #send: (command: string) => Promise<unknown>;
+  /** Servers whose verdict is being handed over now (one command at a time per server). */
+  readonly #sending = new Set<string>();
+
+  /** `send` issues one runtime API command. */
+  constructor(logger: Logger, send: (command: string) => Promise<unknown>) {
+    this.#log = logger;
+    this.#send = send;
+    this.#checker = new HealthChecker(null, logger);
+  }
+
+  /** Follows a snapshot: checks start, change or stop with the VIPs that need them. */
+  sync(snapshot: ConfigSnapshot): void {
+    const targets: HealthTarget[] = [];
+    for (const vs of snapshot.virtualServices) if (checkedByAppliance(vs)) targets.push(...healthTargets(vs));
+    this.#checker.sync(targets);
+  }
+
+  /** Registers a listener of every finished check (the engine's duration metric). */
+  onResult(listener: (target: HealthTarget, result: CheckResult) => void): void {
+    this.#checker.onResult(listener);
+  }
+
+  /**
+   * Puts the appliance's verdicts into freshly read stats (so the overview and the metrics
+   * see them) and hands HAProxy every verdict it does not show yet.
+   */
+  overlay(snapshot: ConfigSnapshot, vips: Map<string, VipStat>): void {
+    for (const vs of snapshot.virtualServices) {
+      if (!checkedByAppliance(vs)) continue;
+      const st = vips.get(vs.id);
+      if (!st) continue;
+      for (const rs of vs.realServers) {
+        const s = st.servers.get(rs.id);
+        const cell = this.#checker.peek(`${vs.id}/${rs.id}`);
+        if (!s || !cell) continue;
+        s.health = cell.health;
+        s.lastCheck = cell.lastCheck;
+        this.#handOver(vs.id, rs.id, cell.health, s.status);
+      }
+    }
+  }
+
+  /** Stops every check. */
+  stop(): void {
+    this.#checker.stop();
+  }
+
+  #handOver(vsId: string, rsId: string, verdict: Health, status: string): void {
+    if (verdict === 'unknown' || status.startsWith('MAINT')) return;
+    const shown = status.startsWith('DOWN') ? 'down' : 'up';
+    const key = `${vsId}/${rsId}`;
+    if (shown === verdict || this.#sending.has(key)) return;
+    this.#sending.add(key);
+    this.#send(`set server ${backendName(vsId)}/${serverName(rsId)} health ${verdict}`)
+      .catch((err: unknown) => this.#log.warn({ server: key, err: (err as Error).message }, 'could not hand a health verdict to HAProxy'))
+      .finally(() => this.#sending.delete(key));
+  }
+}
