@@ -35,11 +35,16 @@ function body(inputs: ObjectValue): VirtualServiceInput {
 function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
+  const fallback = known<ObjectValue | null>(config.fallback);
   return {
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),
     persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
+    fallback:
+      fallback === undefined || fallback === null
+        ? fallback
+        : { mode: known<string | null>(fallback.mode), address: known<string | null>(fallback.address ?? null), port: known<number | null>(fallback.port ?? null) },
   };
 }
 

@@ -242,6 +242,69 @@ export const contract = {
           }
         }
       },
+      "fallback": {
+        "default": {},
+        "description": "What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the \"sorry\" server).",
+        "type": "object",
+        "properties": {
+          "mode": {
+            "description": "`none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).",
+            "default": "none",
+            "enum": [
+              "none",
+              "server",
+              "page"
+            ],
+            "type": "string"
+          },
+          "address": {
+            "description": "The fallback server (`server` mode only).",
+            "default": null,
+            "maxLength": 253,
+            "type": "string",
+            "nullable": true
+          },
+          "port": {
+            "description": "Port on the fallback server (`server` mode only); null uses the port the client connected to.",
+            "default": null,
+            "minimum": 1,
+            "maximum": 65535,
+            "type": "integer",
+            "nullable": true
+          }
+        }
+      },
+      "limits": {
+        "default": {},
+        "description": "Limits on the connections a VIP serves at once (each real server's own limit is its `max_connections`).",
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "description": "Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`when_full`).",
+            "default": null,
+            "minimum": 1,
+            "maximum": 1000000,
+            "type": "integer",
+            "nullable": true
+          },
+          "whenFull": {
+            "description": "What happens to a client connection over `max_connections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queue_timeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.",
+            "default": "queue",
+            "enum": [
+              "queue",
+              "refuse"
+            ],
+            "type": "string"
+          },
+          "queueTimeout": {
+            "description": "Seconds a request or TCP session may wait for a real server that is at its `max_connections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.",
+            "default": 30,
+            "minimum": 1,
+            "maximum": 3600,
+            "type": "integer"
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -473,6 +536,69 @@ export const contract = {
           }
         }
       },
+      "fallback": {
+        "default": {},
+        "description": "What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the \"sorry\" server).",
+        "type": "object",
+        "properties": {
+          "mode": {
+            "description": "`none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).",
+            "default": "none",
+            "enum": [
+              "none",
+              "server",
+              "page"
+            ],
+            "type": "string"
+          },
+          "address": {
+            "description": "The fallback server (`server` mode only).",
+            "default": null,
+            "maxLength": 253,
+            "type": "string",
+            "nullable": true
+          },
+          "port": {
+            "description": "Port on the fallback server (`server` mode only); null uses the port the client connected to.",
+            "default": null,
+            "minimum": 1,
+            "maximum": 65535,
+            "type": "integer",
+            "nullable": true
+          }
+        }
+      },
+      "limits": {
+        "default": {},
+        "description": "Limits on the connections a VIP serves at once (each real server's own limit is its `max_connections`).",
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "description": "Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`when_full`).",
+            "default": null,
+            "minimum": 1,
+            "maximum": 1000000,
+            "type": "integer",
+            "nullable": true
+          },
+          "whenFull": {
+            "description": "What happens to a client connection over `max_connections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queue_timeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.",
+            "default": "queue",
+            "enum": [
+              "queue",
+              "refuse"
+            ],
+            "type": "string"
+          },
+          "queueTimeout": {
+            "description": "Seconds a request or TCP session may wait for a real server that is at its `max_connections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.",
+            "default": 30,
+            "minimum": 1,
+            "maximum": 3600,
+            "type": "integer"
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -514,6 +640,11 @@ export const contract = {
             "minimum": 0,
             "type": "integer"
           },
+          "queued": {
+            "description": "Client connections and requests waiting now under the VIP's or its real servers' `max_connections`.",
+            "minimum": 0,
+            "type": "integer"
+          },
           "listening": {
             "description": "Whether every port of the VIP is bound on this node.",
             "type": "boolean"
@@ -528,6 +659,7 @@ export const contract = {
           "state",
           "colour",
           "connections",
+          "queued",
           "listening"
         ]
       }
@@ -546,6 +678,8 @@ export const contract = {
       "redirectCode",
       "forwardedFor",
       "timeouts",
+      "fallback",
+      "limits",
       "enabled"
     ]
   },
@@ -599,6 +733,14 @@ export const contract = {
           "halt"
         ],
         "type": "string"
+      },
+      "maxConnections": {
+        "description": "Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer",
+        "nullable": true
       }
     },
     "required": [
@@ -656,6 +798,14 @@ export const contract = {
           "halt"
         ],
         "type": "string"
+      },
+      "maxConnections": {
+        "description": "Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer",
+        "nullable": true
       },
       "id": {
         "description": "Id of a real server, assigned by the appliance.",
@@ -732,7 +882,8 @@ export const contract = {
       "weight",
       "reEncrypt",
       "backup",
-      "adminState"
+      "adminState",
+      "maxConnections"
     ]
   },
   "CertificateInput": {
@@ -1290,6 +1441,26 @@ export const contract = {
               "minimum": 0,
               "type": "integer"
             },
+            "queued": {
+              "description": "Client connections and requests waiting under the connection limits.",
+              "minimum": 0,
+              "type": "integer"
+            },
+            "maxConnections": {
+              "description": "The VIP's connection limit (null: none).",
+              "minimum": 1,
+              "type": "integer",
+              "nullable": true
+            },
+            "fallback": {
+              "description": "What answers when no real server can (`fallback.mode`).",
+              "enum": [
+                "none",
+                "server",
+                "page"
+              ],
+              "type": "string"
+            },
             "listening": {
               "description": "Whether every port is bound.",
               "type": "boolean"
@@ -1373,6 +1544,12 @@ export const contract = {
                     "minimum": 0,
                     "type": "integer"
                   },
+                  "maxConnections": {
+                    "description": "The server's connection limit (null: none).",
+                    "minimum": 1,
+                    "type": "integer",
+                    "nullable": true
+                  },
                   "lastCheck": {
                     "description": "The most recent health check, null before the first.",
                     "nullable": true,
@@ -1415,6 +1592,7 @@ export const contract = {
                   "health",
                   "colour",
                   "connections",
+                  "maxConnections",
                   "lastCheck"
                 ]
               }
@@ -1430,6 +1608,9 @@ export const contract = {
             "state",
             "colour",
             "connections",
+            "queued",
+            "maxConnections",
+            "fallback",
             "listening",
             "realServers"
           ]
@@ -1544,6 +1725,26 @@ export const contract = {
         "minimum": 0,
         "type": "integer"
       },
+      "queued": {
+        "description": "Client connections and requests waiting under the connection limits.",
+        "minimum": 0,
+        "type": "integer"
+      },
+      "maxConnections": {
+        "description": "The VIP's connection limit (null: none).",
+        "minimum": 1,
+        "type": "integer",
+        "nullable": true
+      },
+      "fallback": {
+        "description": "What answers when no real server can (`fallback.mode`).",
+        "enum": [
+          "none",
+          "server",
+          "page"
+        ],
+        "type": "string"
+      },
       "listening": {
         "description": "Whether every port is bound.",
         "type": "boolean"
@@ -1627,6 +1828,12 @@ export const contract = {
               "minimum": 0,
               "type": "integer"
             },
+            "maxConnections": {
+              "description": "The server's connection limit (null: none).",
+              "minimum": 1,
+              "type": "integer",
+              "nullable": true
+            },
             "lastCheck": {
               "description": "The most recent health check, null before the first.",
               "nullable": true,
@@ -1669,6 +1876,7 @@ export const contract = {
             "health",
             "colour",
             "connections",
+            "maxConnections",
             "lastCheck"
           ]
         }
@@ -1684,6 +1892,9 @@ export const contract = {
       "state",
       "colour",
       "connections",
+      "queued",
+      "maxConnections",
+      "fallback",
       "listening",
       "realServers"
     ]
@@ -1759,6 +1970,12 @@ export const contract = {
         "minimum": 0,
         "type": "integer"
       },
+      "maxConnections": {
+        "description": "The server's connection limit (null: none).",
+        "minimum": 1,
+        "type": "integer",
+        "nullable": true
+      },
       "lastCheck": {
         "description": "The most recent health check, null before the first.",
         "nullable": true,
@@ -1801,6 +2018,7 @@ export const contract = {
       "health",
       "colour",
       "connections",
+      "maxConnections",
       "lastCheck"
     ]
   }

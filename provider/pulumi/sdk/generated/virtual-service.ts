@@ -58,6 +58,10 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly forwardedFor: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
+  /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
+  declare public readonly fallback: pulumi.Output<outputs.VirtualServiceFallback>;
+  /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
+  declare public readonly limits: pulumi.Output<outputs.VirtualServiceLimits>;
   /** A disabled VIP keeps its configuration but does not listen. */
   declare public readonly enabled: pulumi.Output<boolean>;
 
@@ -82,6 +86,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['redirectCode'] = args?.redirectCode;
       resourceInputs['forwardedFor'] = args?.forwardedFor;
       resourceInputs['timeouts'] = args?.timeouts;
+      resourceInputs['fallback'] = args?.fallback;
+      resourceInputs['limits'] = args?.limits;
       resourceInputs['enabled'] = args?.enabled;
     } else {
       resourceInputs['label'] = undefined;
@@ -96,6 +102,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['redirectCode'] = undefined;
       resourceInputs['forwardedFor'] = undefined;
       resourceInputs['timeouts'] = undefined;
+      resourceInputs['fallback'] = undefined;
+      resourceInputs['limits'] = undefined;
       resourceInputs['enabled'] = undefined;
     }
     const options = pulumi.mergeOptions(resourceOptions(), opts);
@@ -129,6 +137,10 @@ export interface VirtualServiceArgs {
   forwardedFor?: pulumi.Input<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   timeouts?: pulumi.Input<inputs.VirtualServiceTimeouts>;
+  /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
+  fallback?: pulumi.Input<inputs.VirtualServiceFallback>;
+  /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
+  limits?: pulumi.Input<inputs.VirtualServiceLimits>;
   /** A disabled VIP keeps its configuration but does not listen. */
   enabled?: pulumi.Input<boolean>;
 }

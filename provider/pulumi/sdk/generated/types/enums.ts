@@ -53,6 +53,15 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
+/** `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only). */
+export const VirtualServiceFallbackMode = {
+  None: "none",
+  Server: "server",
+  Page: "page",
+} as const;
+/** One of the values of {@link VirtualServiceFallbackMode}. */
+export type VirtualServiceFallbackMode = (typeof VirtualServiceFallbackMode)[keyof typeof VirtualServiceFallbackMode];
+
 /** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
@@ -62,6 +71,14 @@ export const VirtualServiceHealthCheckType = {
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];
+
+/** What happens to a client connection over `maxConnections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queueTimeout`); `refuse` is closed at once and counted in `lbapplianceVirtualServiceRefusedTotal`. */
+export const VirtualServiceLimitsWhenFull = {
+  Queue: "queue",
+  Refuse: "refuse",
+} as const;
+/** One of the values of {@link VirtualServiceLimitsWhenFull}. */
+export type VirtualServiceLimitsWhenFull = (typeof VirtualServiceLimitsWhenFull)[keyof typeof VirtualServiceLimitsWhenFull];
 
 /** `http-cookie` inserts the appliance's own cookie naming the server (http and http2 only); `source-ip` keeps a table of client address to server, replicated to the HA peer. */
 export const VirtualServicePersistenceMode = {
