@@ -50,6 +50,16 @@ export function registerOverviewGauges(registry: Registry, read: () => Overview)
     },
   });
   new Gauge({
+    name: 'lbappliance_virtual_service_queued',
+    help: 'Client connections and requests waiting now under the virtual service\'s or its real servers\' maxConnections.',
+    labelNames: ['virtual_service'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const vs of current().virtualServices) this.set({ virtual_service: vs.label }, vs.queued);
+    },
+  });
+  new Gauge({
     name: 'lbappliance_real_server_weight',
     help: 'Configured weight of the real server (0 takes no new traffic).',
     labelNames: ['virtual_service', 'real_server'],

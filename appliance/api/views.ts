@@ -26,7 +26,7 @@ export function realServerStatus(vsRuntime: VirtualServiceRuntime | undefined, r
 export function virtualServiceStatus(config: StoredConfig, id: string, live: LiveState): Schemas['VirtualServiceStatus'] {
   const vs = config.virtualServices[id];
   const rt = live.engine.virtualServices.get(id);
-  const base = { connections: rt?.connections ?? 0, listening: rt?.listening ?? false, error: rt?.error ?? null };
+  const base = { connections: rt?.connections ?? 0, queued: rt?.queued ?? 0, listening: rt?.listening ?? false, error: rt?.error ?? null };
   if (!vs || !vs.enabled) return { state: 'disabled', colour: 'grey', ...base };
   if (!live.active) return { state: 'passive', colour: 'grey', ...base };
   if (!base.listening) return { state: 'down', colour: 'red', ...base };

@@ -29,7 +29,7 @@ export class NullEngine implements Engine {
     for (const vs of this.#snapshot.virtualServices) {
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) realServers.set(rs.id, { health: 'unknown', connections: 0, lastCheck: null });
-      virtualServices.set(vs.id, { listening: false, error: vs.enabled ? 'no data plane engine (serve --engine none)' : null, connections: 0, realServers });
+      virtualServices.set(vs.id, { listening: false, error: vs.enabled ? 'no data plane engine (serve --engine none)' : null, connections: 0, queued: 0, realServers });
     }
     return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
   }

@@ -10,5 +10,6 @@ export const TRAFFIC_COUNTERS = [
   { name: 'lbappliance_real_server_requests_total', help: 'HTTP requests (and TCP sessions) sent to the real server.', labelNames: ['virtual_service', 'real_server'] },
   { name: 'lbappliance_real_server_bytes_total', help: 'Bytes on connections to the real server: in = received from it, out = sent to it.', labelNames: ['virtual_service', 'real_server', 'direction'] },
   { name: 'lbappliance_real_server_connections_total', help: 'Connections opened to the real server.', labelNames: ['virtual_service', 'real_server'] },
+  { name: 'lbappliance_virtual_service_refused_total', help: 'Client connections refused because the virtual service was at its limits.maxConnections (whenFull: refuse).', labelNames: ['virtual_service'] },
   { name: 'lbappliance_real_server_responses_total', help: 'HTTP responses received from the real server, by status class (2xx, 5xx, ...).', labelNames: ['virtual_service', 'real_server', 'code'] },
 ] as const;

@@ -29,6 +29,8 @@ export interface VirtualServiceRuntime {
   /** Why it is not listening when it should be. */
   error: string | null;
   connections: number;
+  /** Client connections and sessions waiting under the VIP's or its servers' connection limits. */
+  queued: number;
   realServers: ReadonlyMap<string, RealServerRuntime>;
 }
 

@@ -1007,6 +1007,50 @@ export interface components {
              */
             httpRequest?: number;
         };
+        /**
+         * @description What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server).
+         * @default {}
+         */
+        Fallback: {
+            /**
+             * @description `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).
+             * @default none
+             * @enum {string}
+             */
+            mode?: "none" | "server" | "page";
+            /**
+             * @description The fallback server (`server` mode only).
+             * @default null
+             */
+            address?: components["schemas"]["Host"] | null;
+            /**
+             * @description Port on the fallback server (`server` mode only); null uses the port the client connected to.
+             * @default null
+             */
+            port?: components["schemas"]["Port"] | null;
+        };
+        /**
+         * @description Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`).
+         * @default {}
+         */
+        ConnectionLimits: {
+            /**
+             * @description Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`whenFull`).
+             * @default null
+             */
+            maxConnections?: number | null;
+            /**
+             * @description What happens to a client connection over `maxConnections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queueTimeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.
+             * @default queue
+             * @enum {string}
+             */
+            whenFull?: "queue" | "refuse";
+            /**
+             * @description Seconds a request or TCP session may wait for a real server that is at its `maxConnections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.
+             * @default 30
+             */
+            queueTimeout?: number;
+        };
         /** @description The writable properties of a virtual service. */
         VirtualServiceSpec: {
             label: components["schemas"]["Label"];
@@ -1080,6 +1124,10 @@ export interface components {
             transparent?: boolean;
             /** @default {} */
             timeouts?: components["schemas"]["Timeouts"];
+            /** @default {} */
+            fallback?: components["schemas"]["Fallback"];
+            /** @default {} */
+            limits?: components["schemas"]["ConnectionLimits"];
             /**
              * @description A disabled VIP keeps its configuration but does not listen.
              * @default true
@@ -1119,6 +1167,8 @@ export interface components {
             colour: "green" | "yellow" | "red" | "grey";
             /** @description Client connections open now. */
             connections: number;
+            /** @description Client connections and requests waiting now under the VIP's or its real servers' `maxConnections`. */
+            queued: number;
             /** @description Whether every port of the VIP is bound on this node. */
             listening: boolean;
             /** @description Why the VIP is not listening, when it should be (e.g. the address is not on this host). */
@@ -1164,6 +1214,11 @@ export interface components {
              * @enum {string}
              */
             adminState?: "online" | "drain" | "halt";
+            /**
+             * @description Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).
+             * @default null
+             */
+            maxConnections?: number | null;
         };
         /**
          * @description A real server as written by a client.
@@ -1447,6 +1502,8 @@ export interface components {
             colour: "green" | "yellow" | "red" | "grey" | "blue";
             /** @description Open connections. */
             connections: number;
+            /** @description The server's connection limit (null: none). */
+            maxConnections: number | null;
             lastCheck: components["schemas"]["RealServerStatus"]["lastCheck"];
         };
         OverviewVirtualService: {
@@ -1474,6 +1531,15 @@ export interface components {
             colour: components["schemas"]["VirtualServiceStatus"]["colour"];
             /** @description Open client connections. */
             connections: number;
+            /** @description Client connections and requests waiting under the connection limits. */
+            queued: number;
+            /** @description The VIP's connection limit (null: none). */
+            maxConnections: number | null;
+            /**
+             * @description What answers when no real server can (`fallback.mode`).
+             * @enum {string}
+             */
+            fallback: "none" | "server" | "page";
             /** @description Whether every port is bound. */
             listening: boolean;
             /** @description Why it is not listening when it should be. */

@@ -37,6 +37,7 @@ export interface VirtualServiceFacts {
   ipAddress?: string;
   /** `{ type: connect, port: null }` when null. */
   healthCheck?: { type?: string | null; port?: number | null } | null;
+  fallback?: { mode?: string | null; address?: string | null; port?: number | null } | null;
 }
 
 /** The forwarding methods the kernel carries out (everything but the user-space `proxy`). */
@@ -139,7 +140,25 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   if (vs.transparent === true && forceHttps === true) {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
+  problems.push(...fallbackProblems(protocol, vs.fallback));
   return problems;
+}
+
+function fallbackProblems(protocol: string | undefined, fallback: VirtualServiceFacts['fallback']): RuleProblem[] {
+  if (fallback === null || fallback === undefined) return [];
+  const mode = fallback.mode === null ? 'none' : fallback.mode;
+  const out: RuleProblem[] = [];
+  if (mode === 'server' && fallback.address === null) {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/fallback/address', message: 'a server fallback needs the address of the fallback server' });
+  }
+  if (mode === 'page' && protocol === 'tcp') {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/fallback/mode', message: 'the maintenance page is an HTTP answer and needs protocol http or http2; use a fallback server on tcp' });
+  }
+  if (mode !== undefined && mode !== 'server') {
+    if (typeof fallback.address === 'string') out.push({ code: 'LB_INVALID_COMBINATION', field: '/fallback/address', message: 'only a server fallback (mode server) has an address' });
+    else if (typeof fallback.port === 'number') out.push({ code: 'LB_INVALID_COMBINATION', field: '/fallback/port', message: 'only a server fallback (mode server) has a port' });
+  }
+  return out;
 }
 
 const LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

@@ -37,6 +37,7 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
   const check = known<ObjectValue | null>(config.health_check);
+  const fallback = known<ObjectValue | null>(config.fallback);
   return {
     forwarding: known<string | null>(config.forwarding),
     forwardedFor: known<boolean | null>(config.forwarded_for),
@@ -48,6 +49,10 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
     forceHttps: known<boolean | null>(config.force_https),
     persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
     transparent: known<boolean | null>(config.transparent),
+    fallback:
+      fallback === undefined || fallback === null
+        ? fallback
+        : { mode: known<string | null>(fallback.mode), address: known<string | null>(fallback.address ?? null), port: known<number | null>(fallback.port ?? null) },
   };
 }
 

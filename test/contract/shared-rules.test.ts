@@ -20,7 +20,7 @@ afterAll(async () => app?.dispose());
 
 const vsConfig = (over: ObjectValue): ObjectValue => ({
   id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', forwarding: null, certificate_id: null, algorithm: null, persistence: null,
-  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, enabled: null, ...over,
+  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, fallback: null, limits: null, enabled: null, ...over,
 });
 
 /** What the appliance answers for a body: null (accepted) or [code, field]. */
@@ -87,6 +87,30 @@ describe('single-object rules', () => {
           }
     expect(disagreements).toEqual([]);
     expect(n).toBe(135);
+  });
+
+  it('the appliance and plan agree on every combination of protocol and fallback (mode, address, port)', async () => {
+    let n = 0;
+    const disagreements: string[] = [];
+    for (const protocol of ['http', 'tcp'])
+      for (const mode of ['none', 'server', 'page'])
+        for (const address of [null, '127.0.218.20'])
+          for (const port of [null, 8080]) {
+            n += 1;
+            const fallback = { mode, address, port };
+            const body = { label: `f${n}`, ipAddress: '127.0.218.1', ports: [21000 + n], protocol, fallback };
+            const appliance = await applianceVerdict(body);
+            const plan = validateAll(virtualService, vsConfig({ label: `f${n}`, ip_address: '127.0.218.1', ports: [21000 + n], protocol, fallback }));
+            const first = plan[0];
+            const planned = first ? [first.code, `/${first.path.join('/')}`] : null;
+            const sdk = virtualServiceProblems(body)[0];
+            const shared = sdk ? [sdk.code, sdk.field] : null;
+            if (JSON.stringify(appliance) !== JSON.stringify(planned) || JSON.stringify(appliance) !== JSON.stringify(shared)) {
+              disagreements.push(`${JSON.stringify(body)}: appliance ${JSON.stringify(appliance)}, plan ${JSON.stringify(planned)}, sdk ${JSON.stringify(shared)}`);
+            }
+          }
+    expect(disagreements).toEqual([]);
+    expect(n).toBe(24);
   });
 
   it('waits for unknown values: a certificate not created yet does not fail the plan', () => {

@@ -30,6 +30,9 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         state: status.state,
         colour: status.colour,
         connections: status.connections,
+        queued: status.queued,
+        maxConnections: vs.limits.maxConnections,
+        fallback: vs.fallback.mode,
         listening: status.listening,
         error: status.error ?? null,
         realServers: Object.entries(config.realServers)
@@ -47,6 +50,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
               health: st.health,
               colour: realServerColour(rs.adminState, st.health),
               connections: st.connections,
+              maxConnections: rs.maxConnections,
               lastCheck: st.lastCheck,
             };
           }),

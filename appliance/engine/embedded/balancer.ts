@@ -44,7 +44,16 @@ function eligible(servers: readonly UpstreamServer[], exclude?: ReadonlySet<Upst
     candidates = servers.filter((s) => s.backup && s.acceptsNew && !exclude?.has(s));
     if (candidates.length === 0) return null;
   }
-  return candidates;
+  // A server at its maxConnections still counts as serving (backups stay out), but takes no one new.
+  candidates = candidates.filter((s) => !s.full);
+  return candidates.length === 0 ? null : candidates;
+}
+
+/** Whether every server that could take a new session is at its maxConnections (the session should wait). */
+export function allFull(servers: readonly UpstreamServer[]): boolean {
+  let usable = servers.filter((s) => !s.backup && s.acceptsNew);
+  if (usable.length === 0) usable = servers.filter((s) => s.backup && s.acceptsNew);
+  return usable.length > 0 && usable.every((s) => s.full);
 }
 
 function fnv1a(text: string): number {

@@ -29,6 +29,8 @@ export interface VipStats {
   connections: number;
   /** Open sessions per real server id. */
   active: Record<string, number>;
+  /** Client connections and sessions waiting under the VIP's and the servers' limits. */
+  queued: number;
 }
 
 /** VIP runtimes and listeners following snapshots. */
@@ -89,9 +91,9 @@ export class DataPlane {
       const st = this.#listeners.state(vip.id);
       const active: Record<string, number> = {};
       for (const s of vip.servers) active[s.id] = s.active;
-      out[vip.id] = { ...st, connections: vip.connections, active };
+      out[vip.id] = { ...st, connections: vip.connections, active, queued: vip.queued };
     }
-    for (const [id, f] of this.#failed) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {} };
+    for (const [id, f] of this.#failed) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
     return out;
   }
 

@@ -145,7 +145,7 @@ export class EmbeddedEngine implements Engine {
         realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: st?.active[rs.id] ?? 0, lastCheck: cell?.lastCheck ?? null });
       }
       const listening = vs.enabled && this.#active && st !== undefined && st.total > 0 && st.bound === st.total;
-      virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, realServers });
+      virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, queued: st?.queued ?? 0, realServers });
     }
     return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
   }

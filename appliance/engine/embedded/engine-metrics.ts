@@ -30,6 +30,8 @@ export interface VipCounters {
   bytesIn: Tally;
   bytesOut: Tally;
   connections: Tally;
+  /** Client connections refused at the VIP's maxConnections. */
+  refused: Tally;
 }
 
 /** Counters bound to one real server of one virtual service. */
@@ -63,13 +65,14 @@ export class EngineMetrics {
   readonly #rsBytes: Counter<'virtual_service' | 'real_server' | 'direction'>;
   readonly #rsConnections: Counter<'virtual_service' | 'real_server'>;
   readonly #rsResponses: Counter<'virtual_service' | 'real_server' | 'code'>;
+  readonly #refused: Counter<'virtual_service'>;
   readonly #open = new Set<Metered>();
   readonly #tallies = new Map<string, Tally>();
 
   constructor(registry: Registry) {
     // Any counter scraped first brings every count up to date.
     const flush = () => this.flush();
-    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections, rsResponses] = TRAFFIC_COUNTERS;
+    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections, refused, rsResponses] = TRAFFIC_COUNTERS;
     const make = <L extends string>(def: { name: string; help: string; labelNames: readonly L[] }, collect: () => void) =>
       new Counter<L>({ name: def.name, help: def.help, labelNames: def.labelNames, registers: [registry], collect });
     this.#requests = make(requests, flush);
@@ -79,6 +82,7 @@ export class EngineMetrics {
     this.#rsBytes = make(rsBytes, flush);
     this.#rsConnections = make(rsConnections, flush);
     this.#rsResponses = make(rsResponses, flush);
+    this.#refused = make(refused, flush);
   }
 
   /** Binds the counters of a virtual service. */
@@ -89,6 +93,7 @@ export class EngineMetrics {
       bytesIn: this.#tally(this.#bytes, label, 'in'),
       bytesOut: this.#tally(this.#bytes, label, 'out'),
       connections: this.#tally(this.#connections, label),
+      refused: this.#tally(this.#refused, label),
     };
   }
 

@@ -10,6 +10,7 @@ import { ChunkError, ChunkScanner } from './chunked-scanner.js';
 import { HeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './h1-head.js';
 import { clientResponseHead, upgradeResponseHead, upstreamRequestHead } from './h1-rewrite.js';
 import { clientAddress, cookieValue } from './header-rules.js';
+import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { httpsLocation } from './redirect.js';
 import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
@@ -80,6 +81,8 @@ export class Http1Session implements ResponseSink {
   #headOut: string | null = null;
   #clientEnded = false;
   #draining = false;
+  /** Leaves the VIP's queue while the request waits for a server. */
+  #cancelWait: (() => void) | null = null;
 
   constructor(vip: VipRuntime, socket: Socket, tls: boolean) {
     this.#vip = vip;
@@ -174,8 +177,10 @@ export class Http1Session implements ResponseSink {
       return this.#local(vip.spec.redirectCode, `Moved to ${location}\n`, `Location: ${location}\r\n`);
     }
     const choice = vip.choose(this.#client, vip.cookieName === null ? undefined : this.#cookie(head, vip.cookieName));
+    if (choice === 'queue') return this.#queue(head, rest);
     if (!choice) {
       if (head.chunked || head.contentLength > 0) this.#closeAfter = true;
+      if (vip.fallbackPage) return this.#local(503, MAINTENANCE_PAGE, '', MAINTENANCE_PAGE_TYPE);
       return this.#local(503, 'Service Unavailable: no real server can take this request\n');
     }
     this.#server = choice.server;
@@ -197,6 +202,29 @@ export class Http1Session implements ResponseSink {
       if (rest.length > 0) this.#pending = rest;
       this.#dispatch(choice.server);
     }
+  }
+
+  /**
+   * Every server is at its maxConnections: the request waits (limits.queueTimeout) and starts
+   * again when one has room. Bytes that arrive meanwhile wait in #pending, as pipelined ones do.
+   */
+  #queue(head: RequestHead, rest: Buffer): void {
+    this.#state = St.Waiting;
+    this.#cancelWait = this.#vip.wait(
+      () => {
+        this.#cancelWait = null;
+        if (this.#state === St.Closed) return;
+        const more = this.#pending;
+        this.#pending = null;
+        this.#start(head, more ? Buffer.concat([rest, more]) : rest);
+      },
+      () => {
+        this.#cancelWait = null;
+        this.#reqDone = !(head.chunked || head.contentLength > 0);
+        this.#head = head;
+        this.#local(503, 'Service Unavailable: every real server is at its connection limit\n');
+      },
+    );
   }
 
   #cookie(head: RequestHead, name: string): string | undefined {
@@ -402,13 +430,13 @@ export class Http1Session implements ResponseSink {
   }
 
   /** Answers from the appliance itself. */
-  #local(status: number, body: string, extra = ''): void {
+  #local(status: number, body: string, extra = '', type = 'text/plain; charset=utf-8'): void {
     this.#vip.counters.responses[Math.floor(status / 100)]?.inc();
     if (!this.#reqDone) this.#closeAfter = true;
     const closing = this.#closeAfter || (this.#head?.minor === 0 && !this.#head.connection.has('keep-alive'));
     this.#closeAfter = closing;
     this.#socket.write(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}${closing ? 'Connection: close\r\n' : ''}\r\n${body}`,
+      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}${closing ? 'Connection: close\r\n' : ''}\r\n${body}`,
       'latin1',
     );
     if (this.#state !== St.Body) this.#state = St.Waiting;
@@ -429,6 +457,8 @@ export class Http1Session implements ResponseSink {
     this.#headOut = null;
     if (this.#state === St.Closed && this.#socket.destroyed) return;
     this.#state = St.Closed;
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     if (this.#headTimer) clearTimeout(this.#headTimer);
     this.#headTimer = null;
     const conn = this.#conn;

@@ -7,6 +7,7 @@ import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Ser
 import { ChunkScanner } from './chunked-scanner.js';
 import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
 import { clientAddress, cookieValue, withoutCookie } from './header-rules.js';
+import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
 import type { UpstreamServer } from './upstream-server.js';
@@ -54,6 +55,8 @@ class H2Exchange implements ResponseSink {
   #received = 0;
   #decoder: ChunkScanner | null = null;
   #done = false;
+  /** Leaves the VIP's queue while the request waits for a server. */
+  #cancelWait: (() => void) | null = null;
 
   constructor(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
     this.#vip = vip;
@@ -66,7 +69,6 @@ class H2Exchange implements ResponseSink {
   }
 
   start(): void {
-    const vip = this.#vip;
     const stream = this.#stream;
     stream.on('error', () => this.#abort());
     stream.once('close', () => {
@@ -75,9 +77,34 @@ class H2Exchange implements ResponseSink {
     if (this.#method === 'CONNECT') return this.#local(501, 'CONNECT is not proxied\n');
     const invalid = this.#invalid();
     if (invalid) return this.#local(400, `Bad Request: ${invalid}\n`);
+    this.#begin();
+  }
+
+  /** Chooses the server and starts the exchange; again after a wait in the VIP's queue. */
+  #begin(): void {
+    const vip = this.#vip;
+    const stream = this.#stream;
+    if (this.#done) return;
     const cookie = vip.cookieName === null ? undefined : cookieValue(this.#headers.cookie as string | undefined, vip.cookieName);
     const choice = vip.choose(this.#client, cookie);
-    if (!choice) return this.#local(503, 'Service Unavailable: no real server can take this request\n');
+    if (choice === 'queue') {
+      // Every server is at its maxConnections: the body waits in the stream (flow control).
+      this.#cancelWait = vip.wait(
+        () => {
+          this.#cancelWait = null;
+          this.#begin();
+        },
+        () => {
+          this.#cancelWait = null;
+          this.#local(503, 'Service Unavailable: every real server is at its connection limit\n');
+        },
+      );
+      return;
+    }
+    if (!choice) {
+      if (vip.fallbackPage) return this.#local(503, MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE);
+      return this.#local(503, 'Service Unavailable: no real server can take this request\n');
+    }
     this.#server = choice.server;
     this.#setCookie = choice.setCookie;
     this.#requestHead = this.#buildRequestHead();
@@ -288,7 +315,7 @@ class H2Exchange implements ResponseSink {
     else this.#local(502, `Bad Gateway: ${code}\n`);
   }
 
-  #local(status: number, body: string): void {
+  #local(status: number, body: string, type = 'text/plain; charset=utf-8'): void {
     this.#vip.counters.responses[Math.floor(status / 100)]?.inc();
     this.#done = true;
     const stream = this.#stream;
@@ -296,11 +323,13 @@ class H2Exchange implements ResponseSink {
       stream.close(constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    stream.respond({ ':status': status, 'content-type': type, 'content-length': Buffer.byteLength(body) });
     stream.end(body);
   }
 
   #abort(): void {
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     if (this.#done && this.#conn === null) return;
     this.#done = true;
     const conn = this.#conn;

@@ -69,8 +69,11 @@ class Listener {
       const server = createNetServer({ allowHalfOpen: spec.kind === 'tcp', pauseOnConnect: spec.kind === 'tcp', noDelay: true });
       server.on('connection', (socket: Socket) => {
         onSocket(socket);
-        if (spec.kind === 'http') this.#track(serveHttp1(vip, socket, false));
-        else handleTcpConnection(vip, socket);
+        if (spec.kind === 'http') {
+          // Paused until admitted: a queued client's request waits in the socket.
+          socket.pause();
+          vip.admit(socket, () => this.#track(serveHttp1(vip, socket, false)));
+        } else vip.admit(socket, () => handleTcpConnection(vip, socket));
       });
       this.server = server;
     } else {
@@ -78,9 +81,12 @@ class Listener {
       const server = createTlsServer({ cert: cert.chainPem, key: cert.keyPem, ALPNProtocols: alpnOf(spec.kind), allowHalfOpen: spec.kind === 'tls', noDelay: true });
       server.on('connection', onSocket);
       server.on('secureConnection', (socket: TLSSocket) => {
-        if (spec.kind === 'tls') handleTcpConnection(vip, socket);
-        else if (front && socket.alpnProtocol === 'h2') front.accept(socket);
-        else this.#track(serveHttp1(vip, socket, true));
+        // The VIP's connection limit admits a client once its handshake is done.
+        vip.admit(socket, () => {
+          if (spec.kind === 'tls') handleTcpConnection(vip, socket);
+          else if (front && socket.alpnProtocol === 'h2') front.accept(socket);
+          else this.#track(serveHttp1(vip, socket, true));
+        });
       });
       server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
       this.server = server;

@@ -18,14 +18,24 @@ const READ_BUFFER = 128 * 1024;
 /** Handles one client connection on a TCP VIP. */
 export function handleTcpConnection(vip: VipRuntime, client: Socket): void {
   const address = clientAddress(client.remoteAddress);
+  client.on('error', () => client.destroy());
+  start(vip, client, address);
+}
+
+function start(vip: VipRuntime, client: Socket, address: string): void {
+  if (client.destroyed) return;
   const choice = vip.choose(address, undefined);
+  if (choice === 'queue') {
+    // Every server is at its maxConnections: wait for a slot (limits.queueTimeout).
+    const cancel = vip.wait(() => start(vip, client, address), () => client.destroy());
+    client.once('close', cancel);
+    return;
+  }
   if (!choice) {
     client.destroy();
     return;
   }
-  const tried = new Set<UpstreamServer>();
-  client.on('error', () => client.destroy());
-  attempt(vip, client, address, choice.server, tried);
+  attempt(vip, client, address, choice.server, new Set<UpstreamServer>());
 }
 
 function attempt(vip: VipRuntime, client: Socket, address: string, server: UpstreamServer, tried: Set<UpstreamServer>): void {

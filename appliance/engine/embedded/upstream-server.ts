@@ -24,8 +24,11 @@ export class UpstreamServer {
   backup = false;
   adminState: RealServerSnapshot['adminState'] = 'online';
   reEncrypt = false;
-  /** In-flight HTTP requests plus open TCP sessions. */
-  active = 0;
+  /** Null: no limit; else the in-flight requests and sessions it may carry (maxConnections). */
+  maxConnections: number | null = null;
+  /** Called when a request or session of this server ends (the VIP's queue may move). */
+  onFree: (() => void) | null = null;
+  #active = 0;
   /** Smooth weighted round robin state. */
   current = 0;
   /** Whether the server was removed from the config. */
@@ -59,11 +62,28 @@ export class UpstreamServer {
     this.backup = rs.backup;
     this.adminState = rs.adminState;
     this.reEncrypt = rs.reEncrypt;
+    this.maxConnections = rs.maxConnections ?? null;
     if (moved) {
       // Connections to the old address finish their exchange and are not reused.
       this.rawPool?.close();
       this.rawPool = new UpstreamConnPool();
     }
+  }
+
+  /** In-flight HTTP requests plus open TCP sessions. */
+  get active(): number {
+    return this.#active;
+  }
+
+  set active(n: number) {
+    const freed = n < this.#active;
+    this.#active = n;
+    if (freed) this.onFree?.();
+  }
+
+  /** Whether the server carries its `maxConnections` (new sessions wait or go elsewhere). */
+  get full(): boolean {
+    return this.maxConnections !== null && this.#active >= this.maxConnections;
   }
 
   /** Whether new sessions may go here (health unknown counts as usable until the first verdict). */

@@ -104,6 +104,7 @@ export class WorkerPool {
         o.bound = Math.min(o.bound, s.bound);
         o.error ??= s.error;
         o.connections += s.connections;
+        o.queued += s.queued;
         for (const [rsId, n] of Object.entries(s.active)) o.active[rsId] = (o.active[rsId] ?? 0) + n;
       }
     }

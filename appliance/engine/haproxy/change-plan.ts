@@ -32,7 +32,7 @@ function vipShape(vs: VirtualServiceSnapshot): string {
 }
 
 function serverShape(rs: RealServerSnapshot): string {
-  return JSON.stringify([rs.address, rs.port, rs.backup, rs.reEncrypt]);
+  return JSON.stringify([rs.address, rs.port, rs.backup, rs.reEncrypt, rs.maxConnections]);
 }
 
 function binds(snapshot: ConfigSnapshot, s: Pick<RenderSettings, 'active' | 'unbindable'>): Set<string> {
@@ -108,7 +108,7 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
         continue;
       }
       if (serverShape(was) !== serverShape(rs)) {
-        reasons.push(`server ${rs.label} address, port, backup or re-encryption changed`);
+        reasons.push(`server ${rs.label} address, port, backup, re-encryption or connection limit changed`);
         continue;
       }
       if (was.weight !== rs.weight || was.adminState !== rs.adminState) steps.push(...stateSteps(be, rs));

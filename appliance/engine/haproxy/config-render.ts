@@ -6,7 +6,8 @@ import { checkTarget } from '../../config/check-target.js';
 import { checkedByAppliance } from './appliance-checks.js';
 import type { RealServerSnapshot, VirtualServiceSnapshot, ConfigSnapshot } from '../types.js';
 import { STRIP_CONNECTION_FIELDS } from './lua-actions.js';
-import { backendName, cookieValue, frontendName, hostPort, serverName, serverPuids } from './names.js';
+import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
+import { backendName, cookieValue, fallbackBackendName, frontendName, hostPort, serverName, serverPuids } from './names.js';
 
 /** The peers of source-IP replication as the configuration needs them. */
 export interface PeersSettings {
@@ -100,6 +101,12 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
   const h1 = vs.protocol === 'http' ? ' proto h1' : '';
   for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${vs.protocol === 'tcp' && vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)}` : tls}${h1}`);
   lines.push(`  timeout client ${vs.timeouts.client}s`);
+  const limits = vs.limits;
+  if (limits.maxConnections !== null) {
+    // queue: connections over the limit wait in the listen backlog; refuse: closed at once (counted as `dcon`).
+    if (limits.whenFull === 'queue') lines.push(`  maxconn ${limits.maxConnections}`);
+    else lines.push(`  tcp-request connection reject if { fe_conn gt ${limits.maxConnections} }`);
+  }
   if (http) {
     lines.push(`  timeout http-request ${vs.timeouts.httpRequest}s`);
     // Idle keep-alive clients are held as long as any idle client (the embedded engine's rule).
@@ -120,7 +127,12 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
       lines.push('  option forwardfor');
       lines.push(`  http-request set-header X-Forwarded-Proto ${vs.certificate ? 'https' : 'http'}`);
     }
+    if (!vs.forceHttps && vs.fallback.mode === 'page') {
+      // The built-in page (maintenance-page.ts holds no character that needs escaping here).
+      lines.push(`  http-request return status 503 content-type "${MAINTENANCE_PAGE_TYPE}" string "${MAINTENANCE_PAGE.trimEnd()}" if { nbsrv(${backendName(vs.id)}) eq 0 }`);
+    }
   }
+  if (!vs.forceHttps && vs.fallback.mode === 'server') lines.push(`  use_backend ${fallbackBackendName(vs.id)} if { nbsrv(${backendName(vs.id)}) eq 0 }`);
   lines.push(`  default_backend ${backendName(vs.id)}`);
   return lines;
 }
@@ -140,6 +152,7 @@ export function backendServerIds(vs: VirtualServiceSnapshot): Map<string, number
 export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, options: { dynamic: boolean; ids: Map<string, number> }): string {
   const args = [hostPort(rs.address, rs.port), `id ${options.ids.get(rs.id)}`, `weight ${rs.adminState === 'drain' ? 0 : rs.weight}`];
   if (rs.backup) args.push('backup');
+  if (rs.maxConnections !== null) args.push(`maxconn ${rs.maxConnections}`);
   // HAProxy 2.6 gives a server added at runtime none of the defaults: without these two
   // (the static defaults, said out loud) it keeps no idle connection and opens one per request.
   args.push('pool-purge-delay 5s pool-max-conn -1');
@@ -171,7 +184,7 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     // server additions and drains. The VIP's algorithm does not apply (the engine's README).
     lines.push('  balance source', '  hash-type consistent');
   } else lines.push(`  balance ${vs.algorithm}`);
-  lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`);
+  lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`, `  timeout queue ${vs.limits.queueTimeout}s`);
   // Connect from the client's own address (IP_TRANSPARENT); the replies reach this host's
   // socket through ../transparent-routing.ts.
   if (vs.transparent) lines.push('  source 0.0.0.0 usesrc clientip');
@@ -209,6 +222,20 @@ function backend(vs: VirtualServiceSnapshot): string[] {
   return lines;
 }
 
+/** The backend of a `server` fallback: one unchecked server, used when the VIP's backend has none usable. */
+function fallbackBackend(vs: VirtualServiceSnapshot): string[] {
+  const fb = vs.fallback;
+  if (fb.mode !== 'server' || fb.address === null || vs.forceHttps) return [];
+  return [
+    '',
+    `backend ${fallbackBackendName(vs.id)}`,
+    `  mode ${vs.protocol === 'tcp' ? 'tcp' : 'http'}`,
+    `  timeout server ${vs.timeouts.server}s`,
+    `  timeout connect ${vs.timeouts.connect}s`,
+    `  server fallback ${hostPort(fb.address, fb.port)}`,
+  ];
+}
+
 /** The whole configuration text of a snapshot on this node. */
 export function renderConfig(snapshot: ConfigSnapshot, s: RenderSettings): string {
   const peers = s.peers;
@@ -244,7 +271,7 @@ export function renderConfig(snapshot: ConfigSnapshot, s: RenderSettings): strin
   for (const vs of snapshot.virtualServices) {
     out.push('');
     if (listens(vs, s)) out.push(...frontend(vs, s), '');
-    if (!vs.forceHttps) out.push(...backend(vs));
+    if (!vs.forceHttps) out.push(...backend(vs), ...fallbackBackend(vs));
     else out.push(`backend ${backendName(vs.id)}`, '  mode http');
   }
   return `${out.join('\n')}\n`;

@@ -222,7 +222,7 @@ export class HaproxyEngine implements Engine {
       const listening = vs.enabled && this.#active && (st?.listening ?? false);
       let error: string | null = null;
       if (vs.enabled && this.#active && !listening) error = this.#settings.unbindable.get(vs.id) ?? this.#master?.error ?? (up ? null : 'haproxy is not running');
-      virtualServices.set(vs.id, { listening, error, connections: st?.connections ?? 0, realServers });
+      virtualServices.set(vs.id, { listening, error, connections: st?.connections ?? 0, queued: st?.queued ?? 0, realServers });
     }
     return { revision: this.#running.revision, active: this.#active, virtualServices };
   }

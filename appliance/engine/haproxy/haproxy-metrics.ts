@@ -45,7 +45,7 @@ export class HaproxyMetrics {
 
   /** Adds what HAProxy counted since the last read. */
   update(snapshot: ConfigSnapshot, vips: ReadonlyMap<string, VipStat>): void {
-    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections] = this.#counters as [Counter<string>, Counter<string>, Counter<string>, Counter<string>, Counter<string>, Counter<string>];
+    const [requests, bytes, connections, rsRequests, rsBytes, rsConnections, refused] = this.#counters as [Counter<string>, Counter<string>, Counter<string>, Counter<string>, Counter<string>, Counter<string>, Counter<string>];
     for (const vs of snapshot.virtualServices) {
       const st = vips.get(vs.id);
       if (!st) continue;
@@ -54,6 +54,7 @@ export class HaproxyMetrics {
       this.#add(bytes, `${vs.id}|in`, { ...v, direction: 'in' }, st.bytesIn);
       this.#add(bytes, `${vs.id}|out`, { ...v, direction: 'out' }, st.bytesOut);
       this.#add(connections, `${vs.id}|conn`, v, st.accepted);
+      this.#add(refused, `${vs.id}|refused`, v, st.refused);
       for (const rs of vs.realServers) {
         const s = st.servers.get(rs.id);
         if (!s) continue;

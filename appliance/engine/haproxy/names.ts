@@ -15,6 +15,11 @@ export function backendName(vsId: string): string {
   return `be_${vsId}`;
 }
 
+/** The backend of a VIP's fallback server (not a `be_` proxy: its stats are not the VIP's). */
+export function fallbackBackendName(vsId: string): string {
+  return `fb_${vsId}`;
+}
+
 /** The server line name of a real server (unique inside its backend). */
 export function serverName(rsId: string): string {
   return rsId;

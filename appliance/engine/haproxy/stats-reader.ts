@@ -30,6 +30,10 @@ export interface VipStat {
   bytesIn: number;
   bytesOut: number;
   accepted: number;
+  /** Connections refused by the VIP's limit (`dcon`, raw cumulative). */
+  refused: number;
+  /** Requests and sessions waiting in the backend's queue now. */
+  queued: number;
   servers: Map<string, ServerStat>;
 }
 
@@ -38,7 +42,7 @@ const num = (v: string | undefined): number => (v ? Number(v) || 0 : 0);
 function vip(stats: Map<string, VipStat>, vsId: string): VipStat {
   let v = stats.get(vsId);
   if (!v) {
-    v = { listening: false, connections: 0, responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, bytesIn: 0, bytesOut: 0, accepted: 0, servers: new Map() };
+    v = { listening: false, connections: 0, responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, bytesIn: 0, bytesOut: 0, accepted: 0, refused: 0, queued: 0, servers: new Map() };
     stats.set(vsId, v);
   }
   return v;
@@ -106,6 +110,9 @@ export function readStats(rows: Record<string, string>[], clock: CheckClock): { 
       v.bytesIn = num(row.bin);
       v.bytesOut = num(row.bout);
       v.accepted = num(row.conn_tot) || num(row.stot);
+      v.refused = num(row.dcon);
+    } else if (proxy.startsWith('be_') && sv === 'BACKEND') {
+      vip(vips, vsId).queued = num(row.qcur);
     } else if (proxy.startsWith('be_') && sv !== 'BACKEND') {
       const key = `${vsId}/${sv}`;
       keys.add(key);

@@ -88,7 +88,7 @@ export class KernelPlane {
         realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: n, lastCheck: cell?.lastCheck ?? null });
       }
       const programmed = this.#active && this.#programmed.has(vs.id);
-      out.set(vs.id, { listening: programmed, error: vs.enabled && this.#active ? (this.#errors.get(vs.id) ?? null) : null, connections, realServers });
+      out.set(vs.id, { listening: programmed, error: vs.enabled && this.#active ? (this.#errors.get(vs.id) ?? null) : null, connections, queued: 0, realServers });
     }
     return out;
   }

@@ -28,6 +28,13 @@ const ACTIONS = [
 ];
 const COLOURS = ['green', 'yellow', 'red', 'blue', 'grey'];
 const PERSISTENCE = { none: '-', 'http-cookie': 'HTTP cookie', 'source-ip': 'source IP' };
+const FALLBACK = { none: '', server: 'fallback: server', page: 'fallback: maintenance page' };
+
+/** Open connections, with the limit and the queue when there are any. */
+function connText(open, max, queued) {
+  const limited = max === null || max === undefined ? String(open) : `${open} / ${max}`;
+  return queued > 0 ? `${limited} +${queued} queued` : limited;
+}
 
 const $ = (id) => document.getElementById(id);
 const table = $('overview');
@@ -149,7 +156,9 @@ function updateVip(view, vs) {
   setText(cells.ip, vs.ipAddress);
   setText(cells.ports, vs.ports.join(', '));
   setAttr(cells.ports, 'title', vs.ports.join(', '));
-  setText(cells.conn, String(vs.connections));
+  // "12 / 100 +3 queued": open connections, the VIP's limit and who waits under the limits.
+  setText(cells.conn, connText(vs.connections, vs.maxConnections, vs.queued));
+  setText(cells.extra, FALLBACK[vs.fallback] ?? '');
   setText(cells.protocol, vs.protocol.toUpperCase());
   setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
   setText(cells.status, vs.error ? `${vs.state}: ${vs.error}` : vs.state);
@@ -233,7 +242,7 @@ function updateServer(view, vs, rs) {
   setText(view.backup, rs.backup ? '(backup)' : '');
   setText(cells.ip, rs.address);
   setText(cells.port, rs.port === null ? 'client port' : String(rs.port));
-  setText(cells.conn, String(rs.connections));
+  setText(cells.conn, connText(rs.connections, rs.maxConnections, 0));
   setText(cells.weight, String(rs.weight));
   setText(cells.health, rs.adminState === 'online' ? rs.health : `${rs.health}, ${rs.adminState === 'halt' ? 'halted' : 'draining'}`);
   const check = lastCheckText(rs.lastCheck, lastOverview?.generatedAt ?? new Date().toISOString());

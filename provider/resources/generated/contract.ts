@@ -304,6 +304,69 @@ export const contract = {
           }
         }
       },
+      "fallback": {
+        "default": {},
+        "description": "What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the \"sorry\" server).",
+        "type": "object",
+        "properties": {
+          "mode": {
+            "description": "`none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).",
+            "default": "none",
+            "enum": [
+              "none",
+              "server",
+              "page"
+            ],
+            "type": "string"
+          },
+          "address": {
+            "description": "The fallback server (`server` mode only).",
+            "default": null,
+            "maxLength": 253,
+            "type": "string",
+            "nullable": true
+          },
+          "port": {
+            "description": "Port on the fallback server (`server` mode only); null uses the port the client connected to.",
+            "default": null,
+            "minimum": 1,
+            "maximum": 65535,
+            "type": "integer",
+            "nullable": true
+          }
+        }
+      },
+      "limits": {
+        "default": {},
+        "description": "Limits on the connections a VIP serves at once (each real server's own limit is its `max_connections`).",
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "description": "Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`when_full`).",
+            "default": null,
+            "minimum": 1,
+            "maximum": 1000000,
+            "type": "integer",
+            "nullable": true
+          },
+          "whenFull": {
+            "description": "What happens to a client connection over `max_connections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queue_timeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.",
+            "default": "queue",
+            "enum": [
+              "queue",
+              "refuse"
+            ],
+            "type": "string"
+          },
+          "queueTimeout": {
+            "description": "Seconds a request or TCP session may wait for a real server that is at its `max_connections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.",
+            "default": 30,
+            "minimum": 1,
+            "maximum": 3600,
+            "type": "integer"
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -597,6 +660,69 @@ export const contract = {
           }
         }
       },
+      "fallback": {
+        "default": {},
+        "description": "What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the \"sorry\" server).",
+        "type": "object",
+        "properties": {
+          "mode": {
+            "description": "`none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).",
+            "default": "none",
+            "enum": [
+              "none",
+              "server",
+              "page"
+            ],
+            "type": "string"
+          },
+          "address": {
+            "description": "The fallback server (`server` mode only).",
+            "default": null,
+            "maxLength": 253,
+            "type": "string",
+            "nullable": true
+          },
+          "port": {
+            "description": "Port on the fallback server (`server` mode only); null uses the port the client connected to.",
+            "default": null,
+            "minimum": 1,
+            "maximum": 65535,
+            "type": "integer",
+            "nullable": true
+          }
+        }
+      },
+      "limits": {
+        "default": {},
+        "description": "Limits on the connections a VIP serves at once (each real server's own limit is its `max_connections`).",
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "description": "Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`when_full`).",
+            "default": null,
+            "minimum": 1,
+            "maximum": 1000000,
+            "type": "integer",
+            "nullable": true
+          },
+          "whenFull": {
+            "description": "What happens to a client connection over `max_connections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queue_timeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.",
+            "default": "queue",
+            "enum": [
+              "queue",
+              "refuse"
+            ],
+            "type": "string"
+          },
+          "queueTimeout": {
+            "description": "Seconds a request or TCP session may wait for a real server that is at its `max_connections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.",
+            "default": 30,
+            "minimum": 1,
+            "maximum": 3600,
+            "type": "integer"
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -638,6 +764,11 @@ export const contract = {
             "minimum": 0,
             "type": "integer"
           },
+          "queued": {
+            "description": "Client connections and requests waiting now under the VIP's or its real servers' `max_connections`.",
+            "minimum": 0,
+            "type": "integer"
+          },
           "listening": {
             "description": "Whether every port of the VIP is bound on this node.",
             "type": "boolean"
@@ -652,6 +783,7 @@ export const contract = {
           "state",
           "colour",
           "connections",
+          "queued",
           "listening"
         ]
       }
@@ -672,6 +804,8 @@ export const contract = {
       "forwardedFor",
       "transparent",
       "timeouts",
+      "fallback",
+      "limits",
       "enabled"
     ]
   },
@@ -725,6 +859,14 @@ export const contract = {
           "halt"
         ],
         "type": "string"
+      },
+      "maxConnections": {
+        "description": "Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer",
+        "nullable": true
       }
     },
     "required": [
@@ -782,6 +924,14 @@ export const contract = {
           "halt"
         ],
         "type": "string"
+      },
+      "maxConnections": {
+        "description": "Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer",
+        "nullable": true
       },
       "id": {
         "description": "Id of a real server, assigned by the appliance.",
@@ -858,7 +1008,8 @@ export const contract = {
       "weight",
       "reEncrypt",
       "backup",
-      "adminState"
+      "adminState",
+      "maxConnections"
     ]
   },
   "CertificateInput": {
@@ -1427,6 +1578,26 @@ export const contract = {
               "minimum": 0,
               "type": "integer"
             },
+            "queued": {
+              "description": "Client connections and requests waiting under the connection limits.",
+              "minimum": 0,
+              "type": "integer"
+            },
+            "maxConnections": {
+              "description": "The VIP's connection limit (null: none).",
+              "minimum": 1,
+              "type": "integer",
+              "nullable": true
+            },
+            "fallback": {
+              "description": "What answers when no real server can (`fallback.mode`).",
+              "enum": [
+                "none",
+                "server",
+                "page"
+              ],
+              "type": "string"
+            },
             "listening": {
               "description": "Whether every port is bound.",
               "type": "boolean"
@@ -1510,6 +1681,12 @@ export const contract = {
                     "minimum": 0,
                     "type": "integer"
                   },
+                  "maxConnections": {
+                    "description": "The server's connection limit (null: none).",
+                    "minimum": 1,
+                    "type": "integer",
+                    "nullable": true
+                  },
                   "lastCheck": {
                     "description": "The most recent health check, null before the first.",
                     "nullable": true,
@@ -1552,6 +1729,7 @@ export const contract = {
                   "health",
                   "colour",
                   "connections",
+                  "maxConnections",
                   "lastCheck"
                 ]
               }
@@ -1568,6 +1746,9 @@ export const contract = {
             "state",
             "colour",
             "connections",
+            "queued",
+            "maxConnections",
+            "fallback",
             "listening",
             "realServers"
           ]
@@ -1693,6 +1874,26 @@ export const contract = {
         "minimum": 0,
         "type": "integer"
       },
+      "queued": {
+        "description": "Client connections and requests waiting under the connection limits.",
+        "minimum": 0,
+        "type": "integer"
+      },
+      "maxConnections": {
+        "description": "The VIP's connection limit (null: none).",
+        "minimum": 1,
+        "type": "integer",
+        "nullable": true
+      },
+      "fallback": {
+        "description": "What answers when no real server can (`fallback.mode`).",
+        "enum": [
+          "none",
+          "server",
+          "page"
+        ],
+        "type": "string"
+      },
       "listening": {
         "description": "Whether every port is bound.",
         "type": "boolean"
@@ -1776,6 +1977,12 @@ export const contract = {
               "minimum": 0,
               "type": "integer"
             },
+            "maxConnections": {
+              "description": "The server's connection limit (null: none).",
+              "minimum": 1,
+              "type": "integer",
+              "nullable": true
+            },
             "lastCheck": {
               "description": "The most recent health check, null before the first.",
               "nullable": true,
@@ -1818,6 +2025,7 @@ export const contract = {
             "health",
             "colour",
             "connections",
+            "maxConnections",
             "lastCheck"
           ]
         }
@@ -1834,6 +2042,9 @@ export const contract = {
       "state",
       "colour",
       "connections",
+      "queued",
+      "maxConnections",
+      "fallback",
       "listening",
       "realServers"
     ]
@@ -1909,6 +2120,12 @@ export const contract = {
         "minimum": 0,
         "type": "integer"
       },
+      "maxConnections": {
+        "description": "The server's connection limit (null: none).",
+        "minimum": 1,
+        "type": "integer",
+        "nullable": true
+      },
       "lastCheck": {
         "description": "The most recent health check, null before the first.",
         "nullable": true,
@@ -1951,6 +2168,7 @@ export const contract = {
       "health",
       "colour",
       "connections",
+      "maxConnections",
       "lastCheck"
     ]
   }

@@ -22,9 +22,11 @@ export function vipSnapshot(id: string, ipAddress: string, port: number, servers
     forwardedFor: true,
     transparent: false,
     timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
+    fallback: { mode: 'none', address: null, port: null },
+    limits: { maxConnections: null, whenFull: 'queue', queueTimeout: 30 },
     enabled: true,
     certificate: null,
-    realServers: servers.map((s) => ({ id: `rs-${s.name}`, label: s.name, address: s.host, port: s.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' as const })),
+    realServers: servers.map((s) => ({ id: `rs-${s.name}`, label: s.name, address: s.host, port: s.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' as const, maxConnections: null })),
     ...extra,
   };
 }

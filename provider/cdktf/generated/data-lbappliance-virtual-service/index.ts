@@ -15,6 +15,70 @@ export interface DataLbapplianceVirtualServiceConfig extends cdktf.TerraformMeta
   */
   readonly label: string;
 }
+export interface DataLbapplianceVirtualServiceFallback {
+}
+
+export function dataLbapplianceVirtualServiceFallbackToTerraform(struct?: DataLbapplianceVirtualServiceFallback): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceFallbackToHclTerraform(struct?: DataLbapplianceVirtualServiceFallback): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceFallbackOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceFallback | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceFallback | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // mode - computed: true, optional: false, required: false
+  public get mode() {
+    return this.getStringAttribute('mode');
+  }
+
+  // address - computed: true, optional: false, required: false
+  public get address() {
+    return this.getStringAttribute('address');
+  }
+
+  // port - computed: true, optional: false, required: false
+  public get port() {
+    return this.getNumberAttribute('port');
+  }
+}
 export interface DataLbapplianceVirtualServiceHealthCheckDicom {
 }
 
@@ -239,6 +303,70 @@ export class DataLbapplianceVirtualServiceHealthCheckOutputReference extends cdk
     return this._hl7;
   }
 }
+export interface DataLbapplianceVirtualServiceLimits {
+}
+
+export function dataLbapplianceVirtualServiceLimitsToTerraform(struct?: DataLbapplianceVirtualServiceLimits): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceLimitsToHclTerraform(struct?: DataLbapplianceVirtualServiceLimits): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceLimitsOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceLimits | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceLimits | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // max_connections - computed: true, optional: false, required: false
+  public get maxConnections() {
+    return this.getNumberAttribute('max_connections');
+  }
+
+  // when_full - computed: true, optional: false, required: false
+  public get whenFull() {
+    return this.getStringAttribute('when_full');
+  }
+
+  // queue_timeout - computed: true, optional: false, required: false
+  public get queueTimeout() {
+    return this.getNumberAttribute('queue_timeout');
+  }
+}
 export interface DataLbapplianceVirtualServicePersistence {
 }
 
@@ -444,6 +572,12 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
     return this.getBooleanAttribute('enabled');
   }
 
+  // fallback - computed: true, optional: false, required: false
+  private _fallback = new DataLbapplianceVirtualServiceFallbackOutputReference(this, "fallback");
+  public get fallback() {
+    return this._fallback;
+  }
+
   // force_https - computed: true, optional: false, required: false
   public get forceHttps() {
     return this.getBooleanAttribute('force_https');
@@ -486,6 +620,12 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
   // Temporarily expose input value. Use with caution.
   public get labelInput() {
     return this._label;
+  }
+
+  // limits - computed: true, optional: false, required: false
+  private _limits = new DataLbapplianceVirtualServiceLimitsOutputReference(this, "limits");
+  public get limits() {
+    return this._limits;
   }
 
   // persistence - computed: true, optional: false, required: false

@@ -39,6 +39,12 @@ export interface RealServerConfig extends cdktf.TerraformMetaArguments {
   */
   readonly label: string;
   /**
+  * Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/real_server#max_connections RealServer#max_connections}
+  */
+  readonly maxConnections?: number;
+  /**
   * Port on the real server (port translation allowed, except behind a `direct-routing` VIP, where it is null or the VIP's only port); null uses the port the client connected to.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/real_server#port RealServer#port}
@@ -118,6 +124,7 @@ export class RealServer extends cdktf.TerraformResource {
     this._backup = config.backup;
     this._drainTimeout = config.drainTimeout;
     this._label = config.label;
+    this._maxConnections = config.maxConnections;
     this._port = config.port;
     this._reEncrypt = config.reEncrypt;
     this._virtualServiceId = config.virtualServiceId;
@@ -207,6 +214,22 @@ export class RealServer extends cdktf.TerraformResource {
     return this._label;
   }
 
+  // max_connections - computed: false, optional: true, required: false
+  private _maxConnections?: number; 
+  public get maxConnections() {
+    return this.getNumberAttribute('max_connections');
+  }
+  public set maxConnections(value: number) {
+    this._maxConnections = value;
+  }
+  public resetMaxConnections() {
+    this._maxConnections = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get maxConnectionsInput() {
+    return this._maxConnections;
+  }
+
   // port - computed: false, optional: true, required: false
   private _port?: number; 
   public get port() {
@@ -279,6 +302,7 @@ export class RealServer extends cdktf.TerraformResource {
       backup: cdktf.booleanToTerraform(this._backup),
       drain_timeout: cdktf.numberToTerraform(this._drainTimeout),
       label: cdktf.stringToTerraform(this._label),
+      max_connections: cdktf.numberToTerraform(this._maxConnections),
       port: cdktf.numberToTerraform(this._port),
       re_encrypt: cdktf.booleanToTerraform(this._reEncrypt),
       virtual_service_id: cdktf.stringToTerraform(this._virtualServiceId),
@@ -317,6 +341,12 @@ export class RealServer extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      max_connections: {
+        value: cdktf.numberToHclTerraform(this._maxConnections),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       port: {
         value: cdktf.numberToHclTerraform(this._port),

@@ -27,6 +27,12 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   */
   readonly enabled?: boolean | cdktf.IResolvable;
   /**
+  * What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#fallback VirtualService#fallback}
+  */
+  readonly fallback?: VirtualServiceFallback;
+  /**
   * Answer every request with a redirect to the https URL of the same host and path (an `http` VIP only; no real servers needed).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#force_https VirtualService#force_https}
@@ -62,6 +68,12 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#label VirtualService#label}
   */
   readonly label: string;
+  /**
+  * Limits on the connections a VIP serves at once (each real server's own limit is its `max_connections`).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#limits VirtualService#limits}
+  */
+  readonly limits?: VirtualServiceLimits;
   /**
   * Session persistence (stickiness).
   *
@@ -105,6 +117,172 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#transparent VirtualService#transparent}
   */
   readonly transparent?: boolean | cdktf.IResolvable;
+}
+export interface VirtualServiceFallback {
+  /**
+  * The fallback server (`server` mode only).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#address VirtualService#address}
+  */
+  readonly address?: string;
+  /**
+  * `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#mode VirtualService#mode}
+  */
+  readonly mode?: string;
+  /**
+  * Port on the fallback server (`server` mode only); null uses the port the client connected to.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#port VirtualService#port}
+  */
+  readonly port?: number;
+}
+
+export function virtualServiceFallbackToTerraform(struct?: VirtualServiceFallback | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    address: cdktf.stringToTerraform(struct!.address),
+    mode: cdktf.stringToTerraform(struct!.mode),
+    port: cdktf.numberToTerraform(struct!.port),
+  }
+}
+
+
+export function virtualServiceFallbackToHclTerraform(struct?: VirtualServiceFallback | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    address: {
+      value: cdktf.stringToHclTerraform(struct!.address),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    mode: {
+      value: cdktf.stringToHclTerraform(struct!.mode),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    port: {
+      value: cdktf.numberToHclTerraform(struct!.port),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceFallbackOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceFallback | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._address !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.address = this._address;
+    }
+    if (this._mode !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.mode = this._mode;
+    }
+    if (this._port !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.port = this._port;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceFallback | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._address = undefined;
+      this._mode = undefined;
+      this._port = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._address = value.address;
+      this._mode = value.mode;
+      this._port = value.port;
+    }
+  }
+
+  // address - computed: true, optional: true, required: false
+  private _address?: string; 
+  public get address() {
+    return this.getStringAttribute('address');
+  }
+  public set address(value: string) {
+    this._address = value;
+  }
+  public resetAddress() {
+    this._address = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get addressInput() {
+    return this._address;
+  }
+
+  // mode - computed: true, optional: true, required: false
+  private _mode?: string; 
+  public get mode() {
+    return this.getStringAttribute('mode');
+  }
+  public set mode(value: string) {
+    this._mode = value;
+  }
+  public resetMode() {
+    this._mode = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get modeInput() {
+    return this._mode;
+  }
+
+  // port - computed: true, optional: true, required: false
+  private _port?: number; 
+  public get port() {
+    return this.getNumberAttribute('port');
+  }
+  public set port(value: number) {
+    this._port = value;
+  }
+  public resetPort() {
+    this._port = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get portInput() {
+    return this._port;
+  }
 }
 export interface VirtualServiceHealthCheckDicom {
   /**
@@ -814,6 +992,172 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     return this._type;
   }
 }
+export interface VirtualServiceLimits {
+  /**
+  * Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`when_full`).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#max_connections VirtualService#max_connections}
+  */
+  readonly maxConnections?: number;
+  /**
+  * Seconds a request or TCP session may wait for a real server that is at its `max_connections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#queue_timeout VirtualService#queue_timeout}
+  */
+  readonly queueTimeout?: number;
+  /**
+  * What happens to a client connection over `max_connections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queue_timeout`); `refuse` is closed at once and counted in `lbappliance_virtual_service_refused_total`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#when_full VirtualService#when_full}
+  */
+  readonly whenFull?: string;
+}
+
+export function virtualServiceLimitsToTerraform(struct?: VirtualServiceLimits | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    max_connections: cdktf.numberToTerraform(struct!.maxConnections),
+    queue_timeout: cdktf.numberToTerraform(struct!.queueTimeout),
+    when_full: cdktf.stringToTerraform(struct!.whenFull),
+  }
+}
+
+
+export function virtualServiceLimitsToHclTerraform(struct?: VirtualServiceLimits | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    max_connections: {
+      value: cdktf.numberToHclTerraform(struct!.maxConnections),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    queue_timeout: {
+      value: cdktf.numberToHclTerraform(struct!.queueTimeout),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    when_full: {
+      value: cdktf.stringToHclTerraform(struct!.whenFull),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceLimitsOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceLimits | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._maxConnections !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.maxConnections = this._maxConnections;
+    }
+    if (this._queueTimeout !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.queueTimeout = this._queueTimeout;
+    }
+    if (this._whenFull !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.whenFull = this._whenFull;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceLimits | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._maxConnections = undefined;
+      this._queueTimeout = undefined;
+      this._whenFull = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._maxConnections = value.maxConnections;
+      this._queueTimeout = value.queueTimeout;
+      this._whenFull = value.whenFull;
+    }
+  }
+
+  // max_connections - computed: true, optional: true, required: false
+  private _maxConnections?: number; 
+  public get maxConnections() {
+    return this.getNumberAttribute('max_connections');
+  }
+  public set maxConnections(value: number) {
+    this._maxConnections = value;
+  }
+  public resetMaxConnections() {
+    this._maxConnections = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get maxConnectionsInput() {
+    return this._maxConnections;
+  }
+
+  // queue_timeout - computed: true, optional: true, required: false
+  private _queueTimeout?: number; 
+  public get queueTimeout() {
+    return this.getNumberAttribute('queue_timeout');
+  }
+  public set queueTimeout(value: number) {
+    this._queueTimeout = value;
+  }
+  public resetQueueTimeout() {
+    this._queueTimeout = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get queueTimeoutInput() {
+    return this._queueTimeout;
+  }
+
+  // when_full - computed: true, optional: true, required: false
+  private _whenFull?: string; 
+  public get whenFull() {
+    return this.getStringAttribute('when_full');
+  }
+  public set whenFull(value: string) {
+    this._whenFull = value;
+  }
+  public resetWhenFull() {
+    this._whenFull = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get whenFullInput() {
+    return this._whenFull;
+  }
+}
 export interface VirtualServicePersistence {
   /**
   * Name of the inserted cookie (`http-cookie`).
@@ -1234,12 +1578,14 @@ export class VirtualService extends cdktf.TerraformResource {
     this._algorithm = config.algorithm;
     this._certificateId = config.certificateId;
     this._enabled = config.enabled;
+    this._fallback.internalValue = config.fallback;
     this._forceHttps = config.forceHttps;
     this._forwardedFor = config.forwardedFor;
     this._forwarding = config.forwarding;
     this._healthCheck.internalValue = config.healthCheck;
     this._ipAddress = config.ipAddress;
     this._label = config.label;
+    this._limits.internalValue = config.limits;
     this._persistence.internalValue = config.persistence;
     this._ports = config.ports;
     this._protocol = config.protocol;
@@ -1298,6 +1644,22 @@ export class VirtualService extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get enabledInput() {
     return this._enabled;
+  }
+
+  // fallback - computed: true, optional: true, required: false
+  private _fallback = new VirtualServiceFallbackOutputReference(this, "fallback");
+  public get fallback() {
+    return this._fallback;
+  }
+  public putFallback(value: VirtualServiceFallback) {
+    this._fallback.internalValue = value;
+  }
+  public resetFallback() {
+    this._fallback.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get fallbackInput() {
+    return this._fallback.internalValue;
   }
 
   // force_https - computed: true, optional: true, required: false
@@ -1393,6 +1755,22 @@ export class VirtualService extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get labelInput() {
     return this._label;
+  }
+
+  // limits - computed: true, optional: true, required: false
+  private _limits = new VirtualServiceLimitsOutputReference(this, "limits");
+  public get limits() {
+    return this._limits;
+  }
+  public putLimits(value: VirtualServiceLimits) {
+    this._limits.internalValue = value;
+  }
+  public resetLimits() {
+    this._limits.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get limitsInput() {
+    return this._limits.internalValue;
   }
 
   // persistence - computed: true, optional: true, required: false
@@ -1494,12 +1872,14 @@ export class VirtualService extends cdktf.TerraformResource {
       algorithm: cdktf.stringToTerraform(this._algorithm),
       certificate_id: cdktf.stringToTerraform(this._certificateId),
       enabled: cdktf.booleanToTerraform(this._enabled),
+      fallback: virtualServiceFallbackToTerraform(this._fallback.internalValue),
       force_https: cdktf.booleanToTerraform(this._forceHttps),
       forwarded_for: cdktf.booleanToTerraform(this._forwardedFor),
       forwarding: cdktf.stringToTerraform(this._forwarding),
       health_check: virtualServiceHealthCheckToTerraform(this._healthCheck.internalValue),
       ip_address: cdktf.stringToTerraform(this._ipAddress),
       label: cdktf.stringToTerraform(this._label),
+      limits: virtualServiceLimitsToTerraform(this._limits.internalValue),
       persistence: virtualServicePersistenceToTerraform(this._persistence.internalValue),
       ports: cdktf.listMapper(cdktf.numberToTerraform, false)(this._ports),
       protocol: cdktf.stringToTerraform(this._protocol),
@@ -1528,6 +1908,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "boolean",
+      },
+      fallback: {
+        value: virtualServiceFallbackToHclTerraform(this._fallback.internalValue),
+        isBlock: true,
+        type: "struct",
+        storageClassType: "VirtualServiceFallback",
       },
       force_https: {
         value: cdktf.booleanToHclTerraform(this._forceHttps),
@@ -1564,6 +1950,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      limits: {
+        value: virtualServiceLimitsToHclTerraform(this._limits.internalValue),
+        isBlock: true,
+        type: "struct",
+        storageClassType: "VirtualServiceLimits",
       },
       persistence: {
         value: virtualServicePersistenceToHclTerraform(this._persistence.internalValue),

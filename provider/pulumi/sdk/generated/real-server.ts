@@ -48,6 +48,8 @@ export class RealServer extends pulumi.CustomResource {
   declare public readonly backup: pulumi.Output<boolean>;
   /** `online` serves; `drain` takes no new sessions but persistent clients continue; `halt` takes no traffic at all. */
   declare public readonly adminState: pulumi.Output<enums.RealServerAdminState>;
+  /** Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`). */
+  declare public readonly maxConnections: pulumi.Output<number | undefined>;
   /** Seconds to wait, when the server is deleted, for its open connections to finish after it has been set to `drain` (0 deletes at once). Provider-side only: not sent to the appliance. */
   declare public readonly drainTimeout: pulumi.Output<number>;
 
@@ -67,6 +69,7 @@ export class RealServer extends pulumi.CustomResource {
       resourceInputs['reEncrypt'] = args?.reEncrypt;
       resourceInputs['backup'] = args?.backup;
       resourceInputs['adminState'] = args?.adminState;
+      resourceInputs['maxConnections'] = args?.maxConnections;
       resourceInputs['drainTimeout'] = args?.drainTimeout;
     } else {
       resourceInputs['virtualServiceId'] = undefined;
@@ -77,6 +80,7 @@ export class RealServer extends pulumi.CustomResource {
       resourceInputs['reEncrypt'] = undefined;
       resourceInputs['backup'] = undefined;
       resourceInputs['adminState'] = undefined;
+      resourceInputs['maxConnections'] = undefined;
       resourceInputs['drainTimeout'] = undefined;
     }
     const options = pulumi.mergeOptions(resourceOptions(), opts);
@@ -102,6 +106,8 @@ export interface RealServerArgs {
   backup?: pulumi.Input<boolean>;
   /** `online` serves; `drain` takes no new sessions but persistent clients continue; `halt` takes no traffic at all. */
   adminState?: pulumi.Input<enums.RealServerAdminState>;
+  /** Requests (http, http2) or sessions (tcp) this server carries at once; null for no limit. More go to another server, or wait in the VIP's queue up to the VIP's `limits.queueTimeout` when every server is full (HAProxy's server `maxconn`). */
+  maxConnections?: pulumi.Input<number>;
   /** Seconds to wait, when the server is deleted, for its open connections to finish after it has been set to `drain` (0 deletes at once). Provider-side only: not sent to the appliance. */
   drainTimeout?: pulumi.Input<number>;
 }

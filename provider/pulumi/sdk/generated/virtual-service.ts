@@ -71,6 +71,10 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly transparent: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
+  /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
+  declare public readonly fallback: pulumi.Output<outputs.VirtualServiceFallback>;
+  /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
+  declare public readonly limits: pulumi.Output<outputs.VirtualServiceLimits>;
   /** A disabled VIP keeps its configuration but does not listen. */
   declare public readonly enabled: pulumi.Output<boolean>;
 
@@ -97,6 +101,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forwardedFor'] = args?.forwardedFor;
       resourceInputs['transparent'] = args?.transparent;
       resourceInputs['timeouts'] = args?.timeouts;
+      resourceInputs['fallback'] = args?.fallback;
+      resourceInputs['limits'] = args?.limits;
       resourceInputs['enabled'] = args?.enabled;
     } else {
       resourceInputs['label'] = undefined;
@@ -113,6 +119,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['forwardedFor'] = undefined;
       resourceInputs['transparent'] = undefined;
       resourceInputs['timeouts'] = undefined;
+      resourceInputs['fallback'] = undefined;
+      resourceInputs['limits'] = undefined;
       resourceInputs['enabled'] = undefined;
     }
     const options = pulumi.mergeOptions(resourceOptions(), opts);
@@ -159,6 +167,10 @@ export interface VirtualServiceArgs {
   transparent?: pulumi.Input<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   timeouts?: pulumi.Input<inputs.VirtualServiceTimeouts>;
+  /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
+  fallback?: pulumi.Input<inputs.VirtualServiceFallback>;
+  /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
+  limits?: pulumi.Input<inputs.VirtualServiceLimits>;
   /** A disabled VIP keeps its configuration but does not listen. */
   enabled?: pulumi.Input<boolean>;
 }

@@ -17,6 +17,16 @@ export interface CertificateSelfSigned {
   keyType?: pulumi.Input<enums.CertificateSelfSignedKeyType>;
 }
 
+/** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
+export interface VirtualServiceFallback {
+  /** `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only). */
+  mode?: pulumi.Input<enums.VirtualServiceFallbackMode>;
+  /** The fallback server (`server` mode only). */
+  address?: pulumi.Input<string>;
+  /** Port on the fallback server (`server` mode only); null uses the port the client connected to. */
+  port?: pulumi.Input<number>;
+}
+
 /** How the appliance checks each real server. */
 export interface VirtualServiceHealthCheck {
   /** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
@@ -57,6 +67,16 @@ export interface VirtualServiceHealthCheckDicom {
 export interface VirtualServiceHealthCheckHl7 {
   /** The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver). */
   message?: pulumi.Input<string>;
+}
+
+/** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
+export interface VirtualServiceLimits {
+  /** Client connections the VIP serves at once; null for no limit. Connections over it wait or are refused (`whenFull`). */
+  maxConnections?: pulumi.Input<number>;
+  /** What happens to a client connection over `maxConnections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queueTimeout`); `refuse` is closed at once and counted in `lbapplianceVirtualServiceRefusedTotal`. */
+  whenFull?: pulumi.Input<enums.VirtualServiceLimitsWhenFull>;
+  /** Seconds a request or TCP session may wait for a real server that is at its `maxConnections` (then 503 on http and http2, the connection closed on tcp); the embedded engine also holds a queued client connection at most this long. */
+  queueTimeout?: pulumi.Input<number>;
 }
 
 /** Session persistence (stickiness). */
