@@ -5,6 +5,7 @@ import type { ApiContext } from './api-context.js';
 import type { Authenticator } from './auth.js';
 import type { Handlers } from './handler-types.js';
 import { checkedJsonParser } from './json-body.js';
+import { peerAuthenticator, peerWriteHeaders } from './peer-auth.js';
 import { registerSpecRoutes, type WriteGuard } from './spec-router.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { problemOf } from './respond.js';
@@ -92,8 +93,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     audit: api.audit,
     logger,
     guards: [(id, op, principal) => api.ha.guard(id, op, principal), ...(options.guards ?? [])],
-    peerAuth: (authorization) => api.ha.authenticatePeer(authorization),
-    writeHeaders: (id) => api.ha.writeHeaders(id),
+    peerAuth: peerAuthenticator(api.ha),
+    writeHeaders: peerWriteHeaders(api.ha),
     onResponse: (operation, status, seconds) => {
       options.metrics.apiRequests.inc({ operation, status: String(status) });
       options.metrics.apiDuration.observe({ operation }, seconds);

@@ -58,12 +58,16 @@ interface Exchange {
 }
 
 /**
- * Registers every operation of the contract on a fastify instance.
- *
- * Who is asking is settled in the route's onRequest hook, before fastify reads the body:
- * without credentials, with a read-only user's on a write, or on an HA secondary's refused
- * write, the request is answered without its body ever being read or parsed. Only then
- * are the body parsed, the parameters and body validated and the handler run.
+ * Registers every operation of the contract on a fastify instance, its request pipeline as
+ * fastify hooks, one stage each:
+ * - onRequest (before fastify reads a byte of the body): the exchange is opened, then
+ *   authentication, authorisation and the write guards, so a request without credentials,
+ *   a read-only user's write or an HA secondary's refused write is answered without its
+ *   body ever being read or parsed;
+ * - preValidation (the body parsed): parameters, the body's presence and media type, the
+ *   body against its schema;
+ * - the handler: the operation, its answer checked against the contract and audited;
+ * - onResponse: metrics, the request log line, and the audit of a write no stage recorded.
  */
 export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOptions): void {
   const { handlers, validator, auth, audit, logger } = options;
@@ -98,72 +102,131 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
     return reply.code(problem.status).headers(problem.headers).send(JSON.stringify(problem.body));
   };
 
-  /** Authenticates and authorises a request from its headers alone. */
-  const admit = async (ex: Exchange, req: FastifyRequest) => {
-    const { id, op, ctx } = ex;
+  /**
+   * One stage of the pipeline as a fastify hook: a stage that throws answers the request with
+   * the problem (audited first), and fastify runs no later stage and no handler.
+   */
+  const stage =
+    (run: (ex: Exchange, req: FastifyRequest, reply: FastifyReply) => Promise<void> | void) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      const ex = exchanges.get(req) as Exchange;
+      try {
+        await run(ex, req, reply);
+      } catch (err) {
+        await fail(ex, req, reply, err);
+        return reply;
+      }
+      return undefined;
+    };
+
+  // ---- onRequest: who is asking, settled from the headers alone (no body is read yet).
+
+  /** Authentication: the user's Basic credentials, or the HA peer's token. */
+  const authenticate = stage(async ({ id, op, ctx }, req) => {
     if (op.auth) ctx.principal = await auth.authenticate(req.headers.authorization, req.ip);
     else if (op.peerAuth) {
       if (!options.peerAuth) throw new ApplianceError('LB_UNAUTHORIZED', `${id} is an HA peer operation and this node takes none`);
       ctx.principal = options.peerAuth(req.headers.authorization);
     }
+  });
+
+  /** Authorisation: writes are for administrators. */
+  const authorise = stage(({ id, op, ctx }) => {
     if (op.write && ctx.principal?.role !== 'admin') {
       throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
     }
-    if (op.write) for (const guard of guards) guard(id, op, ctx.principal);
+  });
+
+  /** Write guards of the layers below (the HA secondary refuses configuration writes). */
+  const guard = stage(({ id, op, ctx }) => {
+    if (op.write) for (const g of guards) g(id, op, ctx.principal);
+  });
+
+  // ---- preValidation: the request against the contract, once fastify has parsed the body.
+
+  /** Path, query and header parameters. */
+  const checkParams = stage(({ id, ctx }, req) => {
+    validator.params(id, { path: ctx.params as Record<string, unknown>, query: ctx.query as Record<string, unknown>, header: req.headers as Record<string, unknown> });
+  });
+
+  /** The body: present when required, of a media type the operation takes, absent when it takes none. */
+  const checkBodyShape = stage(({ id, op, ctx }, req) => {
+    ctx.body = req.body as never;
+    if (op.bodyContentTypes.length > 0) {
+      const type = mediaType(req.headers['content-type']);
+      if (req.body === undefined || req.body === null) {
+        if (op.bodyRequired) throw new ApplianceError('LB_VALIDATION', `${id} needs a request body (${op.bodyContentTypes.join(' or ')})`, { field: '' });
+      } else if (!type || !(op.bodyContentTypes as readonly string[]).includes(type)) {
+        throw new ApplianceError('LB_UNSUPPORTED_MEDIA_TYPE', `${id} takes ${op.bodyContentTypes.join(' or ')}, not ${type ?? 'a body without Content-Type'}`);
+      }
+    } else if (req.body !== undefined && req.body !== null && String(req.headers['content-length'] ?? '0') !== '0') {
+      throw new ApplianceError('LB_VALIDATION', `${id} takes no request body`, { field: '' });
+    }
+  });
+
+  /** The body against the operation's schema (defaults filled in). */
+  const checkBody = stage(({ id, op, ctx }, req) => {
+    if (op.bodyContentTypes.length > 0 && ctx.body !== undefined && ctx.body !== null) validator.body(id, mediaType(req.headers['content-type']) as string, ctx.body);
+  });
+
+  // ---- onResponse: every answer of the operation, whichever stage gave it.
+
+  /** Metrics. */
+  const measure = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ex = exchanges.get(req);
+    if (!ex) return;
+    ex.status = reply.statusCode;
+    options.onResponse?.(ex.id, ex.status, (performance.now() - ex.started) / 1000);
+  };
+
+  /** The request log line (writes and failures at info, the rest at debug). */
+  const logLine = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ex = exchanges.get(req);
+    if (!ex) return;
+    const line = { operationId: ex.id, method: ex.op.method, path: req.url, status: reply.statusCode, ms: Math.round((performance.now() - ex.started) * 10) / 10, user: ex.ctx.principal?.username, address: req.ip };
+    if (ex.op.write || reply.statusCode >= 400) logger.info(line, 'request');
+    else logger.debug(line, 'request');
+  };
+
+  /** The audit entry of a write no stage recorded (every path above records before answering). */
+  const auditLeftover = async (req: FastifyRequest) => {
+    const ex = exchanges.get(req);
+    if (ex) void recordAudit(ex, req);
   };
 
   for (const [id, op] of Object.entries(operationTable) as [OperationId, Operation][]) {
     const handler = handlers[id] as (ctx: RequestContext<OperationId>) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+    /** The exchange of a request: its context and what is recorded of it. */
+    const open = async (req: FastifyRequest) => {
+      exchanges.set(req, {
+        id,
+        op,
+        started: performance.now(),
+        status: 500,
+        audited: false,
+        ctx: {
+          operationId: id,
+          params: { ...(req.params as object) } as never,
+          query: { ...(req.query as object) } as never,
+          body: undefined as never,
+          ifMatch: typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined,
+          principal: null,
+          address: req.ip,
+          path: req.url,
+          audit: {},
+        },
+      });
+    };
     app.route({
       method: op.method,
       url: toRoute(op.path),
-      onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
-        const ex: Exchange = {
-          id,
-          op,
-          started: performance.now(),
-          status: 500,
-          audited: false,
-          ctx: {
-            operationId: id,
-            params: { ...(req.params as object) } as never,
-            query: { ...(req.query as object) } as never,
-            body: undefined as never,
-            ifMatch: typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined,
-            principal: null,
-            address: req.ip,
-            path: req.url,
-            audit: {},
-          },
-        };
-        exchanges.set(req, ex);
-        try {
-          await admit(ex, req);
-        } catch (err) {
-          await fail(ex, req, reply, err);
-          return reply;
-        }
-        return undefined;
-      },
+      onRequest: [open, authenticate, authorise, guard],
+      preValidation: [checkParams, checkBodyShape, checkBody],
+      // The operation itself, its answer checked against the contract and audited before it leaves.
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const ex = exchanges.get(req) as Exchange;
-        const { ctx } = ex;
-        ctx.body = req.body as never;
         try {
-          validator.params(id, { path: ctx.params as Record<string, unknown>, query: ctx.query as Record<string, unknown>, header: req.headers as Record<string, unknown> });
-          if (op.bodyContentTypes.length > 0) {
-            const type = mediaType(req.headers['content-type']);
-            if (req.body === undefined || req.body === null) {
-              if (op.bodyRequired) throw new ApplianceError('LB_VALIDATION', `${id} needs a request body (${op.bodyContentTypes.join(' or ')})`, { field: '' });
-            } else if (!type || !(op.bodyContentTypes as readonly string[]).includes(type)) {
-              throw new ApplianceError('LB_UNSUPPORTED_MEDIA_TYPE', `${id} takes ${op.bodyContentTypes.join(' or ')}, not ${type ?? 'a body without Content-Type'}`);
-            } else {
-              validator.body(id, type, ctx.body);
-            }
-          } else if (req.body !== undefined && req.body !== null && String(req.headers['content-length'] ?? '0') !== '0') {
-            throw new ApplianceError('LB_VALIDATION', `${id} takes no request body`, { field: '' });
-          }
-          const result = await handler(ctx);
+          const result = await handler(ex.ctx);
           const success = op.success.find((s) => s.status === result.status);
           const contentType = success?.contentType ?? null;
           const errors = validator.responseErrors(id, result.status, contentType ?? 'application/json', contentType ? result.body : undefined);
@@ -182,19 +245,7 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           return fail(ex, req, reply, err);
         }
       },
-      // Every answer of the operation, whichever step gave it (the hook, the body parser, the handler).
-      onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
-        const ex = exchanges.get(req);
-        if (!ex) return;
-        ex.status = reply.statusCode;
-        const seconds = (performance.now() - ex.started) / 1000;
-        options.onResponse?.(id, ex.status, seconds);
-        const line = { operationId: id, method: op.method, path: req.url, status: ex.status, ms: Math.round(seconds * 10000) / 10, user: ex.ctx.principal?.username, address: req.ip };
-        if (op.write || ex.status >= 400) logger.info(line, 'request');
-        else logger.debug(line, 'request');
-        // Every path above records before answering; this only catches one that did not.
-        void recordAudit(ex, req);
-      },
+      onResponse: [measure, logLine, auditLeftover],
     });
   }
 

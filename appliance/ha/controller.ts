@@ -55,10 +55,14 @@ export interface HaController {
   takeover(): Promise<HaStatusView>;
   /** Refuses writes this node must not take (the secondary refuses configuration writes). */
   guard: WriteGuard;
-  /** Authenticates a call of the peer (Bearer token derived from the pair key), or throws LB_UNAUTHORIZED. */
-  authenticatePeer(authorization: string | undefined): Principal;
-  /** Headers a successful write's response carries (`X-Lbappliance-Peer` on the primary). */
-  writeHeaders(operationId: OperationId): Record<string, string>;
+  /**
+   * Whether a token the peer presents is this pair's (derived from the pair key), compared in
+   * constant time; `unpaired`: this node is in no pair (nor joining one) and takes no peer
+   * calls. The API reads the token from the request (api/peer-auth.ts).
+   */
+  peerToken(token: string): 'accepted' | 'refused' | 'unpaired';
+  /** On the primary, whether the secondary has every revision (`behind`: not yet); null on any other node. */
+  peerSync(): 'in-sync' | 'behind' | null;
   /** The internal operations the peer calls. */
   peer: HaPeerEndpoints;
   /** Role and ownership for the overview and metrics. */

@@ -14,7 +14,7 @@ import { ApplianceError } from '../errors.js';
 import type { UsersDocument, UserStore } from '../users/user-store.js';
 import { haPairEtag, type HaController, type HaPairInput, type HaPairView, type HaPeerEndpoints, type HaPeerStateView, type HaStatusView } from './controller.js';
 import { createHaMetrics, type HaMetrics } from './ha-metrics.js';
-import { deriveKeys, parseBearer, tokenMatches } from './pair-keys.js';
+import { deriveKeys, tokenMatches } from './pair-keys.js';
 import { PairRuntime, vipAddressesOf } from './pair-runtime.js';
 import { loadHaState, saveHaState, type HaState, type PairRecord } from './pair-state.js';
 import { completePair, joinRecord, newBootId, preparePair, SETTING_NAMES, settingsFrom } from './pairing.js';
@@ -40,7 +40,6 @@ export interface HaStartContext {
   apiPort: number;
 }
 
-const PEER: Principal = { username: 'ha-peer', role: 'admin' };
 
 /** This appliance's HA controller. */
 export class HaNode implements HaController {
@@ -196,17 +195,16 @@ export class HaNode implements HaController {
     if (op.write === 'cluster' && this.#pair?.role === 'secondary') throw this.#notPrimary(this.#pair);
   };
 
-  authenticatePeer(authorization: string | undefined): Principal {
-    const token = parseBearer(authorization);
+  peerToken(token: string): 'accepted' | 'refused' | 'unpaired' {
     const record = this.#pair?.record ?? this.#pending;
-    if (token !== null && record && tokenMatches(token, deriveKeys(record.key, record.pairId).apiToken)) return PEER;
-    throw new ApplianceError('LB_UNAUTHORIZED', record ? 'wrong HA peer token' : 'this node is not part of an HA pair', { headers: { 'www-authenticate': 'Bearer realm="lbappliance-ha"' } });
+    if (!record) return 'unpaired';
+    return tokenMatches(token, deriveKeys(record.key, record.pairId).apiToken) ? 'accepted' : 'refused';
   }
 
-  writeHeaders(operationId: OperationId): Record<string, string> {
+  peerSync(): 'in-sync' | 'behind' | null {
     const pair = this.#pair;
-    if (!pair || pair.role !== 'primary' || operationTable[operationId].write !== 'cluster') return {};
-    return { 'x-lbappliance-peer': pair.peerBehind ? 'behind' : 'in-sync' };
+    if (!pair || pair.role !== 'primary') return null;
+    return pair.peerBehind ? 'behind' : 'in-sync';
   }
 
   peer: HaPeerEndpoints = {

@@ -44,8 +44,3 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The token of an `Authorization: Bearer` header, or null. */
-export function parseBearer(header: string | undefined): string | null {
-  const m = /^Bearer\s+([A-Za-z0-9_-]+)\s*$/i.exec(header ?? '');
-  return m ? (m[1] as string) : null;
-}

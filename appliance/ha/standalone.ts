@@ -45,12 +45,12 @@ export class StandaloneHa implements HaController {
 
   guard = (): void => undefined;
 
-  authenticatePeer(): never {
-    throw new ApplianceError('LB_UNAUTHORIZED', 'this node is not part of an HA pair');
+  peerToken(): 'unpaired' {
+    return 'unpaired';
   }
 
-  writeHeaders(): Record<string, string> {
-    return {};
+  peerSync(): null {
+    return null;
   }
 
   peer: HaPeerEndpoints = {

@@ -102,7 +102,10 @@ export class ResourceProviderService {
     if (!this.#client) throw new PluginError(PulumiErrorCode.NotConfigured, `the lbappliance provider cannot reach the appliance: ${this.#unconfigured}`);
     const signals = [this.#cancel.signal];
     if (timeoutSeconds > 0) signals.push(AbortSignal.timeout(timeoutSeconds * 1000));
-    return { client: this.#client, log: this.#log.forResource(urn), signal: AbortSignal.any(signals) };
+    const log = this.#log.forResource(urn);
+    // A warning on the resource: `pulumi up` shows it and counts it in its summary.
+    const warning: ResourceContext['warning'] = (issue) => log.warn(`${issue.summary}: ${issue.detail}`, { code: issue.code });
+    return { client: this.#client, log, signal: AbortSignal.any(signals), warning };
   }
 
   /** Outputs of an object: the definition's values, write-only inputs carried from `carry`, secrets wrapped. */

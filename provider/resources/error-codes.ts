@@ -22,6 +22,7 @@ export const PROVIDER_ERRORS = {
   LBP_NOT_FOUND: 'A lookup found nothing: a data source label no object has, or a real server whose `virtual_service_id` names no virtual service on the appliance.',
   LBP_MISSING_INPUT: 'An input the operation needs is missing (e.g. the write-only key when rotating).',
   LBP_TIMEOUT: 'A wait ran out of time (a real server still draining after `drain_timeout`).',
+  LBP_VIP_NOT_LISTENING: 'A warning, not an error: the virtual service was created or changed, but the appliance does not listen on it (the VIP is down with the reason, e.g. an address this host does not have, `EADDRNOTAVAIL`, until an HA takeover or the network team adds it; or an appliance run with `--engine none`). Terraform shows it as a warning of the apply, Pulumi as a warning on the resource; see docs/terraform.md to make a pipeline fail on it.',
   LBP_INTERNAL: 'An unexpected error in the provider; the message carries its stack.',
   LBP_NOT_A_PLUGIN: 'The Terraform provider executable was started by hand rather than by Terraform (no plugin handshake variables).',
   LBP_PROTOCOL_VERSION: 'Terraform offered no plugin protocol version 6.',

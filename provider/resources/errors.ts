@@ -20,6 +20,8 @@ export const ResourceErrorCode = {
   Configuration: 'LBP_CONFIGURATION',
   /** A wait (drain) ran out of time. */
   Timeout: 'LBP_TIMEOUT',
+  /** A warning: a virtual service the appliance stored does not listen. */
+  VipNotListening: 'LBP_VIP_NOT_LISTENING',
 } as const satisfies Record<string, ProviderErrorCode>;
 
 /** An error of the resource layer, pointing at an attribute when it can. */

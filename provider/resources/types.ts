@@ -122,6 +122,11 @@ export interface ResourceContext {
   log: Logger;
   /** Aborted when the tool asks the provider to stop (Terraform StopProvider, Pulumi Cancel). */
   signal: AbortSignal;
+  /**
+   * Tells the user something that does not fail the run but that a pipeline may want to fail
+   * on (Terraform: a warning diagnostic of the apply; Pulumi: a warning on the resource).
+   */
+  warning(issue: Omit<Issue, 'severity'>): void;
 }
 
 /** How `terraform import` / `pulumi import` ids look for a resource. */

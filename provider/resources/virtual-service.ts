@@ -56,6 +56,24 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   };
 }
 
+/**
+ * Warns when the appliance stored the VIP but does not listen on it (issue 16): the write
+ * succeeded, so the run does not fail, yet what was configured is not serving, and a CI
+ * pipeline must be able to tell (docs/terraform.md shows how to fail on it).
+ */
+function warnUnlessListening(ctx: ResourceContext, vs: VirtualService): ObjectValue {
+  const status = vs.status;
+  if (status && status.state === 'down' && !status.listening && status.error) {
+    ctx.warning({
+      path: ['ip_address'],
+      summary: `Virtual service ${vs.label} is not listening`,
+      detail: `The appliance stored virtual service ${vs.label} (${vs.id}) but does not listen on ${vs.ipAddress} port ${vs.ports.join(', ')}: ${status.error}. It stays down until that changes (for an address this host does not have: an HA takeover or the network team adding it). [${ResourceErrorCode.VipNotListening}]`,
+      code: ResourceErrorCode.VipNotListening,
+    });
+  }
+  return fromApi(vs);
+}
+
 async function get(ctx: ResourceContext, id: string): Promise<ObjectValue | null> {
   const vs = await unlessGone(ctx.client.getVirtualService(id, { signal: ctx.signal }));
   return vs && fromApi(vs);
@@ -89,7 +107,7 @@ export const virtualService: ResourceDefinition = {
     return ruleIssues(virtualServiceAttributes, virtualServiceProblems(virtualServiceFacts(config)));
   },
   async create(ctx, inputs) {
-    return fromApi(await writing(ctx.client, () => ctx.client.createVirtualService(body(inputs), { signal: ctx.signal })));
+    return warnUnlessListening(ctx, await writing(ctx.client, () => ctx.client.createVirtualService(body(inputs), { signal: ctx.signal })));
   },
   async read(ctx, state) {
     // From the configuration the provider read once for the whole refresh (read-cache.ts).
@@ -98,7 +116,7 @@ export const virtualService: ResourceDefinition = {
     return vs ? fromApi({ id, ...vs } as VirtualService) : null;
   },
   async update(ctx, prior, inputs) {
-    return fromApi(await writing(ctx.client, () => ctx.client.replaceVirtualService(str(prior, 'id'), body(inputs), { signal: ctx.signal })));
+    return warnUnlessListening(ctx, await writing(ctx.client, () => ctx.client.replaceVirtualService(str(prior, 'id'), body(inputs), { signal: ctx.signal })));
   },
   async delete(ctx, state) {
     await writing(ctx.client, () => unlessGone(ctx.client.deleteVirtualService(str(state, 'id'), { signal: ctx.signal })));

@@ -84,9 +84,10 @@ export class ProviderService {
     await this.#client?.close().catch(() => undefined);
   }
 
-  #context(): ResourceContext {
+  /** The context of a lifecycle call; its warnings go to `warnings` (the call's diagnostics). */
+  #context(warnings: Issue[] = []): ResourceContext {
     if (!this.#client) throw new Error('the provider is not configured (ConfigureProvider was not called or failed)');
-    return { client: this.#client, log: this.#log, signal: this.#stop.signal };
+    return { client: this.#client, log: this.#log, signal: this.#stop.signal, warning: (issue) => warnings.push({ ...issue, severity: 'warning' }) };
   }
 
   /** Runs a lifecycle call, turning failures into diagnostics on the definition's attributes. */
@@ -196,13 +197,15 @@ export class ProviderService {
         const inputs = inputsFor(def.attributes, planned, config);
         if (!prior) {
           return this.#guard(def, `Creating ${type}`, async () => {
-            const created = await def.create(this.#context(), inputs);
-            return { new_state: encodeObject(def.attributes, stateOf(def.attributes, created)), private: Buffer.alloc(0), diagnostics: [] };
+            const warnings: Issue[] = [];
+            const created = await def.create(this.#context(warnings), inputs);
+            return { new_state: encodeObject(def.attributes, stateOf(def.attributes, created)), private: Buffer.alloc(0), diagnostics: diagnostics(warnings) };
           }, { new_state: encodeObject(def.attributes, null) });
         }
         return this.#guard(def, `Updating ${type}`, async () => {
-          const updated = await def.update(this.#context(), prior, inputs);
-          return { new_state: encodeObject(def.attributes, stateOf(def.attributes, updated)), private: req.planned_private, diagnostics: [] };
+          const warnings: Issue[] = [];
+          const updated = await def.update(this.#context(warnings), prior, inputs);
+          return { new_state: encodeObject(def.attributes, stateOf(def.attributes, updated)), private: req.planned_private, diagnostics: diagnostics(warnings) };
         }, { new_state: req.prior_state });
       },
 

@@ -235,7 +235,7 @@ describe('guessing in parallel and by timing', () => {
 });
 
 describe('authentication before the body', () => {
-  const samples: Record<string, string> = { id: 'vs-0123456789ab', rsId: 'rs-0123456789ab', certId: 'cert-0123456789ab', username: 'someone', revision: '1' };
+  const samples: Record<string, string> = { virtualServiceId: 'vs-0123456789ab', realServerId: 'rs-0123456789ab', certificateId: 'cert-0123456789ab', username: 'someone', revision: '1' };
   const withBody = Object.entries(operationTable).filter(([, op]) => op.bodyContentTypes.length > 0);
 
   beforeAll(async () => {
@@ -258,7 +258,7 @@ describe('authentication before the body', () => {
   });
 
   it('refuses every write with a malformed body by who asks (401, 403), never by the body (400)', async () => {
-    expect(withBody).toHaveLength(20);
+    expect(withBody).toHaveLength(21);
     for (const [id, op] of withBody) {
       const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => samples[name] ?? name);
       const init = { method: op.method, body: '{"broken": ', headers: { 'content-type': op.bodyContentTypes[0] as string } };

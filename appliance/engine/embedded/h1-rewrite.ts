@@ -3,7 +3,7 @@
 // X-Forwarded-For / -Proto added, framing stated once) and the response as the client
 // sees it (the same per-hop rules, the persistence cookie set, framing the client can read).
 import { HOP_BY_HOP, responseHasNoBody, type RequestHead, type ResponseHead } from './h1-head.js';
-import { withoutCookie } from './header-rules.js';
+import { ForwardedFields } from './header-rules.js';
 
 /** How a request is rewritten for the server. */
 export interface RequestRewrite {
@@ -19,28 +19,19 @@ export interface RequestRewrite {
 /** The request head sent to the real server. */
 export function upstreamRequestHead(head: RequestHead, o: RequestRewrite): string {
   let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
-  let xff: string | null = null;
+  const fields = new ForwardedFields(o);
   for (let i = 0; i < head.lower.length; i++) {
     const name = head.lower[i] as string;
     // Expect is answered by the appliance itself (it sends the 100 Continue).
     if (HOP_BY_HOP.has(name) || head.connection.has(name) || name === 'expect') continue;
-    let value = head.values[i] as string;
-    if (o.forwardedFor && name === 'x-forwarded-for') {
-      xff = xff === null ? value : `${xff}, ${value}`;
-      continue;
-    }
-    if (o.forwardedFor && name === 'x-forwarded-proto') continue;
-    if (o.cookieName !== null && name === 'cookie' && value.includes(`${o.cookieName}=`)) {
-      value = withoutCookie(value, o.cookieName);
-      if (value.length === 0) continue;
-    }
-    out += `${head.names[i]}: ${value}\r\n`;
+    const value = fields.value(name, head.values[i] as string);
+    if (value !== null) out += `${head.names[i]}: ${value}\r\n`;
   }
   if (head.host === undefined) out += `Host: ${o.vipAddress.includes(':') ? `[${o.vipAddress}]` : o.vipAddress}\r\n`;
   if (head.chunked) out += 'Transfer-Encoding: chunked\r\n';
   else if (head.contentLength >= 0) out += `Content-Length: ${head.contentLength}\r\n`;
   if (head.upgrade) out += `Connection: Upgrade\r\nUpgrade: ${head.values[head.lower.indexOf('upgrade')]}\r\n`;
-  if (o.forwardedFor) out += `X-Forwarded-For: ${xff === null ? o.client : `${xff}, ${o.client}`}\r\nX-Forwarded-Proto: ${o.tls ? 'https' : 'http'}\r\n`;
+  out += fields.added(o.client, o.tls ? 'https' : 'http', { xff: 'X-Forwarded-For', proto: 'X-Forwarded-Proto' });
   return `${out}\r\n`;
 }
 

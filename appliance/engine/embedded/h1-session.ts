@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { ChunkError, ChunkScanner } from './chunked-scanner.js';
 import { HeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './h1-head.js';
 import { clientResponseHead, upgradeResponseHead, upstreamRequestHead } from './h1-rewrite.js';
-import { clientAddress, cookieValue } from './header-rules.js';
+import { clientAddress, cookieValue, persistenceSetCookie } from './header-rules.js';
 import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { httpsLocation } from './redirect.js';
 import { retryTarget } from './retry-policy.js';
@@ -314,7 +314,7 @@ export class Http1Session implements ResponseSink {
       this.#socket.write(upgradeResponseHead(res), 'latin1');
       return;
     }
-    const cookie = this.#setCookie && vip.cookieName !== null ? `${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly${this.#tls ? '; Secure' : ''}` : null;
+    const cookie = this.#setCookie && vip.cookieName !== null ? persistenceSetCookie(vip.cookieName, this.#server?.cookieValue ?? '', vip.cookieMaxAge, this.#tls) : null;
     // A client still sending a body we no longer read cannot keep the connection.
     const out = clientResponseHead(res, this.#head as RequestHead, this.#closeAfter || !this.#reqDone, cookie);
     this.#closeAfter = out.close;

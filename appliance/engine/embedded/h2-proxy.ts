@@ -6,7 +6,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { ChunkScanner } from './chunked-scanner.js';
 import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
-import { clientAddress, cookieValue, withoutCookie } from './header-rules.js';
+import { clientAddress, cookieValue, ForwardedFields, persistenceSetCookie } from './header-rules.js';
 import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
@@ -183,23 +183,15 @@ class H2Exchange implements ResponseSink {
     const h = this.#headers;
     const authority = (h[':authority'] ?? h.host) as string | undefined;
     let out = `${this.#method} ${String(h[':path'] ?? '/')} HTTP/1.1\r\nHost: ${authority ?? vip.spec.ipAddress}\r\n`;
-    let xff: string | null = null;
+    const fields = new ForwardedFields({ forwardedFor: vip.spec.forwardedFor, cookieName: vip.cookieName });
     for (const name of Object.keys(h)) {
       if (name.charCodeAt(0) === 0x3a || SKIP.has(name)) continue;
       const value = h[name];
       if (value === undefined) continue;
-      if (vip.spec.forwardedFor && name === 'x-forwarded-for') {
-        xff = Array.isArray(value) ? value.join(', ') : value;
-        continue;
+      for (const one of Array.isArray(value) ? value : [String(value)]) {
+        const kept = fields.value(name, one);
+        if (kept !== null) out += `${name}: ${kept}\r\n`;
       }
-      if (vip.spec.forwardedFor && name === 'x-forwarded-proto') continue;
-      if (name === 'cookie' && vip.cookieName !== null) {
-        const kept = withoutCookie(String(value), vip.cookieName);
-        if (kept.length > 0) out += `cookie: ${kept}\r\n`;
-        continue;
-      }
-      if (Array.isArray(value)) for (const v of value) out += `${name}: ${v}\r\n`;
-      else out += `${name}: ${value}\r\n`;
     }
     const length = h['content-length'];
     if (!this.#stream.endAfterHeaders) {
@@ -209,7 +201,7 @@ class H2Exchange implements ResponseSink {
         out += 'transfer-encoding: chunked\r\n';
       }
     }
-    if (vip.spec.forwardedFor) out += `x-forwarded-for: ${xff === null ? this.#client : `${xff}, ${this.#client}`}\r\nx-forwarded-proto: https\r\n`;
+    out += fields.added(this.#client, 'https', { xff: 'x-forwarded-for', proto: 'x-forwarded-proto' });
     return `${out}\r\n`;
   }
 
@@ -249,7 +241,7 @@ class H2Exchange implements ResponseSink {
     }
     if (res.contentLength >= 0) out['content-length'] = res.contentLength;
     if (this.#setCookie && vip.cookieName !== null) {
-      const cookie = `${vip.cookieName}=${this.#server?.cookieValue}; Path=/; Max-Age=${vip.cookieMaxAge}; HttpOnly; Secure`;
+      const cookie = persistenceSetCookie(vip.cookieName, this.#server?.cookieValue ?? '', vip.cookieMaxAge, true);
       const prior = out['set-cookie'];
       out['set-cookie'] = prior === undefined ? [cookie] : [...(Array.isArray(prior) ? prior : [String(prior)]), cookie];
     }

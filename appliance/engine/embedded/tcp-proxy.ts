@@ -7,10 +7,10 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { clientAddress } from './header-rules.js';
+import { CONNECT_FAILURES } from './retry-policy.js';
 import type { UpstreamServer } from './upstream-server.js';
 import type { VipRuntime } from './vip-runtime.js';
 
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'LB_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
 const MAX_ATTEMPTS = 3;
 /** Read buffer per plain server connection (server-to-client direction). */
 const READ_BUFFER = 128 * 1024;
