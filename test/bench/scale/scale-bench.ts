@@ -142,7 +142,8 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'test', 'bench', process.env.SCALE_OUT ?? 'results-scale');
   await writeFile(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const before = await readFile(join(ROOT, 'test', 'bench', 'results-scale-before.json'), 'utf8').then((t) => JSON.parse(t) as typeof report, () => null);
-  const md = renderMarkdown(report, before);
+  const notes = await readFile(join(ROOT, 'test', 'bench', 'scale', 'NOTES.md'), 'utf8').catch(() => '');
+  const md = renderMarkdown(report, before, notes);
   await writeFile(`${out}.md`, md);
   process.stdout.write(`${md}\n`);
 }
