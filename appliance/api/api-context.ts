@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 import type { OperationId } from '../../openapi/generated/operations.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { diff } from '../audit/audit-log.js';
+import type { StoredConfig } from '../config/model.js';
+import { changeBetween } from '../config/revision-log.js';
 import type { ConfigStore, Mutation } from '../config/store.js';
 import type { Engine } from '../engine/types.js';
 import { ApplianceError } from '../errors.js';
@@ -50,8 +52,16 @@ export async function commitWrite<T>(
     // The diff from exactly revision N-1 to N, both taken by the store inside this write's turn
     // (not the revision current when the request arrived: concurrent writes land in between).
     // The entry carries the revision itself; the changes are the objects' (no `/revision` op).
+    // Only the objects the write replaced are compared (the store shares the others between
+    // revisions): the same patch as diffing the whole documents, at the cost of the change.
     const { before, after } = result;
-    ctx.audit.changes = diff({ ...configView(before.revision, before.config), revision: 0 }, { ...configView(after.revision, after.config), revision: 0 }) ?? null;
+    const change = changeBetween(before.config, after.config);
+    const pick = (config: StoredConfig): StoredConfig => ({
+      virtualServices: only(config.virtualServices, change.virtualServices),
+      realServers: only(config.realServers, change.realServers),
+      certificates: only(config.certificates, change.certificates),
+    });
+    ctx.audit.changes = diff({ ...configView(before.revision, pick(before.config)), revision: 0 }, { ...configView(after.revision, pick(after.config)), revision: 0 }) ?? null;
     return result;
   } catch (err) {
     const root = typeof prefix === 'function' ? prefix() : prefix;
@@ -61,6 +71,13 @@ export async function commitWrite<T>(
     }
     throw err;
   }
+}
+
+/** The entries of `map` whose ids are in `ids`. */
+function only<T>(map: Record<string, T>, ids: Record<string, unknown>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const id in ids) if (map[id] !== undefined) out[id] = map[id] as T;
+  return out;
 }
 
 /** Throws LB_PRECONDITION_FAILED unless If-Match matches. */

@@ -21,7 +21,9 @@ export interface RuleEnvironment {
 }
 
 function changedIds<T>(before: Record<string, T>, after: Record<string, T>): string[] {
-  return Object.keys(after).filter((id) => !(id in before) || canonicalJson(before[id]) !== canonicalJson(after[id]));
+  // The store shares the objects a write did not replace: the same object is unchanged, and
+  // only replaced ones are compared (so a write costs what it changes).
+  return Object.keys(after).filter((id) => before[id] !== after[id] && (!(id in before) || canonicalJson(before[id]) !== canonicalJson(after[id])));
 }
 
 /** The canonical text of an IP address (IPv6 compressed, IPv4-mapped IPv6 as IPv4). */
@@ -121,19 +123,31 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
       }
     }
   }
-  // References are checked on every object: removing a VIP must not leave its servers behind.
-  for (const [id, rs] of Object.entries(after.realServers)) {
-    if (!(rs.virtualServiceId in after.virtualServices)) {
+  // References are checked on every object when a VIP went (its servers must not stay behind),
+  // else on the servers the write changed.
+  const vipRemoved = Object.keys(before.virtualServices).some((id) => !(id in after.virtualServices));
+  const changedServers = changedIds(before.realServers, after.realServers);
+  for (const [id, rs] of vipRemoved ? Object.entries(after.realServers) : changedServers.map((i) => [i, after.realServers[i]] as const)) {
+    if (rs && !(rs.virtualServiceId in after.virtualServices)) {
       throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
     }
   }
-  for (const id of changedIds(before.realServers, after.realServers)) {
+  // Servers by virtual service, built once: a whole-config write checks each server's label among its siblings only.
+  const siblings = new Map<string, [string, StoredConfig['realServers'][string]][]>();
+  if (changedServers.length > 0) {
+    for (const entry of Object.entries(after.realServers)) {
+      const list = siblings.get(entry[1].virtualServiceId);
+      if (list) list.push(entry);
+      else siblings.set(entry[1].virtualServiceId, [entry]);
+    }
+  }
+  for (const id of changedServers) {
     const rs = after.realServers[id];
     if (!rs) continue;
     const vs = after.virtualServices[rs.virtualServiceId];
     if (!vs) continue;
-    for (const [otherId, other] of Object.entries(after.realServers)) {
-      if (otherId !== id && other.virtualServiceId === rs.virtualServiceId && other.label === rs.label) {
+    for (const [otherId, other] of siblings.get(rs.virtualServiceId) ?? []) {
+      if (otherId !== id && other.label === rs.label) {
         throw new ApplianceError('LB_LABEL_IN_USE', `label "${rs.label}" is already used by real server ${otherId} of this virtual service`, {
           field: `/realServers/${id}/label`,
         });
@@ -150,7 +164,8 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
     }
   }
   // Deleting a certificate some VIP still uses is refused (checked here too for whole-config writes).
-  for (const [id, vs] of Object.entries(after.virtualServices)) {
+  const certRemoved = Object.keys(before.certificates).some((id) => !(id in after.certificates));
+  for (const [id, vs] of certRemoved ? Object.entries(after.virtualServices) : []) {
     if (vs.certificateId !== null && !(vs.certificateId in after.certificates) && vs.certificateId in before.certificates) {
       throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${vs.certificateId} is used by virtual service ${vs.label} (${id})`, {
         field: `/certificates/${vs.certificateId}`,

@@ -106,4 +106,24 @@ describe('bulk reads', () => {
     const config = await ctx.client.getConfig();
     expect(Object.keys(config.virtualServices)).toEqual([]);
   });
+
+  it('applies and destroys 48 resources with -parallelism=30: no write fails or is refused (no 409, 412, 429 or 5xx)', async () => {
+    const refusals = async () => {
+      const text = String(await ctx.client.getMetrics());
+      let n = 0;
+      for (const m of text.matchAll(/^lbappliance_api_requests_total\{operation="\w+",status="(\d+)"\} (\d+)$/gm)) if (/^(409|412|429|5\d\d)$/.test(m[1] as string)) n += Number(m[2]);
+      return n;
+    };
+    const before = await refusals();
+    await ctx.tf.write(HCL.replace('{ a = 1, b = 2, c = 3 }', `{ ${Array.from({ length: 12 }, (_, i) => `v${i} = ${10 + i}`).join(', ')} }`).replace('range(2)', 'range(3)'));
+    const apply = await ctx.tf.apply(['-parallelism=30']);
+    expectCode(apply, 0, 'apply -parallelism=30');
+    expect(apply.stdout).toMatch(/Apply complete! Resources: 48 added, 0 changed, 0 destroyed/);
+    expect((await ctx.client.getConfig()).realServers).toSatisfy((rs: object) => Object.keys(rs).length === 36);
+    expectCode(await ctx.tf.plan(['-parallelism=30']), 0, 'clean plan');
+    const destroy = await ctx.tf.run(['destroy', '-auto-approve', '-no-color', '-input=false', '-parallelism=30']);
+    expectCode(destroy, 0, 'destroy -parallelism=30');
+    expect(`${apply.output}${destroy.output}`).not.toMatch(/retry|retrying|409|412|429/i);
+    expect(await refusals()).toBe(before);
+  });
 });

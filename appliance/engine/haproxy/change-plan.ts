@@ -50,6 +50,15 @@ function stateSteps(be: string, rs: RealServerSnapshot): RuntimeStep[] {
   return [{ command: `set server ${name} weight ${rs.weight}` }, { command: `set server ${name} state ${state}` }];
 }
 
+/**
+ * Whether a plan only sets weights and admin states of existing servers: values the contract
+ * bounds, which change no line HAProxy's parser could refuse (the store's check of such a
+ * revision need not run `haproxy -c`).
+ */
+export function onlyServerStates(plan: ChangePlan): boolean {
+  return plan.reloadReasons.length === 0 && plan.steps.every((s) => /^set server \S+ (weight \d+|state (ready|drain|maint))$/.test(s.command));
+}
+
 /** The plan from `prev` (running with `prevSettings`) to `next` (to run with `nextSettings`). */
 export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSettings: RenderSettings, nextSettings: RenderSettings): ChangePlan {
   const reasons: string[] = [];
@@ -69,6 +78,11 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
     const old = prevById.get(vs.id);
     if (!old) {
       reasons.push(`VIP ${vs.label} added`);
+      continue;
+    }
+    // The store reuses a VIP's frozen snapshot while nothing of it changed: nothing to compare.
+    if (old === vs) {
+      if (prevSettings.unbindable.has(vs.id) !== nextSettings.unbindable.has(vs.id)) reasons.push(`VIP ${vs.label} can now listen`);
       continue;
     }
     if (vipShape(old) !== vipShape(vs)) {

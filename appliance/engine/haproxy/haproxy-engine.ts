@@ -14,7 +14,7 @@ import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
 import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
-import { planChanges, type RuntimeStep } from './change-plan.js';
+import { onlyServerStates, planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
 import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
@@ -180,12 +180,23 @@ export class HaproxyEngine implements Engine {
 
   check(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
-      const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, this.#settingsWith(new Map()));
+      // A revision that only changes server weights or admin states of the last one HAProxy
+      // accepted renders no line its parser could refuse: no `haproxy -c` (O(VIPs)) for it.
+      const settings = this.#settingsWith(new Map());
+      if (this.#lastChecked && onlyServerStates(planChanges(this.#lastChecked, snapshot, settings, settings))) {
+        this.#lastChecked = snapshot;
+        return;
+      }
+      const verdict = await checkCandidate(this.#binary, join(this.#home, 'check'), snapshot, settings);
       if (!verdict.ok) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy refuses the configuration this revision renders to: ${verdict.alerts.join('; ')}`, { field: fieldOf(snapshot, verdict.alerts) });
       }
+      this.#lastChecked = snapshot;
     });
   }
+
+  /** The newest snapshot `haproxy -c` accepted (or that only changed server states of one it accepted). */
+  #lastChecked: ConfigSnapshot | null = null;
 
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
     this.#requested = snapshot;

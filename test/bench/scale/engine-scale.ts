@@ -2,6 +2,7 @@
 // each) restored in one revision, then revisions that change one real server's weight, timed
 // as the client sees the write and as the engine reports its apply
 // (lbappliance_config_apply_duration_seconds).
+import { ApplianceClient } from '../../../openapi/sdk/index.js';
 import type { TestAppliance } from '../../helpers/appliance-process.js';
 import { quantile } from './sdk-scale.js';
 
@@ -25,7 +26,8 @@ function hex12(n: number): string {
 
 /** Measures one engine at one VIP count. */
 export async function engineScale(app: TestAppliance, engine: string, vips: number, serverNetwork: string, log: (s: string) => void): Promise<EngineRow> {
-  const client = app.client();
+  // A restore of 1000 VIPs may take longer than the SDK's default 30 s on a loaded machine.
+  const client = new ApplianceClient({ endpoint: app.endpoint, username: 'loadbalancer', password: app.password, insecure: true, timeoutMs: 600_000 });
   const applyMs = async (): Promise<number> => {
     const text = String(await client.getMetrics());
     const m = /^lbappliance_config_apply_duration_seconds\s+([\d.eE+-]+)$/m.exec(text);
@@ -61,6 +63,7 @@ export async function engineScale(app: TestAppliance, engine: string, vips: numb
     oneChangeWriteMs: Math.round(quantile(writes, 0.5) * 10) / 10,
     oneChangeApplyMs: Math.round(quantile(applies, 0.5) * 10) / 10,
   };
+  await client.close();
   log(`${engine}, ${vips} VIPs: restore ${restoreMs} ms (apply ${restoreApplyMs} ms); one change: write ${row.oneChangeWriteMs} ms, apply ${row.oneChangeApplyMs} ms`);
   return row;
 }

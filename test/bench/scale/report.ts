@@ -58,8 +58,11 @@ function engineTable(rows: EngineRow[], before: EngineRow[] | null): string {
   return lines.join('\n');
 }
 
+/** Free text appended to the report (what bounds a step, measured with --cpu-prof): SCALE_NOTES names a markdown file. */
+export type Notes = string;
+
 /** The report as markdown. */
-export function renderMarkdown(report: ScaleReport, before: ScaleReport | null): string {
+export function renderMarkdown(report: ScaleReport, before: ScaleReport | null, notes: Notes = ''): string {
   const parts = [
     `# Scale benchmark (${report.date})`,
     `${report.machine.cpus} CPUs, ${report.machine.model ?? ''}, node ${report.machine.node}. Command: \`${report.command}\`.${before ? ` "before" is the run of ${before.date} (results-scale-before.json${before.label ? `, ${before.label}` : ''}).` : ''}`,
@@ -76,5 +79,6 @@ export function renderMarkdown(report: ScaleReport, before: ScaleReport | null):
     'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight (median of 7): the write as the client sees it, and the engine\'s apply (`lbappliance_config_apply_duration_seconds`).',
     engineTable(report.engines, before?.engines ?? null),
   );
+  if (notes) parts.push(notes.trim());
   return `${parts.join('\n\n')}\n`;
 }

@@ -21,6 +21,10 @@ import { renderMarkdown } from './report.js';
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+/** `--sizes 100,400`: the Terraform sizes to run. */
+const SIZES = argv.includes('--sizes') ? String(argv[argv.indexOf('--sizes') + 1]).split(',').map(Number) : undefined;
+/** `--vips 10,100`: the VIP counts of the engine runs. */
+const VIPS = argv.includes('--vips') ? String(argv[argv.indexOf('--vips') + 1]).split(',').map(Number) : undefined;
 /** Loopback networks of the benchmark (the scale helper's range). */
 const VIP_NETWORK = '127.0.226';
 const SERVER_NETWORK = '127.0.229';
@@ -96,8 +100,8 @@ async function terraformSize(resources: number): Promise<TerraformRow> {
 
 async function main(): Promise<void> {
   const servers = await startServers();
-  const sizes = QUICK ? [100] : [100, 400, 1000];
-  const vipCounts = QUICK ? [10, 100] : [10, 100, 1000];
+  const sizes = SIZES ?? (QUICK ? [100] : [100, 400, 1000]);
+  const vipCounts = VIPS ?? (QUICK ? [10, 100] : [10, 100, 1000]);
   const started = new Date().toISOString();
   const result: { terraform: TerraformRow[]; sdk: SdkResult | null; engines: EngineRow[] } = { terraform: [], sdk: null, engines: [] };
   try {
@@ -116,6 +120,8 @@ async function main(): Promise<void> {
           const app = await appliance(engine, `${engine}${n}`);
           try {
             result.engines.push(await engineScale(app, engine, n, SERVER_NETWORK, log));
+          } catch (err) {
+            log(`${engine}, ${n} VIPs failed: ${(err as Error).message}`);
           } finally {
             await app.dispose();
           }
@@ -136,7 +142,8 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'test', 'bench', process.env.SCALE_OUT ?? 'results-scale');
   await writeFile(`${out}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const before = await readFile(join(ROOT, 'test', 'bench', 'results-scale-before.json'), 'utf8').then((t) => JSON.parse(t) as typeof report, () => null);
-  const md = renderMarkdown(report, before);
+  const notes = await readFile(join(ROOT, 'test', 'bench', 'scale', 'NOTES.md'), 'utf8').catch(() => '');
+  const md = renderMarkdown(report, before, notes);
   await writeFile(`${out}.md`, md);
   process.stdout.write(`${md}\n`);
 }
