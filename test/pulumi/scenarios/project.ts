@@ -53,14 +53,14 @@ export const vipId = service.vip.id;
 export const fingerprint = tls.fingerprintSha256;
 `;
 
-/** Writes the project into a new temporary directory; answers its path. */
-export async function writeProject(name = 'lbappliance-scenarios'): Promise<string> {
+/** Writes the project (this program, or another) into a new temporary directory; answers its path. */
+export async function writeProject(name = 'lbappliance-scenarios', program = PROGRAM): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lbappliance-pulumi-scenarios-'));
   await mkdir(join(dir, 'node_modules', '@pulumi'), { recursive: true });
   await symlink(ROOT, join(dir, 'node_modules', 'lbappliance'));
   await symlink(join(ROOT, 'node_modules', '@pulumi', 'pulumi'), join(dir, 'node_modules', '@pulumi', 'pulumi'));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name, type: 'module', main: 'index.js', dependencies: { lbappliance: '*', '@pulumi/pulumi': '*' } }));
   await writeFile(join(dir, 'Pulumi.yaml'), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\nplugins:\n  providers:\n    - name: lbappliance\n      path: ${join(ROOT, 'bin')}\n`);
-  await writeFile(join(dir, 'index.js'), PROGRAM);
+  await writeFile(join(dir, 'index.js'), program);
   return dir;
 }
