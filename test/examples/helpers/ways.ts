@@ -131,9 +131,9 @@ export async function pulumiWay(inputs: ExampleInputs): Promise<DeployWay> {
   return {
     name: 'pulumi',
     deploy: async () => void (await engine.up()),
-    // The package's resources that would change (the stack, components and providers left out, as the other ways have none).
+    // The package's custom resources that would change (the stack, components and providers left out, as the other ways have none).
     pendingChanges: async () =>
-      (await engine.preview()).changes.filter((s) => s.type.startsWith('lbappliance:')).map((s) => (s.diffs.length && s.op !== 'create' ? `${s.name}: ${s.op} ${s.diffs.join(', ')}` : `${s.name}: ${s.op}`)),
+      (await engine.preview()).changes.filter((s) => s.custom && s.type.startsWith('lbappliance:')).map((s) => (s.diffs.length && s.op !== 'create' ? `${s.name}: ${s.op} ${s.diffs.join(', ')}` : `${s.name}: ${s.op}`)),
     destroy: async () => void (await engine.destroy()),
     async dispose() {
       await engine.stop();

@@ -20,6 +20,8 @@ export interface Step {
   urn: string;
   type: string;
   name: string;
+  /** A custom resource (not a component or the stack); providers are custom too. */
+  custom: boolean;
   /** Changed properties (update, replace, refresh). */
   diffs: string[];
 }
@@ -100,8 +102,8 @@ export class Deployment {
     return `urn:pulumi:${this.#o.stack}::${this.#o.project}::${qualified}::${name}`;
   }
 
-  #step(op: Step['op'], urn: string, diffs: string[] = []): void {
-    this.steps.push({ op, urn, type: typeOfUrn(urn), name: nameOfUrn(urn), diffs });
+  #step(op: Step['op'], urn: string, diffs: string[] = [], custom = true): void {
+    this.steps.push({ op, urn, type: typeOfUrn(urn), name: nameOfUrn(urn), custom, diffs });
     this.#o.log(`${this.#o.dryRun ? 'preview' : 'apply'}: ${op} ${urn}${diffs.length ? ` [${diffs.join(', ')}]` : ''}`);
   }
 
@@ -143,7 +145,7 @@ export class Deployment {
 
   #component(urn: string, goal: Goal): ResourceState {
     const old = this.#oldOf(urn, goal.aliasUrns);
-    this.#step(old ? (sameValue(old.inputs, goal.inputs) ? 'same' : 'update') : 'create', urn);
+    this.#step(old ? (sameValue(old.inputs, goal.inputs) ? 'same' : 'update') : 'create', urn, [], false);
     return this.#record({ ...this.#base(urn, goal), outputs: old?.outputs ?? {} });
   }
 
@@ -342,7 +344,7 @@ export class Deployment {
       const prov = await this.#providerFromState(r.provider);
       await prov.delete(r.urn, r.id, r.inputs, r.outputs);
     }
-    this.#step('delete', r.urn);
+    this.#step('delete', r.urn, [], r.custom);
   }
 
   /** `pulumi refresh`: Read of every custom resource against the appliance; the state takes what it reports. */
@@ -351,6 +353,7 @@ export class Deployment {
     for (const r of this.#olds.values()) {
       if (!r.custom || isProviderType(r.type)) {
         next.push(r);
+        if (r.custom) this.#step('same', r.urn);
         continue;
       }
       const prov = await this.#providerFromState(r.provider);

@@ -140,7 +140,7 @@ export class TestPulumiEngine {
       calls: this.calls,
       log: (line) => {
         this.#lines.push(line);
-        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[engine] ${line}\n`);
+        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[engine ${new Date().toISOString()}] ${line}\n`);
       },
     });
     this.#monitor.deployment = d;
@@ -235,7 +235,7 @@ export class TestPulumiEngine {
       let output = '';
       const take = (chunk: Buffer) => {
         output += chunk.toString('utf8');
-        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[program] ${chunk.toString('utf8')}`);
+        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[program ${new Date().toISOString()}] ${chunk.toString('utf8')}`);
       };
       child.stdout.on('data', take);
       child.stderr.on('data', take);

@@ -159,7 +159,7 @@ export class MonitorServer {
     return {
       log: unary((req: InstanceType<typeof enginePb.LogRequest>) => {
         this.logs.push({ severity: SEVERITIES[req.getSeverity()] ?? 'info', message: req.getMessage(), urn: req.getUrn() });
-        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[log] ${req.getMessage()}\n`);
+        if (process.env.LBAPPLIANCE_ENGINE_TRACE) process.stderr.write(`[log ${new Date().toISOString()}] ${req.getMessage().slice(0, 200)}\n`);
         return new emptyPb.Empty();
       }) as never,
       getRootResource: unary(() => {
