@@ -48,7 +48,7 @@ function hl7Servers(v: VipPlan): Record<string, Hl7Server> {
 }
 
 for (const makeWay of WAYS) {
-  describe(`AGFA through ${makeWay.name.replace(/Way$/, '')}`, () => {
+  describe(`AGFA through ${makeWay.name.replace(/Way$/, '')}`, { timeout: 180_000 }, () => {
     let way: DeployWay;
 
     it("deploys the 21 VIPs; a second plan shows no changes; the config is the plan and every other way's", async () => {

@@ -47,7 +47,7 @@ const allVips = (health: string, servers: string[]) =>
 
 for (const makeWay of WAYS) {
   const way$ = makeWay.name.replace(/Way$/, '');
-  describe(`Insignia through ${way$}`, () => {
+  describe(`Insignia through ${way$}`, { timeout: 180_000 }, () => {
     let way: DeployWay;
 
     it("deploys DICOM and HL7 in both modes; a second plan shows no changes; the config is the plan and every other way's", async () => {

@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 for (const makeWay of WAYS) {
-  describe(`TeraRecon through ${makeWay.name.replace(/Way$/, '')}`, () => {
+  describe(`TeraRecon through ${makeWay.name.replace(/Way$/, '')}`, { timeout: 180_000 }, () => {
     let way: DeployWay;
 
     it('deploys the three VIPs; a second plan shows no changes; the config is the plan and every other way\'s', async () => {
@@ -143,7 +143,7 @@ for (const makeWay of WAYS) {
   });
 }
 
-describe('TeraRecon as an HA pair: planning (the guide recommends one)', () => {
+describe('TeraRecon as an HA pair: planning (the guide recommends one)', { timeout: 180_000 }, () => {
   // Nothing is written by planning: every way plans the pair when a secondary is named.
   const secondary = 'https://127.0.40.2:9443';
 
@@ -183,7 +183,7 @@ describe('TeraRecon as an HA pair: planning (the guide recommends one)', () => {
 // its own API, heartbeat and replication address, as test/ha starts them), fresh for each
 // way, with the example deployed onto the primary and the secondary named.
 for (const makeWay of WAYS) {
-  describe(`TeraRecon as an HA pair through ${makeWay.name.replace(/Way$/, '')}`, () => {
+  describe(`TeraRecon as an HA pair through ${makeWay.name.replace(/Way$/, '')}`, { timeout: 180_000 }, () => {
     let primary: TestAppliance;
     let secondary: TestAppliance;
     let way: DeployWay;

@@ -1,7 +1,8 @@
 // The four ways an example is deployed, each driven as its user would drive it, in a
 // temporary directory (no state in the repository): terraform on the example's HCL, the
 // CDKTF app synthesised by node and applied by terraform, the SDK script run by node, and
-// the Pulumi program through the test engine and the real plugin. Each answers the same
+// the Pulumi program run by the SDK's language-host entry against the test engine
+// (test/pulumi/engine), which drives the real plugin. Each answers the same
 // questions: deploy, what would change now, destroy.
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import type { TestAppliance } from '../../helpers/appliance-process.js';
 import { ROOT } from '../../helpers/paths.js';
 import { createWorkspace, expectCode } from '../../terraform/helpers/terraform.js';
 import { applianceEnv, run } from './env.js';
-import { MiniPulumiEngine } from './pulumi-engine.js';
+import { TestPulumiEngine } from '../../pulumi/engine/index.js';
 
 /** One way of deploying an example. */
 export interface DeployWay {
@@ -116,20 +117,28 @@ export async function sdkWay(inputs: ExampleInputs): Promise<DeployWay> {
   };
 }
 
-/** The Pulumi program with Pulumi.local.yaml (and overrides), through the test engine and the real plugin. */
+/** The Pulumi program with Pulumi.local.yaml (and overrides) as stack config, through the test engine and the real plugin. */
 export async function pulumiWay(inputs: ExampleInputs): Promise<DeployWay> {
   const dir = join(exampleDir(inputs.example), 'pulumi');
-  const project = (parse(await readFile(join(dir, 'Pulumi.yaml'), 'utf8')) as { name: string }).name;
   const stack = parse(await readFile(join(dir, 'Pulumi.local.yaml'), 'utf8')) as { config: Record<string, unknown> };
-  const config = Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k.replace(`${project}:`, ''), v]));
-  const program = { file: join(dir, 'index.ts'), project, config: { ...config, ...inputs.pulumiConfig } };
-  const engine = await MiniPulumiEngine.start(inputs.app);
+  const stateDir = await mkdtemp(join(tmpdir(), 'lbappliance-pulumi-state-'));
+  const engine = await TestPulumiEngine.open({ projectDir: dir, stateDir, stack: 'local' });
+  for (const [k, v] of Object.entries({ ...stack.config, ...inputs.pulumiConfig })) engine.setConfig(k, v, { secret: /password/i.test(k) });
+  // The appliance as the README's `pulumi config set` lines give it: the default provider's config.
+  engine.setConfig('lbappliance:endpoint', inputs.app.endpoint);
+  engine.setConfig('lbappliance:password', inputs.app.password, { secret: true });
+  engine.setConfig('lbappliance:insecure', 'true');
   return {
     name: 'pulumi',
-    deploy: () => engine.up(program),
-    pendingChanges: () => engine.preview(program),
-    destroy: () => engine.destroy(),
-    dispose: () => engine.stop(),
+    deploy: async () => void (await engine.up()),
+    // The package's custom resources that would change (the stack, components and providers left out, as the other ways have none).
+    pendingChanges: async () =>
+      (await engine.preview()).changes.filter((s) => s.custom && s.type.startsWith('lbappliance:')).map((s) => (s.diffs.length && s.op !== 'create' ? `${s.name}: ${s.op} ${s.diffs.join(', ')}` : `${s.name}: ${s.op}`)),
+    destroy: async () => void (await engine.destroy()),
+    async dispose() {
+      await engine.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
   };
 }
 
