@@ -30,6 +30,8 @@ export interface KernelPlaneOptions {
   registry: Registry;
   /** The nftables table name in both families (LBAPPLIANCE_NFT_TABLE, default `lbappliance`). */
   table?: string;
+  /** false: program nothing, every layer 4 VIP reports why (LBAPPLIANCE_KERNEL=off; test appliances outside a namespace). */
+  enabled?: boolean;
 }
 
 /** The kernel data plane of the layer 4 VIPs. */
@@ -52,10 +54,12 @@ export class KernelPlane {
   #poll: NodeJS.Timeout | null = null;
   /** Whether this process put rules into the tables (another appliance in the namespace may own them otherwise). */
   #owns = false;
+  readonly #enabled: boolean;
 
   constructor(options: KernelPlaneOptions) {
     this.#log = options.logger;
     this.#table = options.table ?? process.env.LBAPPLIANCE_NFT_TABLE ?? 'lbappliance';
+    this.#enabled = options.enabled ?? process.env.LBAPPLIANCE_KERNEL !== 'off';
     this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'kernel-health' }));
     // A server that fails (or comes back) changes the kernel's server set at once.
     this.#health.onTransition(() => this.#reprogram('health'));
@@ -162,6 +166,12 @@ export class KernelPlane {
       const existing = await this.#existing();
       const script = renderRemoval(this.#table, existing);
       if (script) await nftApply(script).catch((err: unknown) => this.#log.error({ err }, 'kernel rules not removed'));
+      this.#errors = errors;
+      this.#programmed = new Set();
+      return;
+    }
+    if (!this.#enabled) {
+      for (const v of wanted) errors.set(v.id, 'layer 4 forwarding is switched off on this node (LBAPPLIANCE_KERNEL=off)');
       this.#errors = errors;
       this.#programmed = new Set();
       return;
