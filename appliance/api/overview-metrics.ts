@@ -36,6 +36,16 @@ export function registerOverviewGauges(registry: Registry, read: () => Overview)
     },
   });
   new Gauge({
+    name: 'lbappliance_virtual_service_info',
+    help: 'Always 1: how the virtual service forwards (proxy, direct-routing, nat, snat) and its protocol, to join on virtual_service.',
+    labelNames: ['virtual_service', 'forwarding', 'protocol'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const vs of current().virtualServices) this.set({ virtual_service: vs.label, forwarding: vs.forwarding, protocol: vs.protocol }, 1);
+    },
+  });
+  new Gauge({
     name: 'lbappliance_real_server_admin_state',
     help: 'Administrative state of the real server: online, drain or halt (the series of the current state is 1).',
     labelNames: ['virtual_service', 'real_server', 'state'],

@@ -60,7 +60,8 @@ export async function startTestAppliance(options: TestApplianceOptions = {}): Pr
   const args = [LBAPPLIANCE_BIN, 'serve', '--data-dir', dataDir, '--api-listen', listen, '--engine', options.engine ?? 'none', ...(options.args ?? [])];
   const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
   const child = spawn(command as string, [...prefix, ...args], {
-    env: { ...process.env, LBAPPLIANCE_PASSWORD: password, LBAPPLIANCE_LOG_LEVEL: 'info', ...options.env },
+    // Outside a network namespace a test appliance never programs the host's own kernel (layer 4 VIPs report it).
+    env: { ...process.env, LBAPPLIANCE_PASSWORD: password, LBAPPLIANCE_LOG_LEVEL: 'info', ...(options.wrap ? {} : { LBAPPLIANCE_KERNEL: 'off' }), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -116,6 +116,7 @@ describe('metrics after known traffic', () => {
     }
     expect(sample(t, 'lbappliance_virtual_service_state', { ...vs, state: 'up' })).toBe(1);
     expect(sample(t, 'lbappliance_virtual_service_state', { ...vs, state: 'degraded' })).toBe(0);
+    expect(sample(t, 'lbappliance_virtual_service_info', { ...vs, forwarding: 'proxy', protocol: 'http' })).toBe(1);
 
     await client.updateRealServer(ids.vs, ids.a, { adminState: 'drain' });
     t = await scrape();

@@ -30,6 +30,8 @@ export interface KernelPlaneOptions {
   registry: Registry;
   /** The nftables table name in both families (LBAPPLIANCE_NFT_TABLE, default `lbappliance`). */
   table?: string;
+  /** false: program nothing, every layer 4 VIP reports why (LBAPPLIANCE_KERNEL=off; test appliances outside a namespace). */
+  enabled?: boolean;
 }
 
 /** The kernel data plane of the layer 4 VIPs. */
@@ -43,16 +45,21 @@ export class KernelPlane {
   /** Why a VIP is not programmed, by id (absent: programmed or disabled). */
   #errors = new Map<string, string>();
   #programmed = new Set<string>();
+  /** The health each server had when the kernel was last programmed (what the kernel acts on). */
+  #programmedHealth = new Map<string, 'up' | 'down' | 'unknown'>();
+  #resolvedHealth = new Map<string, 'up' | 'down' | 'unknown'>();
   #counts: ConnectionCounts = new Map();
   #queue: Promise<unknown> = Promise.resolve();
   #pending = false;
   #poll: NodeJS.Timeout | null = null;
   /** Whether this process put rules into the tables (another appliance in the namespace may own them otherwise). */
   #owns = false;
+  readonly #enabled: boolean;
 
   constructor(options: KernelPlaneOptions) {
     this.#log = options.logger;
     this.#table = options.table ?? process.env.LBAPPLIANCE_NFT_TABLE ?? 'lbappliance';
+    this.#enabled = options.enabled ?? process.env.LBAPPLIANCE_KERNEL !== 'off';
     this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'kernel-health' }));
     // A server that fails (or comes back) changes the kernel's server set at once.
     this.#health.onTransition(() => this.#reprogram('health'));
@@ -63,7 +70,7 @@ export class KernelPlane {
     this.#vips = snapshot.virtualServices.filter(isKernelVip);
     this.#health.sync(this.#vips.filter((v) => v.enabled).flatMap(healthTargets));
     if (this.#vips.length > 0 && this.#poll === null) {
-      this.#poll = setInterval(() => void this.#refreshCounts(), 2000);
+      this.#poll = setInterval(() => void this.#refreshCounts(), 5000);
       this.#poll.unref();
     }
     await this.#program();
@@ -85,7 +92,10 @@ export class KernelPlane {
         const cell = this.#health.peek(`${vs.id}/${rs.id}`);
         const n = this.#counts.get(serverMark(rs.id)) ?? 0;
         connections += n;
-        realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: n, lastCheck: cell?.lastCheck ?? null });
+        const key = `${vs.id}/${rs.id}`;
+        // The verdict the kernel runs with (a new verdict shows once its transaction is in).
+        const health = this.#programmed.has(vs.id) ? (this.#programmedHealth.get(key) ?? 'unknown') : (cell?.health ?? 'unknown');
+        realServers.set(rs.id, { health, connections: n, lastCheck: cell?.lastCheck ?? null });
       }
       const programmed = this.#active && this.#programmed.has(vs.id);
       out.set(vs.id, { listening: programmed, error: vs.enabled && this.#active ? (this.#errors.get(vs.id) ?? null) : null, connections, queued: 0, realServers });
@@ -132,9 +142,10 @@ export class KernelPlane {
   async #existing(): Promise<ExistingObjects> {
     const read = async (family: 'ip' | 'netdev') => {
       try {
-        const objects = await nftList('table', family, this.#table);
+        // Terse: the names only, never the elements of the flow and persistence sets.
+        const objects = await nftList('-t', 'table', family, this.#table);
         const names = (kind: string) => objects.flatMap((o) => (kind in o ? [(o[kind] as { name: string }).name] : []));
-        return { chains: names('chain'), maps: names('map') };
+        return { chains: names('chain'), maps: names('map'), sets: names('set') };
       } catch {
         return null; // no such table yet
       }
@@ -159,7 +170,14 @@ export class KernelPlane {
       this.#programmed = new Set();
       return;
     }
+    if (!this.#enabled) {
+      for (const v of wanted) errors.set(v.id, 'layer 4 forwarding is switched off on this node (LBAPPLIANCE_KERNEL=off)');
+      this.#errors = errors;
+      this.#programmed = new Set();
+      return;
+    }
     const resolved: KernelVip[] = [];
+    this.#resolvedHealth = new Map();
     for (const vs of wanted) {
       try {
         resolved.push(await this.#resolve(vs));
@@ -197,6 +215,7 @@ export class KernelPlane {
     for (const [id, message] of errors) this.#log.warn({ virtualService: this.#vips.find((v) => v.id === id)?.label, error: message }, 'layer 4 virtual service not programmed');
     this.#errors = errors;
     this.#programmed = new Set(good.map((v) => v.id));
+    this.#programmedHealth = this.#resolvedHealth;
   }
 
   /** A VIP with its servers' state and devices, as the renderer wants it. */
@@ -209,9 +228,11 @@ export class KernelPlane {
       if (seen.has(mark)) throw new Error(`real servers ${rs.label} and another share the kernel mark ${mark}; recreate one of them`);
       seen.add(mark);
       const health = this.#health.peek(`${vs.id}/${rs.id}`)?.health ?? 'unknown';
+      this.#resolvedHealth.set(`${vs.id}/${rs.id}`, health);
       const device = forwarding === 'direct-routing' ? await deviceTowards(rs.address) : null;
       const reachable = forwarding !== 'direct-routing' || device !== null;
-      const up = health !== 'down' && reachable;
+      // Only a server a check has seen up takes flows: the kernel cannot retry a failed connect elsewhere as a proxy does.
+      const up = health === 'up' && reachable;
       servers.push({
         mark,
         address: rs.address,

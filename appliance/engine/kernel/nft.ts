@@ -40,9 +40,10 @@ export async function nftApply(script: string, options: { check?: boolean } = {}
   await run(options.check ? ['-c', '-f', '-'] : ['-f', '-'], script);
 }
 
-/** `nft -j list ...` parsed; the `nftables` array of objects. */
+/** `nft -j list ...` parsed (a first argument `-t`: terse, without set elements); the `nftables` array of objects. */
 export async function nftList(...what: string[]): Promise<Record<string, unknown>[]> {
-  const out = await run(['-j', 'list', ...what], null);
+  const terse = what[0] === '-t';
+  const out = await run(terse ? ['-j', '-t', 'list', ...what.slice(1)] : ['-j', 'list', ...what], null);
   const parsed = JSON.parse(out) as { nftables?: Record<string, unknown>[] };
   return parsed.nftables ?? [];
 }

@@ -55,8 +55,8 @@ export interface KernelVip {
 
 /** The named objects the tables hold now (from `nft -j list table`). */
 export interface ExistingObjects {
-  ip: { chains: string[]; maps: string[] } | null;
-  netdev: { chains: string[]; maps: string[] } | null;
+  ip: { chains: string[]; maps: string[]; sets: string[] } | null;
+  netdev: { chains: string[]; maps: string[]; sets: string[] } | null;
 }
 
 /** The size bound of each dynamic map (elements; memory is used only as they fill). */
@@ -95,6 +95,36 @@ function marks(servers: readonly KernelServer[], keep: (s: KernelServer) => bool
   return servers.filter(keep).map((s) => hex(s.mark));
 }
 
+/** The sticky set of one server of a VIP: the clients source-IP persistence holds to it. */
+export function stickyName(vip: KernelVip, mark: number): string {
+  return `st_${vipName(vip.id)}_${mark.toString(16)}`;
+}
+
+/**
+ * The rules that choose a new flow's server into the packet mark (0: none). With source-IP
+ * persistence each server has a set of the clients stuck to it (with a timeout): a client
+ * whose server may still keep it (online or draining, and up) goes back there; any other
+ * client is given a weighted pick, which becomes its only server (it leaves the other sets,
+ * so a server that comes back does not take it back). Sets, not one map: the kernel deletes
+ * set elements from the packet path, and `update` never overwrites a map's value.
+ */
+function choose(vip: KernelVip, fresh: string): string[] {
+  const when = fresh === '' ? '' : `${fresh} `;
+  const rules: string[] = [];
+  if (vip.persistenceTimeout !== null) {
+    for (const s of vip.servers.filter((x) => x.keepsPersistent)) rules.push(`${when}meta mark 0 ip saddr @${stickyName(vip, s.mark)} meta mark set ${hex(s.mark)}`);
+  }
+  const pick = weightedPick(vip.servers);
+  if (pick) rules.push(`${when}meta mark 0 meta mark set ${pick}`);
+  if (vip.persistenceTimeout !== null) {
+    for (const s of vip.servers) {
+      rules.push(`${when}meta mark ${hex(s.mark)} update @${stickyName(vip, s.mark)} { ip saddr timeout ${vip.persistenceTimeout}s }`);
+      rules.push(`${when}meta mark != 0 meta mark != ${hex(s.mark)} delete @${stickyName(vip, s.mark)} { ip saddr }`);
+    }
+  }
+  return rules;
+}
+
 /** The rules of one direct-routing VIP's chain. */
 function directRoutingRules(vip: KernelVip): string[] {
   const n = vipName(vip.id);
@@ -102,18 +132,12 @@ function directRoutingRules(vip: KernelVip): string[] {
   const key = `ip saddr . ${p} sport . ${p} dport`;
   const fresh = p === 'tcp' ? `tcp flags & (syn | ack) == syn ${key} != @flows_${n}` : `${key} != @flows_${n}`;
   const rules: string[] = ['meta mark set 0', `meta mark set ${key} map @flows_${n}`];
-  const pick = weightedPick(vip.servers);
-  const keepers = marks(vip.servers, (s) => s.keepsPersistent);
-  const picks = marks(vip.servers, (s) => s.selectable && s.weight > 0);
-  if (vip.persistenceTimeout !== null) rules.push(`${fresh} meta mark set ip saddr map @persist_${n}`);
-  // A persisted server that may no longer keep its clients is forgotten for this flow.
-  const valid = vip.persistenceTimeout !== null ? keepers : picks;
-  rules.push(valid.length > 0 ? `${fresh} meta mark != ${set(valid)} meta mark set 0` : `${fresh} meta mark set 0`);
-  if (pick) rules.push(`${fresh} meta mark 0 meta mark set ${pick}`);
-  if (vip.persistenceTimeout !== null) rules.push(`${fresh} meta mark != 0 update @persist_${n} { ip saddr timeout ${vip.persistenceTimeout}s : meta mark }`);
+  rules.push(...choose(vip, fresh));
   if (p === 'tcp') {
-    rules.push(`tcp flags & (fin | rst) == 0 meta mark != 0 update @flows_${n} { ${key} timeout ${vip.flowTimeout}s : meta mark }`);
+    // Idle time counts from the last segment; once a FIN or RST is seen the flow only lingers (its last ACKs do not revive it).
+    rules.push(`tcp flags & (fin | rst) == 0 meta mark != 0 ${key} != @closing_${n} update @flows_${n} { ${key} timeout ${vip.flowTimeout}s : meta mark }`);
     rules.push(`tcp flags & (fin | rst) != 0 meta mark != 0 update @flows_${n} { ${key} timeout ${CLOSED_FLOW_TIMEOUT}s : meta mark }`);
+    rules.push(`tcp flags & (fin | rst) != 0 meta mark != 0 update @closing_${n} { ${key} timeout ${CLOSED_FLOW_TIMEOUT}s }`);
   } else {
     rules.push(`meta mark != 0 update @flows_${n} { ${key} timeout ${vip.flowTimeout}s : meta mark }`);
   }
@@ -134,22 +158,19 @@ function directRoutingRules(vip: KernelVip): string[] {
 
 /** The rules of one nat or snat VIP's chain (only a connection's first packet gets here). */
 function natRules(vip: KernelVip): string[] {
-  const n = vipName(vip.id);
-  const rules: string[] = ['meta mark set 0'];
-  const pick = weightedPick(vip.servers);
-  const valid = vip.persistenceTimeout !== null ? marks(vip.servers, (s) => s.keepsPersistent) : marks(vip.servers, (s) => s.selectable && s.weight > 0);
-  if (vip.persistenceTimeout !== null) rules.push(`meta mark set ip saddr map @persist_${n}`);
-  rules.push(valid.length > 0 ? `meta mark != ${set(valid)} meta mark set 0` : 'meta mark set 0');
-  if (pick) rules.push(`meta mark 0 meta mark set ${pick}`);
+  const rules: string[] = ['meta mark set 0', ...choose(vip, '')];
   // No server: the packet goes on to the local stack, which refuses it (RST, port unreachable).
   rules.push('meta mark 0 return');
-  if (vip.persistenceTimeout !== null) rules.push(`update @persist_${n} { ip saddr timeout ${vip.persistenceTimeout}s : meta mark }`);
   rules.push('ct mark set meta mark', 'meta mark set 0');
   const withPort = vip.servers.filter((s) => s.port !== null && !s.halted);
   const samePort = vip.servers.filter((s) => s.port === null && !s.halted);
   if (withPort.length > 0) rules.push(`meta l4proto ${vip.protocol} ct mark ${set(withPort.map((s) => hex(s.mark)))} dnat ip to ct mark map ${set(withPort.map((s) => `${hex(s.mark)} : ${s.address} . ${s.port}`))}`);
   if (samePort.length > 0) rules.push(`ct mark ${set(samePort.map((s) => hex(s.mark)))} dnat ip to ct mark map ${set(samePort.map((s) => `${hex(s.mark)} : ${s.address}`))}`);
   return rules;
+}
+
+function stickies(v: KernelVip): string[] {
+  return v.persistenceTimeout === null ? [] : v.servers.map((s) => stickyName(v, s.mark));
 }
 
 /** The whole transaction: the VIPs given, and nothing else of the appliance's tables. */
@@ -164,20 +185,22 @@ export function renderRuleset(table: string, vips: readonly KernelVip[], existin
   const dr = vips.filter((v) => v.forwarding === 'direct-routing');
   const nat = vips.filter((v) => v.forwarding !== 'direct-routing');
   const wantedMaps = {
-    netdev: new Set(dr.flatMap((v) => [`flows_${vipName(v.id)}`, ...(v.persistenceTimeout !== null ? [`persist_${vipName(v.id)}`] : [])])),
-    ip: new Set(nat.flatMap((v) => (v.persistenceTimeout !== null ? [`persist_${vipName(v.id)}`] : []))),
+    netdev: new Set(dr.flatMap((v) => [`flows_${vipName(v.id)}`, `closing_${vipName(v.id)}`, ...stickies(v)])),
+    ip: new Set(nat.flatMap(stickies)),
   };
   for (const family of ['ip', 'netdev'] as const) {
     for (const m of existing[family]?.maps ?? []) if (!wantedMaps[family].has(m)) out.push(`delete map ${family} ${table} ${m}`);
+    for (const m of existing[family]?.sets ?? []) if (!wantedMaps[family].has(m)) out.push(`delete set ${family} ${table} ${m}`);
   }
   const dyn = `flags dynamic,timeout; size ${DYNAMIC_MAP_SIZE};`;
   // Maps that exist keep their elements (`add` of an existing map changes nothing).
   for (const v of dr) {
     const n = vipName(v.id);
     out.push(`add map netdev ${table} flows_${n} { type ipv4_addr . inet_service . inet_service : mark; ${dyn} }`);
-    if (v.persistenceTimeout !== null) out.push(`add map netdev ${table} persist_${n} { type ipv4_addr : mark; ${dyn} }`);
+    out.push(`add set netdev ${table} closing_${n} { type ipv4_addr . inet_service . inet_service; ${dyn} }`);
+    for (const st of stickies(v)) out.push(`add set netdev ${table} ${st} { type ipv4_addr; ${dyn} }`);
   }
-  for (const v of nat) if (v.persistenceTimeout !== null) out.push(`add map ip ${table} persist_${vipName(v.id)} { type ipv4_addr : mark; ${dyn} }`);
+  for (const v of nat) for (const st of stickies(v)) out.push(`add set ip ${table} ${st} { type ipv4_addr; ${dyn} }`);
 
   // Direct routing: a regular chain per VIP, jumped to from an ingress chain per device.
   const devices = [...new Set(dr.flatMap((v) => v.ingress))].sort();

@@ -145,6 +145,9 @@ function createVip(id) {
   return { tbody, row, head, none, swatch, label, cells, servers: new Map() };
 }
 
+/** The layer 4 forwarding methods as the page shows them (proxy VIPs show the protocol only). */
+const FORWARDING = { 'direct-routing': 'Layer 4 DR', nat: 'Layer 4 NAT', snat: 'Layer 4 SNAT' };
+
 function updateVip(view, vs) {
   const { row, cells } = view;
   setAttr(row, 'data-label', vs.label);
@@ -159,7 +162,10 @@ function updateVip(view, vs) {
   // "12 / 100 +3 queued": open connections, the VIP's limit and who waits under the limits.
   setText(cells.conn, connText(vs.connections, vs.maxConnections, vs.queued));
   setText(cells.extra, FALLBACK[vs.fallback] ?? '');
-  setText(cells.protocol, vs.protocol.toUpperCase());
+  // Layer 4 VIPs say how the kernel forwards them, as the vendor guides name the modes.
+  const mode = FORWARDING[vs.forwarding];
+  setText(cells.protocol, mode ? `${vs.protocol.toUpperCase()} · ${mode}` : vs.protocol.toUpperCase());
+  setAttr(cells.protocol, 'data-forwarding', vs.forwarding ?? 'proxy');
   setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
   setText(cells.status, vs.error ? `${vs.state}: ${vs.error}` : vs.state);
   setAttr(cells.status, 'title', vs.error ?? vs.state);

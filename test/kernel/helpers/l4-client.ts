@@ -126,8 +126,8 @@ export async function udpQuery(host: string, port: number, localAddress: string,
   }
 }
 
-/** A load loop: `concurrency` clients opening connection after connection. */
-export function load(host: string, port: number, localAddress: string, concurrency: number): { stop(): Promise<{ ok: number; failed: string[] }> } {
+/** A load loop: `concurrency` clients opening connection after connection (`pauseMs` apart). */
+export function load(host: string, port: number, localAddress: string, concurrency: number, pauseMs = 0): { stop(): Promise<{ ok: number; failed: string[] }> } {
   let running = true;
   let ok = 0;
   const failed: string[] = [];
@@ -139,6 +139,7 @@ export function load(host: string, port: number, localAddress: string, concurren
       } catch (e) {
         failed.push((e as Error).message);
       }
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
     }
   };
   const workers = Array.from({ length: concurrency }, worker);

@@ -52,6 +52,8 @@ export interface L4Network {
   addVip(address: string): Promise<void>;
   /** Bytes received and sent by the appliance's interface. */
   appBytes(): Promise<{ rx: number; tx: number }>;
+  /** Takes a server's link down (it stops answering, its flows wait) or up again. */
+  setLink(server: ServerHost, up: boolean): Promise<void>;
   /** Starts a real server process in a server namespace on these ports. */
   startServer(server: ServerHost, ports: number[]): Promise<ChildProcess>;
   teardown(): Promise<void>;
@@ -84,6 +86,11 @@ export async function buildNetwork(tag: string, base: number): Promise<L4Network
     await ip('-n', n.sw, 'link', 'set', port, 'master', 'l4a-br');
     await ip('-n', n.sw, 'link', 'set', port, 'up');
   };
+  // nat replies go back through the appliance; DR replies straight to the client (again after a link goes down and up).
+  const serverRoutes = async (ns: string) => {
+    await ip('-n', ns, 'route', 'replace', `${net(1, 0)}/24`, 'via', net(0, 1));
+    await ip('-n', ns, 'route', 'replace', `${net(2, 0)}/24`, 'dev', 'l4a0');
+  };
   // The appliance.
   await ip('netns', 'add', n.app);
   await ip('-n', n.app, 'link', 'set', 'lo', 'up');
@@ -99,9 +106,7 @@ export async function buildNetwork(tag: string, base: number): Promise<L4Network
     await attach(ns, 'l4a0', `l4a-p${i}`);
     await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'l4a0');
     await ip('-n', ns, 'link', 'set', 'l4a0', 'up');
-    // nat replies go back through the appliance; DR replies straight to the client.
-    await ip('-n', ns, 'route', 'add', `${net(1, 0)}/24`, 'via', net(0, 1));
-    await ip('-n', ns, 'route', 'add', `${net(2, 0)}/24`, 'dev', 'l4a0');
+    await serverRoutes(ns);
     // The DR VIPs on lo, never answered for in ARP.
     for (const s of ['all', 'l4a0']) {
       await sysctl(ns, `net.ipv4.conf.${s}.arp_ignore`, '1');
@@ -131,6 +136,10 @@ export async function buildNetwork(tag: string, base: number): Promise<L4Network
     async appBytes() {
       const read = async (what: string) => Number((await ip('netns', 'exec', n.app, 'cat', `/sys/class/net/l4a0/statistics/${what}_bytes`)).trim());
       return { rx: await read('rx'), tx: await read('tx') };
+    },
+    async setLink(server, up) {
+      await ip('-n', server.ns, 'link', 'set', 'l4a0', up ? 'up' : 'down');
+      if (up) await serverRoutes(server.ns);
     },
     async startServer(server, ports) {
       const child = spawn('ip', ['netns', 'exec', server.ns, process.execPath, join(ROOT, 'test/kernel/fixtures/l4-server.mjs'), server.name, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
