@@ -72,6 +72,11 @@ afterAll(async () => {
   await lan?.dispose();
 });
 
+/** The IPv4 addresses on a node's segment interface, as `ip -o` prints them. */
+async function addressesOf(node: 'a' | 'b'): Promise<string> {
+  return (await nsExec(lan.hosts[node]!.ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', lan.hosts[node]!.iface])).stdout;
+}
+
 /** Pings a held connection every 50 ms until stopped; records the longest wait and whether it died. */
 function keepPinging(held: Held): { stop(): Promise<{ alive: boolean; longestMs: number; server: string }> } {
   let running = true;
@@ -154,16 +159,15 @@ describe('layer 4 VIPs across a takeover', () => {
         h.close();
       }
     }
-    // The primary gives the VIP addresses up (at the latest once it hears the secondary's higher term); the secondary carries them.
-    const addressesOf = async (node: 'a' | 'b') => (await nsExec(lan.hosts[node]!.ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', lan.hosts[node]!.iface])).stdout;
-    const story = (node: TestAppliance) => node.output.filter((l) => /VIP address|HA: this node|release/.test(l)).map((l) => l.slice(0, 220)).join('\n');
-    await until('the primary to give the VIP addresses up', async () => {
-      const onA = await addressesOf('a');
-      return ![DR_VIP, NAT_VIP].some((vip) => onA.includes(`${vip}/32`));
-    }, 10_000).catch((err: Error) => {
-      throw new Error(`${err.message}\nprimary's log:\n${story(a!)}`);
+    // The addresses end on the secondary alone. Known defect (not fixed here): in about half the
+    // runs on the shared machine the primary answered the takeover's release call late, and the
+    // pair ended with the primary active again and carrying the addresses; this fails then.
+    const story = (node: TestAppliance) => node.output.filter((l) => /VIP address|this node is now|release/.test(l)).map((l) => l.slice(0, 200)).join('\n');
+    await until('the VIP addresses on the secondary only', async () => {
+      const [onA, onB] = [await addressesOf('a'), await addressesOf('b')];
+      return [DR_VIP, NAT_VIP].every((vip) => onB.includes(`${vip}/32`) && !onA.includes(`${vip}/32`));
+    }, 20_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; states: primary ${await stateOf(a!)}, secondary ${await stateOf(b!)}\nprimary:\n${story(a!)}\nsecondary:\n${story(b!)}`);
     });
-    const onB = await addressesOf('b');
-    for (const vip of [DR_VIP, NAT_VIP]) expect(onB).toContain(`${vip}/32`);
   }, 120_000);
 });
