@@ -82,6 +82,10 @@ function vips(): VirtualServiceInput[] {
       label: `${vs.label.slice(0, 60)}-${i}`,
       ipAddress: `${NET}.${20 + i}`,
       certificateId: vs.certificateId || vs.protocol === 'http2' ? certId : null,
+      // The embedded engine refuses transparent by design (Node.js has no IP_TRANSPARENT
+      // sockets; test/haproxy/transparent.test.ts); layer 4 VIPs belong to the kernel suites.
+      transparent: ENGINE === 'haproxy' ? vs.transparent : false,
+      forwarding: 'proxy',
       ...(exercised ? { enabled: true, forceHttps: false, healthCheck: { ...hc, type: i % 2 ? 'http' : 'https', interval: 1 } } : {}),
     } as VirtualServiceInput;
   });

@@ -60,13 +60,14 @@ export async function deleteNamespaces(names: string[]): Promise<void> {
 /**
  * Builds the LAN: namespace `${tag}-${name}` per host with interface `${tag}${index}` (names
  * short enough for the kernel's 15 characters), address `${prefix}.${octet}/24`, and a bridge
- * in `${tag}-sw`.
+ * in `${tag}-sw`; with `root`, this process's namespace joins it on interface `root.iface`.
  */
-export async function buildLan(tag: string, prefix: string, hosts: Array<{ name: string; octet: number }>): Promise<Lan> {
+export async function buildLan(tag: string, prefix: string, hosts: Array<{ name: string; octet: number }>, root?: { iface: string; addresses: string[] }): Promise<Lan> {
   needProgram('ip');
   const bridgeNs = `${tag}-sw`;
   const namespaces = [...hosts.map((h) => `${tag}-${h.name}`), bridgeNs];
   await deleteNamespaces(namespaces);
+  if (root) await ip('link', 'del', root.iface).catch(() => undefined);
   await ip('netns', 'add', bridgeNs);
   await ip('-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge');
   await ip('-n', bridgeNs, 'link', 'set', 'br0', 'up');
@@ -84,6 +85,14 @@ export async function buildLan(tag: string, prefix: string, hosts: Array<{ name:
     await ip('-n', ns, 'link', 'set', iface, 'up');
     byName[h.name] = { name: h.name, ns, iface, address };
   }
+  if (root) {
+    // This test's own namespace on the segment too (it talks to the appliance's API and is the client).
+    await ip('link', 'add', root.iface, 'type', 'veth', 'peer', 'name', 'ph', 'netns', bridgeNs);
+    await ip('-n', bridgeNs, 'link', 'set', 'ph', 'master', 'br0');
+    await ip('-n', bridgeNs, 'link', 'set', 'ph', 'up');
+    for (const cidr of root.addresses) await ip('addr', 'add', cidr, 'dev', root.iface);
+    await ip('link', 'set', root.iface, 'up');
+  }
   const nsOf = (host: string) => {
     const h = byName[host];
     if (!h) throw new Error(`no host ${host} on LAN ${tag}`);
@@ -94,7 +103,10 @@ export async function buildLan(tag: string, prefix: string, hosts: Array<{ name:
     bridgeNs,
     exec: (host, cmd, args, opts) => nsExec(nsOf(host), cmd, args, opts),
     background: (host, cmd, args) => spawn('ip', ['netns', 'exec', nsOf(host), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
-    dispose: () => deleteNamespaces(namespaces),
+    dispose: async () => {
+      await deleteNamespaces(namespaces);
+      if (root) await ip('link', 'del', root.iface).catch(() => undefined);
+    },
   };
 }
 

@@ -107,6 +107,20 @@ describe('--from-appliance', () => {
     const wrong = await cli(['--from-appliance'], { ...env, LBAPPLIANCE_PASSWORD: 'not-the-password-0' });
     expect(wrong.code).toBe(4);
   });
+
+  it('the DR VIPs a server is behind, read from the appliance, go on its lo; a server behind none: exit 6', async () => {
+    const client = app.client();
+    const vs = await client.createVirtualService({ label: 'DICOM', ipAddress: '127.0.235.11', ports: [104], protocol: 'tcp', forwarding: 'direct-routing', forwardedFor: false, healthCheck: { type: 'none' } });
+    await client.createRealServer(vs.id, { label: 'PACS1', address: '127.0.235.20', port: 104 });
+    const env = { LBAPPLIANCE_PASSWORD: app.password, LBAPPLIANCE_INSECURE: '1', LBAPPLIANCE_ENDPOINT: app.endpoint };
+    const r = await cli(['--from-appliance', '--server', '127.0.235.20', '--interface', 'eth0'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('# from the appliance: DICOM 127.0.235.11 (direct-routing)');
+    expect(r.stdout).toMatch(/^ip addr add 127\.0\.235\.11\/32 dev lo /m);
+    expect(r.stdout).not.toContain('127.0.235.10');
+    const none = await cli(['--from-appliance', '--server', '127.0.235.99'], env);
+    expect(none.code).toBe(6);
+  });
 });
 
 describe('--apply on a Linux host (network namespaces)', () => {
