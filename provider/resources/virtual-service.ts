@@ -35,7 +35,10 @@ function body(inputs: ObjectValue): VirtualServiceInput {
 function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
+  const healthCheck = known<ObjectValue | null>(config.health_check);
+  const bodyMatch = healthCheck === undefined || healthCheck === null ? healthCheck : known<ObjectValue | null>(healthCheck.body_match);
   return {
+    healthCheck: healthCheck === undefined || healthCheck === null ? healthCheck : { bodyMatch: bodyMatch === undefined || bodyMatch === null ? bodyMatch : { kind: known<string | null>(bodyMatch.kind), value: known<string | null>(bodyMatch.value) } },
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),

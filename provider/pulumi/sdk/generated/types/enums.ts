@@ -53,10 +53,20 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
-/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
+/** `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise). */
+export const VirtualServiceHealthCheckBodyMatchKind = {
+  None: "none",
+  Substring: "substring",
+  Regex: "regex",
+} as const;
+/** One of the values of {@link VirtualServiceHealthCheckBodyMatchKind}. */
+export type VirtualServiceHealthCheckBodyMatchKind = (typeof VirtualServiceHealthCheckBodyMatchKind)[keyof typeof VirtualServiceHealthCheckBodyMatchKind];
+
+/** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
+  Tcp: "tcp",
   Http: "http",
   Https: "https",
   Dicom: "dicom",
