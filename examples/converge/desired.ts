@@ -48,7 +48,20 @@ const VS_DEFAULTS = {
   enabled: true,
 } as const;
 const PERSISTENCE_DEFAULTS = { mode: 'none', cookieName: 'SERVERID', timeout: 1800 } as const;
-const HEALTH_CHECK_DEFAULTS = { type: 'connect', port: null, path: '/', host: null, expectStatus: 200, interval: 5, timeout: 4, rise: 2, fall: 3 } as const;
+const HEALTH_CHECK_DEFAULTS = { type: 'connect', port: null, path: '/', host: null, expectStatus: 200, interval: 5, timeout: 4, rise: 2, fall: 3, expectStatuses: [] } as const;
+/** The defaults of each kind's own settings object inside healthCheck. */
+const CHECK_SETTINGS_DEFAULTS = {
+  bodyMatch: { kind: 'none', value: '' },
+  tcp: { send: null, expect: null },
+  dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false },
+  hl7: { message: null },
+} as const;
+
+function canonicalHealthCheck(hc: VirtualServiceInput['healthCheck']): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...HEALTH_CHECK_DEFAULTS, ...hc };
+  for (const [name, defaults] of Object.entries(CHECK_SETTINGS_DEFAULTS)) out[name] = { ...defaults, ...(hc?.[name as keyof typeof CHECK_SETTINGS_DEFAULTS] ?? {}) };
+  return out;
+}
 const TIMEOUT_DEFAULTS = { client: 600, server: 600, connect: 4, httpRequest: 10 } as const;
 const RS_DEFAULTS = { port: null, weight: 100, reEncrypt: false, backup: false, adminState: 'online' } as const;
 
@@ -58,7 +71,7 @@ export function canonicalVirtualService(spec: VirtualServiceInput): Record<strin
     ...VS_DEFAULTS,
     ...spec,
     persistence: { ...PERSISTENCE_DEFAULTS, ...spec.persistence },
-    healthCheck: { ...HEALTH_CHECK_DEFAULTS, ...spec.healthCheck },
+    healthCheck: canonicalHealthCheck(spec.healthCheck),
     timeouts: { ...TIMEOUT_DEFAULTS, ...spec.timeouts },
   };
 }

@@ -39,14 +39,15 @@ export const insignia: Deployment<InsigniaSettings> = {
       { suffix: 'Failover', address: s.failoverVipAddress, failover: true },
     ];
     const protocols = [
-      { name: 'DICOM', port: s.dicomPort ?? 104 },
-      { name: 'HL7', port: s.hl7Port ?? 2575 },
+      { name: 'DICOM', port: s.dicomPort ?? 104, check: 'dicom' as const },
+      { name: 'HL7', port: s.hl7Port ?? 2575, check: 'hl7' as const },
     ];
     const virtualServices = modes.flatMap((mode) =>
       protocols.map(
         (p): DesiredVirtualService => ({
           // No persistence: each DICOM association and MLLP connection is complete in itself.
-          spec: { label: `Insignia-${p.name}-${mode.suffix}`, ipAddress: mode.address, ports: [p.port], protocol: 'tcp', healthCheck: { type: 'connect' } },
+          // The guide names no check: a C-ECHO on DICOM, an HL7 message whose ACK must accept it on HL7.
+          spec: { label: `Insignia-${p.name}-${mode.suffix}`, ipAddress: mode.address, ports: [p.port], protocol: 'tcp', healthCheck: { type: p.check } },
           // In failover mode every server after the first waits as a backup.
           realServers: s.servers.map(({ label, address }, i) => ({ label, address, port: p.port, backup: mode.failover && i > 0 })),
         }),

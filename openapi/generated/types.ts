@@ -899,11 +899,11 @@ export interface components {
          */
         HealthCheck: {
             /**
-             * @description `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
+             * @description `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
              * @default connect
              * @enum {string}
              */
-            type?: "none" | "connect" | "http" | "https" | "dicom" | "hl7";
+            type?: "none" | "connect" | "tcp" | "http" | "https" | "dicom" | "hl7";
             /**
              * @description Port to check; null checks each real server's own port.
              * @default null
@@ -944,6 +944,15 @@ export interface components {
              * @default 3
              */
             fall?: number;
+            /**
+             * @description The statuses a healthy server may answer `http`/`https` checks with; when not empty it replaces `expectStatus`.
+             * @default []
+             */
+            expectStatuses?: number[];
+            /** @default {} */
+            bodyMatch?: components["schemas"]["BodyMatch"];
+            /** @default {} */
+            tcp?: components["schemas"]["TcpCheck"];
             /** @default {} */
             dicom?: components["schemas"]["DicomCheck"];
             /** @default {} */
@@ -959,6 +968,39 @@ export interface components {
              * @default null
              */
             message?: string | null;
+        };
+        /**
+         * @description What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen.
+         * @default {}
+         */
+        BodyMatch: {
+            /**
+             * @description `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise).
+             * @default none
+             * @enum {string}
+             */
+            kind?: "none" | "substring" | "regex";
+            /**
+             * @description The text or regular expression (ECMAScript syntax, no flags) the body must match; not empty unless `kind` is `none`.
+             * @default
+             */
+            value?: string;
+        };
+        /**
+         * @description Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types.
+         * @default {}
+         */
+        TcpCheck: {
+            /**
+             * @description Text sent once connected (as UTF-8; write line ends as `\r\n` in JSON). Null sends nothing.
+             * @default null
+             */
+            send?: string | null;
+            /**
+             * @description Text the answer must contain. Null only needs the connection (and the send) to succeed.
+             * @default null
+             */
+            expect?: string | null;
         };
         /**
          * @description Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.

@@ -4,17 +4,19 @@
 // may call them before a write. Each problem names the field as a JSON Pointer into the
 // request body and carries the appliance's own code, so plan and apply say the same thing.
 // A field that is `undefined` is not known yet (a plan's unknown): rules that need it wait.
+import { setFlagsFromString } from 'node:v8';
 
 /** The appliance's titles of the rules' codes (appliance/errors.ts says the same). */
 export const RULE_TITLES: Record<RuleProblem['code'], string> = {
   LB_CERTIFICATE_REQUIRED: 'A certificate is required',
   LB_INVALID_COMBINATION: 'Settings that cannot be combined',
+  LB_UNSAFE_PATTERN: 'A regular expression that cannot run in linear time',
 };
 
 /** One broken rule. */
 export interface RuleProblem {
   /** The appliance's stable code (docs/errors.md). */
-  code: 'LB_INVALID_COMBINATION' | 'LB_CERTIFICATE_REQUIRED';
+  code: 'LB_INVALID_COMBINATION' | 'LB_CERTIFICATE_REQUIRED' | 'LB_UNSAFE_PATTERN';
   /** JSON Pointer into the object's request body, e.g. `/persistence/mode`. */
   field: string;
   message: string;
@@ -36,7 +38,7 @@ export interface VirtualServiceFacts {
   algorithm?: string | null;
   ipAddress?: string;
   /** `{ type: connect, port: null }` when null. */
-  healthCheck?: { type?: string | null; port?: number | null } | null;
+  healthCheck?: { type?: string | null; port?: number | null; bodyMatch?: { kind?: string | null; value?: string | null } | null } | null;
   fallback?: { mode?: string | null; address?: string | null; port?: number | null } | null;
 }
 
@@ -115,6 +117,32 @@ export function realServerProblems(rs: RealServerFacts, vs: { forwarding?: strin
   return problems;
 }
 
+let linearEngine = false;
+
+/**
+ * The regular expression of a body match, compiled for V8's linear-time engine (the `l`
+ * flag): its run time grows with the body's length only, whatever the pattern, so a check
+ * cannot hang the appliance on a catastrophic pattern. Throws a SyntaxError for a pattern
+ * that is not ECMAScript or that needs backtracking (backreferences, lookaround).
+ */
+export function linearRegExp(pattern: string): RegExp {
+  if (!linearEngine) {
+    setFlagsFromString('--enable-experimental-regexp-engine');
+    linearEngine = true;
+  }
+  return new RegExp(pattern, 'l');
+}
+
+/** Why `pattern` cannot be a body match's regular expression, or null when it can. */
+export function unsafePatternReason(pattern: string): string | null {
+  try {
+    linearRegExp(pattern);
+    return null;
+  } catch (err) {
+    return (err as Error).message.replace(/^Invalid regular expression: /, '');
+  }
+}
+
 /** The rules a virtual service breaks, in the order the appliance reports them (first wins). */
 export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   const problems: RuleProblem[] = [];
@@ -130,6 +158,16 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   }
   if (forceHttps === true && protocol !== undefined && protocol !== 'http') {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/forceHttps', message: 'forceHttps redirects plain HTTP and needs protocol http' });
+  }
+  const match = vs.healthCheck === null ? null : vs.healthCheck?.bodyMatch;
+  const kind = match === null ? 'none' : match?.kind === null ? 'none' : match?.kind;
+  const value = match === null ? '' : match?.value === null ? '' : match?.value;
+  if (kind !== undefined && kind !== 'none' && value === '') {
+    problems.push({ code: 'LB_INVALID_COMBINATION', field: '/healthCheck/bodyMatch/value', message: `a ${kind} body match needs a value` });
+  }
+  if (kind === 'regex' && typeof value === 'string' && value !== '') {
+    const why = unsafePatternReason(value);
+    if (why) problems.push({ code: 'LB_UNSAFE_PATTERN', field: '/healthCheck/bodyMatch/value', message: `the body match must run in linear time (no backreferences or lookaround): ${why}` });
   }
   if (forceHttps === true && typeof certificateId === 'string') {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/forceHttps', message: 'forceHttps on a VIP that already terminates TLS would redirect to itself' });

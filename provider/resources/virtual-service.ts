@@ -37,13 +37,21 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
   const check = known<ObjectValue | null>(config.health_check);
+  const bodyMatch = check === undefined || check === null ? check : known<ObjectValue | null>(check.body_match);
   const fallback = known<ObjectValue | null>(config.fallback);
   return {
     forwarding: known<string | null>(config.forwarding),
     forwardedFor: known<boolean | null>(config.forwarded_for),
     algorithm: known<string | null>(config.algorithm),
     ipAddress: known<string | null>(config.ip_address) ?? undefined,
-    healthCheck: check === undefined || check === null ? check : { type: known<string | null>(check.type), port: known<number | null>(check.port) },
+    healthCheck:
+      check === undefined || check === null
+        ? check
+        : {
+            type: known<string | null>(check.type),
+            port: known<number | null>(check.port),
+            bodyMatch: bodyMatch === undefined || bodyMatch === null ? bodyMatch : { kind: known<string | null>(bodyMatch.kind), value: known<string | null>(bodyMatch.value) },
+          },
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),

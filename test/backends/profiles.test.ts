@@ -95,6 +95,13 @@ describe('profiles', () => {
       ['Insignia-DICOM-Failover', '127.0.60.101', 104],
       ['Insignia-HL7-Failover', '127.0.60.101', 2575],
     ]);
+    // The guide names no check: each VIP's check speaks its protocol.
+    expect(insignia.vips.map((v) => [v.label, v.healthCheck.type])).toEqual([
+      ['Insignia-DICOM-LB', 'dicom'],
+      ['Insignia-HL7-LB', 'hl7'],
+      ['Insignia-DICOM-Failover', 'dicom'],
+      ['Insignia-HL7-Failover', 'hl7'],
+    ]);
     expect(lb.flatMap((v) => v.realServers.map((r) => r.backup))).toEqual([false, false, false, false]);
     expect(fo.flatMap((v) => v.realServers.map((r) => `${r.label}:${r.backup}`))).toEqual(['SERVER1:false', 'SERVER2:true', 'SERVER1:false', 'SERVER2:true']);
   });

@@ -13,6 +13,7 @@ import { makeTestCert } from '../helpers/certs.js';
 import { probe, tempDir } from '../backends/helpers.js';
 import { startDcmqrscp, startHl7Refuser, startSilentPeer, startTlsFront, type Peer } from './helpers/check-peers.js';
 import { createVip, overviewOf } from './helpers/vips.js';
+import { startHttpBackend, startTcpBackend } from './helpers/backends.js';
 import { until } from './helpers/wait.js';
 import { ENGINE, HAPROXY } from './helpers/engine-under-test.js';
 
@@ -189,6 +190,60 @@ describe('hl7 check', () => {
         .catch((e: unknown) => e)) as { status: number; code: string; field: string };
       expect([err.status, err.code, err.field]).toEqual([400, 'LB_VALIDATION', '/healthCheck/hl7/message']);
     }
+    expect((await client.getConfig()).revision).toBe(before);
+  });
+});
+
+describe('content match', () => {
+  it('http: a body match (substring or linear-time regex) and a list of accepted statuses decide, as well as the status', async () => {
+    const a = await startHttpBackend({ name: 'cm-a', host: `${NET}.51` });
+    const b = await startHttpBackend({ name: 'cm-b', host: `${NET}.52` });
+    closers.push(() => a.close(), () => b.close());
+    const servers = [
+      { label: 'a', address: a.host, port: a.port },
+      { label: 'b', address: b.host, port: b.port },
+    ];
+    const substring = await createVip(client, { label: 'cm-substring', ipAddress: VIP, ports: [8101], protocol: 'http', healthCheck: { type: 'http', ...FAST, bodyMatch: { kind: 'substring', value: 'cm-a' } } }, servers);
+    const regex = await createVip(client, { label: 'cm-regex', ipAddress: VIP, ports: [8102], protocol: 'http', healthCheck: { type: 'http', ...FAST, bodyMatch: { kind: 'regex', value: '^cm-(b|c)$' } } }, servers);
+    const statuses = await createVip(client, { label: 'cm-statuses', ipAddress: VIP, ports: [8103], protocol: 'http', healthCheck: { type: 'http', ...FAST, path: '/status?code=418', expectStatuses: [200, 418] } }, servers);
+    const health = (v: Record<string, { health: string }>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.health]));
+    const vs = await verdicts(substring.id);
+    expect(health(vs)).toEqual({ a: 'up', b: 'down' });
+    expect(health(await verdicts(regex.id))).toEqual({ a: 'down', b: 'up' });
+    expect(health(await verdicts(statuses.id))).toEqual({ a: 'up', b: 'up' });
+    if (!HAPROXY) {
+      expect(vs).toEqual({ a: { health: 'up', detail: 'HTTP 200, body matches "cm-a"' }, b: { health: 'down', detail: 'HTTP 200, body does not match "cm-a"' } });
+    }
+    // 418 no longer accepted: both down.
+    await client.updateVirtualService(statuses.id, { healthCheck: { type: 'http', ...FAST, path: '/status?code=418', expectStatuses: [200, 204] } });
+    await until('418 refused', async () => (await overviewOf(client, statuses.id)).realServers.every((r) => r.health === 'down'), 30_000);
+  });
+
+  it('tcp: sends, and expects the answer to contain the text', async () => {
+    const echo = await startTcpBackend({ name: 'tcp-echo', host: `${NET}.53`, mode: 'echo' });
+    const named = await startTcpBackend({ name: 'tcp-named', host: `${NET}.54`, mode: 'name' });
+    closers.push(() => echo.close(), () => named.close());
+    const vip = await createVip(client, { label: 'tcp-expect', ipAddress: VIP, ports: [8104], protocol: 'tcp', healthCheck: { type: 'tcp', ...FAST, tcp: { send: 'PING\r\n', expect: 'PING' } } }, [
+      { label: 'echo', address: echo.host, port: echo.port },
+      { label: 'named', address: named.host, port: named.port },
+    ]);
+    const v = await verdicts(vip.id);
+    expect([v.echo?.health, v.named?.health]).toEqual(['up', 'down']);
+    if (!HAPROXY) expect(v.echo?.detail).toBe('got "PING"');
+  });
+
+  it('refuses an unsafe or empty pattern with 422 naming the field, a bad status with LB_VALIDATION, and changes nothing', async () => {
+    const before = (await client.getConfig()).revision;
+    const attempt = async (healthCheck: object) =>
+      (await client.createVirtualService({ label: 'cm-bad', ipAddress: VIP, ports: [8105], protocol: 'http', healthCheck: healthCheck as never }).catch((e: unknown) => e)) as { status: number; code: string; field: string };
+    for (const value of ['(a)\\1', '(?=a)b', '(unclosed']) {
+      const err = await attempt({ type: 'http', bodyMatch: { kind: 'regex', value } });
+      expect([err.status, err.code, err.field], value).toEqual([422, 'LB_UNSAFE_PATTERN', '/healthCheck/bodyMatch/value']);
+    }
+    const empty = await attempt({ type: 'http', bodyMatch: { kind: 'substring' } });
+    expect([empty.status, empty.code, empty.field]).toEqual([422, 'LB_INVALID_COMBINATION', '/healthCheck/bodyMatch/value']);
+    const status = await attempt({ type: 'http', expectStatuses: [200, 99] });
+    expect([status.status, status.code, status.field]).toEqual([400, 'LB_VALIDATION', '/healthCheck/expectStatuses/1']);
     expect((await client.getConfig()).revision).toBe(before);
   });
 });

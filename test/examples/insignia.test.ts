@@ -6,11 +6,15 @@
 // to change; the same configuration as the others and as the backend plan; DICOM C-ECHO
 // and C-STORE of a multi-file study arriving complete and byte-identical, HL7 acknowledged;
 // load-balanced VIPs using both servers, failover VIPs only the primary until it stops and
-// the primary again once it is back; destroy leaving the appliance empty. This file alone
+// the primary again once it is back; a primary whose PACS rejects every association marked
+// down by the `dicom` check while its port stays open (first way only: the configuration is
+// the same for all); destroy leaving the appliance empty. This file alone
 // uses the 127.0.60.x plan.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { dicomEcho, insignia, INSIGNIA_PORTS, INSIGNIA_VIP_ADDRESSES, startBackends, type DicomServer, type Hl7Server, type RunningBackends } from '../../examples/backends/index.js';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { DicomServer, dicomEcho, insignia, INSIGNIA_PORTS, INSIGNIA_VIP_ADDRESSES, startBackends, type Hl7Server, type RunningBackends } from '../../examples/backends/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { configSnapshot, planned, type ConfigSnapshot } from './helpers/config.js';
 import { hl7Through, storeStudyThrough } from './helpers/imaging.js';
@@ -96,6 +100,34 @@ for (const makeWay of WAYS) {
       await waitForHealth(client, allVips('up', ['SERVER1', 'SERVER2']));
       expect((await storeStudyThrough({ address: FAILOVER, port: DICOM }, dicomServers, 3)).host).toBe('SERVER1');
       for (let i = 0; i < 2; i++) expect(await hl7Through({ address: FAILOVER, port: HL7 }, hl7Servers)).toBe('SERVER1');
+    });
+
+    it.runIf(makeWay === WAYS[0])('a PACS that rejects every association is down by its dicom check while its port stays open; studies go to the other server', async () => {
+      const address = insignia.hosts[0]!.address;
+      const good = dicomServers.SERVER1!;
+      await good.stop();
+      const refusing = new DicomServer({ host: 'SERVER1', name: 'insignia-server1-refusing', address, port: DICOM, aeTitle: 'INSIGNIA1', workDir: join(backends.runDir, 'refusing'), refuseAssociations: true });
+      await refusing.start();
+      try {
+        await waitForHealth(client, Object.fromEntries(insignia.vips.map((v) => [v.label, v.label.includes('DICOM') ? { SERVER1: 'down', SERVER2: 'up' } : { SERVER1: 'up', SERVER2: 'up' }])));
+        const o = await client.getOverview();
+        for (const vs of o.virtualServices.filter((v) => v.label.includes('DICOM'))) {
+          expect(vs.realServers.find((r) => r.label === 'SERVER1')?.lastCheck?.detail, vs.label).toBe('association rejected: no reason given');
+        }
+        // The port is open all along: a connect check would have kept SERVER1 in.
+        await new Promise<void>((resolve, reject) => {
+          const s = connect({ host: address, port: DICOM }, () => {
+            s.destroy();
+            resolve();
+          });
+          s.once('error', reject);
+        });
+        for (const vip of [FAILOVER, LB]) expect((await storeStudyThrough({ address: vip, port: DICOM }, dicomServers, 3)).host, vip).toBe('SERVER2');
+      } finally {
+        await refusing.stop();
+        await good.start();
+      }
+      await waitForHealth(client, allVips('up', ['SERVER1', 'SERVER2']));
     });
 
     it('destroy leaves the appliance empty', async () => {

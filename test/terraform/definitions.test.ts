@@ -73,7 +73,7 @@ describe('validation', () => {
   it('names the attribute of each problem', () => {
     expect(validateAll(virtualService, vs({ ip_address: '300.1.1.1' })).map((i) => i.path)).toEqual([['ip_address']]);
     expect(validateAll(virtualService, vs({ ports: [80, 80] })).map((i) => [i.path, i.code])).toEqual([[['ports', 1], 'LBP_INVALID_VALUE']]);
-    expect(validateAll(virtualService, vs({ health_check: { type: 'tcp', port: null, path: null, host: null, expect_status: null, interval: 0, timeout: null, rise: null, fall: null } })).map((i) => i.path)).toEqual([['health_check', 'type'], ['health_check', 'interval']]);
+    expect(validateAll(virtualService, vs({ health_check: { type: 'echo', port: null, path: null, host: null, expect_status: null, interval: 0, timeout: null, rise: null, fall: null } })).map((i) => i.path)).toEqual([['health_check', 'type'], ['health_check', 'interval']]);
     expect(validateAll(virtualService, vs({ protocol: 'tcp', force_https: true })).map((i) => i.code)).toEqual(['LB_INVALID_COMBINATION']);
   });
 

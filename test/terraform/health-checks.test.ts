@@ -52,11 +52,18 @@ describe('health checks at plan time', () => {
     ['{ type = "dicom", dicom = { calling_ae_title = " LEADING" } }', 'health_check.dicom.calling_ae_title'],
     ['{ type = "echo" }', 'health_check.type'],
     ['{ type = "hl7", hl7 = { message = "PID|1" } }', 'health_check.hl7.message'],
-  ])('%s fails on %s', async (hc, attribute) => {
+    ['{ type = "http", expect_statuses = [200, 99] }', 'health_check.expect_statuses[1]'],
+    ['{ type = "http", body_match = { kind = "regex", value = "(a)\\\\1" } }', 'LB_UNSAFE_PATTERN'],
+    ['{ type = "http", body_match = { kind = "substring" } }', 'LB_INVALID_COMBINATION'],
+  ])('%s fails at plan (%s)', async (hc, attribute) => {
     const diags = await failingPlan(vip('tf-bad-check', hc));
     // One diagnostic per broken bound (an empty title breaks both its length and its pattern).
     expect(diags.length).toBeGreaterThan(0);
-    for (const d of diags) expect([d.summary, d.address]).toEqual([`Invalid value for ${attribute}`, 'lbappliance_virtual_service.v']);
+    // Schema bounds say "Invalid value for X"; the appliance's shared rules (openapi/sdk/rules.ts) give their code.
+    for (const d of diags) {
+      expect(d.address).toBe('lbappliance_virtual_service.v');
+      expect(`${d.summary} ${d.detail}`).toContain(attribute);
+    }
   });
 });
 
@@ -109,6 +116,28 @@ describe('an hl7 check through its life', () => {
     expectCode(await ctx.tf.apply(), 0, 'apply');
     expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_virtual_service.v']), 0, 'state rm');
     expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_virtual_service.v', id]), 0, 'import');
+    expectCode(await ctx.tf.plan(), 0, 'plan after import');
+    expectCode(await ctx.tf.destroy(), 0, 'destroy');
+  });
+});
+
+describe('content match and tcp checks through their life', () => {
+  it('creates them, shows drift, and imports with no changes', async () => {
+    const hc = '{ type = "http", expect_statuses = [200, 204], body_match = { kind = "regex", value = "^ok" } }';
+    await ctx.tf.write(vip('tf-content', hc, '[8080]'));
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    const vs = (await ctx.client.listVirtualServices({ query: { label: 'tf-content' } })).items[0]!;
+    expect(vs.healthCheck).toMatchObject({ type: 'http', expectStatuses: [200, 204], bodyMatch: { kind: 'regex', value: '^ok' } });
+    expectCode(await ctx.tf.plan(), 0, 'second plan');
+    await ctx.client.updateVirtualService(vs.id, { healthCheck: { type: 'tcp', tcp: { send: 'PING', expect: 'PONG' } } });
+    const plan = await ctx.tf.plan();
+    expectCode(plan, 2, 'plan after drift');
+    expect(plan.stdout).toMatch(/~ type\s+= "tcp" -> "http"/);
+    expectCode(await ctx.tf.apply(), 0, 'apply corrects it');
+    expect((await ctx.client.getVirtualService(vs.id)).healthCheck).toMatchObject({ type: 'http', tcp: { send: null, expect: null } });
+    expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_virtual_service.v']), 0, 'state rm');
+    expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_virtual_service.v', vs.id]), 0, 'import');
+    expect(await ctx.tf.attributes('lbappliance_virtual_service.v')).toMatchObject({ health_check: { type: 'http', expect_statuses: [200, 204], body_match: { kind: 'regex', value: '^ok' } } });
     expectCode(await ctx.tf.plan(), 0, 'plan after import');
     expectCode(await ctx.tf.destroy(), 0, 'destroy');
   });

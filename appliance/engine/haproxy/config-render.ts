@@ -215,7 +215,17 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     // The same request target as the embedded engine's probe (config/check-target.ts).
     const uri = configWord(checkTarget(hc.path));
     lines.push(hc.host === null ? `  http-check send meth GET uri ${uri} ver HTTP/1.0` : `  http-check send meth GET uri ${uri} ver HTTP/1.1 hdr Host ${configWord(hc.host)}`);
-    lines.push(`  http-check expect status ${hc.expectStatus}`);
+    const statuses = hc.expectStatuses?.length ? hc.expectStatuses : [hc.expectStatus];
+    lines.push(statuses.length === 1 ? `  http-check expect status ${statuses[0]}` : `  http-check expect rstatus ^(${statuses.join('|')})$`);
+    // Both expect rules judge the one answer; HAProxy reads at most its check buffer (16 KiB), as the embedded probe does.
+    const m = hc.bodyMatch;
+    if (m && m.kind !== 'none' && m.value !== '') lines.push(`  http-check expect ${m.kind === 'regex' ? 'rstring' : 'string'} ${configWord(m.value)}`);
+  }
+  const tcp = hc.tcp;
+  if (hc.type === 'tcp' && tcp && ((tcp.send ?? '') !== '' || tcp.expect !== null)) {
+    lines.push('  option tcp-check', '  tcp-check connect');
+    if (tcp.send) lines.push(`  tcp-check send ${configWord(tcp.send)}`);
+    if (tcp.expect) lines.push(`  tcp-check expect string ${configWord(tcp.expect)}`);
   }
   const ids = backendServerIds(vs);
   for (const rs of vs.realServers) lines.push(`  server ${serverName(rs.id)} ${serverArgs(vs, rs, { dynamic: false, ids })}`);

@@ -8,7 +8,8 @@ import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
-import { runProbe, type DicomSettings, type Hl7Settings, type ProbeSpec } from './probes.js';
+import { runProbe, type DicomSettings, type Hl7Settings, type ProbeSpec, type TcpSettings } from './probes.js';
+import type { BodyMatchSettings } from './content-match.js';
 
 /** What to check for one real server of one VIP. */
 export interface HealthTarget {
@@ -17,7 +18,7 @@ export interface HealthTarget {
   vipLabel: string;
   serverLabel: string;
   /** `none` checks nothing and reports the server up (a passive failure is retried by connects). */
-  type: 'none' | 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
+  type: 'none' | 'connect' | 'tcp' | 'http' | 'https' | 'dicom' | 'hl7';
   address: string;
   port: number;
   path: string;
@@ -27,6 +28,9 @@ export interface HealthTarget {
   timeoutMs: number;
   rise: number;
   fall: number;
+  expectStatuses: number[];
+  bodyMatch: BodyMatchSettings;
+  tcp: TcpSettings;
   dicom: DicomSettings;
   hl7: Hl7Settings;
 }
@@ -51,7 +55,7 @@ interface Loop {
 }
 
 function signatureOf(t: HealthTarget): string {
-  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.dicom, t.hl7]);
+  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.expectStatuses, t.bodyMatch, t.tcp, t.dicom, t.hl7]);
 }
 
 /** Runs the health checks of every real server in the current snapshot. */
@@ -206,6 +210,9 @@ export class HealthChecker implements HealthSource {
       host: t.host,
       expectStatus: t.expectStatus,
       timeoutMs: t.timeoutMs,
+      expectStatuses: t.expectStatuses,
+      bodyMatch: t.bodyMatch,
+      tcp: t.tcp,
       dicom: t.dicom,
       hl7: t.hl7,
     };

@@ -11,6 +11,13 @@ import type { CheckResult } from '../types.js';
 import { checkTarget } from '../../config/check-target.js';
 import { dicomEcho, type DicomEchoRun } from './dicom-echo.js';
 import { hl7Probe } from './hl7-probe.js';
+import { BODY_LIMIT, bodyMatcher, describeMatch, type BodyMatchSettings } from './content-match.js';
+
+/** The settings of a `tcp` check (the contract's TcpCheck). */
+export interface TcpSettings {
+  send: string | null;
+  expect: string | null;
+}
 
 /** The settings of a `dicom` check (the contract's DicomCheck). */
 export interface DicomSettings {
@@ -28,10 +35,14 @@ export interface Hl7Settings {
 export const DICOM_DEFAULTS: DicomSettings = { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false };
 /** The contract's defaults of Hl7Check. */
 export const HL7_DEFAULTS: Hl7Settings = { message: null };
+/** The contract's defaults of TcpCheck. */
+export const TCP_DEFAULTS: TcpSettings = { send: null, expect: null };
+/** The contract's defaults of BodyMatch. */
+export const BODY_MATCH_DEFAULTS: BodyMatchSettings = { kind: 'none', value: '' };
 
 /** What to check on one real server. */
 export interface ProbeSpec {
-  type: 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
+  type: 'connect' | 'tcp' | 'http' | 'https' | 'dicom' | 'hl7';
   address: string;
   port: number;
   path: string;
@@ -39,6 +50,10 @@ export interface ProbeSpec {
   host: string | null;
   expectStatus: number;
   timeoutMs: number;
+  /** Statuses accepted besides none; empty accepts `expectStatus` only. */
+  expectStatuses: number[];
+  bodyMatch: BodyMatchSettings;
+  tcp: TcpSettings;
   dicom: DicomSettings;
   hl7: Hl7Settings;
 }
@@ -93,9 +108,23 @@ export function runProbe(spec: ProbeSpec): Promise<CheckResult> {
 
 /** Starts the probe's connection or request; returns how to abort it. */
 function send(spec: ProbeSpec, finish: (ok: boolean, detail: string) => void): () => void {
-  if (spec.type === 'connect') {
+  if (spec.type === 'connect' || spec.type === 'tcp') {
     const socket = connect({ host: spec.address, port: spec.port });
-    socket.once('connect', () => finish(true, 'connected'));
+    const { send: out, expect } = spec.type === 'tcp' ? spec.tcp : TCP_DEFAULTS;
+    socket.once('connect', () => {
+      if (out !== null) socket.write(out, 'utf8');
+      if (expect === null) return out === null ? finish(true, 'connected') : socket.end(() => finish(true, 'sent'));
+    });
+    if (expect !== null) {
+      const needle = Buffer.from(expect, 'utf8');
+      let seen: Buffer = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        seen = Buffer.concat([seen, chunk]).subarray(0, BODY_LIMIT);
+        if (seen.includes(needle)) finish(true, `got ${JSON.stringify(expect.slice(0, 60))}`);
+        else if (seen.length >= BODY_LIMIT) finish(false, `${JSON.stringify(expect.slice(0, 60))} not in the first ${BODY_LIMIT} bytes`);
+      });
+      socket.once('end', () => finish(false, `${JSON.stringify(expect.slice(0, 60))} not in the answer (${seen.length} bytes)`));
+    }
     socket.once('error', (err: NodeJS.ErrnoException) => finish(false, err.code ?? err.message));
     return () => socket.destroy();
   }
@@ -109,10 +138,23 @@ function send(spec: ProbeSpec, finish: (ok: boolean, detail: string) => void): (
     headers: { host: hostHeader(spec), 'user-agent': 'lbappliance-health-check', connection: 'close' },
     rejectUnauthorized: false,
   });
+  const accepted = spec.expectStatuses.length > 0 ? spec.expectStatuses : [spec.expectStatus];
+  const matches = bodyMatcher(spec.bodyMatch);
   req.once('response', (res) => {
-    res.resume();
     const code = res.statusCode ?? 0;
-    finish(code === spec.expectStatus, `HTTP ${code}`);
+    if (!accepted.includes(code) || !matches) {
+      res.resume();
+      return finish(accepted.includes(code), `HTTP ${code}`);
+    }
+    // The body is read up to BODY_LIMIT bytes (HAProxy's check buffer) and matched as it grows.
+    let body: Buffer = Buffer.alloc(0);
+    const verdict = () => (matches(body) ? finish(true, `HTTP ${code}, body matches ${describeMatch(spec.bodyMatch)}`) : finish(false, `HTTP ${code}, body does not match ${describeMatch(spec.bodyMatch)}`));
+    res.on('data', (chunk: Buffer) => {
+      body = Buffer.concat([body, chunk]).subarray(0, BODY_LIMIT);
+      if (body.length >= BODY_LIMIT) verdict();
+    });
+    res.once('end', verdict);
+    res.once('error', (err: NodeJS.ErrnoException) => finish(false, err.code ?? err.message));
   });
   req.once('error', (err: NodeJS.ErrnoException) => finish(false, err.code ?? err.message));
   req.end();

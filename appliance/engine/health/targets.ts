@@ -3,7 +3,7 @@
 // means the same thing whichever engine carries the traffic (layer 4 VIPs included).
 import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
-import { DICOM_DEFAULTS, HL7_DEFAULTS } from './probes.js';
+import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS } from './probes.js';
 
 /** The health targets of every real server of `vs`. */
 export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
@@ -24,6 +24,9 @@ export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
     rise: hc.rise,
     fall: hc.fall,
     // A revision stored before the setting existed checks with the contract's defaults.
+    expectStatuses: hc.expectStatuses ?? [],
+    bodyMatch: { ...BODY_MATCH_DEFAULTS, ...hc.bodyMatch },
+    tcp: { ...TCP_DEFAULTS, ...hc.tcp },
     dicom: { ...DICOM_DEFAULTS, ...hc.dicom },
     hl7: { ...HL7_DEFAULTS, ...hc.hl7 },
   }));

@@ -23,7 +23,7 @@ export interface HostPlan {
 
 /** A health check, in the appliance contract's terms (openapi/appliance.yaml HealthCheck). */
 export interface HealthCheckPlan {
-  type: 'none' | 'connect' | 'http' | 'https';
+  type: 'none' | 'connect' | 'http' | 'https' | 'dicom' | 'hl7';
   /** The port checked; null checks each real server's own port. */
   port: number | null;
   /** Request path of http/https checks. */

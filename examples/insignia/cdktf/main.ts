@@ -34,8 +34,8 @@ export class InsigniaStack extends TerraformStack {
       { suffix: 'Failover', address: failover, failover: true },
     ];
     const protocols = [
-      { name: 'DICOM', port: dicomPort },
-      { name: 'HL7', port: hl7Port },
+      { name: 'DICOM', port: dicomPort, check: 'dicom' },
+      { name: 'HL7', port: hl7Port, check: 'hl7' },
     ];
     const ids: Record<string, string> = {};
     for (const mode of modes) {
@@ -48,7 +48,8 @@ export class InsigniaStack extends TerraformStack {
           ipAddress: mode.address.stringValue,
           ports: [p.port.numberValue],
           protocol: 'tcp',
-          healthCheck: { type: 'connect' },
+          // The guide names no check: a C-ECHO on DICOM, an HL7 message whose ACK must accept it on HL7.
+          healthCheck: { type: p.check },
         });
         const servers = TerraformIterator.fromMap(ranked.asAnyMap);
         new realServer.RealServer(this, `${id}_servers`, {

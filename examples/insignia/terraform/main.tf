@@ -35,7 +35,9 @@ locals {
 }
 
 # Each DICOM association and each MLLP connection is complete in itself, so no
-# persistence; a connect check takes a stopped server out.
+# persistence. The guide names no check: each VIP's check speaks its protocol, a DICOM
+# C-ECHO on the DICOM VIPs and an HL7 message whose ACK must accept it on the HL7 VIPs, so a
+# server that rejects associations or refuses messages is taken out although its port is open.
 resource "lbappliance_virtual_service" "insignia" {
   for_each = local.vips
 
@@ -43,7 +45,7 @@ resource "lbappliance_virtual_service" "insignia" {
   ip_address   = each.value.address
   ports        = [each.value.port]
   protocol     = "tcp"
-  health_check = { type = "connect" }
+  health_check = { type = startswith(each.key, "Insignia-DICOM") ? "dicom" : "hl7" }
 }
 
 resource "lbappliance_real_server" "insignia" {

@@ -128,11 +128,12 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
+              "tcp",
               "http",
               "https",
               "dicom",
@@ -197,6 +198,63 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "expectStatuses": {
+            "description": "The statuses a healthy server may answer `http`/`https` checks with; when not empty it replaces `expect_status`.",
+            "default": [],
+            "maxItems": 16,
+            "uniqueItems": true,
+            "type": "array",
+            "items": {
+              "minimum": 100,
+              "maximum": 599,
+              "type": "integer"
+            }
+          },
+          "bodyMatch": {
+            "default": {},
+            "description": "What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen.",
+            "type": "object",
+            "properties": {
+              "kind": {
+                "description": "`none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise).",
+                "default": "none",
+                "enum": [
+                  "none",
+                  "substring",
+                  "regex"
+                ],
+                "type": "string"
+              },
+              "value": {
+                "description": "The text or regular expression (ECMAScript syntax, no flags) the body must match; not empty unless `kind` is `none`.",
+                "default": "",
+                "maxLength": 512,
+                "type": "string"
+              }
+            }
+          },
+          "tcp": {
+            "default": {},
+            "description": "Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "send": {
+                "description": "Text sent once connected (as UTF-8; write line ends as `\\r\\n` in JSON). Null sends nothing.",
+                "default": null,
+                "maxLength": 1024,
+                "type": "string",
+                "nullable": true
+              },
+              "expect": {
+                "description": "Text the answer must contain. Null only needs the connection (and the send) to succeed.",
+                "default": null,
+                "minLength": 1,
+                "maxLength": 1024,
+                "type": "string",
+                "nullable": true
+              }
+            }
           },
           "dicom": {
             "default": {},
@@ -484,11 +542,12 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
               "connect",
+              "tcp",
               "http",
               "https",
               "dicom",
@@ -553,6 +612,63 @@ export const contract = {
             "minimum": 1,
             "maximum": 100,
             "type": "integer"
+          },
+          "expectStatuses": {
+            "description": "The statuses a healthy server may answer `http`/`https` checks with; when not empty it replaces `expect_status`.",
+            "default": [],
+            "maxItems": 16,
+            "uniqueItems": true,
+            "type": "array",
+            "items": {
+              "minimum": 100,
+              "maximum": 599,
+              "type": "integer"
+            }
+          },
+          "bodyMatch": {
+            "default": {},
+            "description": "What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen.",
+            "type": "object",
+            "properties": {
+              "kind": {
+                "description": "`none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise).",
+                "default": "none",
+                "enum": [
+                  "none",
+                  "substring",
+                  "regex"
+                ],
+                "type": "string"
+              },
+              "value": {
+                "description": "The text or regular expression (ECMAScript syntax, no flags) the body must match; not empty unless `kind` is `none`.",
+                "default": "",
+                "maxLength": 512,
+                "type": "string"
+              }
+            }
+          },
+          "tcp": {
+            "default": {},
+            "description": "Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "send": {
+                "description": "Text sent once connected (as UTF-8; write line ends as `\\r\\n` in JSON). Null sends nothing.",
+                "default": null,
+                "maxLength": 1024,
+                "type": "string",
+                "nullable": true
+              },
+              "expect": {
+                "description": "Text the answer must contain. Null only needs the connection (and the send) to succeed.",
+                "default": null,
+                "minLength": 1,
+                "maxLength": 1024,
+                "type": "string",
+                "nullable": true
+              }
+            }
           },
           "dicom": {
             "default": {},

@@ -79,6 +79,124 @@ export class DataLbapplianceVirtualServiceFallbackOutputReference extends cdktf.
     return this.getNumberAttribute('port');
   }
 }
+export interface DataLbapplianceVirtualServiceHealthCheckBodyMatch {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckBodyMatchToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckBodyMatch): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckBodyMatchToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckBodyMatch): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckBodyMatchOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckBodyMatch | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckBodyMatch | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // kind - computed: true, optional: false, required: false
+  public get kind() {
+    return this.getStringAttribute('kind');
+  }
+
+  // value - computed: true, optional: false, required: false
+  public get value() {
+    return this.getStringAttribute('value');
+  }
+}
+export interface DataLbapplianceVirtualServiceHealthCheckTcp {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckTcpToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckTcp): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckTcpToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckTcp): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckTcpOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckTcp | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckTcp | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // send - computed: true, optional: false, required: false
+  public get send() {
+    return this.getStringAttribute('send');
+  }
+
+  // expect - computed: true, optional: false, required: false
+  public get expect() {
+    return this.getStringAttribute('expect');
+  }
+}
 export interface DataLbapplianceVirtualServiceHealthCheckDicom {
 }
 
@@ -289,6 +407,23 @@ export class DataLbapplianceVirtualServiceHealthCheckOutputReference extends cdk
   // fall - computed: true, optional: false, required: false
   public get fall() {
     return this.getNumberAttribute('fall');
+  }
+
+  // expect_statuses - computed: true, optional: false, required: false
+  public get expectStatuses() {
+    return this.getNumberListAttribute('expect_statuses');
+  }
+
+  // body_match - computed: true, optional: false, required: false
+  private _bodyMatch = new DataLbapplianceVirtualServiceHealthCheckBodyMatchOutputReference(this, "body_match");
+  public get bodyMatch() {
+    return this._bodyMatch;
+  }
+
+  // tcp - computed: true, optional: false, required: false
+  private _tcp = new DataLbapplianceVirtualServiceHealthCheckTcpOutputReference(this, "tcp");
+  public get tcp() {
+    return this._tcp;
   }
 
   // dicom - computed: true, optional: false, required: false

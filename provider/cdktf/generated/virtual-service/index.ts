@@ -284,6 +284,137 @@ export class VirtualServiceFallbackOutputReference extends cdktf.ComplexObject {
     return this._port;
   }
 }
+export interface VirtualServiceHealthCheckBodyMatch {
+  /**
+  * `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#kind VirtualService#kind}
+  */
+  readonly kind?: string;
+  /**
+  * The text or regular expression (ECMAScript syntax, no flags) the body must match; not empty unless `kind` is `none`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#value VirtualService#value}
+  */
+  readonly value?: string;
+}
+
+export function virtualServiceHealthCheckBodyMatchToTerraform(struct?: VirtualServiceHealthCheckBodyMatch | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    kind: cdktf.stringToTerraform(struct!.kind),
+    value: cdktf.stringToTerraform(struct!.value),
+  }
+}
+
+
+export function virtualServiceHealthCheckBodyMatchToHclTerraform(struct?: VirtualServiceHealthCheckBodyMatch | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    kind: {
+      value: cdktf.stringToHclTerraform(struct!.kind),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    value: {
+      value: cdktf.stringToHclTerraform(struct!.value),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckBodyMatchOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckBodyMatch | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._kind !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.kind = this._kind;
+    }
+    if (this._value !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.value = this._value;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckBodyMatch | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._kind = undefined;
+      this._value = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._kind = value.kind;
+      this._value = value.value;
+    }
+  }
+
+  // kind - computed: true, optional: true, required: false
+  private _kind?: string; 
+  public get kind() {
+    return this.getStringAttribute('kind');
+  }
+  public set kind(value: string) {
+    this._kind = value;
+  }
+  public resetKind() {
+    this._kind = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get kindInput() {
+    return this._kind;
+  }
+
+  // value - computed: true, optional: true, required: false
+  private _value?: string; 
+  public get value() {
+    return this.getStringAttribute('value');
+  }
+  public set value(value: string) {
+    this._value = value;
+  }
+  public resetValue() {
+    this._value = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get valueInput() {
+    return this._value;
+  }
+}
 export interface VirtualServiceHealthCheckDicom {
   /**
   * The AE title of the real servers' DICOM service (the same on every server of the VIP), as the PACS expects to be called. A PACS that does not recognise it rejects the association and the server is down.
@@ -546,7 +677,144 @@ export class VirtualServiceHealthCheckHl7OutputReference extends cdktf.ComplexOb
     return this._message;
   }
 }
+export interface VirtualServiceHealthCheckTcp {
+  /**
+  * Text the answer must contain. Null only needs the connection (and the send) to succeed.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#expect VirtualService#expect}
+  */
+  readonly expect?: string;
+  /**
+  * Text sent once connected (as UTF-8; write line ends as `\r\n` in JSON). Null sends nothing.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#send VirtualService#send}
+  */
+  readonly send?: string;
+}
+
+export function virtualServiceHealthCheckTcpToTerraform(struct?: VirtualServiceHealthCheckTcp | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    expect: cdktf.stringToTerraform(struct!.expect),
+    send: cdktf.stringToTerraform(struct!.send),
+  }
+}
+
+
+export function virtualServiceHealthCheckTcpToHclTerraform(struct?: VirtualServiceHealthCheckTcp | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    expect: {
+      value: cdktf.stringToHclTerraform(struct!.expect),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    send: {
+      value: cdktf.stringToHclTerraform(struct!.send),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckTcpOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckTcp | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._expect !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.expect = this._expect;
+    }
+    if (this._send !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.send = this._send;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckTcp | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._expect = undefined;
+      this._send = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._expect = value.expect;
+      this._send = value.send;
+    }
+  }
+
+  // expect - computed: true, optional: true, required: false
+  private _expect?: string; 
+  public get expect() {
+    return this.getStringAttribute('expect');
+  }
+  public set expect(value: string) {
+    this._expect = value;
+  }
+  public resetExpect() {
+    this._expect = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get expectInput() {
+    return this._expect;
+  }
+
+  // send - computed: true, optional: true, required: false
+  private _send?: string; 
+  public get send() {
+    return this.getStringAttribute('send');
+  }
+  public set send(value: string) {
+    this._send = value;
+  }
+  public resetSend() {
+    this._send = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sendInput() {
+    return this._send;
+  }
+}
 export interface VirtualServiceHealthCheck {
+  /**
+  * What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#body_match VirtualService#body_match}
+  */
+  readonly bodyMatch?: VirtualServiceHealthCheckBodyMatch;
   /**
   * Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types.
   *
@@ -559,6 +827,12 @@ export interface VirtualServiceHealthCheck {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#expect_status VirtualService#expect_status}
   */
   readonly expectStatus?: number;
+  /**
+  * The statuses a healthy server may answer `http`/`https` checks with; when not empty it replaces `expect_status`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#expect_statuses VirtualService#expect_statuses}
+  */
+  readonly expectStatuses?: number[];
   /**
   * Consecutive failures that take an up server down.
   *
@@ -602,13 +876,19 @@ export interface VirtualServiceHealthCheck {
   */
   readonly rise?: number;
   /**
+  * Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#tcp VirtualService#tcp}
+  */
+  readonly tcp?: VirtualServiceHealthCheckTcp;
+  /**
   * Seconds a check may take before it counts as failed.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#timeout VirtualService#timeout}
   */
   readonly timeout?: number;
   /**
-  * `connect` opens a TCP connection; `http`/`https` send a GET and expect `expect_status`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
+  * `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#type VirtualService#type}
   */
@@ -621,8 +901,10 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    body_match: virtualServiceHealthCheckBodyMatchToTerraform(struct!.bodyMatch),
     dicom: virtualServiceHealthCheckDicomToTerraform(struct!.dicom),
     expect_status: cdktf.numberToTerraform(struct!.expectStatus),
+    expect_statuses: cdktf.listMapper(cdktf.numberToTerraform, false)(struct!.expectStatuses),
     fall: cdktf.numberToTerraform(struct!.fall),
     hl7: virtualServiceHealthCheckHl7ToTerraform(struct!.hl7),
     host: cdktf.stringToTerraform(struct!.host),
@@ -630,6 +912,7 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     path: cdktf.stringToTerraform(struct!.path),
     port: cdktf.numberToTerraform(struct!.port),
     rise: cdktf.numberToTerraform(struct!.rise),
+    tcp: virtualServiceHealthCheckTcpToTerraform(struct!.tcp),
     timeout: cdktf.numberToTerraform(struct!.timeout),
     type: cdktf.stringToTerraform(struct!.type),
   }
@@ -642,6 +925,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    body_match: {
+      value: virtualServiceHealthCheckBodyMatchToHclTerraform(struct!.bodyMatch),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckBodyMatch",
+    },
     dicom: {
       value: virtualServiceHealthCheckDicomToHclTerraform(struct!.dicom),
       isBlock: true,
@@ -653,6 +942,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
       isBlock: false,
       type: "simple",
       storageClassType: "number",
+    },
+    expect_statuses: {
+      value: cdktf.listMapperHcl(cdktf.numberToHclTerraform, false)(struct!.expectStatuses),
+      isBlock: false,
+      type: "list",
+      storageClassType: "numberList",
     },
     fall: {
       value: cdktf.numberToHclTerraform(struct!.fall),
@@ -696,6 +991,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
       type: "simple",
       storageClassType: "number",
     },
+    tcp: {
+      value: virtualServiceHealthCheckTcpToHclTerraform(struct!.tcp),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckTcp",
+    },
     timeout: {
       value: cdktf.numberToHclTerraform(struct!.timeout),
       isBlock: false,
@@ -732,6 +1033,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._bodyMatch?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.bodyMatch = this._bodyMatch?.internalValue;
+    }
     if (this._dicom?.internalValue !== undefined) {
       hasAnyValues = true;
       internalValueResult.dicom = this._dicom?.internalValue;
@@ -739,6 +1044,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     if (this._expectStatus !== undefined) {
       hasAnyValues = true;
       internalValueResult.expectStatus = this._expectStatus;
+    }
+    if (this._expectStatuses !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.expectStatuses = this._expectStatuses;
     }
     if (this._fall !== undefined) {
       hasAnyValues = true;
@@ -768,6 +1077,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       hasAnyValues = true;
       internalValueResult.rise = this._rise;
     }
+    if (this._tcp?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.tcp = this._tcp?.internalValue;
+    }
     if (this._timeout !== undefined) {
       hasAnyValues = true;
       internalValueResult.timeout = this._timeout;
@@ -783,8 +1096,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._bodyMatch.internalValue = undefined;
       this._dicom.internalValue = undefined;
       this._expectStatus = undefined;
+      this._expectStatuses = undefined;
       this._fall = undefined;
       this._hl7.internalValue = undefined;
       this._host = undefined;
@@ -792,6 +1107,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._path = undefined;
       this._port = undefined;
       this._rise = undefined;
+      this._tcp.internalValue = undefined;
       this._timeout = undefined;
       this._type = undefined;
     }
@@ -802,8 +1118,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._bodyMatch.internalValue = value.bodyMatch;
       this._dicom.internalValue = value.dicom;
       this._expectStatus = value.expectStatus;
+      this._expectStatuses = value.expectStatuses;
       this._fall = value.fall;
       this._hl7.internalValue = value.hl7;
       this._host = value.host;
@@ -811,9 +1129,26 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._path = value.path;
       this._port = value.port;
       this._rise = value.rise;
+      this._tcp.internalValue = value.tcp;
       this._timeout = value.timeout;
       this._type = value.type;
     }
+  }
+
+  // body_match - computed: true, optional: true, required: false
+  private _bodyMatch = new VirtualServiceHealthCheckBodyMatchOutputReference(this, "body_match");
+  public get bodyMatch() {
+    return this._bodyMatch;
+  }
+  public putBodyMatch(value: VirtualServiceHealthCheckBodyMatch) {
+    this._bodyMatch.internalValue = value;
+  }
+  public resetBodyMatch() {
+    this._bodyMatch.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get bodyMatchInput() {
+    return this._bodyMatch.internalValue;
   }
 
   // dicom - computed: true, optional: true, required: false
@@ -846,6 +1181,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get expectStatusInput() {
     return this._expectStatus;
+  }
+
+  // expect_statuses - computed: true, optional: true, required: false
+  private _expectStatuses?: number[]; 
+  public get expectStatuses() {
+    return this.getNumberListAttribute('expect_statuses');
+  }
+  public set expectStatuses(value: number[]) {
+    this._expectStatuses = value;
+  }
+  public resetExpectStatuses() {
+    this._expectStatuses = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get expectStatusesInput() {
+    return this._expectStatuses;
   }
 
   // fall - computed: true, optional: true, required: false
@@ -958,6 +1309,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get riseInput() {
     return this._rise;
+  }
+
+  // tcp - computed: true, optional: true, required: false
+  private _tcp = new VirtualServiceHealthCheckTcpOutputReference(this, "tcp");
+  public get tcp() {
+    return this._tcp;
+  }
+  public putTcp(value: VirtualServiceHealthCheckTcp) {
+    this._tcp.internalValue = value;
+  }
+  public resetTcp() {
+    this._tcp.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get tcpInput() {
+    return this._tcp.internalValue;
   }
 
   // timeout - computed: true, optional: true, required: false

@@ -4,7 +4,9 @@
 // a user-space proxy cannot do: it is carried as a TCP VIP on the servers' own port (DR
 // allows no port translation either). The guide names no ports, persistence or checks: the
 // protocols' usual ports, no persistence (each DICOM association and each MLLP connection is
-// complete in itself) and a connect check.
+// complete in itself), and checks that speak each protocol: a DICOM C-ECHO (`dicom`) and an
+// HL7 message over MLLP whose ACK must accept it (`hl7`), so a PACS that rejects
+// associations, or an HL7 interface that refuses messages, is taken out although its port is open.
 import type { VendorProfile } from '../vendor-profile.js';
 
 /** Options of the Insignia profile. */
@@ -30,10 +32,17 @@ export function insignia(options: InsigniaOptions = {}): VendorProfile & { failo
         label: `Insignia-DICOM-${suffix}`,
         ports: [options.dicomPort ?? 104],
         protocol: 'tcp',
-        settings: { healthCheck: { type: 'connect' } },
-        note: 'Layer 4 direct routing in the guide, which a user-space proxy cannot do: a TCP VIP on the servers\' own port (DR allows no port translation either).',
+        settings: { healthCheck: { type: 'dicom' } },
+        note: 'Layer 4 direct routing in the guide, which a user-space proxy cannot do: a TCP VIP on the servers\' own port (DR allows no port translation either). The guide names no check: a DICOM C-ECHO (`dicom`), so a server that rejects associations is down although its port is open.',
       },
-      { key: 'hl7', label: `Insignia-HL7-${suffix}`, ports: [options.hl7Port ?? 2575], protocol: 'tcp', settings: { healthCheck: { type: 'connect' } } },
+      {
+        key: 'hl7',
+        label: `Insignia-HL7-${suffix}`,
+        ports: [options.hl7Port ?? 2575],
+        protocol: 'tcp',
+        settings: { healthCheck: { type: 'hl7' } },
+        note: 'The guide names no check: an HL7 message over MLLP (`hl7`) whose ACK must accept it (AA or CA).',
+      },
     ],
   };
 }

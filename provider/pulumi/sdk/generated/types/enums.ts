@@ -53,6 +53,15 @@ export const VirtualServiceAlgorithm = {
 /** One of the values of {@link VirtualServiceAlgorithm}. */
 export type VirtualServiceAlgorithm = (typeof VirtualServiceAlgorithm)[keyof typeof VirtualServiceAlgorithm];
 
+/** `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only). */
+export const VirtualServiceFallbackMode = {
+  None: "none",
+  Server: "server",
+  Page: "page",
+} as const;
+/** One of the values of {@link VirtualServiceFallbackMode}. */
+export type VirtualServiceFallbackMode = (typeof VirtualServiceFallbackMode)[keyof typeof VirtualServiceFallbackMode];
+
 /** How client traffic reaches the real servers. `proxy` (layer 7 / user-space proxy: the appliance ends the client's connection and opens its own to the server; every feature of this contract). The layer 4 methods are programmed into the Linux kernel (nftables) and forward packets: `direct-routing` (DR: only the destination MAC is rewritten; the real servers must own the VIP on a loopback without answering ARP for it, share a layer 2 segment with the appliance, and use the VIP's own port; replies go straight to the client), `nat` (the destination is rewritten to the server, which sees the client's address and must route its replies back through the appliance) or `snat` (as `nat`, and the source becomes the appliance's address, so the server needs no route change but sees the appliance). A layer 4 VIP is `tcp` or `udp` and takes no `certificateId`, `http-cookie` persistence, `forceHttps`, `forwardedFor` (write `false`: the default `true` is refused rather than silently ignored), `leastconn`, a wildcard or IPv6 `ipAddress`, or a udp service checked by TCP on its own port. On `direct-routing` the larger of `timeouts.client` and `timeouts.server` is how long an idle flow keeps its server; nat and snat connections follow the kernel's connection tracking. How the kernel carries them: appliance/engine/kernel/README.md. */
 export const VirtualServiceForwarding = {
   Proxy: "proxy",
@@ -63,15 +72,35 @@ export const VirtualServiceForwarding = {
 /** One of the values of {@link VirtualServiceForwarding}. */
 export type VirtualServiceForwarding = (typeof VirtualServiceForwarding)[keyof typeof VirtualServiceForwarding];
 
-/** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `none` treats every server as up. */
+/** `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise). */
+export const VirtualServiceHealthCheckBodyMatchKind = {
+  None: "none",
+  Substring: "substring",
+  Regex: "regex",
+} as const;
+/** One of the values of {@link VirtualServiceHealthCheckBodyMatchKind}. */
+export type VirtualServiceHealthCheckBodyMatchKind = (typeof VirtualServiceHealthCheckBodyMatchKind)[keyof typeof VirtualServiceHealthCheckBodyMatchKind];
+
+/** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
+  Tcp: "tcp",
   Http: "http",
   Https: "https",
+  Dicom: "dicom",
+  Hl7: "hl7",
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];
+
+/** What happens to a client connection over `maxConnections`: `queue` waits until a served one closes (HAProxy: in the listen backlog; the embedded engine: accepted and held, at most `queueTimeout`); `refuse` is closed at once and counted in `lbapplianceVirtualServiceRefusedTotal`. */
+export const VirtualServiceLimitsWhenFull = {
+  Queue: "queue",
+  Refuse: "refuse",
+} as const;
+/** One of the values of {@link VirtualServiceLimitsWhenFull}. */
+export type VirtualServiceLimitsWhenFull = (typeof VirtualServiceLimitsWhenFull)[keyof typeof VirtualServiceLimitsWhenFull];
 
 /** `http-cookie` inserts the appliance's own cookie naming the server (http and http2 only); `source-ip` keeps a table of client address to server, replicated to the HA peer. */
 export const VirtualServicePersistenceMode = {

@@ -29,7 +29,7 @@ export interface VirtualServiceFallback {
 
 /** How the appliance checks each real server. */
 export interface VirtualServiceHealthCheck {
-  /** `connect` opens a TCP connection; `http`/`https` send a GET and expect `expectStatus`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
+  /** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
   type?: pulumi.Input<enums.VirtualServiceHealthCheckType>;
   /** Port to check; null checks each real server's own port. */
   port?: pulumi.Input<number>;
@@ -47,10 +47,24 @@ export interface VirtualServiceHealthCheck {
   rise?: pulumi.Input<number>;
   /** Consecutive failures that take an up server down. */
   fall?: pulumi.Input<number>;
+  /** The statuses a healthy server may answer `http`/`https` checks with; when not empty it replaces `expectStatus`. */
+  expectStatuses?: pulumi.Input<pulumi.Input<number>[]>;
+  /** What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen. */
+  bodyMatch?: pulumi.Input<inputs.VirtualServiceHealthCheckBodyMatch>;
+  /** Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types. */
+  tcp?: pulumi.Input<inputs.VirtualServiceHealthCheckTcp>;
   /** Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types. */
   dicom?: pulumi.Input<inputs.VirtualServiceHealthCheckDicom>;
   /** Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types. */
   hl7?: pulumi.Input<inputs.VirtualServiceHealthCheckHl7>;
+}
+
+/** What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen. */
+export interface VirtualServiceHealthCheckBodyMatch {
+  /** `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise). */
+  kind?: pulumi.Input<enums.VirtualServiceHealthCheckBodyMatchKind>;
+  /** The text or regular expression (ECMAScript syntax, no flags) the body must match; not empty unless `kind` is `none`. */
+  value?: pulumi.Input<string>;
 }
 
 /** Settings of `dicom` checks: the appliance opens a DICOM association (A-ASSOCIATE-RQ for the Verification SOP class, implicit VR little endian), sends a C-ECHO-RQ, expects status 0x0000 and releases the association. A rejected association (with its reason, e.g. `association rejected: called AE title not recognised`), an abort, another status or a timeout is a failed check. Ignored by other check types. */
@@ -67,6 +81,14 @@ export interface VirtualServiceHealthCheckDicom {
 export interface VirtualServiceHealthCheckHl7 {
   /** The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver). */
   message?: pulumi.Input<string>;
+}
+
+/** Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types. */
+export interface VirtualServiceHealthCheckTcp {
+  /** Text sent once connected (as UTF-8; write line ends as `\r\n` in JSON). Null sends nothing. */
+  send?: pulumi.Input<string>;
+  /** Text the answer must contain. Null only needs the connection (and the send) to succeed. */
+  expect?: pulumi.Input<string>;
 }
 
 /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
