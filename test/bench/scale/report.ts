@@ -72,7 +72,7 @@ export function renderMarkdown(report: ScaleReport, before: ScaleReport | null, 
     '## SDK: parallel clients',
     '| objects | clients | seconds | writes/s | p50 ms | p99 ms | max ms | failures |\n|---|---|---|---|---|---|---|---|',
   ];
-  const sdk = [before?.sdk ? `${sdkRow(before.sdk)} (before)` : null, report.sdk ? sdkRow(report.sdk) : null].filter((x) => x !== null);
+  const sdk = [before?.sdk ? sdkRow(before.sdk).replace(/^\| /, '| (before) ') : null, report.sdk ? sdkRow(report.sdk) : null].filter((x) => x !== null);
   parts[parts.length - 1] += `\n${sdk.join('\n')}`;
   parts.push(
     '## Engines: apply time against VIP count',
