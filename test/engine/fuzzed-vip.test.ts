@@ -24,7 +24,7 @@ const SEED = 19_001;
 // Every HAProxy write is checked with `haproxy -c` and most reload it: a smaller budget there keeps it under a minute.
 const FUZZED = HAPROXY ? 16 : 32;
 /** Refusals a valid body may still get: rules that join several fields. */
-const RULE_CODES = new Set(['LB_INVALID_COMBINATION', 'LB_CERTIFICATE_REQUIRED']);
+const RULE_CODES = new Set(['LB_INVALID_COMBINATION', 'LB_CERTIFICATE_REQUIRED', 'LB_UNSAFE_PATTERN']);
 
 let app: TestAppliance;
 let client: ApplianceClient;

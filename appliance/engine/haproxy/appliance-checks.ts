@@ -17,9 +17,14 @@ import type { VipStat } from './stats-reader.js';
 /** Check types the appliance runs itself on the HAProxy engine. */
 const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom', 'hl7']);
 
-/** Whether the appliance, not HAProxy, checks the servers of `vs`. */
+/**
+ * Whether the appliance, not HAProxy, checks the servers of `vs`: dicom and hl7, and an
+ * http(s) check with a `regex` body match (the pattern was judged by V8's linear-time
+ * engine; HAProxy's PCRE reads some ECMAScript differently, so the appliance runs it).
+ */
 export function checkedByAppliance(vs: VirtualServiceSnapshot): boolean {
-  return APPLIANCE_RUN.has(vs.healthCheck.type);
+  const hc = vs.healthCheck;
+  return APPLIANCE_RUN.has(hc.type) || ((hc.type === 'http' || hc.type === 'https') && hc.bodyMatch?.kind === 'regex');
 }
 
 /** The appliance-run checks of the HAProxy engine. */

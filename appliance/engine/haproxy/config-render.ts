@@ -219,7 +219,7 @@ function backend(vs: VirtualServiceSnapshot): string[] {
     lines.push(statuses.length === 1 ? `  http-check expect status ${statuses[0]}` : `  http-check expect rstatus ^(${statuses.join('|')})$`);
     // Both expect rules judge the one answer; HAProxy reads at most its check buffer (16 KiB), as the embedded probe does.
     const m = hc.bodyMatch;
-    if (m && m.kind !== 'none' && m.value !== '') lines.push(`  http-check expect ${m.kind === 'regex' ? 'rstring' : 'string'} ${configWord(m.value)}`);
+    if (m && m.kind === 'substring' && m.value !== '') lines.push(`  http-check expect string ${configWord(m.value)}`);
   }
   const tcp = hc.tcp;
   if (hc.type === 'tcp' && tcp && ((tcp.send ?? '') !== '' || tcp.expect !== null)) {
