@@ -40,6 +40,8 @@ export interface VirtualServiceFacts {
   /** `{ type: connect, port: null }` when null. */
   healthCheck?: { type?: string | null; port?: number | null; bodyMatch?: { kind?: string | null; value?: string | null } | null } | null;
   fallback?: { mode?: string | null; address?: string | null; port?: number | null } | null;
+  /** `{ maxConnections: null }` when null. */
+  limits?: { maxConnections?: number | null } | null;
 }
 
 /** The forwarding methods the kernel carries out (everything but the user-space `proxy`). */
@@ -77,6 +79,10 @@ function layer4Problems(vs: VirtualServiceFacts, mode: string | undefined): Rule
   if (vs.ipAddress !== undefined && (vs.ipAddress.includes(':') || vs.ipAddress === '0.0.0.0')) {
     bad('/ipAddress', `${how}: its ipAddress is one IPv4 address (not a wildcard; IPv6 layer 4 VIPs are not supported yet)`);
   }
+  const fallbackMode = vs.fallback === null ? 'none' : vs.fallback === undefined ? undefined : orDefault(vs.fallback.mode, 'none');
+  if (fallbackMode !== undefined && fallbackMode !== 'none') bad('/fallback/mode', `${how}: it has no fallback server or maintenance page (fallback needs forwarding proxy); with every server down new flows are dropped`);
+  const maxConnections = vs.limits === null ? null : vs.limits === undefined ? undefined : vs.limits.maxConnections;
+  if (typeof maxConnections === 'number') bad('/limits/maxConnections', `${how} and does not count or queue connections: limits.maxConnections needs forwarding proxy`);
   if (vs.protocol === 'udp') {
     const check = vs.healthCheck === null ? { type: 'connect', port: null } : vs.healthCheck;
     const type = check === undefined ? undefined : orDefault(check.type, 'connect');
@@ -93,6 +99,7 @@ export interface RealServerFacts {
   address?: string;
   port?: number | null;
   reEncrypt?: boolean | null;
+  maxConnections?: number | null;
 }
 
 /**
@@ -113,6 +120,7 @@ export function realServerProblems(rs: RealServerFacts, vs: { forwarding?: strin
   if (forwarding === 'direct-routing' && rs.port !== undefined && rs.port !== null && vs.ports !== undefined && (vs.ports.length !== 1 || vs.ports[0] !== rs.port)) {
     bad('/port', `direct routing rewrites only the MAC address, so the server answers on the VIP's own port: port ${rs.port} would need port translation (set it to null${vs.ports.length === 1 ? ` or ${vs.ports[0]}` : ''}, or use forwarding nat)`);
   }
+  if (typeof rs.maxConnections === 'number') bad('/maxConnections', `a ${forwarding} VIP forwards packets and does not count connections per server: maxConnections needs forwarding proxy`);
   if (rs.reEncrypt === true) bad('/reEncrypt', `a ${forwarding} VIP forwards packets and cannot re-encrypt: reEncrypt needs forwarding proxy`);
   return problems;
 }

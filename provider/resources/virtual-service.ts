@@ -39,6 +39,7 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const check = known<ObjectValue | null>(config.health_check);
   const bodyMatch = check === undefined || check === null ? check : known<ObjectValue | null>(check.body_match);
   const fallback = known<ObjectValue | null>(config.fallback);
+  const limits = known<ObjectValue | null>(config.limits);
   return {
     forwarding: known<string | null>(config.forwarding),
     forwardedFor: known<boolean | null>(config.forwarded_for),
@@ -61,6 +62,7 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
       fallback === undefined || fallback === null
         ? fallback
         : { mode: known<string | null>(fallback.mode), address: known<string | null>(fallback.address ?? null), port: known<number | null>(fallback.port ?? null) },
+    limits: limits === undefined || limits === null ? limits : { maxConnections: known<number | null>(limits.max_connections ?? null) },
   };
 }
 

@@ -65,6 +65,9 @@ describe('layer 4 virtual services', () => {
     ['a wildcard address on nat', { forwarding: 'nat', ipAddress: '0.0.0.0' }, '/ipAddress'],
     ['an IPv6 address on direct routing', { ipAddress: '::1' }, '/ipAddress'],
     ['udp checked by TCP on its own port', { protocol: 'udp' }, '/healthCheck/port'],
+    ['a maintenance page on direct routing', { fallback: { mode: 'page' } }, '/fallback/mode'],
+    ['a fallback server on nat', { forwarding: 'nat', fallback: { mode: 'server', address: '127.0.230.30' } }, '/fallback/mode'],
+    ['a connection limit on snat', { forwarding: 'snat', limits: { maxConnections: 100 } }, '/limits/maxConnections'],
   ];
   for (const [what, over, field] of cases) {
     it(`422 on ${field} for ${what} (the SDK's rules agree)`, async () => {
@@ -75,7 +78,7 @@ describe('layer 4 virtual services', () => {
       }
       const err = await refused(() => client.createVirtualService(body as never));
       expect(err).toMatchObject({ status: 422, code: 'LB_INVALID_COMBINATION', field });
-      expect(virtualServiceProblems({ ...body, forwarding: (body.forwarding as string | undefined) ?? null, forwardedFor: (body.forwardedFor as boolean | undefined) ?? null, healthCheck: body.healthCheck ?? null } as never)[0]).toMatchObject({ code: 'LB_INVALID_COMBINATION', field });
+      expect(virtualServiceProblems({ ...body, forwarding: (body.forwarding as string | undefined) ?? null, forwardedFor: (body.forwardedFor as boolean | undefined) ?? null, healthCheck: body.healthCheck ?? null, fallback: body.fallback ?? null, limits: body.limits ?? null } as never)[0]).toMatchObject({ code: 'LB_INVALID_COMBINATION', field });
     });
   }
 
@@ -87,6 +90,8 @@ describe('layer 4 virtual services', () => {
     expect(named).toMatchObject({ status: 422, field: '/address' });
     const tls = await refused(() => client.createRealServer(vs.id, { label: 'S1', address: '127.0.230.20', reEncrypt: true }));
     expect(tls).toMatchObject({ status: 422, field: '/reEncrypt' });
+    const limited = await refused(() => client.createRealServer(vs.id, { label: 'S1', address: '127.0.230.20', maxConnections: 10 }));
+    expect(limited).toMatchObject({ status: 422, field: '/maxConnections' });
     await client.createRealServer(vs.id, { label: 'S1', address: '127.0.230.20', port: 11112 });
     const rs = await client.createRealServer(vs.id, { label: 'S2', address: '127.0.230.21' });
     const patched = await refused(() => client.updateRealServer(vs.id, rs.id, { port: 11113 }));
