@@ -17,10 +17,18 @@ export interface CertificateSnapshot {
   readonly fingerprintSha256: string;
 }
 
-/** A virtual service inside a snapshot, with its certificate and real servers resolved. */
+/** A certificate a TLS VIP serves to clients asking for `serverName` (SNI). */
+export interface SniCertificateSnapshot {
+  readonly serverName: string;
+  readonly certificate: CertificateSnapshot;
+}
+
+/** A virtual service inside a snapshot, with its certificates and real servers resolved. */
 export interface VirtualServiceSnapshot extends Readonly<VirtualServiceSpec> {
   readonly id: string;
   readonly certificate: CertificateSnapshot | null;
+  /** `tls.sniCertificates` resolved, in order (empty without a default certificate). */
+  readonly sniCertificates: readonly SniCertificateSnapshot[];
   readonly realServers: readonly RealServerSnapshot[];
 }
 
@@ -63,9 +71,19 @@ export async function buildSnapshot(revision: number, config: StoredConfig, keyP
         const { virtualServiceId: _vs, ...rest } = rs;
         return { id: rsId, ...structuredClone(rest) };
       });
+    const sniCertificates: SniCertificateSnapshot[] = [];
+    for (const sni of vs.tls?.sniCertificates ?? []) {
+      const c = config.certificates[sni.certificateId];
+      if (!c || !cert) continue;
+      sniCertificates.push({
+        serverName: sni.serverName,
+        certificate: { id: sni.certificateId, label: c.label, chainPem: c.chainPem, keyPem: await keyPem(c.keyRef), fingerprintSha256: c.fingerprintSha256 },
+      });
+    }
     virtualServices.push({
       id,
       ...structuredClone(vs),
+      sniCertificates,
       certificate:
         cert && vs.certificateId
           ? { id: vs.certificateId, label: cert.label, chainPem: cert.chainPem, keyPem: await keyPem(cert.keyRef), fingerprintSha256: cert.fingerprintSha256 }

@@ -36,6 +36,8 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const known = <T>(v: unknown): T | undefined => (isUnknown(v as never) ? undefined : (v as T));
   const persistence = known<ObjectValue | null>(config.persistence);
   const fallback = known<ObjectValue | null>(config.fallback);
+  const tls = known<ObjectValue | null>(config.tls);
+  const sni = tls ? known<ObjectValue[] | null>(tls.sni_certificates ?? null) : null;
   return {
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
@@ -45,6 +47,18 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
       fallback === undefined || fallback === null
         ? fallback
         : { mode: known<string | null>(fallback.mode), address: known<string | null>(fallback.address ?? null), port: known<number | null>(fallback.port ?? null) },
+    tls:
+      tls === undefined || tls === null
+        ? tls
+        : {
+            minVersion: known<string | null>(tls.min_version ?? null),
+            ciphers: known<string | null>(tls.ciphers ?? null),
+            cipherSuites: known<string | null>(tls.cipher_suites ?? null),
+            hstsMaxAge: known<number | null>(tls.hsts_max_age ?? null),
+            hstsIncludeSubDomains: known<boolean | null>(tls.hsts_include_sub_domains ?? null),
+            // Unknown entries or a list not known yet wait; null and [] are both no SNI certificates.
+            sniCertificates: sni === undefined ? undefined : (sni ?? []).map((e) => (isUnknown(e as never) ? undefined : { serverName: known<string | null>(e.server_name) ?? undefined })),
+          },
   };
 }
 

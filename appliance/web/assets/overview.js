@@ -159,7 +159,8 @@ function updateVip(view, vs) {
   // "12 / 100 +3 queued": open connections, the VIP's limit and who waits under the limits.
   setText(cells.conn, connText(vs.connections, vs.maxConnections, vs.queued));
   setText(cells.extra, FALLBACK[vs.fallback] ?? '');
-  setText(cells.protocol, vs.protocol.toUpperCase());
+  // "HTTP2 TLSv1.3+": the protocol and, on a TLS VIP, the oldest version it accepts.
+  setText(cells.protocol, vs.tlsMinVersion ? `${vs.protocol.toUpperCase()} ${vs.tlsMinVersion}+` : vs.protocol.toUpperCase());
   setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
   setText(cells.status, vs.error ? `${vs.state}: ${vs.error}` : vs.state);
   setAttr(cells.status, 'title', vs.error ?? vs.state);
