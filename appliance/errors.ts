@@ -29,6 +29,7 @@ export const errorCatalogue = {
   LB_CERTIFICATE_KEY_MISMATCH: { status: 422, title: 'The private key does not match the certificate' },
   LB_INVALID_COMBINATION: { status: 422, title: 'Settings that cannot be combined' },
   LB_UNSAFE_PATTERN: { status: 422, title: 'A regular expression that cannot run in linear time' },
+  LB_UNSUPPORTED_VALUE: { status: 422, title: 'A value the appliance cannot use' },
   LB_ENGINE_REFUSED: { status: 422, title: 'The data plane engine cannot carry this configuration' },
   LB_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers too large' },
   LB_TOO_MANY_REQUESTS: { status: 429, title: 'Too many failed authentication attempts' },

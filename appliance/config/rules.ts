@@ -3,6 +3,7 @@
 // Pointer into the Config document (/virtualServices/<id>/ports/0); the API re-roots it
 // under the request body.
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { realServerProblems, virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
@@ -53,6 +54,23 @@ export function addressesOverlap(a: string, b: string): boolean {
   return fa === fb && (isWildcard(na) || isWildcard(nb));
 }
 
+/** Whether this node's OpenSSL knows the VIP's cipher lists (both engines use the system OpenSSL). */
+function cipherListProblem(tls: VirtualServiceSpec['tls']): { field: string; message: string } | null {
+  const tries: [string, string | null, (v: string) => void][] = [
+    ['/tls/ciphers', tls.ciphers, (v) => createSecureContext({ ciphers: `${v}:TLS_AES_128_GCM_SHA256` })],
+    ['/tls/cipherSuites', tls.cipherSuites, (v) => createSecureContext({ ciphers: `${v}:ECDHE-RSA-AES128-GCM-SHA256` })],
+  ];
+  for (const [field, value, attempt] of tries) {
+    if (value === null) continue;
+    try {
+      attempt(value);
+    } catch (err) {
+      return { field, message: `${value} names no cipher this appliance can use (${(err as Error).message})` };
+    }
+  }
+  return null;
+}
+
 function vsField(id: string, field: string): string {
   return `/virtualServices/${id}${field}`;
 }
@@ -87,6 +105,18 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
   // The rules on the VIP alone are shared with the providers' plan-time checks.
   const [problem] = virtualServiceProblems(vs);
   if (problem) throw new ApplianceError(problem.code, problem.message, { field: vsField(id, problem.field) });
+  vs.tls.sniCertificates.forEach((sni, i) => {
+    if (!(sni.certificateId in config.certificates)) {
+      throw new ApplianceError('LB_UNKNOWN_REFERENCE', `certificate ${sni.certificateId} does not exist`, { field: vsField(id, `/tls/sniCertificates/${i}/certificateId`) });
+    }
+  });
+  const cipherProblem = cipherListProblem(vs.tls);
+  if (cipherProblem) throw new ApplianceError('LB_UNSUPPORTED_VALUE', cipherProblem.message, { field: vsField(id, cipherProblem.field) });
+}
+
+/** The certificates a VIP serves: its default and its SNI ones. */
+export function certificatesOf(vs: VirtualServiceSpec): string[] {
+  return [...(vs.certificateId === null ? [] : [vs.certificateId]), ...vs.tls.sniCertificates.map((s) => s.certificateId)];
 }
 
 /** A VIP changed under its real servers (say to direct-routing): the servers it already has must still fit. */
@@ -166,10 +196,10 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
   // Deleting a certificate some VIP still uses is refused (checked here too for whole-config writes).
   const certRemoved = Object.keys(before.certificates).some((id) => !(id in after.certificates));
   for (const [id, vs] of certRemoved ? Object.entries(after.virtualServices) : []) {
-    if (vs.certificateId !== null && !(vs.certificateId in after.certificates) && vs.certificateId in before.certificates) {
-      throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${vs.certificateId} is used by virtual service ${vs.label} (${id})`, {
-        field: `/certificates/${vs.certificateId}`,
-      });
+    for (const certId of certificatesOf(vs)) {
+      if (!(certId in after.certificates) && certId in before.certificates) {
+        throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${certId} is used by virtual service ${vs.label} (${id})`, { field: `/certificates/${certId}` });
+      }
     }
   }
 }

@@ -17,10 +17,18 @@ export interface CertificateSnapshot {
   readonly fingerprintSha256: string;
 }
 
-/** A virtual service inside a snapshot, with its certificate and real servers resolved. */
+/** A certificate a TLS VIP serves to clients asking for `serverName` (SNI). */
+export interface SniCertificateSnapshot {
+  readonly serverName: string;
+  readonly certificate: CertificateSnapshot;
+}
+
+/** A virtual service inside a snapshot, with its certificates and real servers resolved. */
 export interface VirtualServiceSnapshot extends Readonly<VirtualServiceSpec> {
   readonly id: string;
   readonly certificate: CertificateSnapshot | null;
+  /** `tls.sniCertificates` resolved, in order (empty without a default certificate). */
+  readonly sniCertificates: readonly SniCertificateSnapshot[];
   readonly realServers: readonly RealServerSnapshot[];
 }
 
@@ -58,11 +66,13 @@ interface Sources {
   cert: object | undefined;
   servers: readonly object[];
   serverIds: readonly string[];
+  sni: readonly (object | undefined)[];
 }
 const sourcesOf = new WeakMap<VirtualServiceSnapshot, Sources>();
 
-function sameSources(a: Sources | undefined, spec: object, cert: object | undefined, servers: readonly [string, object][]): boolean {
+function sameSources(a: Sources | undefined, spec: object, cert: object | undefined, servers: readonly [string, object][], sni: readonly (object | undefined)[]): boolean {
   if (!a || a.spec !== spec || a.cert !== cert || a.servers.length !== servers.length) return false;
+  if (a.sni.length !== sni.length || !sni.every((c, i) => a.sni[i] === c)) return false;
   return servers.every(([id, rs], i) => a.servers[i] === rs && a.serverIds[i] === id);
 }
 
@@ -85,8 +95,9 @@ export async function buildSnapshot(revision: number, config: StoredConfig, keyP
   for (const [id, vs] of Object.entries(config.virtualServices)) {
     const cert = vs.certificateId ? config.certificates[vs.certificateId] : undefined;
     const servers = byVs.get(id) ?? [];
+    const sniSources = (vs.tls?.sniCertificates ?? []).map((sni) => config.certificates[sni.certificateId]);
     const old = before.get(id);
-    if (old && sameSources(sourcesOf.get(old), vs, cert, servers)) {
+    if (old && sameSources(sourcesOf.get(old), vs, cert, servers, sniSources)) {
       virtualServices.push(old);
       continue;
     }
@@ -94,16 +105,26 @@ export async function buildSnapshot(revision: number, config: StoredConfig, keyP
       const { virtualServiceId: _vs, ...rest } = rs;
       return { id: rsId, ...structuredClone(rest) };
     });
+    const sniCertificates: SniCertificateSnapshot[] = [];
+    for (const sni of vs.tls?.sniCertificates ?? []) {
+      const c = config.certificates[sni.certificateId];
+      if (!c || !cert) continue;
+      sniCertificates.push({
+        serverName: sni.serverName,
+        certificate: { id: sni.certificateId, label: c.label, chainPem: c.chainPem, keyPem: await keyPem(c.keyRef), fingerprintSha256: c.fingerprintSha256 },
+      });
+    }
     const built: VirtualServiceSnapshot = deepFreeze({
       id,
       ...structuredClone(vs),
+      sniCertificates,
       certificate:
         cert && vs.certificateId
           ? { id: vs.certificateId, label: cert.label, chainPem: cert.chainPem, keyPem: await keyPem(cert.keyRef), fingerprintSha256: cert.fingerprintSha256 }
           : null,
       realServers,
     });
-    sourcesOf.set(built, { spec: vs, cert, servers: servers.map(([, rs]) => rs), serverIds: servers.map(([rsId]) => rsId) });
+    sourcesOf.set(built, { spec: vs, cert, servers: servers.map(([, rs]) => rs), serverIds: servers.map(([rsId]) => rsId), sni: sniSources });
     virtualServices.push(built);
   }
   return Object.freeze({ revision, virtualServices: Object.freeze(virtualServices) });

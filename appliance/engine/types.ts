@@ -3,7 +3,7 @@
 // routes or the store, and the API reads the engine's live status through `status()`.
 
 // The snapshot types are the config package's (it builds them); the engines read them.
-export type { CertificateSnapshot, ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../config/snapshot.js';
+export type { CertificateSnapshot, ConfigSnapshot, RealServerSnapshot, SniCertificateSnapshot, VirtualServiceSnapshot } from '../config/snapshot.js';
 import type { ConfigSnapshot, SnapshotTarget } from '../config/snapshot.js';
 
 /** The result of one health check. */

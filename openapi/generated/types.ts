@@ -1093,6 +1093,51 @@ export interface components {
              */
             queueTimeout?: number;
         };
+        /**
+         * @description How a VIP that terminates TLS (`certificateId` set) negotiates it.
+         * @default {}
+         */
+        TlsPolicy: {
+            /**
+             * @description The oldest TLS version the VIP accepts; older handshakes are refused.
+             * @default TLSv1.2
+             * @enum {string}
+             */
+            minVersion?: "TLSv1.2" | "TLSv1.3";
+            /**
+             * @description OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`); null keeps the engine's default. Names that match no cipher are refused.
+             * @default null
+             */
+            ciphers?: string | null;
+            /**
+             * @description TLS 1.3 cipher suites separated by colons (e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`); null keeps the engine's default.
+             * @default null
+             */
+            cipherSuites?: string | null;
+            /**
+             * @description Add `Strict-Transport-Security` with this `max-age` (seconds) to every response from a real server (http and http2 VIPs); null adds none.
+             * @default null
+             */
+            hstsMaxAge?: number | null;
+            /**
+             * @description Add `includeSubDomains` to the `Strict-Transport-Security` field.
+             * @default false
+             */
+            hstsIncludeSubDomains?: boolean;
+            /**
+             * @description Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificateId`.
+             * @default []
+             */
+            sniCertificates?: {
+                /**
+                 * @description The server name, or `*.` and a domain for every name directly under it.
+                 * @example pacs.hospital.example
+                 * @example *.viewer.hospital.example
+                 */
+                serverName: string;
+                certificateId: components["schemas"]["CertificateId"];
+            }[];
+        };
         /** @description The writable properties of a virtual service. */
         VirtualServiceSpec: {
             label: components["schemas"]["Label"];
@@ -1170,6 +1215,8 @@ export interface components {
             fallback?: components["schemas"]["Fallback"];
             /** @default {} */
             limits?: components["schemas"]["ConnectionLimits"];
+            /** @default {} */
+            tls?: components["schemas"]["TlsPolicy"];
             /**
              * @description A disabled VIP keeps its configuration but does not listen.
              * @default true
@@ -1582,6 +1629,11 @@ export interface components {
              * @enum {string}
              */
             fallback: "none" | "server" | "page";
+            /**
+             * @description The oldest TLS version accepted (`tls.minVersion`); null when the VIP does not terminate TLS.
+             * @enum {string|null}
+             */
+            tlsMinVersion: "TLSv1.2" | "TLSv1.3" | null;
             /** @description Whether every port is bound. */
             listening: boolean;
             /** @description Why it is not listening when it should be. */

@@ -42,6 +42,14 @@ export interface VirtualServiceFacts {
   fallback?: { mode?: string | null; address?: string | null; port?: number | null } | null;
   /** `{ maxConnections: null }` when null. */
   limits?: { maxConnections?: number | null } | null;
+  tls?: {
+    minVersion?: string | null;
+    ciphers?: string | null;
+    cipherSuites?: string | null;
+    hstsMaxAge?: number | null;
+    hstsIncludeSubDomains?: boolean | null;
+    sniCertificates?: readonly ({ serverName?: string | null } | undefined)[] | null;
+  } | null;
 }
 
 /** The forwarding methods the kernel carries out (everything but the user-space `proxy`). */
@@ -187,7 +195,41 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
   problems.push(...fallbackProblems(protocol, vs.fallback));
+  problems.push(...tlsProblems(protocol, certificateId, vs.tls));
   return problems;
+}
+
+function tlsProblems(protocol: string | undefined, certificateId: string | null | undefined, tls: VirtualServiceFacts['tls']): RuleProblem[] {
+  if (tls === null || tls === undefined) return [];
+  const out: RuleProblem[] = [];
+  const sni = tls.sniCertificates ?? [];
+  if (certificateId === null) {
+    // The first setting that only a TLS-terminating VIP can carry.
+    const set: [string, boolean][] = [
+      ['minVersion', tls.minVersion !== undefined && tls.minVersion !== null && tls.minVersion !== 'TLSv1.2'],
+      ['ciphers', typeof tls.ciphers === 'string'],
+      ['cipherSuites', typeof tls.cipherSuites === 'string'],
+      ['hstsMaxAge', typeof tls.hstsMaxAge === 'number'],
+      ['sniCertificates', sni.length > 0],
+    ];
+    const first = set.find(([, on]) => on);
+    if (first) out.push({ code: 'LB_INVALID_COMBINATION', field: `/tls/${first[0]}`, message: `tls.${first[0]} applies to a VIP that terminates TLS; set certificateId` });
+  }
+  if (protocol === 'tcp' && typeof tls.hstsMaxAge === 'number') {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/tls/hstsMaxAge', message: 'HSTS is an HTTP response field and needs protocol http or http2' });
+  }
+  if (tls.hstsIncludeSubDomains === true && tls.hstsMaxAge === null) {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/tls/hstsIncludeSubDomains', message: 'includeSubDomains is part of the HSTS field: set hstsMaxAge' });
+  }
+  const seen = new Set<string>();
+  sni.forEach((entry, i) => {
+    const name = entry?.serverName;
+    if (typeof name !== 'string') return;
+    const key = name.toLowerCase();
+    if (seen.has(key)) out.push({ code: 'LB_INVALID_COMBINATION', field: `/tls/sniCertificates/${i}/serverName`, message: `server name ${name} has a certificate already` });
+    seen.add(key);
+  });
+  return out;
 }
 
 function fallbackProblems(protocol: string | undefined, fallback: VirtualServiceFacts['fallback']): RuleProblem[] {

@@ -62,7 +62,9 @@ export function pathFromPointer(attributes: Attributes, pointer: string | undefi
     const [name, attr]: [string, Attribute] = entry;
     path.push(name);
     inList = attr.type.kind === 'list' || attr.type.kind === 'set';
-    scope = attr.type.kind === 'object' ? attr.type.attributes : undefined;
+    // A list of objects (tls.sni_certificates): after the index, the element's attributes.
+    const element = attr.type.kind === 'list' || attr.type.kind === 'set' ? attr.type.element : null;
+    scope = attr.type.kind === 'object' ? attr.type.attributes : element?.kind === 'object' ? element.attributes : undefined;
   }
   return path;
 }

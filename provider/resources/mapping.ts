@@ -13,7 +13,15 @@ export function toApiBody(attributes: Attributes, values: ObjectValue, skip: rea
   for (const [name, attr] of Object.entries(attributes)) {
     if (skip.includes(name) || (attr.computed && !attr.optional)) continue;
     const v = values[name] ?? null;
-    body[apiName(name, attr.apiField)] = attr.type.kind === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v) ? toApiBody(attr.type.attributes, v as ObjectValue) : v;
+    const type = attr.type;
+    let out: unknown = v;
+    if (type.kind === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v)) out = toApiBody(type.attributes, v as ObjectValue);
+    // A list of objects (tls.sni_certificates): each element mapped as an object.
+    else if (type.kind === 'list' && type.element.kind === 'object' && Array.isArray(v)) {
+      const el = type.element.attributes;
+      out = v.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? toApiBody(el, item as ObjectValue) : item));
+    }
+    body[apiName(name, attr.apiField)] = out;
   }
   return body;
 }

@@ -40,6 +40,8 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const bodyMatch = check === undefined || check === null ? check : known<ObjectValue | null>(check.body_match);
   const fallback = known<ObjectValue | null>(config.fallback);
   const limits = known<ObjectValue | null>(config.limits);
+  const tls = known<ObjectValue | null>(config.tls);
+  const sni = tls ? known<ObjectValue[] | null>(tls.sni_certificates ?? null) : null;
   return {
     forwarding: known<string | null>(config.forwarding),
     forwardedFor: known<boolean | null>(config.forwarded_for),
@@ -63,6 +65,18 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
         ? fallback
         : { mode: known<string | null>(fallback.mode), address: known<string | null>(fallback.address ?? null), port: known<number | null>(fallback.port ?? null) },
     limits: limits === undefined || limits === null ? limits : { maxConnections: known<number | null>(limits.max_connections ?? null) },
+    tls:
+      tls === undefined || tls === null
+        ? tls
+        : {
+            minVersion: known<string | null>(tls.min_version ?? null),
+            ciphers: known<string | null>(tls.ciphers ?? null),
+            cipherSuites: known<string | null>(tls.cipher_suites ?? null),
+            hstsMaxAge: known<number | null>(tls.hsts_max_age ?? null),
+            hstsIncludeSubDomains: known<boolean | null>(tls.hsts_include_sub_domains ?? null),
+            // Unknown entries or a list not known yet wait; null and [] are both no SNI certificates.
+            sniCertificates: sni === undefined ? undefined : (sni ?? []).map((e) => (isUnknown(e as never) ? undefined : { serverName: known<string | null>(e.server_name) ?? undefined })),
+          },
   };
 }
 

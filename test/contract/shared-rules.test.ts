@@ -20,7 +20,7 @@ afterAll(async () => app?.dispose());
 
 const vsConfig = (over: ObjectValue): ObjectValue => ({
   id: null, label: 'v', ip_address: '127.0.51.1', ports: [80], protocol: 'http', forwarding: null, certificate_id: null, algorithm: null, persistence: null,
-  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, fallback: null, limits: null, enabled: null, ...over,
+  health_check: null, force_https: null, redirect_code: null, forwarded_for: null, transparent: null, timeouts: null, fallback: null, limits: null, tls: null, enabled: null, ...over,
 });
 
 /** What the appliance answers for a body: null (accepted) or [code, field]. */
@@ -111,6 +111,36 @@ describe('single-object rules', () => {
           }
     expect(disagreements).toEqual([]);
     expect(n).toBe(24);
+  });
+
+  it('the appliance and plan agree on TLS settings with and without a certificate, on http and tcp', async () => {
+    const disagreements: string[] = [];
+    const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['minVersion', { minVersion: 'TLSv1.3' }, { min_version: 'TLSv1.3' }],
+      ['hsts', { hstsMaxAge: 60 }, { hsts_max_age: 60 }],
+      ['includeSubDomains alone', { hstsIncludeSubDomains: true }, { hsts_include_sub_domains: true }],
+      ['sni twice', { sniCertificates: [{ serverName: 'a.test', certificateId: certId }, { serverName: 'A.TEST', certificateId: certId }] }, { sni_certificates: [{ server_name: 'a.test', certificate_id: certId }, { server_name: 'A.TEST', certificate_id: certId }] }],
+    ];
+    let n = 0;
+    for (const protocol of ['http', 'tcp'])
+      for (const withCert of [false, true])
+        for (const [what, tls, tfTls] of cases) {
+          n += 1;
+          const body = { label: `t${n}`, ipAddress: '127.0.218.2', ports: [22000 + n], protocol, certificateId: withCert ? certId : null, tls };
+          const appliance = await applianceVerdict(body);
+          const tfConfig = { min_version: null, ciphers: null, cipher_suites: null, hsts_max_age: null, hsts_include_sub_domains: null, sni_certificates: null, ...tfTls };
+          const plan = validateAll(virtualService, vsConfig({ label: `t${n}`, ip_address: '127.0.218.2', ports: [22000 + n], protocol, certificate_id: withCert ? certId : null, tls: tfConfig }));
+          const first = plan[0];
+          const planned = first ? [first.code, `/${first.path.map((p) => (typeof p === 'string' ? p.replace(/_(.)/g, (_m, c: string) => c.toUpperCase()) : p)).join('/')}`] : null;
+          // The SDK's rules read what the appliance reads: the body with the contract's defaults.
+          const tlsDefaults = { minVersion: 'TLSv1.2', ciphers: null, cipherSuites: null, hstsMaxAge: null, hstsIncludeSubDomains: false, sniCertificates: [] };
+          const sdk = virtualServiceProblems({ ...body, tls: { ...tlsDefaults, ...tls } } as never)[0];
+          const shared = sdk ? [sdk.code, sdk.field] : null;
+          if (JSON.stringify(appliance) !== JSON.stringify(planned) || JSON.stringify(appliance) !== JSON.stringify(shared)) {
+            disagreements.push(`${what} ${protocol} cert=${withCert}: appliance ${JSON.stringify(appliance)}, plan ${JSON.stringify(planned)}, sdk ${JSON.stringify(shared)}`);
+          }
+        }
+    expect(disagreements).toEqual([]);
   });
 
   it('waits for unknown values: a certificate not created yet does not fail the plan', () => {

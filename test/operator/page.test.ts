@@ -82,7 +82,7 @@ describe('the System Overview page', () => {
     for (const label of ['AVS-Redirect', 'AVS', 'AVS-AQI']) await waitColour(page, vipRow(label), 'green');
     for (const vip of ['AVS', 'AVS-AQI']) for (const rs of ['SERVER1', 'SERVER2']) await waitColour(page, rsRow(vip, rs), 'green');
     const avs = await page.$eval(vipRow('AVS'), (row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim()));
-    expect(avs.slice(1, 8)).toEqual(['\u25BEAVS', '127.0.110.217', '443', '0', 'HTTP2', 'HTTP cookie', 'up']);
+    expect(avs.slice(1, 8)).toEqual(['\u25BEAVS', '127.0.110.217', '443', '0', 'HTTP2 TLSv1.2+', 'HTTP cookie', 'up']);
     expect(await page.$eval(vipRow('AVS-AQI'), (row) => row.querySelector('td.persistence')?.textContent)).toBe('source IP');
     expect(await page.$eval(vipRow('AVS-Redirect'), (row) => row.getAttribute('data-state'))).toBe('redirect');
     const server = await page.$eval(rsRow('AVS', 'SERVER1'), (row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim()));

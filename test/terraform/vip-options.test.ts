@@ -94,3 +94,52 @@ describe('fallback and limits', () => {
     expectCode(await ctx.tf.destroy(), 0, 'destroy');
   });
 });
+
+describe('TLS policy', () => {
+  let certA: string;
+  let certB: string;
+  let vsId: string;
+
+  function tlsVip(tls: string, certificate = true): string {
+    return `resource "lbappliance_virtual_service" "t" {
+  label          = "tf-tls"
+  ip_address     = "127.0.217.2"
+  ports          = [8443]
+  protocol       = "http2"
+  certificate_id = ${certificate ? `"${certA}"` : 'null'}
+  tls            = ${tls}
+}
+`;
+  }
+
+  it('fails at plan on a TLS setting of a VIP without a certificate, HSTS subdomains without max age, and a server name twice', async () => {
+    certA = (await ctx.client.createCertificate({ label: 'tf-tls-a', selfSigned: { commonName: 'a.test' } })).id;
+    certB = (await ctx.client.createCertificate({ label: 'tf-tls-b', selfSigned: { commonName: 'b.test' } })).id;
+    expect(await failingPlan(tlsVip('{ min_version = "TLSv1.3" }', false).replace('"http2"', '"http"'))).toContain('tls.minVersion applies to a VIP that terminates TLS');
+    expect(await failingPlan(tlsVip('{ hsts_include_sub_domains = true }'))).toContain('includeSubDomains is part of the HSTS field');
+    const twice = await failingPlan(tlsVip(`{ sni_certificates = [{ server_name = "b.test", certificate_id = "${certB}" }, { server_name = "B.test", certificate_id = "${certB}" }] }`));
+    expect(twice).toContain('server name B.test has a certificate already');
+    expect(await failingPlan(tlsVip('{ min_version = "TLSv1.1" }'))).toMatch(/Invalid value for tls\.min_version/);
+  });
+
+  it('applies a TLS policy with SNI, plans clean, shows API changes as drift and imports', async () => {
+    await ctx.tf.write(tlsVip(`{\n    min_version = "TLSv1.3"\n    cipher_suites = "TLS_AES_256_GCM_SHA384"\n    hsts_max_age = 31536000\n    sni_certificates = [{ server_name = "b.test", certificate_id = "${certB}" }]\n  }`));
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    const vs = (await ctx.client.listVirtualServices({ query: { label: 'tf-tls' } })).items[0]!;
+    vsId = vs.id;
+    expect(vs.tls).toMatchObject({ minVersion: 'TLSv1.3', cipherSuites: 'TLS_AES_256_GCM_SHA384', hstsMaxAge: 31536000, sniCertificates: [{ serverName: 'b.test', certificateId: certB }] });
+    expectCode(await ctx.tf.plan(), 0, 'second plan');
+    await ctx.client.updateVirtualService(vsId, { tls: { minVersion: 'TLSv1.2', sniCertificates: [] } });
+    const plan = await ctx.tf.plan();
+    expectCode(plan, 2, 'plan');
+    expect(plan.stdout).toMatch(/~ min_version\s+= "TLSv1\.2" -> "TLSv1\.3"/);
+    expect(plan.stdout).toMatch(/server_name\s+= "b\.test"/);
+    expectCode(await ctx.tf.apply(), 0, 'apply');
+    expect((await ctx.client.getVirtualService(vsId)).tls).toMatchObject({ minVersion: 'TLSv1.3', sniCertificates: [{ serverName: 'b.test' }] });
+    expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_virtual_service.t']), 0, 'state rm');
+    expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_virtual_service.t', vsId]), 0, 'import');
+    expect(await ctx.tf.attributes('lbappliance_virtual_service.t')).toMatchObject({ tls: { min_version: 'TLSv1.3', hsts_max_age: 31536000, sni_certificates: [{ server_name: 'b.test', certificate_id: certB }] } });
+    expectCode(await ctx.tf.plan(), 0, 'plan after import');
+    expectCode(await ctx.tf.destroy(), 0, 'destroy');
+  });
+});

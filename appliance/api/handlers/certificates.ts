@@ -6,6 +6,8 @@ import { checkOneMaterial, hasMaterial, materialFrom, storedCertificate, type Ma
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { SelfSignedSpec, StoredCertificate, StoredConfig } from '../../config/model.js';
+import type { MutationTools } from '../../config/store.js';
+import { certificatesOf } from '../../config/rules.js';
 import { ApplianceError } from '../../errors.js';
 import { commitWrite, notFound, requireMatch, type ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
@@ -93,7 +95,7 @@ export function certificateHandlers(api: ApiContext): CertHandlers {
       const { certificateId: certId } = ctx.params;
       await commitWrite(api, ctx, `/certificates/${certId}`, (draft) => {
         existing(draft, certId, ctx.ifMatch);
-        const users = Object.entries(draft.virtualServices).filter(([, vs]) => vs.certificateId === certId);
+        const users = Object.entries(draft.virtualServices).filter(([, vs]) => certificatesOf(vs).includes(certId));
         if (users.length > 0) {
           throw new ApplianceError('LB_CERTIFICATE_IN_USE', `certificate ${certId} is used by ${users.map(([vsId, vs]) => `${vs.label} (${vsId})`).join(', ')}`, {
             field: 'certificateId',

@@ -33,6 +33,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         queued: status.queued,
         maxConnections: vs.limits.maxConnections,
         fallback: vs.fallback.mode,
+        tlsMinVersion: vs.certificateId === null ? null : vs.tls.minVersion,
         listening: status.listening,
         error: status.error ?? null,
         realServers: Object.entries(config.realServers)

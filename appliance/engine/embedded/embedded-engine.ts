@@ -15,6 +15,7 @@ import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { checkListeners, listenerKeys } from '../listen-probe.js';
 import { checkCertificate } from './listener-set.js';
+import { SniContexts } from './tls-policy.js';
 import { PersistenceTable } from './persistence-table.js';
 import { registerWorkerCounters } from './worker-counters.js';
 import { WorkerPool } from './worker-pool.js';
@@ -87,7 +88,8 @@ export class EmbeddedEngine implements Engine {
     for (const vs of snapshot.virtualServices) {
       if (!vs.certificate) continue;
       try {
-        checkCertificate(vs.certificate);
+        checkCertificate(vs.certificate, vs.tls);
+        new SniContexts(vs);
       } catch (err) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `certificate ${vs.certificate.label} cannot serve TLS on ${vs.label}: ${(err as Error).message}`, {
           field: `/virtualServices/${vs.id}/certificateId`,

@@ -44,11 +44,13 @@ export interface ClientResponse {
   close: boolean;
 }
 
-function keptFields(res: ResponseHead): string {
+function keptFields(res: ResponseHead, hsts: string | null = null): string {
   let out = '';
   for (let i = 0; i < res.lower.length; i++) {
     const name = res.lower[i] as string;
     if (HOP_BY_HOP.has(name) || res.connection.has(name)) continue;
+    // The VIP's HSTS policy replaces the server's own field.
+    if (hsts !== null && name === 'strict-transport-security') continue;
     out += `${res.names[i]}: ${res.values[i]}\r\n`;
   }
   return out;
@@ -61,8 +63,9 @@ export function upgradeResponseHead(res: ResponseHead): string {
 }
 
 /** The response head sent to the client; `close` asks for the connection to close after it. */
-export function clientResponseHead(res: ResponseHead, req: RequestHead, close: boolean, setCookie: string | null): ClientResponse {
-  let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n${keptFields(res)}`;
+export function clientResponseHead(res: ResponseHead, req: RequestHead, close: boolean, setCookie: string | null, hsts: string | null = null): ClientResponse {
+  let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n${keptFields(res, hsts)}`;
+  if (hsts !== null) out += `Strict-Transport-Security: ${hsts}\r\n`;
   let dechunk = false;
   if (responseHasNoBody(req.method, res.status)) {
     if (res.contentLength >= 0) out += `Content-Length: ${res.contentLength}\r\n`;

@@ -316,7 +316,7 @@ export class Http1Session implements ResponseSink {
     }
     const cookie = this.#setCookie && vip.cookieName !== null ? persistenceSetCookie(vip.cookieName, this.#server?.cookieValue ?? '', vip.cookieMaxAge, this.#tls) : null;
     // A client still sending a body we no longer read cannot keep the connection.
-    const out = clientResponseHead(res, this.#head as RequestHead, this.#closeAfter || !this.#reqDone, cookie);
+    const out = clientResponseHead(res, this.#head as RequestHead, this.#closeAfter || !this.#reqDone, cookie, this.#tls ? vip.hsts : null);
     this.#closeAfter = out.close;
     if (out.dechunk) this.#decoder = new ChunkScanner();
     // Held until the body bytes read with it are known, so both leave in one write.

@@ -240,6 +240,7 @@ class H2Exchange implements ResponseSink {
       out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [String(prior), value];
     }
     if (res.contentLength >= 0) out['content-length'] = res.contentLength;
+    if (vip.hsts !== null) out['strict-transport-security'] = vip.hsts;
     if (this.#setCookie && vip.cookieName !== null) {
       const cookie = persistenceSetCookie(vip.cookieName, this.#server?.cookieValue ?? '', vip.cookieMaxAge, true);
       const prior = out['set-cookie'];

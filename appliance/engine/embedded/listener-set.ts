@@ -3,13 +3,14 @@
 // swapped into a live TLS listener (new handshakes get it, open connections keep theirs).
 // Connections are counted here for the overview and metered for the byte counters.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CertificateSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { H2Front } from './h2-front.js';
 import { serveHttp1, type Http1Session } from './h1-session.js';
 import { handleTcpConnection } from './tcp-proxy.js';
+import { contextOptions, SniContexts, tlsSignature } from './tls-policy.js';
 import type { VipRuntime } from './vip-runtime.js';
 
 /** How a listener serves its connections. */
@@ -45,7 +46,9 @@ class Listener {
   readonly server: NetServer | TlsServer;
   bound = false;
   error: string | null = null;
-  fingerprint: string | null;
+  /** Certificates and TLS policy the listener serves now (tls-policy.ts). */
+  signature: string | null;
+  #sni: SniContexts | null = null;
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
   /** HTTP/1.1 sessions, drained when the listener closes. */
@@ -53,7 +56,7 @@ class Listener {
 
   constructor(readonly spec: ListenerSpec, front: H2Front | null, metrics: EngineMetrics, readonly log: Logger, sockets: Set<Socket>) {
     this.key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
-    this.fingerprint = spec.certificate?.fingerprintSha256 ?? null;
+    this.signature = tlsSignature(spec.vip.spec);
     const vip = spec.vip;
     const onSocket = (socket: Socket) => {
       vip.connections++;
@@ -78,7 +81,15 @@ class Listener {
       this.server = server;
     } else {
       const cert = spec.certificate as CertificateSnapshot;
-      const server = createTlsServer({ cert: cert.chainPem, key: cert.keyPem, ALPNProtocols: alpnOf(spec.kind), allowHalfOpen: spec.kind === 'tls', noDelay: true });
+      this.#sni = new SniContexts(vip.spec);
+      const server = createTlsServer({
+        ...contextOptions(cert, vip.spec.tls),
+        ALPNProtocols: alpnOf(spec.kind),
+        allowHalfOpen: spec.kind === 'tls',
+        noDelay: true,
+        // A name with no SNI certificate of its own gets the default context (undefined).
+        SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, this.#sni?.lookup(name)),
+      });
       server.on('connection', onSocket);
       server.on('secureConnection', (socket: TLSSocket) => {
         // The VIP's connection limit admits a client once its handshake is done.
@@ -114,10 +125,12 @@ class Listener {
     });
   }
 
-  /** Serves new handshakes with a new certificate; open connections keep the old one. */
+  /** Serves new handshakes with new certificates or policy; open connections keep theirs. */
   rotate(cert: CertificateSnapshot): void {
-    (this.server as TlsServer).setSecureContext({ cert: cert.chainPem, key: cert.keyPem });
-    this.fingerprint = cert.fingerprintSha256;
+    const vs = this.spec.vip.spec;
+    this.#sni = new SniContexts(vs);
+    (this.server as TlsServer).setSecureContext(contextOptions(cert, vs.tls));
+    this.signature = tlsSignature(vs);
   }
 
   /** Stops accepting; open connections finish on their own. */
@@ -171,7 +184,7 @@ export class ListenerSet {
       keep.add(key);
       const existing = this.#listeners.get(key);
       if (existing) {
-        if (spec.certificate && existing.fingerprint !== spec.certificate.fingerprintSha256) existing.rotate(spec.certificate);
+        if (spec.certificate && existing.signature !== tlsSignature(spec.vip.spec)) existing.rotate(spec.certificate);
         continue;
       }
       const listener = new Listener(spec, this.#front(spec), this.#metrics, this.#log, this.#sockets);
@@ -234,6 +247,6 @@ export class ListenerSet {
 }
 
 /** Checks that a certificate can serve TLS; throws node's error if not. */
-export function checkCertificate(cert: CertificateSnapshot): void {
-  createSecureContext({ cert: cert.chainPem, key: cert.keyPem });
+export function checkCertificate(cert: CertificateSnapshot, tls: Parameters<typeof contextOptions>[1]): void {
+  createSecureContext(contextOptions(cert, tls));
 }

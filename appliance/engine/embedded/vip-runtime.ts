@@ -57,6 +57,8 @@ export class VipRuntime {
   cookieName: string | null = null;
   cookieMaxAge = 0;
   sourceIp = false;
+  /** The Strict-Transport-Security value of responses on TLS connections (tls.hstsMaxAge), or null. */
+  hsts: string | null = null;
   /** The `server` fallback, when configured. */
   fallback: UpstreamServer | null = null;
   /** Whether the built-in maintenance page answers when no server can. */
@@ -85,6 +87,8 @@ export class VipRuntime {
     this.cookieName = spec.persistence.mode === 'http-cookie' ? spec.persistence.cookieName : null;
     this.cookieMaxAge = spec.persistence.timeout;
     this.sourceIp = spec.persistence.mode === 'source-ip';
+    const tls = spec.tls;
+    this.hsts = tls.hstsMaxAge === null || spec.certificate === null ? null : `max-age=${tls.hstsMaxAge}${tls.hstsIncludeSubDomains ? '; includeSubDomains' : ''}`;
     const next: UpstreamServer[] = [];
     const seen = new Set<string>();
     for (const rs of spec.realServers) {

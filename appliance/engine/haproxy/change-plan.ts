@@ -28,7 +28,8 @@ export interface ChangePlan {
 function vipShape(vs: VirtualServiceSnapshot): string {
   // Everything of a VIP that only a reload can change: its spec without servers and certificate material.
   const { realServers: _r, certificate, ...spec } = vs;
-  return JSON.stringify({ ...spec, tls: certificate !== null });
+  // `hasCertificate`, not `tls`: the spec's own `tls` (the VIP's TLS policy) must count.
+  return JSON.stringify({ ...spec, hasCertificate: certificate !== null });
 }
 
 function serverShape(rs: RealServerSnapshot): string {

@@ -6,7 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../config/atomic-file.js';
 import type { ConfigSnapshot } from '../types.js';
-import { certBundle, certPath, renderConfig, type RenderSettings } from './config-render.js';
+import { certFiles, renderConfig, type RenderSettings } from './config-render.js';
 
 /** HAProxy's verdict on a candidate. */
 export interface CheckVerdict {
@@ -30,10 +30,7 @@ export async function checkCandidate(binary: string, dir: string, snapshot: Conf
   const certDir = join(dir, 'certs');
   await mkdir(certDir, { recursive: true, mode: 0o700 });
   const candidate: RenderSettings = { ...settings, certDir };
-  for (const vs of snapshot.virtualServices) {
-    const bundle = certBundle(vs);
-    if (bundle !== null) await writeFileAtomic(certPath(certDir, vs.id), bundle, 0o600);
-  }
+  for (const vs of snapshot.virtualServices) for (const f of certFiles(vs, certDir)) await writeFileAtomic(f.path, f.content, 0o600);
   const file = join(dir, 'haproxy.cfg');
   await writeFileAtomic(file, renderConfig(snapshot, candidate), 0o600);
   const { code, output } = await run(binary, ['-c', '-f', file]);

@@ -59,6 +59,48 @@ export function certBundle(vs: VirtualServiceSnapshot): string | null {
   return chain + vs.certificate.keyPem;
 }
 
+/** The file of a VIP's SNI certificate `index` (tls.sniCertificates order). */
+export function sniCertPath(certDir: string, vsId: string, index: number): string {
+  return `${certDir}/${vsId}.sni${index}.pem`;
+}
+
+/** The crt-list of a VIP's SNI certificates. */
+export function crtListPath(certDir: string, vsId: string): string {
+  return `${certDir}/${vsId}.crtlist`;
+}
+
+function bundleOf(cert: { chainPem: string; keyPem: string }): string {
+  return (cert.chainPem.endsWith('\n') ? cert.chainPem : `${cert.chainPem}\n`) + cert.keyPem;
+}
+
+/** Every certificate file a VIP needs under `certDir`: its default, its SNI certificates and their crt-list. */
+export function certFiles(vs: VirtualServiceSnapshot, certDir: string): { path: string; content: string }[] {
+  if (!vs.certificate) return [];
+  const files = [{ path: certPath(certDir, vs.id), content: bundleOf(vs.certificate) }];
+  if (vs.sniCertificates.length === 0) return files;
+  const list: string[] = [];
+  vs.sniCertificates.forEach((sni, i) => {
+    const path = sniCertPath(certDir, vs.id, i);
+    files.push({ path, content: bundleOf(sni.certificate) });
+    // An explicit SNI filter: the certificate answers this name only (as the embedded engine's SNICallback).
+    list.push(`${path} ${sni.serverName.toLowerCase()}`);
+  });
+  files.push({ path: crtListPath(certDir, vs.id), content: `${list.join('\n')}\n` });
+  return files;
+}
+
+/** The TLS words of a bind line: certificates and the VIP's policy. */
+function tlsBind(vs: VirtualServiceSnapshot, s: RenderSettings): string {
+  const tls = vs.tls;
+  let out = ` ssl crt ${certPath(s.certDir, vs.id)}`;
+  if (vs.sniCertificates.length > 0) out += ` crt-list ${crtListPath(s.certDir, vs.id)}`;
+  out += ` ssl-min-ver ${tls.minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2'}`;
+  // The contract's patterns leave nothing in these lists that HAProxy's parser would read.
+  if (tls.ciphers !== null) out += ` ciphers ${tls.ciphers}`;
+  if (tls.cipherSuites !== null) out += ` ciphersuites ${tls.cipherSuites}`;
+  return out;
+}
+
 /**
  * A value as one word of HAProxy's configuration language, meaning exactly itself: the
  * characters the parser gives a meaning of its own (`#` comment, quotes, `\` escape, blanks
@@ -96,10 +138,10 @@ export const FIELD_RULES: readonly string[] = [
 function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
   const http = vs.protocol !== 'tcp';
   const lines = [`frontend ${frontendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
-  const tls = vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)} alpn ${vs.protocol === 'http2' ? 'h2,http/1.1' : 'http/1.1'}` : '';
+  const tls = vs.certificate ? `${tlsBind(vs, s)}${vs.protocol === 'tcp' ? '' : ` alpn ${vs.protocol === 'http2' ? 'h2,http/1.1' : 'http/1.1'}`}` : '';
   // An http VIP speaks HTTP/1.1 only: HAProxy would otherwise take an HTTP/2 preface on it.
   const h1 = vs.protocol === 'http' ? ' proto h1' : '';
-  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${vs.protocol === 'tcp' && vs.certificate ? ` ssl crt ${certPath(s.certDir, vs.id)}` : tls}${h1}`);
+  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${tls}${h1}`);
   lines.push(`  timeout client ${vs.timeouts.client}s`);
   const limits = vs.limits;
   if (limits.maxConnections !== null) {
@@ -126,6 +168,10 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
     } else if (vs.forwardedFor) {
       lines.push('  option forwardfor');
       lines.push(`  http-request set-header X-Forwarded-Proto ${vs.certificate ? 'https' : 'http'}`);
+    }
+    if (vs.certificate && vs.tls.hstsMaxAge !== null) {
+      // Responses from the servers, the server's own field replaced (as the embedded engine does).
+      lines.push(`  http-response set-header Strict-Transport-Security "max-age=${vs.tls.hstsMaxAge}${vs.tls.hstsIncludeSubDomains ? '; includeSubDomains' : ''}"`);
     }
     if (!vs.forceHttps && vs.fallback.mode === 'page') {
       // The built-in page (maintenance-page.ts holds no character that needs escaping here).

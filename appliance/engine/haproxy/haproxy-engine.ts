@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
@@ -16,7 +16,7 @@ import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceRepl
 import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
 import { onlyServerStates, planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
-import { certBundle, certPath, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
+import { certFiles, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
 import { HaproxyMetrics } from './haproxy-metrics.js';
 import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
@@ -377,16 +377,16 @@ export class HaproxyEngine implements Engine {
   async #writeCerts(snapshot: ConfigSnapshot): Promise<void> {
     const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
     for (const vs of snapshot.virtualServices) {
-      const bundle = certBundle(vs);
       const old = byId.get(vs.id);
-      if (bundle !== null && (!old || certBundle(old) !== bundle)) await writeFileAtomic(certPath(this.#certDir, vs.id), bundle, 0o600);
+      const before = new Map((old ? certFiles(old, this.#certDir) : []).map((f) => [f.path, f.content]));
+      for (const f of certFiles(vs, this.#certDir)) if (before.get(f.path) !== f.content) await writeFileAtomic(f.path, f.content, 0o600);
     }
   }
 
   async #removeStaleCerts(snapshot: ConfigSnapshot): Promise<void> {
-    const keep = new Set(snapshot.virtualServices.filter((v) => v.certificate).map((v) => `${v.id}.pem`));
+    const keep = new Set(snapshot.virtualServices.flatMap((v) => certFiles(v, this.#certDir)).map((f) => basename(f.path)));
     for (const name of await readdir(this.#certDir).catch(() => [] as string[])) {
-      if (name.endsWith('.pem') && !keep.has(name)) await rm(join(this.#certDir, name), { force: true });
+      if ((name.endsWith('.pem') || name.endsWith('.crtlist')) && !keep.has(name)) await rm(join(this.#certDir, name), { force: true });
     }
   }
 

@@ -162,9 +162,11 @@ function updateVip(view, vs) {
   // "12 / 100 +3 queued": open connections, the VIP's limit and who waits under the limits.
   setText(cells.conn, connText(vs.connections, vs.maxConnections, vs.queued));
   setText(cells.extra, FALLBACK[vs.fallback] ?? '');
-  // Layer 4 VIPs say how the kernel forwards them, as the vendor guides name the modes.
+  // Layer 4 VIPs say how the kernel forwards them, as the vendor guides name the modes;
+  // "HTTP2 TLSv1.3+": on a TLS VIP, the oldest version it accepts.
   const mode = FORWARDING[vs.forwarding];
-  setText(cells.protocol, mode ? `${vs.protocol.toUpperCase()} · ${mode}` : vs.protocol.toUpperCase());
+  const protocol = vs.tlsMinVersion ? `${vs.protocol.toUpperCase()} ${vs.tlsMinVersion}+` : vs.protocol.toUpperCase();
+  setText(cells.protocol, mode ? `${protocol} · ${mode}` : protocol);
   setAttr(cells.protocol, 'data-forwarding', vs.forwarding ?? 'proxy');
   setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
   setText(cells.status, vs.error ? `${vs.state}: ${vs.error}` : vs.state);

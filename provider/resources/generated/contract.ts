@@ -425,6 +425,79 @@ export const contract = {
           }
         }
       },
+      "tls": {
+        "default": {},
+        "description": "How a VIP that terminates TLS (`certificate_id` set) negotiates it.",
+        "type": "object",
+        "properties": {
+          "minVersion": {
+            "description": "The oldest TLS version the VIP accepts; older handshakes are refused.",
+            "default": "TLSv1.2",
+            "enum": [
+              "TLSv1.2",
+              "TLSv1.3"
+            ],
+            "type": "string"
+          },
+          "ciphers": {
+            "description": "OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`); null keeps the engine's default. Names that match no cipher are refused.",
+            "default": null,
+            "minLength": 1,
+            "maxLength": 1024,
+            "pattern": "^[A-Za-z0-9!+@=_:.-]+$",
+            "type": "string",
+            "nullable": true
+          },
+          "cipherSuites": {
+            "description": "TLS 1.3 cipher suites separated by colons (e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`); null keeps the engine's default.",
+            "default": null,
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^TLS_[A-Z0-9_]+(:TLS_[A-Z0-9_]+)*$",
+            "type": "string",
+            "nullable": true
+          },
+          "hstsMaxAge": {
+            "description": "Add `Strict-Transport-Security` with this `max-age` (seconds) to every response from a real server (http and http2 VIPs); null adds none.",
+            "default": null,
+            "minimum": 0,
+            "maximum": 63072000,
+            "type": "integer",
+            "nullable": true
+          },
+          "hstsIncludeSubDomains": {
+            "description": "Add `include_sub_domains` to the `Strict-Transport-Security` field.",
+            "default": false,
+            "type": "boolean"
+          },
+          "sniCertificates": {
+            "description": "Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificate_id`.",
+            "default": [],
+            "maxItems": 32,
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "serverName": {
+                  "description": "The server name, or `*.` and a domain for every name directly under it.",
+                  "maxLength": 253,
+                  "pattern": "^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+                  "type": "string"
+                },
+                "certificateId": {
+                  "description": "Id of a certificate, assigned by the appliance.",
+                  "pattern": "^cert-[0-9a-f]{12}$",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "serverName",
+                "certificateId"
+              ]
+            }
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -839,6 +912,79 @@ export const contract = {
           }
         }
       },
+      "tls": {
+        "default": {},
+        "description": "How a VIP that terminates TLS (`certificate_id` set) negotiates it.",
+        "type": "object",
+        "properties": {
+          "minVersion": {
+            "description": "The oldest TLS version the VIP accepts; older handshakes are refused.",
+            "default": "TLSv1.2",
+            "enum": [
+              "TLSv1.2",
+              "TLSv1.3"
+            ],
+            "type": "string"
+          },
+          "ciphers": {
+            "description": "OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`); null keeps the engine's default. Names that match no cipher are refused.",
+            "default": null,
+            "minLength": 1,
+            "maxLength": 1024,
+            "pattern": "^[A-Za-z0-9!+@=_:.-]+$",
+            "type": "string",
+            "nullable": true
+          },
+          "cipherSuites": {
+            "description": "TLS 1.3 cipher suites separated by colons (e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`); null keeps the engine's default.",
+            "default": null,
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^TLS_[A-Z0-9_]+(:TLS_[A-Z0-9_]+)*$",
+            "type": "string",
+            "nullable": true
+          },
+          "hstsMaxAge": {
+            "description": "Add `Strict-Transport-Security` with this `max-age` (seconds) to every response from a real server (http and http2 VIPs); null adds none.",
+            "default": null,
+            "minimum": 0,
+            "maximum": 63072000,
+            "type": "integer",
+            "nullable": true
+          },
+          "hstsIncludeSubDomains": {
+            "description": "Add `include_sub_domains` to the `Strict-Transport-Security` field.",
+            "default": false,
+            "type": "boolean"
+          },
+          "sniCertificates": {
+            "description": "Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificate_id`.",
+            "default": [],
+            "maxItems": 32,
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "serverName": {
+                  "description": "The server name, or `*.` and a domain for every name directly under it.",
+                  "maxLength": 253,
+                  "pattern": "^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+                  "type": "string"
+                },
+                "certificateId": {
+                  "description": "Id of a certificate, assigned by the appliance.",
+                  "pattern": "^cert-[0-9a-f]{12}$",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "serverName",
+                "certificateId"
+              ]
+            }
+          }
+        }
+      },
       "enabled": {
         "description": "A disabled VIP keeps its configuration but does not listen.",
         "default": true,
@@ -922,6 +1068,7 @@ export const contract = {
       "timeouts",
       "fallback",
       "limits",
+      "tls",
       "enabled"
     ]
   },
@@ -1714,6 +1861,15 @@ export const contract = {
               ],
               "type": "string"
             },
+            "tlsMinVersion": {
+              "description": "The oldest TLS version accepted (`tls.minVersion`); null when the VIP does not terminate TLS.",
+              "nullable": true,
+              "enum": [
+                "TLSv1.2",
+                "TLSv1.3"
+              ],
+              "type": "string"
+            },
             "listening": {
               "description": "Whether every port is bound.",
               "type": "boolean"
@@ -1865,6 +2021,7 @@ export const contract = {
             "queued",
             "maxConnections",
             "fallback",
+            "tlsMinVersion",
             "listening",
             "realServers"
           ]
@@ -2007,6 +2164,15 @@ export const contract = {
           "none",
           "server",
           "page"
+        ],
+        "type": "string"
+      },
+      "tlsMinVersion": {
+        "description": "The oldest TLS version accepted (`tls.minVersion`); null when the VIP does not terminate TLS.",
+        "nullable": true,
+        "enum": [
+          "TLSv1.2",
+          "TLSv1.3"
         ],
         "type": "string"
       },
@@ -2161,6 +2327,7 @@ export const contract = {
       "queued",
       "maxConnections",
       "fallback",
+      "tlsMinVersion",
       "listening",
       "realServers"
     ]

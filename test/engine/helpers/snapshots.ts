@@ -24,8 +24,10 @@ export function vipSnapshot(id: string, ipAddress: string, port: number, servers
     timeouts: { client: 600, server: 600, connect: 4, httpRequest: 10 },
     fallback: { mode: 'none', address: null, port: null },
     limits: { maxConnections: null, whenFull: 'queue', queueTimeout: 30 },
+    tls: { minVersion: 'TLSv1.2', ciphers: null, cipherSuites: null, hstsMaxAge: null, hstsIncludeSubDomains: false, sniCertificates: [] },
     enabled: true,
     certificate: null,
+    sniCertificates: [],
     realServers: servers.map((s) => ({ id: `rs-${s.name}`, label: s.name, address: s.host, port: s.port, weight: 100, reEncrypt: false, backup: false, adminState: 'online' as const, maxConnections: null })),
     ...extra,
   };

@@ -635,6 +635,166 @@ export class DataLbapplianceVirtualServiceTimeoutsOutputReference extends cdktf.
     return this.getNumberAttribute('http_request');
   }
 }
+export interface DataLbapplianceVirtualServiceTlsSniCertificates {
+}
+
+export function dataLbapplianceVirtualServiceTlsSniCertificatesToTerraform(struct?: DataLbapplianceVirtualServiceTlsSniCertificates): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceTlsSniCertificatesToHclTerraform(struct?: DataLbapplianceVirtualServiceTlsSniCertificates): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceTlsSniCertificatesOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceTlsSniCertificates | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceTlsSniCertificates | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // server_name - computed: true, optional: false, required: false
+  public get serverName() {
+    return this.getStringAttribute('server_name');
+  }
+
+  // certificate_id - computed: true, optional: false, required: false
+  public get certificateId() {
+    return this.getStringAttribute('certificate_id');
+  }
+}
+
+export class DataLbapplianceVirtualServiceTlsSniCertificatesList extends cdktf.ComplexList {
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): DataLbapplianceVirtualServiceTlsSniCertificatesOutputReference {
+    return new DataLbapplianceVirtualServiceTlsSniCertificatesOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface DataLbapplianceVirtualServiceTls {
+}
+
+export function dataLbapplianceVirtualServiceTlsToTerraform(struct?: DataLbapplianceVirtualServiceTls): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceTlsToHclTerraform(struct?: DataLbapplianceVirtualServiceTls): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceTlsOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceTls | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceTls | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // min_version - computed: true, optional: false, required: false
+  public get minVersion() {
+    return this.getStringAttribute('min_version');
+  }
+
+  // ciphers - computed: true, optional: false, required: false
+  public get ciphers() {
+    return this.getStringAttribute('ciphers');
+  }
+
+  // cipher_suites - computed: true, optional: false, required: false
+  public get cipherSuites() {
+    return this.getStringAttribute('cipher_suites');
+  }
+
+  // hsts_max_age - computed: true, optional: false, required: false
+  public get hstsMaxAge() {
+    return this.getNumberAttribute('hsts_max_age');
+  }
+
+  // hsts_include_sub_domains - computed: true, optional: false, required: false
+  public get hstsIncludeSubDomains() {
+    return this.getBooleanAttribute('hsts_include_sub_domains');
+  }
+
+  // sni_certificates - computed: true, optional: false, required: false
+  private _sniCertificates = new DataLbapplianceVirtualServiceTlsSniCertificatesList(this, "sni_certificates", false);
+  public get sniCertificates() {
+    return this._sniCertificates;
+  }
+}
 
 /**
 * Represents a {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/data-sources/virtual_service lbappliance_virtual_service}
@@ -788,6 +948,12 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
   private _timeouts = new DataLbapplianceVirtualServiceTimeoutsOutputReference(this, "timeouts");
   public get timeouts() {
     return this._timeouts;
+  }
+
+  // tls - computed: true, optional: false, required: false
+  private _tls = new DataLbapplianceVirtualServiceTlsOutputReference(this, "tls");
+  public get tls() {
+    return this._tls;
   }
 
   // transparent - computed: true, optional: false, required: false

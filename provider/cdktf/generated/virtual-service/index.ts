@@ -105,6 +105,12 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   */
   readonly timeouts?: VirtualServiceTimeouts;
   /**
+  * How a VIP that terminates TLS (`certificate_id` set) negotiates it.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#tls VirtualService#tls}
+  */
+  readonly tls?: VirtualServiceTls;
+  /**
   * Connect to the real servers from the client's own address instead of the
   * appliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server
   * that checks who is calling (a PACS checking a modality's host) sees the client.
@@ -1892,6 +1898,368 @@ export class VirtualServiceTimeoutsOutputReference extends cdktf.ComplexObject {
     return this._server;
   }
 }
+export interface VirtualServiceTlsSniCertificates {
+}
+
+export function virtualServiceTlsSniCertificatesToTerraform(struct?: VirtualServiceTlsSniCertificates | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function virtualServiceTlsSniCertificatesToHclTerraform(struct?: VirtualServiceTlsSniCertificates | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class VirtualServiceTlsSniCertificatesOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): VirtualServiceTlsSniCertificates | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceTlsSniCertificates | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+    }
+  }
+
+  // server_name - computed: true, optional: false, required: false
+  public get serverName() {
+    return this.getStringAttribute('server_name');
+  }
+
+  // certificate_id - computed: true, optional: false, required: false
+  public get certificateId() {
+    return this.getStringAttribute('certificate_id');
+  }
+}
+
+export class VirtualServiceTlsSniCertificatesList extends cdktf.ComplexList {
+  public internalValue? : VirtualServiceTlsSniCertificates[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): VirtualServiceTlsSniCertificatesOutputReference {
+    return new VirtualServiceTlsSniCertificatesOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface VirtualServiceTls {
+  /**
+  * TLS 1.3 cipher suites separated by colons (e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`); null keeps the engine's default.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#cipher_suites VirtualService#cipher_suites}
+  */
+  readonly cipherSuites?: string;
+  /**
+  * OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`); null keeps the engine's default. Names that match no cipher are refused.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#ciphers VirtualService#ciphers}
+  */
+  readonly ciphers?: string;
+  /**
+  * Add `include_sub_domains` to the `Strict-Transport-Security` field.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#hsts_include_sub_domains VirtualService#hsts_include_sub_domains}
+  */
+  readonly hstsIncludeSubDomains?: boolean | cdktf.IResolvable;
+  /**
+  * Add `Strict-Transport-Security` with this `max-age` (seconds) to every response from a real server (http and http2 VIPs); null adds none.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#hsts_max_age VirtualService#hsts_max_age}
+  */
+  readonly hstsMaxAge?: number;
+  /**
+  * The oldest TLS version the VIP accepts; older handshakes are refused.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#min_version VirtualService#min_version}
+  */
+  readonly minVersion?: string;
+  /**
+  * Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificate_id`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#sni_certificates VirtualService#sni_certificates}
+  */
+  readonly sniCertificates?: VirtualServiceTlsSniCertificates[] | cdktf.IResolvable;
+}
+
+export function virtualServiceTlsToTerraform(struct?: VirtualServiceTls | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    cipher_suites: cdktf.stringToTerraform(struct!.cipherSuites),
+    ciphers: cdktf.stringToTerraform(struct!.ciphers),
+    hsts_include_sub_domains: cdktf.booleanToTerraform(struct!.hstsIncludeSubDomains),
+    hsts_max_age: cdktf.numberToTerraform(struct!.hstsMaxAge),
+    min_version: cdktf.stringToTerraform(struct!.minVersion),
+    sni_certificates: cdktf.listMapper(virtualServiceTlsSniCertificatesToTerraform, false)(struct!.sniCertificates),
+  }
+}
+
+
+export function virtualServiceTlsToHclTerraform(struct?: VirtualServiceTls | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    cipher_suites: {
+      value: cdktf.stringToHclTerraform(struct!.cipherSuites),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    ciphers: {
+      value: cdktf.stringToHclTerraform(struct!.ciphers),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    hsts_include_sub_domains: {
+      value: cdktf.booleanToHclTerraform(struct!.hstsIncludeSubDomains),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
+    },
+    hsts_max_age: {
+      value: cdktf.numberToHclTerraform(struct!.hstsMaxAge),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    min_version: {
+      value: cdktf.stringToHclTerraform(struct!.minVersion),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    sni_certificates: {
+      value: cdktf.listMapperHcl(virtualServiceTlsSniCertificatesToHclTerraform, false)(struct!.sniCertificates),
+      isBlock: true,
+      type: "list",
+      storageClassType: "VirtualServiceTlsSniCertificatesList",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceTlsOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceTls | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._cipherSuites !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.cipherSuites = this._cipherSuites;
+    }
+    if (this._ciphers !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.ciphers = this._ciphers;
+    }
+    if (this._hstsIncludeSubDomains !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.hstsIncludeSubDomains = this._hstsIncludeSubDomains;
+    }
+    if (this._hstsMaxAge !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.hstsMaxAge = this._hstsMaxAge;
+    }
+    if (this._minVersion !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.minVersion = this._minVersion;
+    }
+    if (this._sniCertificates?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.sniCertificates = this._sniCertificates?.internalValue;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceTls | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._cipherSuites = undefined;
+      this._ciphers = undefined;
+      this._hstsIncludeSubDomains = undefined;
+      this._hstsMaxAge = undefined;
+      this._minVersion = undefined;
+      this._sniCertificates.internalValue = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._cipherSuites = value.cipherSuites;
+      this._ciphers = value.ciphers;
+      this._hstsIncludeSubDomains = value.hstsIncludeSubDomains;
+      this._hstsMaxAge = value.hstsMaxAge;
+      this._minVersion = value.minVersion;
+      this._sniCertificates.internalValue = value.sniCertificates;
+    }
+  }
+
+  // cipher_suites - computed: true, optional: true, required: false
+  private _cipherSuites?: string; 
+  public get cipherSuites() {
+    return this.getStringAttribute('cipher_suites');
+  }
+  public set cipherSuites(value: string) {
+    this._cipherSuites = value;
+  }
+  public resetCipherSuites() {
+    this._cipherSuites = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cipherSuitesInput() {
+    return this._cipherSuites;
+  }
+
+  // ciphers - computed: true, optional: true, required: false
+  private _ciphers?: string; 
+  public get ciphers() {
+    return this.getStringAttribute('ciphers');
+  }
+  public set ciphers(value: string) {
+    this._ciphers = value;
+  }
+  public resetCiphers() {
+    this._ciphers = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ciphersInput() {
+    return this._ciphers;
+  }
+
+  // hsts_include_sub_domains - computed: true, optional: true, required: false
+  private _hstsIncludeSubDomains?: boolean | cdktf.IResolvable; 
+  public get hstsIncludeSubDomains() {
+    return this.getBooleanAttribute('hsts_include_sub_domains');
+  }
+  public set hstsIncludeSubDomains(value: boolean | cdktf.IResolvable) {
+    this._hstsIncludeSubDomains = value;
+  }
+  public resetHstsIncludeSubDomains() {
+    this._hstsIncludeSubDomains = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hstsIncludeSubDomainsInput() {
+    return this._hstsIncludeSubDomains;
+  }
+
+  // hsts_max_age - computed: true, optional: true, required: false
+  private _hstsMaxAge?: number; 
+  public get hstsMaxAge() {
+    return this.getNumberAttribute('hsts_max_age');
+  }
+  public set hstsMaxAge(value: number) {
+    this._hstsMaxAge = value;
+  }
+  public resetHstsMaxAge() {
+    this._hstsMaxAge = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get hstsMaxAgeInput() {
+    return this._hstsMaxAge;
+  }
+
+  // min_version - computed: true, optional: true, required: false
+  private _minVersion?: string; 
+  public get minVersion() {
+    return this.getStringAttribute('min_version');
+  }
+  public set minVersion(value: string) {
+    this._minVersion = value;
+  }
+  public resetMinVersion() {
+    this._minVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get minVersionInput() {
+    return this._minVersion;
+  }
+
+  // sni_certificates - computed: true, optional: true, required: false
+  private _sniCertificates = new VirtualServiceTlsSniCertificatesList(this, "sni_certificates", false);
+  public get sniCertificates() {
+    return this._sniCertificates;
+  }
+  public putSniCertificates(value: VirtualServiceTlsSniCertificates[] | cdktf.IResolvable) {
+    this._sniCertificates.internalValue = value;
+  }
+  public resetSniCertificates() {
+    this._sniCertificates.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sniCertificatesInput() {
+    return this._sniCertificates.internalValue;
+  }
+}
 
 /**
 * Represents a {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service lbappliance_virtual_service}
@@ -1958,6 +2326,7 @@ export class VirtualService extends cdktf.TerraformResource {
     this._protocol = config.protocol;
     this._redirectCode = config.redirectCode;
     this._timeouts.internalValue = config.timeouts;
+    this._tls.internalValue = config.tls;
     this._transparent = config.transparent;
   }
 
@@ -2214,6 +2583,22 @@ export class VirtualService extends cdktf.TerraformResource {
     return this._timeouts.internalValue;
   }
 
+  // tls - computed: true, optional: true, required: false
+  private _tls = new VirtualServiceTlsOutputReference(this, "tls");
+  public get tls() {
+    return this._tls;
+  }
+  public putTls(value: VirtualServiceTls) {
+    this._tls.internalValue = value;
+  }
+  public resetTls() {
+    this._tls.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get tlsInput() {
+    return this._tls.internalValue;
+  }
+
   // transparent - computed: true, optional: true, required: false
   private _transparent?: boolean | cdktf.IResolvable; 
   public get transparent() {
@@ -2252,6 +2637,7 @@ export class VirtualService extends cdktf.TerraformResource {
       protocol: cdktf.stringToTerraform(this._protocol),
       redirect_code: cdktf.numberToTerraform(this._redirectCode),
       timeouts: virtualServiceTimeoutsToTerraform(this._timeouts.internalValue),
+      tls: virtualServiceTlsToTerraform(this._tls.internalValue),
       transparent: cdktf.booleanToTerraform(this._transparent),
     };
   }
@@ -2353,6 +2739,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: true,
         type: "struct",
         storageClassType: "VirtualServiceTimeouts",
+      },
+      tls: {
+        value: virtualServiceTlsToHclTerraform(this._tls.internalValue),
+        isBlock: true,
+        type: "struct",
+        storageClassType: "VirtualServiceTls",
       },
       transparent: {
         value: cdktf.booleanToHclTerraform(this._transparent),

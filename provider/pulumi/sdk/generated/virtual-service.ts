@@ -75,6 +75,8 @@ export class VirtualService extends pulumi.CustomResource {
   declare public readonly fallback: pulumi.Output<outputs.VirtualServiceFallback>;
   /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
   declare public readonly limits: pulumi.Output<outputs.VirtualServiceLimits>;
+  /** How a VIP that terminates TLS (`certificateId` set) negotiates it. */
+  declare public readonly tls: pulumi.Output<outputs.VirtualServiceTls>;
   /** A disabled VIP keeps its configuration but does not listen. */
   declare public readonly enabled: pulumi.Output<boolean>;
 
@@ -103,6 +105,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['timeouts'] = args?.timeouts;
       resourceInputs['fallback'] = args?.fallback;
       resourceInputs['limits'] = args?.limits;
+      resourceInputs['tls'] = args?.tls;
       resourceInputs['enabled'] = args?.enabled;
     } else {
       resourceInputs['label'] = undefined;
@@ -121,6 +124,7 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['timeouts'] = undefined;
       resourceInputs['fallback'] = undefined;
       resourceInputs['limits'] = undefined;
+      resourceInputs['tls'] = undefined;
       resourceInputs['enabled'] = undefined;
     }
     const options = pulumi.mergeOptions(resourceOptions(), opts);
@@ -171,6 +175,8 @@ export interface VirtualServiceArgs {
   fallback?: pulumi.Input<inputs.VirtualServiceFallback>;
   /** Limits on the connections a VIP serves at once (each real server's own limit is its `maxConnections`). */
   limits?: pulumi.Input<inputs.VirtualServiceLimits>;
+  /** How a VIP that terminates TLS (`certificateId` set) negotiates it. */
+  tls?: pulumi.Input<inputs.VirtualServiceTls>;
   /** A disabled VIP keeps its configuration but does not listen. */
   enabled?: pulumi.Input<boolean>;
 }

@@ -130,3 +130,11 @@ export const VirtualServiceRedirectCode = {
 } as const;
 /** One of the values of {@link VirtualServiceRedirectCode}. */
 export type VirtualServiceRedirectCode = (typeof VirtualServiceRedirectCode)[keyof typeof VirtualServiceRedirectCode];
+
+/** The oldest TLS version the VIP accepts; older handshakes are refused. */
+export const VirtualServiceTlsMinVersion = {
+  TLSv12: "TLSv1.2",
+  TLSv13: "TLSv1.3",
+} as const;
+/** One of the values of {@link VirtualServiceTlsMinVersion}. */
+export type VirtualServiceTlsMinVersion = (typeof VirtualServiceTlsMinVersion)[keyof typeof VirtualServiceTlsMinVersion];

@@ -122,3 +122,27 @@ export interface VirtualServiceTimeouts {
   /** Time a client has to send complete request headers (http and http2 only). */
   httpRequest?: pulumi.Input<number>;
 }
+
+/** How a VIP that terminates TLS (`certificateId` set) negotiates it. */
+export interface VirtualServiceTls {
+  /** The oldest TLS version the VIP accepts; older handshakes are refused. */
+  minVersion?: pulumi.Input<enums.VirtualServiceTlsMinVersion>;
+  /** OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`); null keeps the engine's default. Names that match no cipher are refused. */
+  ciphers?: pulumi.Input<string>;
+  /** TLS 1.3 cipher suites separated by colons (e.g. `TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256`); null keeps the engine's default. */
+  cipherSuites?: pulumi.Input<string>;
+  /** Add `Strict-Transport-Security` with this `max-age` (seconds) to every response from a real server (http and http2 VIPs); null adds none. */
+  hstsMaxAge?: pulumi.Input<number>;
+  /** Add `includeSubDomains` to the `Strict-Transport-Security` field. */
+  hstsIncludeSubDomains?: pulumi.Input<boolean>;
+  /** Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificateId`. */
+  sniCertificates?: pulumi.Input<pulumi.Input<inputs.VirtualServiceTlsSniCertificatesItem>[]>;
+}
+
+/** Further certificates chosen by the server name a client asks for (SNI); a client asking for another name, or none, gets `certificateId`. */
+export interface VirtualServiceTlsSniCertificatesItem {
+  /** The server name, or `*.` and a domain for every name directly under it. */
+  serverName: pulumi.Input<string>;
+  /** Id of a certificate, assigned by the appliance. */
+  certificateId: pulumi.Input<string>;
+}
