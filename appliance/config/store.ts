@@ -20,6 +20,7 @@ import { applyChange, changeBetween, encodeEntry, readSegment, RevisionLog, segm
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { checkStoredConfig } from './stored-config-check.js';
+import { withContractDefaults } from './contract-defaults.js';
 
 /** Who is writing and through which operation. */
 export interface CommitContext {
@@ -562,6 +563,8 @@ function parseRecord(text: string, revision: number): RevisionRecord {
   if (record.revision !== revision || !isMap(config) || !isMap(config?.virtualServices) || !isMap(config?.realServers) || !isMap(config?.certificates)) {
     throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
   }
+  // A revision an earlier version stored lacks the settings added since: the contract's defaults.
+  withContractDefaults(record.config);
   return record;
 }
 

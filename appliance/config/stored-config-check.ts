@@ -6,6 +6,7 @@
 import { ApplianceError } from '../errors.js';
 import { emptyConfig, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
+import { withContractDefaults } from './contract-defaults.js';
 
 type Fields = Record<string, (v: unknown) => boolean>;
 
@@ -60,6 +61,8 @@ export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asse
       }
     }
   }
+  // A primary running an earlier version sends objects without the settings added since.
+  withContractDefaults(config as unknown as StoredConfig);
   // Every object is new relative to an empty configuration: the rules check them all.
   checkRules(emptyConfig(), config as unknown as StoredConfig, rules);
 }

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hl7Server } from '../../examples/backends/index.js';
-import { runProbe, type ProbeSpec } from '../../appliance/engine/health/probes.js';
+import { runProbe } from '../../appliance/engine/health/probes.js';
+import type { ProbeSpec } from '../../appliance/engine/health/probe-spec.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const HOST = '127.0.213.1';

@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigSnapshot } from '../../appliance/config/snapshot.js';
 import { ConfigStore } from '../../appliance/config/store.js';
 import type { StoredRealServer, VirtualServiceSpec } from '../../appliance/config/model.js';
+import { fillContractDefaults } from '../../appliance/config/contract-defaults.js';
+import { specDocument } from '../../openapi/generated/spec.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -30,11 +32,20 @@ async function openStore(dataDir: string, options: { keep?: number; snapshotEver
 }
 
 function vip(n: number): VirtualServiceSpec {
-  return {
+  const spec = {
     label: `v${n}`, ipAddress: `127.0.228.${1 + (n % 250)}`, ports: [9000 + Math.floor(n / 250)], protocol: 'tcp', certificateId: null, algorithm: 'round-robin',
     persistence: { mode: 'none', timeout: 600, cookieName: 'LBSESSION' }, healthCheck: { type: 'connect', path: '/', host: null, port: null, expectStatus: 200, interval: 5, timeout: 3, rise: 2, fall: 3 },
     forceHttps: false, redirectCode: 301, forwardedFor: true, timeouts: { client: 60, server: 60, connect: 5, httpRequest: 10 }, enabled: true,
-  } as unknown as VirtualServiceSpec;
+  };
+  // Every setting added since is the contract's default, as the API fills it into a write.
+  fillContractDefaults(spec, specDocument.components.schemas.VirtualServiceSpec);
+  return spec as unknown as VirtualServiceSpec;
+}
+
+function server(n: number): StoredRealServer {
+  const rs: Record<string, unknown> = { label: 's', address: '127.0.228.250', port: 9, weight: 1, adminState: 'online', backup: false };
+  fillContractDefaults(rs, specDocument.components.schemas.RealServerSpec);
+  return { ...rs, virtualServiceId: id('vs', n) } as unknown as StoredRealServer;
 }
 
 function id(prefix: string, n: number): string {
@@ -48,7 +59,7 @@ function write(store: ConfigStore, n: number) {
       draft.realServers[id('rs', n - 1)] = { ...(draft.realServers[id('rs', n - 1)] as StoredRealServer), weight: n };
     } else {
       draft.virtualServices[id('vs', n)] = vip(n);
-      draft.realServers[id('rs', n)] = { label: 's', address: '127.0.228.250', port: 9, weight: 1, adminState: 'online', backup: false, virtualServiceId: id('vs', n) } as unknown as StoredRealServer;
+      draft.realServers[id('rs', n)] = server(n);
     }
   });
 }

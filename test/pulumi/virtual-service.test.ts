@@ -41,10 +41,10 @@ describe('VirtualService', () => {
   let inputs: Bag;
 
   it('fails Check per property, naming each one with a stable code', async () => {
-    const { failures } = await plugin.check(T.vs, { label: '', ipAddress: '10.0.0.999', ports: [0, 80], protocol: 'udp', healthCheck: { port: 70000 }, colour: 'red' });
+    const { failures } = await plugin.check(T.vs, { label: '', ipAddress: '10.0.0.999', ports: [0, 80], protocol: 'sctp', healthCheck: { port: 70000 }, colour: 'red' });
     const byProperty = Object.fromEntries(failures.map((f) => [f.property, f.reason]));
     expect(Object.keys(byProperty).sort()).toEqual(['colour', 'healthCheck.port', 'ipAddress', 'label', 'ports[0]', 'protocol'].sort());
-    expect(byProperty.protocol).toMatch(/must be one of "http", "http2", "tcp".*\[LBP_INVALID_VALUE\]$/);
+    expect(byProperty.protocol).toMatch(/must be one of "http", "http2", "tcp", "udp".*\[LBP_INVALID_VALUE\]$/);
     expect(byProperty.colour).toMatch(/\[LBP_UNKNOWN_PROPERTY\]$/);
     const missing = await plugin.check(T.vs, { label: 'x', ports: [80], protocol: 'http2' });
     expect(missing.failures.map((f) => f.property)).toEqual(['ipAddress']);

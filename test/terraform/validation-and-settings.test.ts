@@ -53,10 +53,10 @@ describe('invalid configuration', () => {
   });
 
   it('an unknown protocol: the diagnostic points at protocol', async () => {
-    const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "bad-protocol"\n  ip_address = "127.0.72.1"\n  ports = [80]\n  protocol = "udp"\n}`);
+    const diags = await failing('plan', `resource "lbappliance_virtual_service" "v" {\n  label = "bad-protocol"\n  ip_address = "127.0.72.1"\n  ports = [80]\n  protocol = "sctp"\n}`);
     expect(diags.map((d) => d.summary)).toEqual(['Invalid value for protocol']);
-    expect(diags[0]!.detail).toContain('must be one of "http", "http2", "tcp"');
-    expect(diags[0]!.snippet!.code).toContain('protocol = "udp"');
+    expect(diags[0]!.detail).toContain('must be one of "http", "http2", "tcp", "udp"');
+    expect(diags[0]!.snippet!.code).toContain('protocol = "sctp"');
   });
 
   it('a certificate that does not parse: the diagnostic points at certificate_pem', async () => {

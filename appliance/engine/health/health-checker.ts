@@ -8,7 +8,8 @@ import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
-import { runProbe, type DicomSettings, type Hl7Settings, type ProbeSpec, type TcpSettings } from './probes.js';
+import { runProbe } from './probes.js';
+import type { DicomSettings, Hl7Settings, ProbeSpec, TcpSettings } from './probe-spec.js';
 import type { BodyMatchSettings } from './content-match.js';
 
 /** What to check for one real server of one VIP. */

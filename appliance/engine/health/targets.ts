@@ -3,7 +3,7 @@
 // means the same thing whichever engine carries the traffic (layer 4 VIPs included).
 import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
-import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS } from './probes.js';
+import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS } from './probe-spec.js';
 
 /** The health targets of every real server of `vs`. */
 export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
