@@ -66,7 +66,7 @@ export function certificatePublic(cert: StoredCertificate): Omit<Schemas['Certif
 export function certificateView(config: StoredConfig, id: string): Schemas['Certificate'] {
   const cert = config.certificates[id] as StoredCertificate;
   const usedBy = Object.entries(config.virtualServices)
-    .filter(([, vs]) => vs.certificateId === id || vs.tls.sniCertificates.some((s) => s.certificateId === id))
+    .filter(([, vs]) => vs.certificateId === id || (vs.tls?.sniCertificates ?? []).some((s) => s.certificateId === id))
     .map(([vsId]) => vsId);
   return { id, ...certificatePublic(cert), usedBy };
 }

@@ -55,7 +55,8 @@ export function addressesOverlap(a: string, b: string): boolean {
 }
 
 /** Whether this node's OpenSSL knows the VIP's cipher lists (both engines use the system OpenSSL). */
-function cipherListProblem(tls: VirtualServiceSpec['tls']): { field: string; message: string } | null {
+function cipherListProblem(tls: VirtualServiceSpec['tls'] | undefined): { field: string; message: string } | null {
+  if (!tls) return null;
   const tries: [string, string | null, (v: string) => void][] = [
     ['/tls/ciphers', tls.ciphers, (v) => createSecureContext({ ciphers: `${v}:TLS_AES_128_GCM_SHA256` })],
     ['/tls/cipherSuites', tls.cipherSuites, (v) => createSecureContext({ ciphers: `${v}:ECDHE-RSA-AES128-GCM-SHA256` })],
@@ -105,7 +106,7 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
   // The rules on the VIP alone are shared with the providers' plan-time checks.
   const [problem] = virtualServiceProblems(vs);
   if (problem) throw new ApplianceError(problem.code, problem.message, { field: vsField(id, problem.field) });
-  vs.tls.sniCertificates.forEach((sni, i) => {
+  (vs.tls?.sniCertificates ?? []).forEach((sni, i) => {
     if (!(sni.certificateId in config.certificates)) {
       throw new ApplianceError('LB_UNKNOWN_REFERENCE', `certificate ${sni.certificateId} does not exist`, { field: vsField(id, `/tls/sniCertificates/${i}/certificateId`) });
     }
@@ -116,7 +117,7 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
 
 /** The certificates a VIP serves: its default and its SNI ones. */
 export function certificatesOf(vs: VirtualServiceSpec): string[] {
-  return [...(vs.certificateId === null ? [] : [vs.certificateId]), ...vs.tls.sniCertificates.map((s) => s.certificateId)];
+  return [...(vs.certificateId === null ? [] : [vs.certificateId]), ...(vs.tls?.sniCertificates ?? []).map((s) => s.certificateId)];
 }
 
 /** A VIP changed under its real servers (say to direct-routing): the servers it already has must still fit. */

@@ -26,6 +26,7 @@ afterAll(async () => app?.dispose());
 function fixVip(raw: Record<string, unknown>): Record<string, unknown> {
   const n = ++counter;
   const vs: Record<string, unknown> = { ...raw, label: `p${n}-${String(raw.label)}`.slice(0, 64) };
+  if (vs.protocol === 'udp') vs.protocol = 'tcp'; // udp is a layer 4 protocol (test/api/layer4-rules.test.ts)
   let port = 20000 + n;
   if (port === apiPort) port += 1;
   vs.ports = [port];
@@ -34,6 +35,16 @@ function fixVip(raw: Record<string, unknown>): Record<string, unknown> {
   const persistence = vs.persistence as { mode?: string } | undefined;
   if (vs.protocol === 'tcp' && persistence?.mode === 'http-cookie') persistence.mode = 'source-ip';
   if (vs.protocol !== 'http') delete vs.forceHttps;
+  // The rules joining several fields are the subject of their own suites (layer4-rules,
+  // tls-policy, limits-fallback, application-checks): here a proxy VIP without them.
+  vs.forwarding = 'proxy';
+  delete vs.transparent;
+  delete vs.fallback;
+  const tls = vs.tls as { minVersion?: string } | undefined;
+  if (tls === undefined || typeof vs.certificateId !== 'string') delete vs.tls;
+  else vs.tls = tls.minVersion === undefined ? {} : { minVersion: tls.minVersion };
+  const hc = vs.healthCheck as Record<string, unknown> | undefined;
+  if (hc) delete hc.bodyMatch;
   return vs;
 }
 

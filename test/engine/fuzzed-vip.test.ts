@@ -24,7 +24,8 @@ const SEED = 19_001;
 // Every HAProxy write is checked with `haproxy -c` and most reload it: a smaller budget there keeps it under a minute.
 const FUZZED = HAPROXY ? 16 : 32;
 /** Refusals a valid body may still get: rules that join several fields. */
-const RULE_CODES = new Set(['LB_INVALID_COMBINATION', 'LB_CERTIFICATE_REQUIRED', 'LB_UNSAFE_PATTERN']);
+// A fuzzed reference (an SNI certificate id) names no certificate, and a fuzzed cipher list no cipher: refused, naming the field.
+const RULE_CODES = new Set(['LB_INVALID_COMBINATION', 'LB_CERTIFICATE_REQUIRED', 'LB_UNSAFE_PATTERN', 'LB_UNKNOWN_REFERENCE', 'LB_UNSUPPORTED_VALUE']);
 
 let app: TestAppliance;
 let client: ApplianceClient;
@@ -86,6 +87,11 @@ function vips(): VirtualServiceInput[] {
       // sockets; test/haproxy/transparent.test.ts); layer 4 VIPs belong to the kernel suites.
       transparent: ENGINE === 'haproxy' ? vs.transparent : false,
       forwarding: 'proxy',
+      // TLS policy on a terminating VIP only, without fuzzed cipher names (refused as unknown
+      // to OpenSSL) or SNI certificate ids (refused as unknown references): test/engine/tls-policy.test.ts.
+      tls: (vs.certificateId || vs.protocol === 'http2') && vs.tls?.minVersion ? { minVersion: vs.tls.minVersion } : undefined,
+      // A fallback server needs its address and the page an HTTP VIP (test/engine/limits-fallback.test.ts).
+      fallback: undefined,
       ...(exercised ? { enabled: true, forceHttps: false, healthCheck: { ...hc, type: i % 2 ? 'http' : 'https', interval: 1 } } : {}),
     } as VirtualServiceInput;
   });

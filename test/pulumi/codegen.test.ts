@@ -57,6 +57,6 @@ describe('generated Pulumi files', () => {
     expect(vs.requiredInputs).toEqual(['label', 'ipAddress', 'ports', 'protocol']);
     expect(vs.inputProperties.healthCheck!.$ref).toBe('#/types/lbappliance:index:VirtualServiceHealthCheck');
     expect(JSON.stringify(schema)).not.toMatch(/`[a-z]+_[a-z_]+`|lbappliance_[a-z]/);
-    expect(schema.types['lbappliance:index:VirtualServiceProtocol']!.enum!.map((e) => e.value)).toEqual(['http', 'http2', 'tcp']);
+    expect(schema.types['lbappliance:index:VirtualServiceProtocol']!.enum!.map((e) => e.value)).toEqual(['http', 'http2', 'tcp', 'udp']);
   });
 });

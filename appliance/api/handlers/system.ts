@@ -31,9 +31,9 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         colour: status.colour,
         connections: status.connections,
         queued: status.queued,
-        maxConnections: vs.limits.maxConnections,
-        fallback: vs.fallback.mode,
-        tlsMinVersion: vs.certificateId === null ? null : vs.tls.minVersion,
+        maxConnections: vs.limits?.maxConnections ?? null,
+        fallback: vs.fallback?.mode ?? 'none',
+        tlsMinVersion: vs.certificateId === null ? null : (vs.tls?.minVersion ?? 'TLSv1.2'),
         listening: status.listening,
         error: status.error ?? null,
         realServers: Object.entries(config.realServers)
