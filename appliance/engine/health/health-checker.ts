@@ -9,7 +9,7 @@ import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client'
 import type { CheckResult } from '../types.js';
 import { HealthCell, type Health } from './health-state.js';
 import { runProbe } from './probes.js';
-import type { DicomSettings, Hl7Settings, ProbeSpec, TcpSettings } from './probe-spec.js';
+import type { CheckKindName, DicomSettings, Hl7Settings, ProbeSpec, TcpSettings } from './probe-spec.js';
 import type { BodyMatchSettings } from './content-match.js';
 
 /** What to check for one real server of one VIP. */
@@ -19,7 +19,7 @@ export interface HealthTarget {
   vipLabel: string;
   serverLabel: string;
   /** `none` checks nothing and reports the server up (a passive failure is retried by connects). */
-  type: 'none' | 'connect' | 'tcp' | 'http' | 'https' | 'dicom' | 'hl7';
+  type: 'none' | CheckKindName;
   address: string;
   port: number;
   path: string;
