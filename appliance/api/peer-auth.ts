@@ -30,9 +30,10 @@ export function peerAuthenticator(ha: Pick<HaController, 'peerToken'>): (authori
 }
 
 /** The headers of a successful write's answer: on the primary, whether the secondary has it (cluster writes only). */
-export function peerWriteHeaders(ha: Pick<HaController, 'peerSync'>): (operationId: OperationId) => Record<string, string> {
-  return (operationId): Record<string, string> => {
-    const sync = operationTable[operationId].write === 'cluster' ? ha.peerSync() : null;
+export function peerWriteHeaders(ha: Pick<HaController, 'peerSync'>): (operationId: OperationId, revision: number | null) => Record<string, string> {
+  return (operationId, revision): Record<string, string> => {
+    // Whether the secondary holds this write's revision (later writes of a group commit may still be on their way).
+    const sync = operationTable[operationId].write === 'cluster' ? ha.peerSync(revision) : null;
     return sync === null ? {} : { 'x-lbappliance-peer': sync };
   };
 }

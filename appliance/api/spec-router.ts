@@ -28,7 +28,7 @@ export interface SpecRouterOptions {
   /** Authenticates the internal HA peer operations (`haPeerToken` in the contract). */
   peerAuth?: (authorization: string | undefined) => Principal;
   /** Headers added to every successful write's response (the HA primary's `X-Lbappliance-Peer`). */
-  writeHeaders?: (operationId: OperationId) => Record<string, string>;
+  writeHeaders?: (operationId: OperationId, revision: number | null) => Record<string, string>;
   /** Observes every answered request (metrics). */
   onResponse?: (operationId: OperationId, status: number, seconds: number) => void;
 }
@@ -237,7 +237,7 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
           ex.status = result.status;
           await recordAudit(ex, req);
           reply.code(result.status).headers(result.headers ?? {});
-          if (op.write && options.writeHeaders) reply.headers(options.writeHeaders(id));
+          if (op.write && options.writeHeaders) reply.headers(options.writeHeaders(id, ex.ctx.audit.revision ?? null));
           if (!contentType) return reply.send();
           reply.header('content-type', contentType === 'application/json' ? 'application/json; charset=utf-8' : contentType);
           return reply.send(typeof result.body === 'string' ? result.body : JSON.stringify(result.body));

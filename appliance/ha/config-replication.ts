@@ -57,6 +57,14 @@ export class ConfigReplicator {
   }
 
   /**
+   * Whether the secondary lacks `revision`: it is behind and has not reported holding it. With
+   * group commit, later revisions may still be on their way when an earlier one is answered.
+   */
+  lacks(revision: number): boolean {
+    return this.#behind && this.#peerRevision < revision;
+  }
+
+  /**
    * Records what the peer reports holding (from its heartbeat or its API). Within one boot of
    * the peer its revision only grows (a heartbeat sent before a push arrives late), so the
    * highest is kept; a restarted peer is taken at its word.

@@ -62,7 +62,7 @@ export interface HaController {
    */
   peerToken(token: string): 'accepted' | 'refused' | 'unpaired';
   /** On the primary, whether the secondary has every revision (`behind`: not yet); null on any other node. */
-  peerSync(): 'in-sync' | 'behind' | null;
+  peerSync(revision?: number | null): 'in-sync' | 'behind' | null;
   /** The internal operations the peer calls. */
   peer: HaPeerEndpoints;
   /** Role and ownership for the overview and metrics. */

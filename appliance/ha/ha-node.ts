@@ -201,10 +201,10 @@ export class HaNode implements HaController {
     return tokenMatches(token, deriveKeys(record.key, record.pairId).apiToken) ? 'accepted' : 'refused';
   }
 
-  peerSync(): 'in-sync' | 'behind' | null {
+  peerSync(revision?: number | null): 'in-sync' | 'behind' | null {
     const pair = this.#pair;
     if (!pair || pair.role !== 'primary') return null;
-    return pair.peerBehind ? 'behind' : 'in-sync';
+    return pair.peerLacks(revision ?? null) ? 'behind' : 'in-sync';
   }
 
   peer: HaPeerEndpoints = {

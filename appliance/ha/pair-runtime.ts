@@ -133,6 +133,12 @@ export class PairRuntime {
   }
 
   /** Whether the primary has a write the secondary lacks (on the secondary: whether it lacks one). */
+  /** Whether the secondary lacks `revision` (null: anything the primary has). */
+  peerLacks(revision: number | null): boolean {
+    if (this.#replicator && revision !== null) return this.#replicator.lacks(revision);
+    return this.peerBehind;
+  }
+
   get peerBehind(): boolean {
     if (this.#replicator) return this.#replicator.behind;
     return this.#heard !== null && this.#heard.revision > this.#d.store.current.revision;

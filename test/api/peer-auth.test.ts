@@ -43,10 +43,14 @@ describe('peer authentication', () => {
 
 describe('the primary write header', () => {
   it('says whether the secondary has a cluster write, on the primary only', () => {
-    expect(peerWriteHeaders({ peerSync: () => 'in-sync' })('createVirtualService')).toEqual({ 'x-lbappliance-peer': 'in-sync' });
-    expect(peerWriteHeaders({ peerSync: () => 'behind' })('patchConfig')).toEqual({ 'x-lbappliance-peer': 'behind' });
+    expect(peerWriteHeaders({ peerSync: () => 'in-sync' })('createVirtualService', 7)).toEqual({ 'x-lbappliance-peer': 'in-sync' });
+    expect(peerWriteHeaders({ peerSync: () => 'behind' })('patchConfig', 8)).toEqual({ 'x-lbappliance-peer': 'behind' });
+    // The write's own revision is what the secondary must hold (later ones of a group commit may still be on their way).
+    const asked: (number | null | undefined)[] = [];
+    peerWriteHeaders({ peerSync: (r) => (asked.push(r), 'in-sync') })('updateRealServer', 12);
+    expect(asked).toEqual([12]);
     // Not a cluster write (a node's own operation), or not a primary: no header.
-    expect(peerWriteHeaders({ peerSync: () => 'in-sync' })('exportBackup')).toEqual({});
-    expect(peerWriteHeaders({ peerSync: () => null })('createVirtualService')).toEqual({});
+    expect(peerWriteHeaders({ peerSync: () => 'in-sync' })('exportBackup', null)).toEqual({});
+    expect(peerWriteHeaders({ peerSync: () => null })('createVirtualService', 9)).toEqual({});
   });
 });
