@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realServerProblems, virtualServiceProblems, type ApplianceClient, type ApplianceProblemError } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import { refusedWrite } from '../helpers/refused-write.js';
 
 let app: TestAppliance;
 let client: ApplianceClient;
@@ -16,17 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.dispose());
 
-/** Runs a write that must be refused; returns the error after checking nothing changed. */
-async function refused(write: () => Promise<unknown>): Promise<ApplianceProblemError> {
-  const before = await client.getConfig();
-  const err = (await write().then(
-    () => null,
-    (e: unknown) => e,
-  )) as ApplianceProblemError | null;
-  expect(err, 'the write was accepted').not.toBeNull();
-  expect(await client.getConfig()).toEqual(before);
-  return err as ApplianceProblemError;
-}
+/** A write that must be refused, changing nothing (test/helpers/refused-write.ts). */
+const refused = (write: () => Promise<unknown>): Promise<ApplianceProblemError> => refusedWrite(client, write);
 
 const base = { label: 'l4', ipAddress: '127.0.230.1', ports: [104], protocol: 'tcp', forwarding: 'direct-routing', forwardedFor: false } as const;
 

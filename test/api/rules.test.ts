@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient, ApplianceProblemError } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { makeTestCert } from '../helpers/certs.js';
+import { refusedWrite } from '../helpers/refused-write.js';
 
 let app: TestAppliance;
 let client: ApplianceClient;
@@ -14,18 +15,8 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.dispose());
 
-/** Runs a write that must be refused; returns the error after checking nothing changed. */
-async function refused(write: () => Promise<unknown>): Promise<ApplianceProblemError> {
-  const before = await client.getConfig();
-  const err = (await write().then(
-    () => null,
-    (e: unknown) => e,
-  )) as ApplianceProblemError | null;
-  expect(err, 'the write was accepted').not.toBeNull();
-  const after = await client.getConfig();
-  expect(after).toEqual(before);
-  return err as ApplianceProblemError;
-}
+/** A write that must be refused, changing nothing (test/helpers/refused-write.ts). */
+const refused = (write: () => Promise<unknown>): Promise<ApplianceProblemError> => refusedWrite(client, write);
 
 describe('rules', () => {
   it('409 LB_ADDRESS_IN_USE for two VIPs on the same address and port, naming the port', async () => {

@@ -15,6 +15,7 @@ import { ENGINE, HAPROXY } from './helpers/engine-under-test.js';
 import { get } from './helpers/traffic.js';
 import { createVip, overviewOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
+import { refusedWrite } from '../helpers/refused-write.js';
 
 const NET = HAPROXY ? '127.0.216' : '127.0.215';
 const VIP = `${NET}.217`;
@@ -217,16 +218,8 @@ describe('where the engines differ (README of each engine)', () => {
 });
 
 describe('bad values', () => {
-  async function refused(write: () => Promise<unknown>): Promise<ApplianceProblemError> {
-    const before = await client.getConfig();
-    const err = (await write().then(
-      () => null,
-      (e: unknown) => e,
-    )) as ApplianceProblemError | null;
-    expect(err, 'the write was accepted').not.toBeNull();
-    expect((await client.getConfig()).revision).toBe(before.revision);
-    return err as ApplianceProblemError;
-  }
+  /** A write that must be refused, changing nothing (test/helpers/refused-write.ts). */
+  const refused = (write: () => Promise<unknown>): Promise<ApplianceProblemError> => refusedWrite(client, write);
   const base = { label: 'bad', ipAddress: VIP, ports: [8100], protocol: 'http' as const };
 
   it('refuses each bad fallback or limit naming the field, the revision unchanged', async () => {
