@@ -13,6 +13,9 @@ import type { ApiContext } from './api/api-context.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ConfigStore } from './config/store.js';
 import { createEngine } from './engine/factory.js';
+import { EventWatch } from './events/event-watch.js';
+import { OperationalEvents } from './events/operational-events.js';
+import { closeIntegrations, startIntegrations } from './integrations/registry.js';
 import type { Engine, EngineKind } from './engine/types.js';
 import { HaNode } from './ha/ha-node.js';
 import type { HaController } from './ha/controller.js';
@@ -98,6 +101,14 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
   apiListener.port = port;
   const endpoint = `https://${urlHost(options.apiHost === '0.0.0.0' ? '127.0.0.1' : options.apiHost === '::' ? '::1' : options.apiHost)}:${port}`;
   await haNode.start({ tls, apiHost: options.apiHost, apiPort: port });
+  // The operations' event stream and the integrations that forward it (syslog, SNMP, mail).
+  const events = new OperationalEvents(logger.child({ component: 'events' }));
+  audit.onRecord((entry) =>
+    events.publish({ kind: 'audit', at: entry.at, severity: entry.status < 400 ? 'info' : 'notice', message: `${entry.user} ${entry.operation} ${entry.status}`, entry }),
+  );
+  const watch = new EventWatch({ events, store, engine, haStatus: () => ha.status() });
+  watch.start();
+  const integrations = await startIntegrations({ events, store, engine, haStatus: () => ha.status(), logger: logger.child({ component: 'integrations' }), registry: metrics.registry, dataDir: options.dataDir, nodeName: api.nodeName });
   logger.info({ endpoint, listen: `${options.apiHost}:${port}`, fingerprintSha256: tls.fingerprintSha256, engine: engine.kind, version: VERSION }, 'api listening');
 
   let closing: Promise<void> | null = null;
@@ -109,8 +120,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
     engine,
     close(graceMs = 5000) {
       closing ??= (async () => {
+        watch.stop();
         await haNode.close();
         await app.close();
+        await closeIntegrations(integrations, logger);
         await store.close();
         await engine.stop(graceMs);
         await haNode.releaseAddresses();

@@ -54,6 +54,7 @@ export class AuditLog {
   #seq = 0;
   #handle: FileHandle | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #recorded: ((entry: AuditEntry) => void)[] = [];
 
   /** `keepInMemory`: how many of the newest entries are served without reading the file. */
   constructor(dataDir: string, keepInMemory = 5000) {
@@ -119,6 +120,11 @@ export class AuditLog {
     if (this.#recent.length >= 2 * this.#cacheSize) this.#recent = this.#recent.slice(-this.#cacheSize);
   }
 
+  /** Registers a listener told of each entry once it is on disk (it must not throw). */
+  onRecord(listener: (entry: AuditEntry) => void): void {
+    this.#recorded.push(listener);
+  }
+
   /** Appends an entry (durably) and returns it. */
   record(entry: Omit<AuditEntry, 'seq'>): Promise<AuditEntry> {
     const run = this.#queue.then(async () => {
@@ -140,6 +146,7 @@ export class AuditLog {
       this.#append(full, this.#size + lead, line.length);
       this.#size += lead + line.length + 1;
       this.#newlineFirst = false;
+      for (const listener of this.#recorded) listener(full);
       return full;
     });
     this.#queue = run.catch(() => undefined);

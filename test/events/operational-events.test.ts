@@ -1,0 +1,76 @@
+// The operational event stream (issue 18): a real server's health change, a certificate near
+// its expiry and an audited write each become one event, seen in a real appliance's log
+// (every event is logged as the integrations receive it), for the embedded engine's checks.
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+
+const VIP = '127.0.130.1';
+const SERVER = '127.0.130.2';
+
+interface EventLine {
+  event: string;
+  severity: string;
+  msg: string;
+}
+
+function events(app: TestAppliance): EventLine[] {
+  return app.output.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as Partial<EventLine>;
+      return typeof parsed.event === 'string' ? [parsed as EventLine] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function until<T>(what: string, read: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('operational events', () => {
+  let app: TestAppliance;
+  let client: ApplianceClient;
+  let server: Server | null = null;
+  beforeAll(async () => {
+    app = await startTestAppliance({ engine: 'embedded' });
+    client = app.client();
+  });
+  afterAll(async () => {
+    server?.close();
+    await app?.dispose();
+  });
+
+  it('a server going down and coming back is one event each, with the check\'s reason', async () => {
+    const vs = await client.createVirtualService({ label: 'PACS', ipAddress: VIP, ports: [11112], protocol: 'tcp', healthCheck: { type: 'connect', interval: 1, timeout: 1, rise: 1, fall: 1 } });
+    await client.createRealServer(vs.id, { label: 'pacs-1', address: SERVER, port: 11112 });
+    const down = await until('a down event', () => events(app).find((e) => e.event === 'real-server-health' && e.msg.includes('pacs-1')));
+    expect(down.severity).toBe('error');
+    expect(down.msg).toMatch(/^real server pacs-1 \(127\.0\.130\.2:11112\) of PACS is down: .*(refused|ECONNREFUSED)/i);
+    server = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server!.listen(11112, SERVER, resolve));
+    const up = await until('an up event', () => events(app).find((e) => e.event === 'real-server-health' && e.msg.endsWith('is up')));
+    expect(up).toMatchObject({ severity: 'notice', msg: 'real server pacs-1 (127.0.130.2:11112) of PACS is up' });
+    // One event per change, not one per check.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(events(app).filter((e) => e.event === 'real-server-health')).toHaveLength(2);
+  });
+
+  it('a certificate that expires within a week is announced once, as an error', async () => {
+    await client.createCertificate({ label: 'short-lived', selfSigned: { commonName: 'pacs.example.test', days: 5 } });
+    const expiry = await until('an expiry event', () => events(app).find((e) => e.event === 'certificate-expiry'));
+    expect(expiry.severity).toBe('error');
+    expect(expiry.msg).toMatch(/^certificate short-lived expires in [45] days/);
+    await client.createCertificate({ label: 'long-lived', selfSigned: { commonName: 'viewer.example.test', days: 365 } });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(events(app).filter((e) => e.event === 'certificate-expiry')).toHaveLength(1);
+  });
+});
