@@ -2,6 +2,7 @@
 // return. Nothing here changes state.
 import type { components } from '../../openapi/generated/types.js';
 import type { StoredCertificate, StoredConfig, StoredRealServer, VirtualServiceSpec } from '../config/model.js';
+import { serversOf } from '../config/server-index.js';
 import type { EngineStatus, RealServerRuntime, VirtualServiceRuntime } from '../engine/types.js';
 
 type Schemas = components['schemas'];
@@ -31,7 +32,7 @@ export function virtualServiceStatus(config: StoredConfig, id: string, live: Liv
   if (!live.active) return { state: 'passive', colour: 'grey', ...base };
   if (!base.listening) return { state: 'down', colour: 'red', ...base };
   if (vs.forceHttps) return { state: 'redirect', colour: 'green', ...base };
-  const servers = Object.entries(config.realServers).filter(([, rs]) => rs.virtualServiceId === id && rs.adminState !== 'halt');
+  const servers = serversOf(config, id).filter(([, rs]) => rs.adminState !== 'halt');
   const healthOf = (rsId: string) => realServerStatus(rt, rsId, vs.healthCheck).health;
   const primaries = servers.filter(([, rs]) => !rs.backup && rs.weight > 0);
   const backups = servers.filter(([, rs]) => rs.backup);

@@ -52,8 +52,3 @@ export interface RevisionRecord {
 export function emptyConfig(): StoredConfig {
   return { virtualServices: {}, realServers: {}, certificates: {} };
 }
-
-/** Real servers of one virtual service, as [id, server] pairs. */
-export function realServersOf(config: StoredConfig, vsId: string): [string, StoredRealServer][] {
-  return Object.entries(config.realServers).filter(([, rs]) => rs.virtualServiceId === vsId);
-}

@@ -24,6 +24,8 @@ export interface TestApplianceOptions {
   /** Extra `serve` arguments. */
   args?: string[];
   env?: Record<string, string>;
+  /** Options of node itself (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeArgs?: string[];
   /** A command the appliance runs under, e.g. `['ip', 'netns', 'exec', 'ns1']` (it must exec the appliance in place). */
   wrap?: string[];
 }
@@ -59,7 +61,7 @@ export async function startTestAppliance(options: TestApplianceOptions = {}): Pr
   const listen = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`;
   const args = [LBAPPLIANCE_BIN, 'serve', '--data-dir', dataDir, '--api-listen', listen, '--engine', options.engine ?? 'none', ...(options.args ?? [])];
   const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
-  const child = spawn(command as string, [...prefix, ...args], {
+  const child = spawn(command as string, [...prefix, ...(options.nodeArgs ?? []), ...args], {
     // Outside a network namespace a test appliance never programs the host's own kernel (layer 4 VIPs report it).
     env: { ...process.env, LBAPPLIANCE_PASSWORD: password, LBAPPLIANCE_LOG_LEVEL: 'info', ...(options.wrap ? {} : { LBAPPLIANCE_KERNEL: 'off' }), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { etagOf, ifMatchSatisfied } from '../../config/canonical-json.js';
 import { newId } from '../../config/ids.js';
 import { applyMergePatch } from '../../config/merge-patch.js';
 import type { StoredConfig, StoredRealServer } from '../../config/model.js';
+import { serversOf } from '../../config/server-index.js';
 import { commitWrite, liveState, notFound, requireMatch, type ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
 import { realServerView } from '../views.js';
@@ -42,8 +43,8 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
       const { revision, config } = api.store.current;
       requireVs(config, ctx.params.virtualServiceId);
       const live = liveState(api);
-      const items = Object.entries(config.realServers)
-        .filter(([, rs]) => rs.virtualServiceId === ctx.params.virtualServiceId && (ctx.query.label === undefined || rs.label === ctx.query.label))
+      const items = serversOf(config, ctx.params.virtualServiceId)
+        .filter(([, rs]) => ctx.query.label === undefined || rs.label === ctx.query.label)
         .map(([rsId]) => realServerView(config, rsId, live));
       return { status: 200, body: { revision, items } };
     },

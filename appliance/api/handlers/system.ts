@@ -1,5 +1,6 @@
 // Handlers of liveness, the contract document, the System Overview and the metrics.
 import { specYaml } from '../../../openapi/generated/spec.js';
+import { serversOf } from '../../config/server-index.js';
 import { liveState, type ApiContext } from '../api-context.js';
 import type { Handlers } from '../handler-types.js';
 import { realServerColour, realServerStatus, virtualServiceStatus } from '../views.js';
@@ -36,9 +37,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         tlsMinVersion: vs.certificateId === null ? null : (vs.tls?.minVersion ?? 'TLSv1.2'),
         listening: status.listening,
         error: status.error ?? null,
-        realServers: Object.entries(config.realServers)
-          .filter(([, rs]) => rs.virtualServiceId === id)
-          .map(([rsId, rs]) => {
+        realServers: serversOf(config, id).map(([rsId, rs]) => {
             const st = realServerStatus(rt, rsId, vs.healthCheck);
             return {
               id: rsId,

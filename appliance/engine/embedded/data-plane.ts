@@ -52,13 +52,16 @@ export class DataPlane {
     const deps = { metrics: this.#deps.metrics, health: this.#deps.health, persistence: this.#deps.persistence, hashSourceIp: this.#deps.hashSourceIp };
     const seen = new Set<string>();
     const timeouts = new Map<string, number>();
+    const failedBefore = new Set(this.#failed.keys());
     this.#failed.clear();
     for (const vs of snapshot.virtualServices) {
       // One VIP's settings the plane cannot carry fail that VIP, never the others (issue 19).
       try {
         const vip = this.#vips.get(vs.id);
-        if (vip) vip.update(vs);
-        else this.#vips.set(vs.id, new VipRuntime(vs, deps));
+        // The store reuses an unchanged VIP's frozen snapshot: nothing of it to follow (a VIP
+        // that failed is tried again, so it is failed again with its reason).
+        if (!vip) this.#vips.set(vs.id, new VipRuntime(vs, deps));
+        else if (vip.spec !== vs || failedBefore.has(vs.id)) vip.update(vs);
         seen.add(vs.id);
         if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
       } catch (err) {
@@ -87,8 +90,9 @@ export class DataPlane {
   /** Listener state and counts per VIP. */
   stats(): Record<string, VipStats> {
     const out: Record<string, VipStats> = {};
+    const states = this.#listeners.states();
     for (const vip of this.#vips.values()) {
-      const st = this.#listeners.state(vip.id);
+      const st = states.get(vip.id) ?? { bound: 0, total: 0, error: null };
       const active: Record<string, number> = {};
       for (const s of vip.servers) active[s.id] = s.active;
       out[vip.id] = { ...st, connections: vip.connections, active, queued: vip.queued };

@@ -29,6 +29,9 @@ export interface EmbeddedEngineOptions {
 }
 
 /** The embedded data plane. */
+
+/** TLS VIP snapshots whose certificate and SNI contexts were built once without error. */
+const tlsChecked = new WeakSet<VirtualServiceSnapshot>();
 export class EmbeddedEngine implements Engine {
   readonly kind = 'embedded' as const;
   /** Source-IP persistence of record, for HA replication (export, import, change events). */
@@ -86,7 +89,8 @@ export class EmbeddedEngine implements Engine {
       }
     }
     for (const vs of snapshot.virtualServices) {
-      if (!vs.certificate) continue;
+      // A VIP snapshot this engine already accepted is the same frozen object: not checked again.
+      if (!vs.certificate || tlsChecked.has(vs)) continue;
       try {
         checkCertificate(vs.certificate, vs.tls);
         new SniContexts(vs);
@@ -95,6 +99,7 @@ export class EmbeddedEngine implements Engine {
           field: `/virtualServices/${vs.id}/certificateId`,
         });
       }
+      tlsChecked.add(vs);
     }
   }
 

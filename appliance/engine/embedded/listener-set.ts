@@ -211,18 +211,17 @@ export class ListenerSet {
     return changed;
   }
 
-  /** Per VIP: whether all its wanted ports are bound, and the first error. */
-  state(vsId: string): { bound: number; total: number; error: string | null } {
-    let bound = 0;
-    let total = 0;
-    let error: string | null = null;
+  /** Per VIP with listeners: how many of its wanted ports are bound, and the first error (one pass). */
+  states(): Map<string, { bound: number; total: number; error: string | null }> {
+    const out = new Map<string, { bound: number; total: number; error: string | null }>();
     for (const l of this.#listeners.values()) {
-      if (l.spec.vip.id !== vsId) continue;
-      total++;
-      if (l.bound) bound++;
-      else error ??= l.error;
+      let st = out.get(l.spec.vip.id);
+      if (!st) out.set(l.spec.vip.id, (st = { bound: 0, total: 0, error: null }));
+      st.total++;
+      if (l.bound) st.bound++;
+      else st.error ??= l.error;
     }
-    return { bound, total, error };
+    return out;
   }
 
   /** Closes idle HTTP connections of every VIP (shutdown, HA passive). */

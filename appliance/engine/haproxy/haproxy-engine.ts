@@ -290,7 +290,8 @@ export class HaproxyEngine implements Engine {
     const started = performance.now();
     const settings = this.#settingsWith(await this.#unbindable(snapshot, active), active, peers);
     const plan = planChanges(this.#running, snapshot, this.#settings, settings);
-    const config = renderConfig(snapshot, settings);
+    // Rendered only when HAProxy must read it (a reload); runtime changes record it lazily.
+    const config = (): string => renderConfig(snapshot, settings);
     await this.#writeCerts(snapshot);
     // The return path of transparent VIPs is in place before HAProxy connects from clients' addresses.
     const transparent = active && snapshot.virtualServices.some((vs) => vs.enabled && vs.transparent);
@@ -307,7 +308,7 @@ export class HaproxyEngine implements Engine {
     if (!reloaded) {
       try {
         await this.#runSteps(plan.steps);
-        await this.#master.record(config);
+        this.#master.record(config);
       } catch (err) {
         this.#log.warn({ err: (err as Error).message }, 'runtime API refused a change; reloading instead');
         reloaded = true;
@@ -319,7 +320,7 @@ export class HaproxyEngine implements Engine {
       // Source-IP persistence survives the reload: see ./stick-tables.ts.
       const carried = await readStickTables(this.#runtime).catch(() => null);
       try {
-        await this.#master.reload(config);
+        await this.#master.reload(config());
       } catch (err) {
         throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy did not take the new configuration (the last good one keeps running): ${(err as Error).message}`, { cause: err });
       }
@@ -342,8 +343,12 @@ export class HaproxyEngine implements Engine {
     this.#peers = peers;
     this.#settings = settings;
     this.#checks.sync(snapshot);
-    await this.#removeStaleCerts(snapshot);
-    await this.#refresh().catch(() => undefined);
+    // Weights and admin states change no row of `show stat` the status reads: no re-read of
+    // every server for them (the poller reads within POLL_MS anyway).
+    if (reloaded || !onlyServerStates(plan)) {
+      await this.#removeStaleCerts(snapshot);
+      await this.#refresh().catch(() => undefined);
+    }
     return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged: reloaded ? plan.listenersChanged : 0 };
   }
 
@@ -378,6 +383,7 @@ export class HaproxyEngine implements Engine {
     const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
     for (const vs of snapshot.virtualServices) {
       const old = byId.get(vs.id);
+      if (old === vs) continue; // the same frozen snapshot: its files are written
       const before = new Map((old ? certFiles(old, this.#certDir) : []).map((f) => [f.path, f.content]));
       for (const f of certFiles(vs, this.#certDir)) if (before.get(f.path) !== f.content) await writeFileAtomic(f.path, f.content, 0o600);
     }

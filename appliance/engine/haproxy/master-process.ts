@@ -16,6 +16,8 @@ const SETPRIV = '/usr/bin/setpriv';
 
 /** How long a reload signal may go unacknowledged before it is sent again. */
 const RESIGNAL_MS = 1000;
+/** How long after the last runtime-API change the running configuration is written to disk. */
+const RECORD_FLUSH_MS = 1000;
 
 /** Where HAProxy's files live and how it is run. */
 export interface MasterProcessOptions {
@@ -48,6 +50,10 @@ export class MasterProcess {
   /** "Reloading HAProxy" lines the master has logged (one per reload signal it took). */
   #reloadsSeen = 0;
   #lastGood = '';
+  /** A configuration HAProxy runs already (runtime-API changes), rendered when first needed. */
+  #pending: (() => string) | null = null;
+  #flushTimer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
   #stopping = false;
   #restarting: Promise<void> | null = null;
   /** Masters whose worker answered once: only their exit is a crash to recover from. */
@@ -87,6 +93,7 @@ export class MasterProcess {
   /** Writes the configuration and reloads seamlessly; resolves once the new worker answers. */
   async reload(config: string): Promise<void> {
     if (this.#restarting) await this.#restarting;
+    await this.#settle();
     await writeFileAtomic(this.#o.configPath, config);
     if (!this.running) {
       await this.#spawn();
@@ -122,14 +129,51 @@ export class MasterProcess {
     this.reloads++;
   }
 
-  /** Remembers a configuration written while HAProxy runs it already (runtime-API changes). */
-  async record(config: string): Promise<void> {
-    await writeFileAtomic(this.#o.configPath, config);
-    this.#lastGood = config;
+  /**
+   * Remembers the configuration HAProxy now runs through runtime-API changes. Rendering a
+   * thousand VIPs and writing them costs more than the change itself, and the text is only
+   * needed to start or reload HAProxy again: it is rendered then, or written a moment later
+   * when no other change follows (so the file on disk catches up).
+   */
+  record(render: () => string): void {
+    this.#pending = render;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      if (this.#stopping) return;
+      void this.#settle().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'could not write the running configuration'));
+    }, RECORD_FLUSH_MS);
+    this.#flushTimer.unref();
+  }
+
+  /** Renders and writes a recorded configuration, once; later callers wait for the same write. */
+  #settle(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    if (this.#flushing) return this.#flushing;
+    if (!this.#pending) return Promise.resolve();
+    const flushing = this.#flush();
+    this.#flushing = flushing;
+    const done = () => {
+      if (this.#flushing === flushing) this.#flushing = null;
+    };
+    flushing.then(done, done);
+    return flushing;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending) {
+      const render = this.#pending;
+      this.#pending = null;
+      const config = render();
+      await writeFileAtomic(this.#o.configPath, config);
+      this.#lastGood = config;
+    }
   }
 
   /** Soft-stops HAProxy: listeners close, sessions get `graceMs`, then it is killed. */
   async stop(graceMs: number): Promise<void> {
+    await this.#settle().catch(() => undefined);
     this.#stopping = true;
     const child = this.#child;
     if (!child || !this.running) return;
@@ -219,6 +263,7 @@ export class MasterProcess {
     this.#restarting = (async () => {
       for (let attempt = 0; !this.#stopping; attempt++) {
         try {
+          await this.#settle().catch(() => undefined);
           await writeFileAtomic(this.#o.configPath, this.#lastGood);
           await this.#spawn();
           record.restoredInMs = Date.now() - at;

@@ -55,7 +55,19 @@ interface Loop {
   stopped: boolean;
 }
 
+/** Signatures per target object (targets are reused while their VIP's snapshot is: see targets.ts). */
+const signatures = new WeakMap<HealthTarget, string>();
+
 function signatureOf(t: HealthTarget): string {
+  let signature = signatures.get(t);
+  if (signature === undefined) {
+    signature = computeSignature(t);
+    signatures.set(t, signature);
+  }
+  return signature;
+}
+
+function computeSignature(t: HealthTarget): string {
   return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.expectStatuses, t.bodyMatch, t.tcp, t.dicom, t.hl7]);
 }
 

@@ -5,8 +5,23 @@ import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
 import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS } from './probe-spec.js';
 
-/** The health targets of every real server of `vs`. */
-export function healthTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
+/** Targets already built, per VIP snapshot: the store reuses an unchanged VIP's frozen snapshot. */
+const built = new WeakMap<VirtualServiceSnapshot, readonly HealthTarget[]>();
+
+/**
+ * The health targets of every real server of `vs`. The same snapshot gives the same target
+ * objects, so a revision that changes one VIP of a thousand builds the targets of one.
+ */
+export function healthTargets(vs: VirtualServiceSnapshot): readonly HealthTarget[] {
+  let targets = built.get(vs);
+  if (!targets) {
+    targets = buildTargets(vs);
+    built.set(vs, targets);
+  }
+  return targets;
+}
+
+function buildTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
   const hc = vs.healthCheck;
   return vs.realServers.map((rs) => ({
     key: `${vs.id}/${rs.id}`,

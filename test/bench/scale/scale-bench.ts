@@ -61,8 +61,14 @@ export async function appliance(engine: 'embedded' | 'haproxy' | 'none', tag: st
   if (prof) await mkdir(prof, { recursive: true });
   return startTestAppliance({
     engine,
-    env: { ...(prof ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof} --cpu-prof-name=appliance-${tag}-${Date.now()}.cpuprofile` } : {}) },
+    nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=appliance-${tag}-${Date.now()}.cpuprofile`] : [],
   });
+}
+
+/** Stops an appliance (SIGTERM when profiled, so node writes its profile) and removes its data. */
+async function finish(app: TestAppliance): Promise<void> {
+  if (process.env.SCALE_CPU_PROF) await app.stop();
+  await app.dispose();
 }
 
 function must(run: TfRun, what: string, codes: number[] = [0]): number {
@@ -94,7 +100,7 @@ async function terraformSize(resources: number): Promise<TerraformRow> {
     return { resources, vips, steps: { apply, noopPlan, changePlan, changeApply, destroy } };
   } finally {
     await app.stop();
-    await app.dispose();
+    await finish(app);
   }
 }
 
@@ -111,7 +117,7 @@ async function main(): Promise<void> {
       try {
         result.sdk = await sdkScale(app, QUICK ? 200 : 1000, 10, VIP_NETWORK, SERVER_NETWORK, log);
       } finally {
-        await app.dispose();
+        await finish(app);
       }
     }
     if (!ONLY || ONLY === 'engine') {
@@ -123,7 +129,7 @@ async function main(): Promise<void> {
           } catch (err) {
             log(`${engine}, ${n} VIPs failed: ${(err as Error).message}`);
           } finally {
-            await app.dispose();
+            await finish(app);
           }
         }
       }
