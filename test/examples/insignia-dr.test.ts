@@ -7,17 +7,21 @@
 // own sends real studies with storescu: each arrives complete and byte-identical on one
 // server, whose storescp logs the modality's own address (DR does not rewrite it); the
 // load-balanced VIP uses both servers, the failover VIP only the first (and the second while
-// the first is down, first way only). The HL7 VIPs are deployed as layer 7, as the guide
-// says. The tools reach the appliance's API at its namespace address over this host's veth
+// the first is down, first way only). The HL7 VIPs stay layer 7, as the guide says, on the
+// same addresses: each server runs the examples' MLLP stand-in too, and an HL7 message
+// through the load-balanced VIP is acknowledged by a server. The tools reach the appliance's API at its namespace address over this host's veth
 // on the segment. Names start with `ins-`, addresses 198.18.70.0-198.18.72.255 (this
 // helper's block); the namespaces go in afterAll.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
+import { buildTestMessage, sendHl7 } from '../../examples/backends/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { LBAPPLIANCE_BIN } from '../helpers/paths.js';
+import { LBAPPLIANCE_BIN, ROOT } from '../helpers/paths.js';
 import { needProgram } from '../helpers/programs.js';
 import { buildNetwork, rulesetOf, type L4Network } from '../kernel/helpers/l4-topology.js';
 import { configSnapshot, type ConfigSnapshot } from './helpers/config.js';
@@ -27,12 +31,14 @@ import { waitForHealth } from './helpers/traffic.js';
 import { WAYS, type DeployWay, type ExampleInputs } from './helpers/ways.js';
 
 const DICOM = 104;
+const HL7 = 2575;
 let net: L4Network;
 let app: TestAppliance;
 let client: ApplianceClient;
 let inputs: ExampleInputs;
 let workDir: string;
 let storescps: NamespacedStorescp[] = [];
+const mllpServers: ChildProcess[] = [];
 let first: ConfigSnapshot | undefined;
 let LB: string;
 let FAILOVER: string;
@@ -56,6 +62,7 @@ beforeAll(async () => {
     const scp = namespacedStorescp(label, s.ns, s.address, DICOM, `INSIGNIA${i + 1}`, join(workDir, label));
     await scp.start();
     storescps.push(scp);
+    mllpServers.push(await startMllp(s.ns, label, s.address));
   }
   app = await startTestAppliance({ engine: 'embedded', host: net.appAddress, wrap: ['ip', 'netns', 'exec', net.appNs] });
   client = app.client();
@@ -78,9 +85,36 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.dispose();
   for (const s of storescps) await s.stop().catch(() => undefined);
+  for (const c of mllpServers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await net?.teardown();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
+
+/** The examples' MLLP stand-in in a server's namespace, on its own address (what the HL7 proxy VIPs connect to). */
+async function startMllp(ns: string, label: string, address: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'test/examples/fixtures/mllp-server.mjs'), label, label, address, String(HL7)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`MLLP server ${label} did not start`)), 20_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`MLLP server ${label} exited with ${code}`)));
+  });
+  return child;
+}
+
+let hl7Sequence = 0;
+
+/** One HL7 message through a VIP (from this host, on the segment); the label of the server whose ACK (MSH-3) accepted it. */
+async function hl7Through(address: string): Promise<string> {
+  const controlId = `INSDR${process.pid}-${++hl7Sequence}`;
+  const [ack] = await sendHl7({ address, port: HL7 }, [buildTestMessage({ controlId })]);
+  if (ack?.ackCode !== 'AA' || ack.controlId !== controlId) throw new Error(`unexpected ACK ${JSON.stringify(ack)}`);
+  return ack.sendingApplication;
+}
 
 const dicomVips = ['Insignia-DICOM-LB', 'Insignia-DICOM-Failover'];
 const bothUp = (labels: string[]) => Object.fromEntries(labels.map((l) => [l, { SERVER1: 'up', SERVER2: 'up' }]));
@@ -128,6 +162,14 @@ for (const makeWay of WAYS) {
         seen.add(outcome.label);
       }
       expect([...seen].sort()).toEqual(['SERVER1', 'SERVER2']);
+    });
+
+    it('HL7 beside it: the layer 7 HL7 VIPs on the same addresses are acknowledged by the servers', async () => {
+      await dicomProgrammed(bothUp(['Insignia-HL7-LB', 'Insignia-HL7-Failover']));
+      const hl7 = new Set<string>();
+      for (let i = 0; i < 12 && hl7.size < 2; i++) hl7.add(await hl7Through(LB));
+      expect([...hl7].sort()).toEqual(['SERVER1', 'SERVER2']);
+      expect(await hl7Through(FAILOVER)).toBe('SERVER1');
     });
 
     it('failover: every study goes to the primary while it is up', async () => {
