@@ -40,6 +40,8 @@ export type { CertificateInput, HaPairInput, RealServerInput, VirtualServiceInpu
 
 // The contract's defaults (openapi/appliance.yaml; docs/resources/*.md list them too).
 const VS_DEFAULTS = {
+  forwarding: 'proxy',
+  transparent: false,
   certificateId: null,
   algorithm: 'roundrobin',
   forceHttps: false,

@@ -1,7 +1,8 @@
 // Insignia / Intelerad InSight through the SDK: the DICOM VIP and the HL7 VIP in
-// load-balanced mode and in failover mode. DICOM is a TCP VIP here although the guide puts
-// it on layer 4 direct routing, which a user-space proxy cannot do (see README.md). Run it
-// again at any time: it converges the appliance to this description (see ../converge/).
+// load-balanced mode and in failover mode. DICOM is layer 4 direct routing as the guide says,
+// unless `dicomForwarding` says otherwise (the loopback plan, sdk.settings.local.json, chooses
+// proxy; see README.md). Run it again at any time: it converges the appliance to this
+// description (see ../converge/).
 //
 //   LBAPPLIANCE_ENDPOINT=https://10.30.60.2:9443 LBAPPLIANCE_PASSWORD=... \
 //     node dist/examples/insignia/sdk.js examples/insignia/sdk.settings.json [--plan|--destroy]
@@ -28,9 +29,11 @@ export interface InsigniaSettings {
   dicomPort?: number;
   /** HL7 over MLLP port (default 2575). */
   hl7Port?: number;
+  /** How the DICOM VIPs forward (default `direct-routing`, the guide's layer 4 DR; `proxy` where layer 4 cannot work). */
+  dicomForwarding?: 'direct-routing' | 'nat' | 'snat' | 'proxy';
 }
 
-/** Insignia's deployment: four TCP VIPs, two per mode. */
+/** Insignia's deployment: four TCP VIPs, two per mode (DICOM direct routing by default, HL7 proxy). */
 export const insignia: Deployment<InsigniaSettings> = {
   name: 'Insignia InSight PACS',
   desired(s) {
@@ -39,15 +42,16 @@ export const insignia: Deployment<InsigniaSettings> = {
       { suffix: 'Failover', address: s.failoverVipAddress, failover: true },
     ];
     const protocols = [
-      { name: 'DICOM', port: s.dicomPort ?? 104, check: 'dicom' as const },
-      { name: 'HL7', port: s.hl7Port ?? 2575, check: 'hl7' as const },
+      { name: 'DICOM', port: s.dicomPort ?? 104, check: 'dicom' as const, forwarding: s.dicomForwarding ?? 'direct-routing' },
+      { name: 'HL7', port: s.hl7Port ?? 2575, check: 'hl7' as const, forwarding: 'proxy' as const },
     ];
     const virtualServices = modes.flatMap((mode) =>
       protocols.map(
         (p): DesiredVirtualService => ({
           // No persistence: each DICOM association and MLLP connection is complete in itself.
           // The guide names no check: a C-ECHO on DICOM, an HL7 message whose ACK must accept it on HL7.
-          spec: { label: `Insignia-${p.name}-${mode.suffix}`, ipAddress: mode.address, ports: [p.port], protocol: 'tcp', healthCheck: { type: p.check } },
+          // A layer 4 VIP forwards packets and must say forwardedFor false; a proxy VIP keeps the default.
+          spec: { label: `Insignia-${p.name}-${mode.suffix}`, ipAddress: mode.address, ports: [p.port], protocol: 'tcp', forwarding: p.forwarding, forwardedFor: p.forwarding === 'proxy', healthCheck: { type: p.check } },
           // In failover mode every server after the first waits as a backup.
           realServers: s.servers.map(({ label, address }, i) => ({ label, address, port: p.port, backup: mode.failover && i > 0 })),
         }),

@@ -61,6 +61,8 @@ for (const makeWay of WAYS) {
       const snapshot = await configSnapshot(client);
       expect(Object.keys(snapshot.virtualServices)).toEqual(['Insignia-DICOM-Failover', 'Insignia-DICOM-LB', 'Insignia-HL7-Failover', 'Insignia-HL7-LB']);
       expect(snapshot).toMatchObject(planned(insignia));
+      // The loopback plan chooses proxy for DICOM explicitly: direct routing cannot work on loopback (insignia-dr.test.ts deploys it).
+      for (const label of ['Insignia-DICOM-LB', 'Insignia-DICOM-Failover', 'Insignia-HL7-LB', 'Insignia-HL7-Failover']) expect(snapshot.virtualServices[label]?.forwarding, label).toBe('proxy');
       if (first) expect(snapshot).toEqual(first);
       else first = snapshot;
     });

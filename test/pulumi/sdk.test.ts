@@ -204,4 +204,13 @@ describe('ImagingVirtualServices', () => {
     expect(registered.get('insignia-dicom-STANDBY')!.inputs).toMatchObject({ backup: true, address: '127.0.80.62' });
     expect(registered.get('insignia-dicom')!.inputs).toMatchObject({ protocol: 'tcp', ports: [104] });
   });
+
+  it("puts Insignia's DICOM VIP on direct routing by default, as the guide says, and on proxy when asked; HL7 stays layer 7", async () => {
+    const dr = new lb.ImagingVirtualServices('insignia-dr', { profile: lb.insignia(), address: '127.0.80.63', servers: [{ label: 'S1', address: '127.0.80.61' }] });
+    const proxy = new lb.ImagingVirtualServices('insignia-px', { profile: lb.insignia({ dicomForwarding: 'proxy' }), address: '127.0.80.64', servers: [{ label: 'S1', address: '127.0.80.61' }] });
+    await settled(...[dr, proxy].flatMap((c) => Object.values(c.virtualServices).map((v) => v.id)));
+    expect(registered.get('insignia-dr-dicom')!.inputs).toMatchObject({ forwarding: 'direct-routing', forwardedFor: false, ports: [104] });
+    expect(registered.get('insignia-dr-hl7')!.inputs.forwarding ?? 'proxy').toBe('proxy');
+    expect(registered.get('insignia-px-dicom')!.inputs).toMatchObject({ forwarding: 'proxy', forwardedFor: true });
+  });
 });

@@ -1,22 +1,27 @@
 # Insignia Medical Systems / Intelerad InSight (shared/seeds 003): a DICOM VIP and an HL7
 # VIP, each in load-balanced mode and in failover mode, in front of the same servers.
 #
-# The guide puts DICOM on layer 4 direct routing. A user-space proxy cannot do DR (the
-# servers would answer clients directly from the VIP address), so DICOM is a TCP VIP here,
-# on the servers' own port as DR would be (DR has no port translation). HL7 is layer 7 TCP
-# in the guide too. See ../README.md.
+# The guide puts DICOM on layer 4 direct routing, and so does this example by default
+# (`dicom_forwarding`): the kernel forwards each association to a server by rewriting the
+# destination MAC only, the server answers the modality directly from the VIP address (which
+# it holds on its loopback, ARP problem solved: `lbappliance realserver`), and the PACS sees
+# the modality's own address. DR has no port translation: the servers' port is the VIP's.
+# HL7 is a layer 7 reverse proxy (a TCP VIP), as in the guide. See ../README.md.
 
 locals {
   modes = {
     LB       = { address = var.load_balanced_vip_address, failover = false }
     Failover = { address = var.failover_vip_address, failover = true }
   }
-  protocols = { DICOM = var.dicom_port, HL7 = var.hl7_port }
+  protocols = {
+    DICOM = { port = var.dicom_port, forwarding = var.dicom_forwarding, check = "dicom" }
+    HL7   = { port = var.hl7_port, forwarding = "proxy", check = "hl7" }
+  }
 
   # Insignia-DICOM-LB, Insignia-HL7-LB, Insignia-DICOM-Failover, Insignia-HL7-Failover.
   vips = merge([
     for mode, m in local.modes : {
-      for name, port in local.protocols : "Insignia-${name}-${mode}" => { address = m.address, port = port, failover = m.failover }
+      for name, p in local.protocols : "Insignia-${name}-${mode}" => merge(p, { address = m.address, failover = m.failover })
     }
   ]...)
 
@@ -45,7 +50,10 @@ resource "lbappliance_virtual_service" "insignia" {
   ip_address   = each.value.address
   ports        = [each.value.port]
   protocol     = "tcp"
-  health_check = { type = startswith(each.key, "Insignia-DICOM") ? "dicom" : "hl7" }
+  forwarding   = each.value.forwarding
+  health_check = { type = each.value.check }
+  # A layer 4 VIP forwards packets and must say false; a proxy VIP keeps the default.
+  forwarded_for = each.value.forwarding == "proxy"
 }
 
 resource "lbappliance_real_server" "insignia" {

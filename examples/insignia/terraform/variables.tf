@@ -27,3 +27,13 @@ variable "hl7_port" {
   type        = number
   default     = 2575
 }
+
+variable "dicom_forwarding" {
+  description = "How the DICOM VIPs forward: `direct-routing` as the guide says (layer 4 DR: the servers hold the VIP on a loopback with the ARP problem solved, answer the modality directly and see its own address; the appliance needs an interface on the servers' segment), `nat` or `snat` (layer 4 NAT), or `proxy` (a layer 7 TCP VIP, where layer 4 cannot work, e.g. the loopback plan of local.tfvars)."
+  type        = string
+  default     = "direct-routing"
+  validation {
+    condition     = contains(["direct-routing", "nat", "snat", "proxy"], var.dicom_forwarding)
+    error_message = "dicom_forwarding is direct-routing, nat, snat or proxy."
+  }
+}
