@@ -42,6 +42,8 @@ export class KernelPlane {
   #vips: readonly VirtualServiceSnapshot[] = [];
   #active = true;
   #stopped = false;
+  /** snat VIPs translate to their VIP address (an HA pair's floating address), not the interface's. */
+  #floatingSource = false;
   /** Why a VIP is not programmed, by id (absent: programmed or disabled). */
   #errors = new Map<string, string>();
   #programmed = new Set<string>();
@@ -76,8 +78,22 @@ export class KernelPlane {
     await this.#program();
   }
 
+  /** Whether the plane programs the kernel (false: LBAPPLIANCE_KERNEL=off). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** In an HA pair whose addresses move: snat VIPs take the VIP address as their source (see KernelPairing). */
+  async setFloatingSource(floating: boolean): Promise<void> {
+    if (this.#floatingSource === floating) return;
+    this.#floatingSource = floating;
+    await this.#program();
+  }
+
   /** Programs (true) or removes (false) the rules: HA ownership. */
   async setActive(active: boolean): Promise<void> {
+    // Already so (the HA layer programs the kernel ahead of the layer 7 engine when it takes over).
+    if (active === this.#active) return;
     this.#active = active;
     await this.#program();
   }
@@ -262,6 +278,7 @@ export class KernelPlane {
       address: vs.ipAddress,
       ports: vs.ports,
       persistenceTimeout: vs.persistence.mode === 'source-ip' ? vs.persistence.timeout : null,
+      snatSource: forwarding === 'snat' && this.#floatingSource ? vs.ipAddress : null,
       flowTimeout: Math.max(vs.timeouts.client, vs.timeouts.server),
       ingress,
       servers,
