@@ -146,7 +146,7 @@ export class ConntrackSync {
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (this.#child !== child) throw new Error(`conntrackd exited at start: ${output.join(' | ')}`);
-      if ((await this.#run('-s')) === null) break;
+      if ((await this.#command('-s')) === null) break;
       if (Date.now() > deadline) throw new Error(`conntrackd did not answer on its socket: ${output.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -158,7 +158,7 @@ export class ConntrackSync {
   async becomeActive(): Promise<void> {
     if (!this.#child) return;
     for (const step of ['-c', '-f', '-R', '-B']) {
-      const problem = await this.#run(step);
+      const problem = await this.#command(step);
       if (problem !== null) this.#o.logger.warn({ step, problem }, 'conntrackd: a step of becoming active failed');
     }
   }
@@ -167,7 +167,7 @@ export class ConntrackSync {
   async becomePassive(): Promise<void> {
     if (!this.#child) return;
     for (const step of ['-t', '-n']) {
-      const problem = await this.#run(step);
+      const problem = await this.#command(step);
       if (problem !== null) this.#o.logger.warn({ step, problem }, 'conntrackd: a step of becoming passive failed');
     }
   }
@@ -191,7 +191,7 @@ export class ConntrackSync {
   }
 
   /** Runs one conntrackd client command; null when it succeeded, else what went wrong. */
-  async #run(...args: string[]): Promise<string | null> {
+  async #command(...args: string[]): Promise<string | null> {
     return new Promise((resolve) => {
       execFile(CONNTRACKD, ['-C', this.#config, ...args], { timeout: 30_000 }, (err, _stdout, stderr) => resolve(err ? (stderr.trim() || err.message) : null));
     });
