@@ -76,10 +76,15 @@ export function winsSplitBrain(me: { role: 'primary' | 'secondary'; term: number
   return me.role === 'primary';
 }
 
-/** The freshest view of the peer: its heartbeat, or an answer of its API, if recent enough. */
+/**
+ * The freshest view of the peer: its heartbeat, or an answer of its API, if recent enough. An
+ * answer counts as of the probe's start: the peer may have said it any time after, and a slow
+ * answer dated by its arrival made a peer that took over meanwhile look passive after it
+ * announced itself active (the old active node then took the VIPs back as 'both passive').
+ */
 export function peerView(input: OwnershipInput): PeerObservation | null {
   const { heartbeat, probe, now, deadTimeMs } = input;
-  const fromProbe: PeerObservation | null = probe?.ok && probe.state !== undefined ? { at: probe.finishedAt, state: probe.state, term: probe.term ?? 0 } : null;
+  const fromProbe: PeerObservation | null = probe?.ok && probe.state !== undefined ? { at: probe.startedAt, state: probe.state, term: probe.term ?? 0 } : null;
   const best = [heartbeat, fromProbe].filter((o): o is PeerObservation => o !== null && now - o.at < deadTimeMs).sort((a, b) => b.at - a.at)[0];
   return best ?? null;
 }

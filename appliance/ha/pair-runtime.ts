@@ -420,14 +420,23 @@ export class PairRuntime {
   async #becomeActive(reason: string, term: number): Promise<void> {
     if (this.#state === 'active' || this.#closed) return;
     await this.#setTerm(term);
-    // The peer's connections enter the kernel, and the layer 4 rules are programmed, before the
-    // addresses and their gratuitous ARP draw the packets: a packet of an established flow that
-    // met the address without its rules would be reset by the local stack.
-    await this.#links?.takeConnections();
-    await this.#d.engine.kernelPairing?.setActive(true);
-    if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
-    await this.#d.engine.setActive(true);
+    // Active from the start of taking over, and the peer hears so at once. Binding takes a
+    // while (connection state, kernel rules, addresses, engine; long under load), and a peer
+    // that released on request and then heard this node still passive took the VIPs back as
+    // 'both passive': a manual takeover ended with the old active node active again.
     this.#setState('active', reason);
+    try {
+      // The peer's connections enter the kernel, and the layer 4 rules are programmed, before
+      // the addresses and their gratuitous ARP draw the packets: a packet of an established
+      // flow that met the address without its rules would be reset by the local stack.
+      await this.#links?.takeConnections();
+      await this.#d.engine.kernelPairing?.setActive(true);
+      if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
+      await this.#d.engine.setActive(true);
+    } catch (err) {
+      await this.#becomePassive(`taking over failed: ${(err as Error).message}`).catch(() => undefined);
+      throw err;
+    }
     this.#links?.setActive(true);
   }
 

@@ -64,6 +64,16 @@ describe('ownership state machine', () => {
     expect(decideOwnership({ ...bothPassive, role: 'primary', since: T0 - 100 }).action).toBe('none');
   });
 
+  it('after releasing on request, a slow API answer from before the peer took over does not make it passive again', () => {
+    // This primary released at T0 - 1000 for the peer's takeover (term 4); the peer's heartbeat says
+    // active since; a probe started before the takeover answered 'passive' only at T0 - 100.
+    const released = { ...base, role: 'primary' as const, intervalMs: 50, since: T0 - 1000, returned: false, term: 4, heartbeat: { at: T0 - 600, state: 'active' as const, term: 4 } };
+    const slow = { startedAt: T0 - 1200, finishedAt: T0 - 100, ok: true, state: 'passive' as const, term: 3, failures: 0, failingSince: 0 };
+    expect(decideOwnership({ ...released, probe: slow }).action).toBe('none');
+    // An answer started after the release still counts: a peer that stays passive is taken over from.
+    expect(decideOwnership({ ...released, heartbeat: null, probe: { ...slow, startedAt: T0 - 400 } })).toEqual({ action: 'takeover', reason: 'both passive' });
+  });
+
   it('after a partition the higher term keeps the VIPs, the primary on a tie, and the primary always with preferPrimary', () => {
     const split = { ...base, state: 'active' as const, since: T0 - 5000, heartbeat: { at: T0 - 10, state: 'active' as const, term: 5 } };
     expect(decideOwnership({ ...split, term: 4 })).toEqual({ action: 'release', reason: 'split brain' });
