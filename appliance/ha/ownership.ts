@@ -8,7 +8,8 @@
 //   peer whose API still answers is alive: a lost heartbeat alone never moves the VIPs.
 // - Both nodes passive (the peer says so, well after this node became passive): the primary
 //   takes over after two intervals, the secondary only after the dead time (should the
-//   primary fail to). So the pair never stays without an active node.
+//   primary fail to); a node that handed the VIPs over on request waits the dead time too,
+//   whatever its role (the asker is taking them). So the pair never stays without an active node.
 // - Both nodes active (a healed partition): with `preferPrimary` the primary keeps the VIPs;
 //   otherwise the node with the higher ownership term (the latest takeover, whose gratuitous
 //   ARP the network learned last) keeps them, the primary on a tie. The other releases.
@@ -129,8 +130,12 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
     if (!peer) return { action: 'none' };
     if (peer.state === 'passive') {
       // Only a peer heard passive well after this node became passive counts (not one that is
-      // about to take over after asking this node to release).
-      const grace = role === 'primary' ? 2 * intervalMs : deadTimeMs;
+      // about to take over after asking this node to release). A node that handed the VIPs over
+      // on request gives the asker the dead time to take them, whatever its role: under load the
+      // asker may still be waiting for the release's answer many intervals later, and the
+      // primary took the VIPs back after two intervals (a manual takeover ended with the old
+      // active node active again).
+      const grace = role === 'primary' && input.returned ? 2 * intervalMs : deadTimeMs;
       if (peer.at - since >= grace) return { action: 'takeover', reason: 'both passive' };
       return { action: 'none' };
     }

@@ -223,7 +223,8 @@ describe('layer 4 VIPs across a takeover', () => {
       }
     } finally {
       const results = await Promise.all(loads.map((l) => l.stop()));
-      console.log(`takeovers under load: ${results.map((r, i) => `${VIPS[i]!.forwarding} ${r.ok} connections, ${r.failed.length} failed`).join('; ')}`);
+      const why = (failed: string[]) => [...new Set(failed)].map((m) => `${m} x${failed.filter((f) => f === m).length}`).join(', ');
+      console.log(`takeovers under load: ${results.map((r, i) => `${VIPS[i]!.forwarding} ${r.ok} new connections, ${r.failed.length} failed${r.failed.length ? ` (${why(r.failed)})` : ''}`).join('; ')}`);
     }
     // New connections through every VIP at the end.
     for (const { vip, from } of VIPS) (await open(vip, PORT, from)).close();

@@ -16,7 +16,7 @@ import { countConnections, type ConnectionCounts } from './connections.js';
 import { deviceHolding, deviceTowards } from './interfaces.js';
 import { serverMark } from './marks.js';
 import { nftApply, nftList } from './nft.js';
-import { renderRemoval, renderRuleset, type ExistingObjects, type KernelServer, type KernelVip } from './ruleset.js';
+import { renderPassive, renderRemoval, renderRuleset, type ExistingObjects, type KernelServer, type KernelVip } from './ruleset.js';
 import { ensureSysctls, NAT_SYSCTLS } from './sysctl.js';
 
 /** Whether a VIP of a snapshot is the kernel's (layer 4). */
@@ -178,6 +178,11 @@ export class KernelPlane {
       this.#errors = errors;
       this.#programmed = new Set();
       if (!this.#owns) return;
+      // Passive after carrying nat or snat VIPs: empty nat chains keep translating the connections left here (renderPassive).
+      if (!this.#active && this.#enabled && this.#vips.some((v) => v.enabled && v.forwarding !== 'direct-routing')) {
+        await nftApply(renderPassive(this.#table, await this.#existing())).catch((err: unknown) => this.#log.error({ err }, 'kernel rules of a passive node not applied'));
+        return;
+      }
       this.#owns = false;
       const existing = await this.#existing();
       const script = renderRemoval(this.#table, existing);

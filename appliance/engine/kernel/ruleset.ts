@@ -262,6 +262,22 @@ export function renderRuleset(table: string, vips: readonly KernelVip[], existin
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The transaction of a node that gave its nat and snat VIPs up (HA passive) after carrying
+ * them: no rules, no maps, only the two nat base chains, empty. Until the network's ARP caches
+ * follow the addresses to the new active node, packets of the connections this node translated
+ * still reach it (a server's reply through its old gateway, a client's next segment); the nat
+ * hooks of these chains keep translating them from the connection tracking entries. Without
+ * them a server's reply went to the client untranslated (from the server's own address), and
+ * the client's reset killed the connection.
+ */
+export function renderPassive(table: string, existing: ExistingObjects): string {
+  const out = [renderRuleset(table, [], existing).trimEnd()];
+  out.push(`add chain ip ${table} prerouting { type nat hook prerouting priority dstnat; policy accept; }`);
+  out.push(`add chain ip ${table} postrouting { type nat hook postrouting priority srcnat; policy accept; }`);
+  return `${out.join('\n')}\n`;
+}
+
 /** The transaction that removes both tables (stop, passive node). */
 export function renderRemoval(table: string, existing: ExistingObjects): string {
   const out: string[] = [];
