@@ -55,6 +55,12 @@ beforeAll(async () => {
   ], { iface: ROOT_IFACE, addresses: [`${SEG}.254/24`, `${NAT_NET}.254/24`, `${DR_NET}.254/24`] });
   for (const [i, node] of (['a', 'b'] as const).entries()) {
     const h = lan.hosts[node]!;
+    // Strict connection tracking on both nodes: a mid-stream segment of a connection the kernel
+    // has no entry for is not picked up as a new connection (which the shared flow hash would
+    // send to the same server), so only an entry replicated by conntrackd carries it: this suite
+    // measures conntrackd, not the pick-up.
+    const strict = await nsExec(h.ns, 'sh', ['-c', 'echo 0 > /proc/sys/net/netfilter/nf_conntrack_tcp_loose']);
+    if (strict.code !== 0) throw new Error(`nf_conntrack_tcp_loose: ${strict.stderr}`);
     // Each node's own address on the client networks (its route back to the nat clients).
     for (const net of [NAT_NET, DR_NET]) await ip('-n', h.ns, 'addr', 'add', `${net}.${i + 1}/24`, 'dev', h.iface);
   }
