@@ -138,7 +138,14 @@ describe('layer 4 VIPs across a takeover', () => {
       const vs = await client.createVirtualService({ label: `DICOM-${forwarding}`, ipAddress, ports: [PORT], protocol: 'tcp', forwarding, forwardedFor: false, healthCheck: check });
       for (const s of ['s1', 's2']) await client.createRealServer(vs.id, { label: s.toUpperCase(), address: lan.hosts[s]!.address, port: PORT });
     }
-    await until('the VIPs programmed on the primary with both servers up', async () => (await client.getOverview()).virtualServices.every((v) => v.listening && v.realServers.every((r) => r.health === 'up')), 30_000);
+    let last = '';
+    await until('the VIPs programmed on the primary with both servers up', async () => {
+      const vips = (await client.getOverview()).virtualServices;
+      last = JSON.stringify(vips.map((v) => ({ label: v.label, listening: v.listening, error: v.error, health: v.realServers.map((r) => r.health) })));
+      return vips.every((v) => v.listening && v.realServers.every((r) => r.health === 'up'));
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; overview: ${last}`);
+    });
     for (const { vip, forwarding, from } of VIPS) {
       const seen = new Set<string>();
       for (let i = 0; i < 20; i++) {
