@@ -4,7 +4,7 @@
 // layer see a single Engine. Neither engine knows about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, VirtualServiceRuntime } from './types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, KernelPairing, PersistenceSync, VirtualServiceRuntime } from './types.js';
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
   return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
@@ -14,6 +14,7 @@ function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
 export class LayeredEngine implements Engine {
   readonly kind: Engine['kind'];
   readonly persistenceSync: PersistenceSync;
+  readonly kernelPairing: KernelPairing;
   readonly #proxy: Engine;
   readonly #kernel: KernelPlane;
 
@@ -22,6 +23,7 @@ export class LayeredEngine implements Engine {
     this.#kernel = kernel;
     this.kind = proxy.kind;
     this.persistenceSync = proxy.persistenceSync;
+    this.kernelPairing = { programsKernel: kernel.enabled, setFloatingSource: (floating) => kernel.setFloatingSource(floating), setActive: (active) => kernel.setActive(active) };
   }
 
   start(): Promise<void> {

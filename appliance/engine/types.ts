@@ -120,4 +120,24 @@ export interface Engine extends SnapshotTarget {
   stop(graceMs?: number): Promise<void>;
   /** How its source-IP persistence reaches the HA peer. */
   readonly persistenceSync: PersistenceSync;
+  /** The kernel data plane's part in an HA pair (absent: the engine programs no kernel rules). */
+  readonly kernelPairing?: KernelPairing;
+}
+
+/** What the HA layer needs of the kernel data plane (layer 4 VIPs). */
+export interface KernelPairing {
+  /** Whether this node programs the kernel: its connection tracking state is worth replicating to the peer. */
+  readonly programsKernel: boolean;
+  /**
+   * In a pair whose VIP addresses move with ownership (true), snat VIPs take their VIP address
+   * as the source towards the servers instead of this node's own, so that the servers' replies
+   * follow the VIP to whichever node is active and a replicated connection survives a takeover.
+   */
+  setFloatingSource(floating: boolean): Promise<void>;
+  /**
+   * Programs (true) or removes (false) the layer 4 rules alone, ahead of the rest of the engine:
+   * a node taking over programs them before it adds the VIP addresses, so no packet of an
+   * established flow meets the address without its rules (the local stack would reset it).
+   */
+  setActive(active: boolean): Promise<void>;
 }

@@ -8,7 +8,8 @@
 //   peer whose API still answers is alive: a lost heartbeat alone never moves the VIPs.
 // - Both nodes passive (the peer says so, well after this node became passive): the primary
 //   takes over after two intervals, the secondary only after the dead time (should the
-//   primary fail to). So the pair never stays without an active node.
+//   primary fail to); a node that handed the VIPs over on request waits the dead time too,
+//   whatever its role (the asker is taking them). So the pair never stays without an active node.
 // - Both nodes active (a healed partition): with `preferPrimary` the primary keeps the VIPs;
 //   otherwise the node with the higher ownership term (the latest takeover, whose gratuitous
 //   ARP the network learned last) keeps them, the primary on a tie. The other releases.
@@ -76,10 +77,15 @@ export function winsSplitBrain(me: { role: 'primary' | 'secondary'; term: number
   return me.role === 'primary';
 }
 
-/** The freshest view of the peer: its heartbeat, or an answer of its API, if recent enough. */
+/**
+ * The freshest view of the peer: its heartbeat, or an answer of its API, if recent enough. An
+ * answer counts as of the probe's start: the peer may have said it any time after, and a slow
+ * answer dated by its arrival made a peer that took over meanwhile look passive after it
+ * announced itself active (the old active node then took the VIPs back as 'both passive').
+ */
 export function peerView(input: OwnershipInput): PeerObservation | null {
   const { heartbeat, probe, now, deadTimeMs } = input;
-  const fromProbe: PeerObservation | null = probe?.ok && probe.state !== undefined ? { at: probe.finishedAt, state: probe.state, term: probe.term ?? 0 } : null;
+  const fromProbe: PeerObservation | null = probe?.ok && probe.state !== undefined ? { at: probe.startedAt, state: probe.state, term: probe.term ?? 0 } : null;
   const best = [heartbeat, fromProbe].filter((o): o is PeerObservation => o !== null && now - o.at < deadTimeMs).sort((a, b) => b.at - a.at)[0];
   return best ?? null;
 }
@@ -124,8 +130,12 @@ export function decideOwnership(input: OwnershipInput): OwnershipDecision {
     if (!peer) return { action: 'none' };
     if (peer.state === 'passive') {
       // Only a peer heard passive well after this node became passive counts (not one that is
-      // about to take over after asking this node to release).
-      const grace = role === 'primary' ? 2 * intervalMs : deadTimeMs;
+      // about to take over after asking this node to release). A node that handed the VIPs over
+      // on request gives the asker the dead time to take them, whatever its role: under load the
+      // asker may still be waiting for the release's answer many intervals later, and the
+      // primary took the VIPs back after two intervals (a manual takeover ended with the old
+      // active node active again).
+      const grace = role === 'primary' && input.returned ? 2 * intervalMs : deadTimeMs;
       if (peer.at - since >= grace) return { action: 'takeover', reason: 'both passive' };
       return { action: 'none' };
     }

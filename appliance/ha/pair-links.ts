@@ -1,10 +1,14 @@
-// The links between the two nodes of a pair besides the API: the UDP heartbeat and
-// persistence replication (the built-in TLS stream, or the engine's own `peers` when it has
-// them). Started together, stopped together, restarted together when the ports or timers change.
+// The links between the two nodes of a pair besides the API: the UDP heartbeat, persistence
+// replication (the built-in TLS stream, or the engine's own `peers` when it has them) and,
+// on a node that programs the kernel (layer 4 VIPs), connection tracking state through
+// conntrackd. Started together, stopped together, restarted together when the ports or
+// timers change.
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/types.js';
 import { ApplianceError } from '../errors.js';
 import type { HaMetrics } from './ha-metrics.js';
+import { deviceHolding } from '../engine/kernel/interfaces.js';
+import { ConntrackSync, conntrackdAvailable } from './conntrack-sync.js';
 import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
 import type { PairKeys } from './pair-keys.js';
@@ -20,6 +24,8 @@ export interface PairLinksOptions {
   tls: { cert: string; key: string };
   logger: Logger;
   metrics: HaMetrics;
+  /** The data dir (conntrackd's files). */
+  dataDir: string;
   /** This node's side of the next heartbeat. */
   local: () => Pick<Heartbeat, 'role' | 'state' | 'term' | 'revision' | 'usersDigest'>;
   /** An accepted heartbeat of the peer. */
@@ -39,6 +45,7 @@ export class PairLinks {
   readonly #o: PairLinksOptions;
   #heartbeat: HeartbeatLink | null = null;
   #persistence: PersistenceReplication | null = null;
+  #conntrack: ConntrackSync | null = null;
 
   constructor(options: PairLinksOptions) {
     this.#o = options;
@@ -75,6 +82,7 @@ export class PairLinks {
     });
     await heartbeat.start().catch((err: unknown) => Promise.reject(bindError(err, 'heartbeat', r.localAddress, r.settings.heartbeatPort, '/heartbeatPort')));
     this.#heartbeat = heartbeat;
+    await this.#startConntrack(active);
     const engine = this.#o.engine;
     const sync = engine.persistenceSync;
     if (sync.kind === 'engine') {
@@ -99,6 +107,45 @@ export class PairLinks {
     stream.setActive(active);
   }
 
+  /**
+   * conntrackd, on a node that programs the kernel, over UDP on the replication port. Never
+   * fails the pair: without it the pair runs, and established nat and snat connections do not
+   * survive a takeover (logged).
+   */
+  async #startConntrack(active: boolean): Promise<void> {
+    const { record: r, logger, engine } = this.#o;
+    if (!engine.kernelPairing?.programsKernel) return;
+    if (!conntrackdAvailable()) {
+      logger.warn('conntrackd is not installed: established nat and snat connections will not survive a takeover');
+      return;
+    }
+    const sync = new ConntrackSync({
+      dataDir: this.#o.dataDir,
+      localAddress: r.localAddress,
+      peerAddress: r.peerAddress,
+      port: r.settings.replicationPort,
+      device: await deviceHolding(r.localAddress),
+      logger: logger.child({ component: 'conntrackd' }),
+    });
+    try {
+      await sync.start(active);
+      this.#conntrack = sync;
+    } catch (err) {
+      await sync.stop();
+      logger.error({ err: (err as Error).message }, 'conntrackd did not start: established nat and snat connections will not survive a takeover');
+    }
+  }
+
+  /** Before this node draws the VIPs' traffic: the peer's replicated connections go into its kernel. */
+  async takeConnections(): Promise<void> {
+    await this.#conntrack?.becomeActive();
+  }
+
+  /** The connection state replication of this node, if it runs (tests, support). */
+  get conntrack(): ConntrackSync | null {
+    return this.#conntrack;
+  }
+
   /** Sends a heartbeat now (a change of state). */
   sendNow(): void {
     this.#heartbeat?.sendNow();
@@ -107,12 +154,15 @@ export class PairLinks {
   /** The active node streams its persistence table; the passive one receives. */
   setActive(active: boolean): void {
     this.#persistence?.setActive(active);
+    if (!active) void this.#conntrack?.becomePassive();
   }
 
   /** Closes everything. */
   async stop(): Promise<void> {
     await this.#heartbeat?.stop();
     this.#heartbeat = null;
+    await this.#conntrack?.stop();
+    this.#conntrack = null;
     await this.#persistence?.close();
     this.#persistence = null;
     const sync = this.#o.engine.persistenceSync;

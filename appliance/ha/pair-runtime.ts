@@ -147,6 +147,8 @@ export class PairRuntime {
   /** Starts the heartbeat, replication and the state machine. Binds the VIPs if active. */
   async start(): Promise<void> {
     await this.#startLinks();
+    // The addresses move with ownership: snat VIPs take the VIP as their source, so their connections can move too.
+    if (this.#d.vip) await this.#d.engine.kernelPairing?.setFloatingSource(true);
     if (this.#state === 'active') {
       if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
       await this.#d.engine.setActive(true);
@@ -163,6 +165,7 @@ export class PairRuntime {
     this.#replicator?.close();
     await this.#actions.catch(() => undefined);
     await this.#stopLinks();
+    await this.#d.engine.kernelPairing?.setFloatingSource(false);
     await this.#client.close();
   }
 
@@ -321,6 +324,7 @@ export class PairRuntime {
       tls: this.#d.tls,
       logger: this.#d.logger,
       metrics: this.#d.metrics,
+      dataDir: this.#d.dataDir,
       local: () => ({ role: r.role, state: this.#state, term: this.#record.term, revision: this.#d.store.current.revision, usersDigest: usersDigest(this.#d.users) }),
       onHeartbeat: (hb, at) => this.#onHeartbeat(hb, at),
     });
@@ -416,18 +420,35 @@ export class PairRuntime {
   async #becomeActive(reason: string, term: number): Promise<void> {
     if (this.#state === 'active' || this.#closed) return;
     await this.#setTerm(term);
-    if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
-    await this.#d.engine.setActive(true);
+    // Active from the start of taking over, and the peer hears so at once. Binding takes a
+    // while (connection state, kernel rules, addresses, engine; long under load), and a peer
+    // that released on request and then heard this node still passive took the VIPs back as
+    // 'both passive': a manual takeover ended with the old active node active again.
     this.#setState('active', reason);
+    try {
+      // The peer's connections enter the kernel, and the layer 4 rules are programmed, before
+      // the addresses and their gratuitous ARP draw the packets: a packet of an established
+      // flow that met the address without its rules would be reset by the local stack.
+      await this.#links?.takeConnections();
+      await this.#d.engine.kernelPairing?.setActive(true);
+      if (this.#d.vip) await this.#d.vip.own(vipAddressesOf(this.#d.store));
+      await this.#d.engine.setActive(true);
+    } catch (err) {
+      await this.#becomePassive(`taking over failed: ${(err as Error).message}`).catch(() => undefined);
+      throw err;
+    }
     this.#links?.setActive(true);
   }
 
   async #becomePassive(reason: string): Promise<void> {
     if (this.#state === 'passive') return;
+    // The addresses go first: while the rules are still there the layer 4 flows keep being
+    // forwarded (and then follow the addresses to the peer); rules gone with the address still
+    // here, the local stack would reset every established flow that reached this node.
+    if (this.#d.vip) await this.#d.vip.release();
     await this.#d.engine.setActive(false);
     this.#setState('passive', reason);
     this.#links?.setActive(false);
-    if (this.#d.vip) await this.#d.vip.release();
   }
 
   #setState(to: OwnershipState, reason: string): void {

@@ -62,6 +62,19 @@ describe('ownership state machine', () => {
     expect(decideOwnership({ ...bothPassive, since: T0 - 1600 })).toEqual({ action: 'takeover', reason: 'both passive' });
     // A peer heard passive just before it takes over (after asking this node to release) does not count.
     expect(decideOwnership({ ...bothPassive, role: 'primary', since: T0 - 100 }).action).toBe('none');
+    // A primary that handed the VIPs over on request gives the asker the dead time, as the secondary does.
+    expect(decideOwnership({ ...bothPassive, role: 'primary', returned: false, since: T0 - 1000 }).action).toBe('none');
+    expect(decideOwnership({ ...bothPassive, role: 'primary', returned: false, since: T0 - 1600 })).toEqual({ action: 'takeover', reason: 'both passive' });
+  });
+
+  it('after releasing on request, a slow API answer from before the peer took over does not make it passive again', () => {
+    // This primary released at T0 - 2000 for the peer's takeover (term 4); the peer's heartbeat says
+    // active since; a probe started before the takeover answered 'passive' only at T0 - 100.
+    const released = { ...base, role: 'primary' as const, intervalMs: 50, since: T0 - 2000, returned: false, term: 4, heartbeat: { at: T0 - 600, state: 'active' as const, term: 4 } };
+    const slow = { startedAt: T0 - 2200, finishedAt: T0 - 100, ok: true, state: 'passive' as const, term: 3, failures: 0, failingSince: 0 };
+    expect(decideOwnership({ ...released, probe: slow }).action).toBe('none');
+    // An answer started after the release still counts: a peer that stays passive is taken over from.
+    expect(decideOwnership({ ...released, heartbeat: null, probe: { ...slow, startedAt: T0 - 400 } })).toEqual({ action: 'takeover', reason: 'both passive' });
   });
 
   it('after a partition the higher term keeps the VIPs, the primary on a tie, and the primary always with preferPrimary', () => {

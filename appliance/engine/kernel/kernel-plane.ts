@@ -16,7 +16,7 @@ import { countConnections, type ConnectionCounts } from './connections.js';
 import { deviceHolding, deviceTowards } from './interfaces.js';
 import { serverMark } from './marks.js';
 import { nftApply, nftList } from './nft.js';
-import { renderRemoval, renderRuleset, type ExistingObjects, type KernelServer, type KernelVip } from './ruleset.js';
+import { renderPassive, renderRemoval, renderRuleset, type ExistingObjects, type KernelServer, type KernelVip } from './ruleset.js';
 import { ensureSysctls, NAT_SYSCTLS } from './sysctl.js';
 
 /** Whether a VIP of a snapshot is the kernel's (layer 4). */
@@ -42,6 +42,8 @@ export class KernelPlane {
   #vips: readonly VirtualServiceSnapshot[] = [];
   #active = true;
   #stopped = false;
+  /** snat VIPs translate to their VIP address (an HA pair's floating address), not the interface's. */
+  #floatingSource = false;
   /** Why a VIP is not programmed, by id (absent: programmed or disabled). */
   #errors = new Map<string, string>();
   #programmed = new Set<string>();
@@ -76,8 +78,22 @@ export class KernelPlane {
     await this.#program();
   }
 
+  /** Whether the plane programs the kernel (false: LBAPPLIANCE_KERNEL=off). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** In an HA pair whose addresses move: snat VIPs take the VIP address as their source (see KernelPairing). */
+  async setFloatingSource(floating: boolean): Promise<void> {
+    if (this.#floatingSource === floating) return;
+    this.#floatingSource = floating;
+    await this.#program();
+  }
+
   /** Programs (true) or removes (false) the rules: HA ownership. */
   async setActive(active: boolean): Promise<void> {
+    // Already so (the HA layer programs the kernel ahead of the layer 7 engine when it takes over).
+    if (active === this.#active) return;
     this.#active = active;
     await this.#program();
   }
@@ -162,6 +178,11 @@ export class KernelPlane {
       this.#errors = errors;
       this.#programmed = new Set();
       if (!this.#owns) return;
+      // Passive after carrying nat or snat VIPs: empty nat chains keep translating the connections left here (renderPassive).
+      if (!this.#active && this.#enabled && this.#vips.some((v) => v.enabled && v.forwarding !== 'direct-routing')) {
+        await nftApply(renderPassive(this.#table, await this.#existing())).catch((err: unknown) => this.#log.error({ err }, 'kernel rules of a passive node not applied'));
+        return;
+      }
       this.#owns = false;
       const existing = await this.#existing();
       const script = renderRemoval(this.#table, existing);
@@ -262,6 +283,7 @@ export class KernelPlane {
       address: vs.ipAddress,
       ports: vs.ports,
       persistenceTimeout: vs.persistence.mode === 'source-ip' ? vs.persistence.timeout : null,
+      snatSource: forwarding === 'snat' && this.#floatingSource ? vs.ipAddress : null,
       flowTimeout: Math.max(vs.timeouts.client, vs.timeouts.server),
       ingress,
       servers,

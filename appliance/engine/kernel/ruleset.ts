@@ -10,8 +10,9 @@
 //   rewrites nothing but the layer 2 destination (`fwd ip to SERVER device DEV` resolves the
 //   server's MAC through the neighbour table) before the IP layer sees the packet. There is
 //   no connection tracking this early, so the flow map (source address and port, VIP port ->
-//   server mark) is the memory of every flow: a new flow (a SYN, or an unknown UDP tuple)
-//   picks a server, every later packet looks its server up; an unknown non-SYN is dropped.
+//   server mark) is the memory of every flow: a flow it has no record of (a SYN, a first
+//   datagram, or after an HA takeover a flow the other node carried) is given a server by a
+//   hash of the flow over the selectable servers, every later packet looks its server up.
 // - `ip` for nat and snat: the nat chain sees only the first packet of a connection;
 //   conntrack keeps the translation for the connection's life, so a change of the server
 //   set never remaps a live connection. The connection's mark names its server: snat VIPs
@@ -46,6 +47,8 @@ export interface KernelVip {
   ports: readonly number[];
   /** Source-IP persistence timeout in seconds, or null without persistence. */
   persistenceTimeout: number | null;
+  /** snat: the source address towards the servers (an HA pair's VIP address), or null for the outgoing interface's own (masquerade). */
+  snatSource?: string | null;
   /** Direct routing: seconds an idle flow keeps its server. */
   flowTimeout: number;
   /** Direct routing: devices to hook ingress on. */
@@ -77,9 +80,23 @@ function ports(vip: KernelVip): string {
   return vip.ports.length === 1 ? String(vip.ports[0]) : set(vip.ports.map(String));
 }
 
-/** `numgen random mod W map { ranges : mark }` over the selectable servers' weights, or null. */
-export function weightedPick(servers: readonly KernelServer[]): string | null {
-  const pick = servers.filter((s) => s.selectable && s.weight > 0);
+/** The seed of the flow hash: the same on every node, so both nodes of a pair pick alike. */
+export const FLOW_HASH_SEED = 0x4c42a4e1;
+
+/** What a new flow's server is chosen by: the client address (source-IP persistence) or the client address and port. */
+export function flowHashKey(vip: Pick<KernelVip, 'protocol' | 'persistenceTimeout'>): string {
+  return vip.persistenceTimeout === null ? `ip saddr . ${vip.protocol} sport` : 'ip saddr';
+}
+
+/**
+ * `jhash KEY mod W seed S map { ranges : mark }` over the selectable servers' weights, in the
+ * order of their marks, or null. A hash of the flow, not a random number: the choice depends
+ * only on the flow and the selectable servers, so the other node of an HA pair, given the
+ * same servers, sends a flow it never saw (after a takeover) to the server it was on.
+ * Established flows never depend on it: the flow map (DR) and conntrack (nat) hold them.
+ */
+export function weightedPick(servers: readonly KernelServer[], key = 'ip saddr'): string | null {
+  const pick = servers.filter((s) => s.selectable && s.weight > 0).sort((a, b) => a.mark - b.mark);
   if (pick.length === 0) return null;
   let at = 0;
   const entries: string[] = [];
@@ -88,7 +105,7 @@ export function weightedPick(servers: readonly KernelServer[]): string | null {
     entries.push(`${end > at ? `${at}-${end}` : at} : ${hex(s.mark)}`);
     at = end + 1;
   }
-  return `numgen random mod ${at} map ${set(entries)}`;
+  return `jhash ${key} mod ${at} seed 0x${FLOW_HASH_SEED.toString(16)} map ${set(entries)}`;
 }
 
 function marks(servers: readonly KernelServer[], keep: (s: KernelServer) => boolean): string[] {
@@ -114,7 +131,7 @@ function choose(vip: KernelVip, fresh: string): string[] {
   if (vip.persistenceTimeout !== null) {
     for (const s of vip.servers.filter((x) => x.keepsPersistent)) rules.push(`${when}meta mark 0 ip saddr @${stickyName(vip, s.mark)} meta mark set ${hex(s.mark)}`);
   }
-  const pick = weightedPick(vip.servers);
+  const pick = weightedPick(vip.servers, flowHashKey(vip));
   if (pick) rules.push(`${when}meta mark 0 meta mark set ${pick}`);
   if (vip.persistenceTimeout !== null) {
     for (const s of vip.servers) {
@@ -130,7 +147,10 @@ function directRoutingRules(vip: KernelVip): string[] {
   const n = vipName(vip.id);
   const p = vip.protocol;
   const key = `ip saddr . ${p} sport . ${p} dport`;
-  const fresh = p === 'tcp' ? `tcp flags & (syn | ack) == syn ${key} != @flows_${n}` : `${key} != @flows_${n}`;
+  // A flow this node has no record of is given a server: a new one (a SYN, a first datagram),
+  // or an established one that the other node of a pair carried until a takeover (the flow
+  // hash sends it where that node did, when both see the same servers).
+  const fresh = `${key} != @flows_${n}`;
   const rules: string[] = ['meta mark set 0', `meta mark set ${key} map @flows_${n}`];
   rules.push(...choose(vip, fresh));
   if (p === 'tcp') {
@@ -226,14 +246,35 @@ export function renderRuleset(table: string, vips: readonly KernelVip[], existin
       for (const r of natRules(v)) out.push(`add rule ip ${table} ${c} ${r}`);
       out.push(`add rule ip ${table} prerouting ip daddr ${v.address} ${v.protocol} dport ${ports(v)} jump ${c}`);
     }
-    const snat = nat.filter((v) => v.forwarding === 'snat').flatMap((v) => v.servers.map((s) => hex(s.mark)));
+    const snat = nat.filter((v) => v.forwarding === 'snat' && !v.snatSource).flatMap((v) => v.servers.map((s) => hex(s.mark)));
     if (snat.length > 0) out.push(`add rule ip ${table} postrouting ct mark ${set(snat)} masquerade`);
+    // In an HA pair the source is the VIP address, which moves with the VIP: the servers' replies reach the active node.
+    for (const v of nat) {
+      if (v.forwarding !== 'snat' || !v.snatSource || v.servers.length === 0) continue;
+      out.push(`add rule ip ${table} postrouting ct mark ${set(v.servers.map((s) => hex(s.mark)))} snat ip to ${v.snatSource}`);
+    }
     const halted = nat.flatMap((v) => v.servers.filter((s) => s.halted).map((s) => hex(s.mark)));
     if (halted.length > 0) {
       out.push(`add rule ip ${table} forward ct mark ${set(halted)} meta l4proto tcp reject with tcp reset`);
       out.push(`add rule ip ${table} forward ct mark ${set(halted)} drop`);
     }
   }
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * The transaction of a node that gave its nat and snat VIPs up (HA passive) after carrying
+ * them: no rules, no maps, only the two nat base chains, empty. Until the network's ARP caches
+ * follow the addresses to the new active node, packets of the connections this node translated
+ * still reach it (a server's reply through its old gateway, a client's next segment); the nat
+ * hooks of these chains keep translating them from the connection tracking entries. Without
+ * them a server's reply went to the client untranslated (from the server's own address), and
+ * the client's reset killed the connection.
+ */
+export function renderPassive(table: string, existing: ExistingObjects): string {
+  const out = [renderRuleset(table, [], existing).trimEnd()];
+  out.push(`add chain ip ${table} prerouting { type nat hook prerouting priority dstnat; policy accept; }`);
+  out.push(`add chain ip ${table} postrouting { type nat hook postrouting priority srcnat; policy accept; }`);
   return `${out.join('\n')}\n`;
 }
 
