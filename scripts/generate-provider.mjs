@@ -39,6 +39,8 @@ const WANTED = [
   'SelfSignedSpec',
   'HaPairInput',
   'HaPair',
+  'SnmpSettingsSpec',
+  'SnmpSettings',
   'Overview',
   'OverviewVirtualService',
   'OverviewRealServer',

@@ -60,6 +60,8 @@ export async function commitWrite<T>(
       virtualServices: only(config.virtualServices, change.virtualServices),
       realServers: only(config.realServers, change.realServers),
       certificates: only(config.certificates, change.certificates),
+      // The SNMP settings are audited by their handler, without their secrets.
+      snmp: {},
     });
     ctx.audit.changes = diff({ ...configView(before.revision, pick(before.config)), revision: 0 }, { ...configView(after.revision, pick(after.config)), revision: 0 }) ?? null;
     return result;

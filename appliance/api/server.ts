@@ -14,6 +14,7 @@ import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
 import { haHandlers } from './handlers/ha.js';
 import { realServerHandlers } from './handlers/real-servers.js';
+import { snmpHandlers } from './handlers/snmp.js';
 import { systemHandlers } from './handlers/system.js';
 import { userHandlers } from './handlers/users.js';
 import { virtualServiceHandlers } from './handlers/virtual-services.js';
@@ -33,6 +34,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...configHandlers(api),
     ...haHandlers(api),
     ...userHandlers(api),
+    ...snmpHandlers(api),
     ...webHandlers(),
   };
 }

@@ -1,6 +1,7 @@
 // The stored configuration: what a revision holds. Objects are canonical (every default
 // filled in by the contract's validator), so a read gives back exactly what was stored.
 import type { Canonical, components } from '../../openapi/generated/types.js';
+import type { StoredSnmpSettings } from './snmp-settings.js';
 
 type Schemas = components['schemas'];
 
@@ -37,6 +38,8 @@ export interface StoredConfig {
   virtualServices: Record<string, VirtualServiceSpec>;
   realServers: Record<string, StoredRealServer>;
   certificates: Record<string, StoredCertificate>;
+  /** The SNMP settings, at key `settings` (SNMP_SETTINGS_KEY) once written; secrets included. */
+  snmp: Record<string, StoredSnmpSettings>;
 }
 
 /** A committed revision: the configuration and who made it. */
@@ -50,5 +53,5 @@ export interface RevisionRecord {
 
 /** An empty configuration (revision 0 of a new appliance). */
 export function emptyConfig(): StoredConfig {
-  return { virtualServices: {}, realServers: {}, certificates: {} };
+  return { virtualServices: {}, realServers: {}, certificates: {}, snmp: {} };
 }

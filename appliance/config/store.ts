@@ -368,7 +368,7 @@ export class ConfigStore {
   async #stage<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ done: Promise<CommitResult<T>> }> {
     const base = this.#tip;
     const generation = this.#wal.generation;
-    const draft: StoredConfig = { virtualServices: { ...base.config.virtualServices }, realServers: { ...base.config.realServers }, certificates: { ...base.config.certificates } };
+    const draft: StoredConfig = { virtualServices: { ...base.config.virtualServices }, realServers: { ...base.config.realServers }, certificates: { ...base.config.certificates }, snmp: { ...base.config.snmp } };
     const staged: string[] = [];
     const tools: MutationTools = {
       addKey: (pem) => {
@@ -560,6 +560,8 @@ function parseRecord(text: string, revision: number): RevisionRecord {
   const record = JSON.parse(text) as RevisionRecord;
   const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const config = record.config as Partial<StoredConfig> | null;
+  // A revision stored before the SNMP settings (issue 18) has none.
+  if (config && isMap(config)) config.snmp ??= {};
   if (record.revision !== revision || !isMap(config) || !isMap(config?.virtualServices) || !isMap(config?.realServers) || !isMap(config?.certificates)) {
     throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
   }
@@ -570,11 +572,11 @@ function parseRecord(text: string, revision: number): RevisionRecord {
 
 /** `next` with every object equal (as JSON) to `base`'s object of the same id replaced by `base`'s. */
 function sharing(base: StoredConfig, next: StoredConfig): StoredConfig {
-  const out: StoredConfig = { virtualServices: {}, realServers: {}, certificates: {} };
-  for (const map of ['virtualServices', 'realServers', 'certificates'] as const) {
+  const out: StoredConfig = { virtualServices: {}, realServers: {}, certificates: {}, snmp: {} };
+  for (const map of ['virtualServices', 'realServers', 'certificates', 'snmp'] as const) {
     const from = base[map] as Record<string, unknown>;
     const to = out[map] as Record<string, unknown>;
-    for (const [id, v] of Object.entries(next[map])) to[id] = from[id] !== undefined && JSON.stringify(from[id]) === JSON.stringify(v) ? from[id] : v;
+    for (const [id, v] of Object.entries(next[map] ?? {})) to[id] = from[id] !== undefined && JSON.stringify(from[id]) === JSON.stringify(v) ? from[id] : v;
   }
   return out;
 }

@@ -35,6 +35,14 @@ const COLLECTIONS: Record<keyof StoredConfig, Fields> = {
     keyRef: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
     fingerprintSha256: isString,
   },
+  snmp: {
+    enabled: (v) => typeof v === 'boolean',
+    listenAddress: isString,
+    port: isPort,
+    communities: Array.isArray,
+    users: Array.isArray,
+    trapDestinations: Array.isArray,
+  },
 };
 
 function invalid(field: string, message: string): ApplianceError {
@@ -47,6 +55,8 @@ function invalid(field: string, message: string): ApplianceError {
  */
 export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asserts config is StoredConfig {
   if (!isObject(config)) throw invalid('', 'the configuration must be an object');
+  // A primary running a version before the SNMP settings (issue 18) sends none.
+  config.snmp ??= {};
   for (const name of Object.keys(config)) {
     if (!(name in COLLECTIONS)) throw invalid(`/${name}`, `a configuration holds only ${Object.keys(COLLECTIONS).join(', ')}`);
   }

@@ -5,12 +5,12 @@
 // one wants), unused certificates last (one in use cannot be deleted).
 import { X509Certificate } from 'node:crypto';
 import type { ApplianceClient } from 'lbappliance/sdk';
-import { canonicalRealServer, canonicalVirtualService, type DesiredState, type Ownership } from './desired.js';
+import { canonicalRealServer, canonicalSnmp, canonicalVirtualService, type DesiredState, type Ownership } from './desired.js';
 
 /** One write the converge made (or, with dryRun, would make). */
 export interface Change {
   action: 'create' | 'update' | 'delete';
-  kind: 'certificate' | 'virtual service' | 'real server' | 'HA pair';
+  kind: 'certificate' | 'virtual service' | 'real server' | 'HA pair' | 'SNMP settings';
   /** The object's label (`AVS`, `AVS/SERVER1`, `ha-pair`). */
   label: string;
 }
@@ -108,6 +108,12 @@ export async function converge(client: ApplianceClient, desired: DesiredState, o
     if (usedBefore.has(c.id) && !keep.has(c.label) && !stillUsed.has(c.id)) {
       await write({ action: 'delete', kind: 'certificate', label: c.label }, () => client.deleteCertificate(c.id));
     }
+  }
+
+  // The SNMP settings, when the state has them: replaced whole when what can be read differs.
+  if (desired.snmp) {
+    const want = canonicalSnmp(desired.snmp);
+    if (!same(pick(await client.getSnmpSettings(), want), want)) await write({ action: 'update', kind: 'SNMP settings', label: 'snmp' }, () => client.replaceSnmpSettings(desired.snmp!));
   }
 
   // The HA pair, when the state asks for one: pair a standalone appliance.

@@ -2,7 +2,7 @@
 // services by label with their real servers, optionally the HA pair, and the VIP addresses
 // the deployment owns. The contract's defaults fill what a script leaves out, so a value
 // changed behind the script's back is seen as a difference even where the script is silent.
-import type { CertificateInput, HaPairInput, RealServerInput, VirtualServiceInput } from 'lbappliance/sdk';
+import type { CertificateInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput } from 'lbappliance/sdk';
 
 /** A certificate to have, by label, from PEM text (certificate, chain and private key). */
 export interface DesiredCertificate {
@@ -24,6 +24,8 @@ export interface DesiredState {
   virtualServices: DesiredVirtualService[];
   /** Pair the appliance with a secondary; left out, the script does not touch the pair. */
   haPair?: HaPairInput;
+  /** The SNMP settings (secrets included); left out, the script does not touch them. */
+  snmp?: SnmpSettingsInput;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface Ownership {
 }
 
 /** The API object types, as written. */
-export type { CertificateInput, HaPairInput, RealServerInput, VirtualServiceInput };
+export type { CertificateInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput };
 
 // The contract's defaults (openapi/appliance.yaml; docs/resources/*.md list them too).
 const VS_DEFAULTS = {
@@ -81,4 +83,25 @@ export function canonicalVirtualService(spec: VirtualServiceInput): Record<strin
 /** A real server body with every writable property, as the appliance reads it back. */
 export function canonicalRealServer(spec: RealServerInput): Record<string, unknown> {
   return { ...RS_DEFAULTS, ...spec };
+}
+
+/**
+ * The SNMP settings as the appliance reads them back: defaults filled, secrets left out (they
+ * are write-only, so a changed secret alone is not seen: the script sends them with every
+ * other change).
+ */
+export function canonicalSnmp(s: SnmpSettingsInput): Record<string, unknown> {
+  return {
+    enabled: s.enabled ?? false,
+    listenAddress: s.listenAddress ?? '0.0.0.0',
+    nodeListenAddresses: s.nodeListenAddresses ?? {},
+    port: s.port ?? 161,
+    contact: s.contact ?? '',
+    location: s.location ?? '',
+    communities: (s.communities ?? []).map((c) => ({ name: c.name })),
+    users: (s.users ?? []).map((u) => ({ name: u.name, authProtocol: u.authProtocol ?? 'sha', privProtocol: u.privProtocol ?? 'aes' })),
+    trapDestinations: (s.trapDestinations ?? []).map((d) => ({ name: d.name, address: d.address, port: d.port ?? 162, version: d.version, user: d.user ?? null })),
+    informTimeoutMs: s.informTimeoutMs ?? 5000,
+    informRetries: s.informRetries ?? 3,
+  };
 }

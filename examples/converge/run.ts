@@ -47,10 +47,16 @@ export async function runDeployment<S>(deployment: Deployment<S>, loadSettings: 
   try {
     const desired: DesiredState = values.destroy ? { certificates: [], virtualServices: [] } : deployment.desired(settings);
     const wantedPair = deployment.desired(settings).haPair;
+    const wantedSnmp = deployment.desired(settings).snmp;
     const changes = await converge(client, desired, deployment.ownership(settings), {
       dryRun: values.plan,
       onChange: (c) => console.log(`${values.plan ? 'would ' : ''}${c.action} ${c.kind} ${c.label}`),
     });
+    // The SNMP settings are the deployment's when it has them: destroy turns SNMP off.
+    if (values.destroy && wantedSnmp && (await client.getSnmpSettings()).enabled) {
+      console.log(`${values.plan ? 'would ' : ''}delete SNMP settings snmp`);
+      if (!values.plan) await client.replaceSnmpSettings({});
+    }
     // The pair is the deployment's when its settings ask for one: destroy breaks it.
     if (values.destroy && wantedPair && (await client.getHaPair()).state === 'paired') {
       console.log(`${values.plan ? 'would ' : ''}delete HA pair ha-pair`);

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RealServerInput } from '../converge/desired.js';
+import type { RealServerInput, SnmpSettingsInput } from '../converge/desired.js';
 import { readCertificatePem, runDeployment, type Deployment } from '../converge/run.js';
 
 /** An iNtuition server. */
@@ -28,6 +28,8 @@ export interface TeraReconSettings {
   certificatePem: string;
   /** The secondary appliance of the HA pair; left out, the appliance stays on its own. */
   secondary?: { endpoint: string; password: string };
+  /** SNMP (the guide's "SNMP Configuration", UDP 161; see terraform/snmp.tf); left out, SNMP is not touched. */
+  snmp?: SnmpSettingsInput;
 }
 
 /** TeraRecon's deployment: its VIPs, their servers, the certificate, the pair. */
@@ -55,6 +57,7 @@ export const teraRecon: Deployment<TeraReconSettings> = {
         },
       ],
       ...(s.secondary ? { haPair: { peerEndpoint: s.secondary.endpoint, peerPassword: s.secondary.password } } : {}),
+      ...(s.snmp ? { snmp: s.snmp } : {}),
     };
   },
   // The three VIPs share one address, which is this deployment's alone.
@@ -69,6 +72,26 @@ interface SettingsFile {
   certificateFile: string;
   privateKeyFile: string;
   secondaryEndpoint?: string;
+  /** SNMP, with its secrets from LBAPPLIANCE_SNMP_COMMUNITY, LBAPPLIANCE_SNMP_AUTH_PASSWORD and LBAPPLIANCE_SNMP_PRIV_PASSWORD. */
+  snmp?: { listenAddress: string; contact?: string; location?: string; trapAddress?: string };
+}
+
+/** The guide's SNMP settings: the community `noc`, the v3 user `nocv3` (SHA, AES), v3 informs to the NMS when given. */
+function snmpSettings(f: NonNullable<SettingsFile['snmp']>, env: NodeJS.ProcessEnv): SnmpSettingsInput {
+  const community = env.LBAPPLIANCE_SNMP_COMMUNITY;
+  const authPassword = env.LBAPPLIANCE_SNMP_AUTH_PASSWORD;
+  const privPassword = env.LBAPPLIANCE_SNMP_PRIV_PASSWORD;
+  if (!community || !authPassword || !privPassword) throw new Error('snmp is set: give LBAPPLIANCE_SNMP_COMMUNITY, LBAPPLIANCE_SNMP_AUTH_PASSWORD and LBAPPLIANCE_SNMP_PRIV_PASSWORD');
+  return {
+    enabled: true,
+    listenAddress: f.listenAddress,
+    port: 161,
+    contact: f.contact ?? '',
+    location: f.location ?? '',
+    communities: [{ name: 'noc', community }],
+    users: [{ name: 'nocv3', authProtocol: 'sha', authPassword, privProtocol: 'aes', privPassword }],
+    trapDestinations: f.trapAddress ? [{ name: 'nms', address: f.trapAddress, port: 162, version: 'v3', user: 'nocv3' }] : [],
+  };
 }
 
 /** Reads a settings file; certificate paths are relative to it. */
@@ -82,6 +105,7 @@ export async function loadSettings(file: string, dir: string): Promise<TeraRecon
     certificateLabel: f.certificateLabel ?? 'intuition-cert',
     certificatePem: await readCertificatePem(resolve(dir, f.certificateFile), resolve(dir, f.privateKeyFile)),
     ...(f.secondaryEndpoint && password ? { secondary: { endpoint: f.secondaryEndpoint, password } } : {}),
+    ...(f.snmp ? { snmp: snmpSettings(f.snmp, process.env) } : {}),
   };
 }
 

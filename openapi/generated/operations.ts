@@ -1044,6 +1044,46 @@ export const operationTable = {
         "contentType": "application/json"
       }
     ]
+  },
+  "getSnmpSettings": {
+    "method": "GET",
+    "path": "/api/v1/snmp",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "replaceSnmpSettings": {
+    "method": "PUT",
+    "path": "/api/v1/snmp",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
   }
 } as const;
 
@@ -1605,5 +1645,38 @@ export abstract class GeneratedOperations {
    */
   listAuditEntries(options?: CallOptions & { query?: QueryOf<"listAuditEntries"> }): Promise<SuccessBody<"listAuditEntries">> {
     return this.invoke("listAuditEntries", { query: options?.query }, options);
+  }
+
+  /**
+   * The SNMP settings
+   *
+   * The SNMP agent's settings: where it listens, its v2c communities, its v3 users and
+   * where notifications go. Secrets (community strings, v3 passwords) are write-only:
+   * never in a read, a log line, an audit entry, a backup or a Terraform/Pulumi state.
+   * The agent serves `mibs/LBAPPLIANCE-MIB.txt` (virtual services, real servers, HA
+   * state) and the MIB-II system group, read-only.
+   * Operation `getSnmpSettings`: GET /api/v1/snmp.
+   */
+  getSnmpSettings(options?: CallOptions): Promise<SuccessBody<"getSnmpSettings">> {
+    return this.invoke("getSnmpSettings", {  }, options);
+  }
+
+  /**
+   * Replace the SNMP settings
+   *
+   * Replaces the SNMP settings in one revision, replicated to the secondary of an HA pair
+   * like the rest of the configuration. A community, user or trap destination that keeps
+   * its name may leave out its secret: the stored one is kept (a tool that never reads
+   * secrets back can send the rest unchanged); a new one must carry it. Every node of a
+   * pair listens on `listenAddress`, unless `nodeListenAddresses` names an address for
+   * its node name. Notifications: a v2c destination gets traps (fire-and-forget: sent
+   * once, lost while the receiver is down); a v3 destination gets informs, which the
+   * receiver acknowledges and which are sent again (`informRetries` times, `informTimeoutMs`
+   * apart) while it does not, then dropped and counted (`lbappliance_snmp_notifications_total`
+   * by outcome).
+   * Operation `replaceSnmpSettings`: PUT /api/v1/snmp.
+   */
+  replaceSnmpSettings(body: RequestBody<"replaceSnmpSettings">, options?: CallOptions): Promise<SuccessBody<"replaceSnmpSettings">> {
+    return this.invoke("replaceSnmpSettings", { body }, options);
   }
 }

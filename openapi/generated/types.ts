@@ -747,6 +747,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/snmp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SNMP settings
+         * @description The SNMP agent's settings: where it listens, its v2c communities, its v3 users and
+         *     where notifications go. Secrets (community strings, v3 passwords) are write-only:
+         *     never in a read, a log line, an audit entry, a backup or a Terraform/Pulumi state.
+         *     The agent serves `mibs/LBAPPLIANCE-MIB.txt` (virtual services, real servers, HA
+         *     state) and the MIB-II system group, read-only.
+         */
+        get: operations["getSnmpSettings"];
+        /**
+         * Replace the SNMP settings
+         * @description Replaces the SNMP settings in one revision, replicated to the secondary of an HA pair
+         *     like the rest of the configuration. A community, user or trap destination that keeps
+         *     its name may leave out its secret: the stored one is kept (a tool that never reads
+         *     secrets back can send the rest unchanged); a new one must carry it. Every node of a
+         *     pair listens on `listenAddress`, unless `nodeListenAddresses` names an address for
+         *     its node name. Notifications: a v2c destination gets traps (fire-and-forget: sent
+         *     once, lost while the receiver is down); a v3 destination gets informs, which the
+         *     receiver acknowledges and which are sent again (`informRetries` times, `informTimeoutMs`
+         *     apart) while it does not, then dropped and counted (`lbappliance_snmp_notifications_total`
+         *     by outcome).
+         */
+        put: operations["replaceSnmpSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1999,6 +2036,151 @@ export interface components {
         AuditList: {
             /** @description Entries, newest first. */
             items: components["schemas"]["AuditEntry"][];
+        };
+        /** @description A name (1 to 32 letters, digits, `.`, `_`, `-`). */
+        SnmpName: string;
+        /** @description A secret of 8 to 64 printable ASCII characters without spaces. Write-only. */
+        SnmpSecret: string;
+        SnmpCommunity: {
+            name: components["schemas"]["SnmpName"];
+            /** @description The community string an SNMPv2c manager sends (read-only access). Write-only; required for a new community, kept when left out. */
+            community?: components["schemas"]["SnmpSecret"];
+        };
+        SnmpUser: {
+            /** @description The SNMPv3 user name (USM); security level authPriv. */
+            name: components["schemas"]["SnmpName"];
+            /**
+             * @description The authentication protocol (HMAC-SHA-96 for `sha`, RFC 7860 for the others).
+             * @default sha
+             * @enum {string}
+             */
+            authProtocol?: "sha" | "sha256" | "sha512";
+            /** @description The authentication password. Write-only; required for a new user, kept when left out. */
+            authPassword?: components["schemas"]["SnmpSecret"];
+            /**
+             * @description The privacy protocol (AES-128 CFB, RFC 3826).
+             * @default aes
+             * @enum {string}
+             */
+            privProtocol?: "aes";
+            /** @description The privacy (encryption) password. Write-only; required for a new user, kept when left out. */
+            privPassword?: components["schemas"]["SnmpSecret"];
+        };
+        SnmpTrapDestination: {
+            name: components["schemas"]["SnmpName"];
+            /** @description The receiver's address. */
+            address: string;
+            /**
+             * @description The receiver's UDP port.
+             * @default 162
+             */
+            port?: number;
+            /**
+             * @description `v2c` sends SNMPv2c traps (unacknowledged); `v3` sends SNMPv3 informs (acknowledged, sent again until they are) as the user `user`.
+             * @enum {string}
+             */
+            version: "v2c" | "v3";
+            /** @description The community of v2c traps. Write-only; required for a new v2c destination, kept when left out. */
+            community?: components["schemas"]["SnmpSecret"];
+            /**
+             * @description The name of the v3 user (of `users`) whose credentials v3 informs carry; the receiver knows the same user.
+             * @default null
+             */
+            user?: string | null;
+        };
+        /** @description The writable SNMP settings. */
+        SnmpSettingsSpec: {
+            /**
+             * @description Whether the agent listens and notifications are sent.
+             * @default false
+             */
+            enabled?: boolean;
+            /**
+             * @description The address the agent listens on, on every node unless `nodeListenAddresses` names its own; `0.0.0.0` or `::` for all of the node's addresses.
+             * @default 0.0.0.0
+             */
+            listenAddress?: string;
+            /**
+             * @description Per node (by node name, `--node-name` or the host name), the address that node listens on instead of `listenAddress` (each node of a pair has its own management address).
+             * @default {}
+             */
+            nodeListenAddresses?: {
+                [key: string]: string;
+            };
+            /**
+             * @description The UDP port the agent listens on.
+             * @default 161
+             */
+            port?: number;
+            /**
+             * @description sysContact (MIB-II).
+             * @default
+             */
+            contact?: string;
+            /**
+             * @description sysLocation (MIB-II).
+             * @default
+             */
+            location?: string;
+            /**
+             * @description SNMPv2c communities with read-only access (names unique).
+             * @default []
+             */
+            communities?: components["schemas"]["SnmpCommunity"][];
+            /**
+             * @description SNMPv3 users with read-only access, authPriv (names unique).
+             * @default []
+             */
+            users?: components["schemas"]["SnmpUser"][];
+            /**
+             * @description Where notifications (LBAPPLIANCE-MIB's lbRealServerDown, lbRealServerUp, lbHaTransition, lbCertificateExpiry) are sent (names unique). Only the active node of a pair sends health notifications; each node sends its own HA transitions.
+             * @default []
+             */
+            trapDestinations?: components["schemas"]["SnmpTrapDestination"][];
+            /**
+             * @description How long a v3 inform waits for its acknowledgement before it is sent again.
+             * @default 5000
+             */
+            informTimeoutMs?: number;
+            /**
+             * @description How many times an unacknowledged v3 inform is sent again before it is dropped.
+             * @default 3
+             */
+            informRetries?: number;
+        };
+        /**
+         * @description The SNMP settings as written by a client, whole.
+         * @example {
+         *       "enabled": true,
+         *       "port": 161,
+         *       "communities": [
+         *         {
+         *           "name": "noc",
+         *           "community": "n0c-read-only"
+         *         }
+         *       ],
+         *       "users": [
+         *         {
+         *           "name": "nocv3",
+         *           "authPassword": "auth-pass-1",
+         *           "privPassword": "priv-pass-1"
+         *         }
+         *       ],
+         *       "trapDestinations": [
+         *         {
+         *           "name": "nms",
+         *           "address": "10.10.40.50",
+         *           "version": "v3",
+         *           "user": "nocv3"
+         *         }
+         *       ]
+         *     }
+         */
+        SnmpSettingsInput: components["schemas"]["SnmpSettingsSpec"];
+        /** @description The SNMP settings as stored (secrets left out). */
+        SnmpSettings: components["schemas"]["SnmpSettingsSpec"] & {
+            /** @description The configuration revision. */
+            revision: number;
         };
     };
     responses: {
@@ -3652,6 +3834,66 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getSnmpSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SNMP settings. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnmpSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceSnmpSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnmpSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnmpSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
         };
     };

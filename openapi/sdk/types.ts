@@ -33,3 +33,7 @@ export type HaStatus = Schemas['HaStatus'];
 export type User = Schemas['User'];
 /** An audit log entry. */
 export type AuditEntry = Schemas['AuditEntry'];
+/** The SNMP settings as written (secrets write-only). */
+export type SnmpSettingsInput = Schemas['SnmpSettingsInput'];
+/** The SNMP settings as read (no secrets). */
+export type SnmpSettings = Schemas['SnmpSettings'];

@@ -4,6 +4,7 @@ import { certificateData } from './certificate-data.js';
 import { haPair } from './ha-pair.js';
 import { overviewData } from './overview-data.js';
 import { realServer } from './real-server.js';
+import { snmpSettings } from './snmp.js';
 import type { DataSourceDefinition, ResourceDefinition } from './types.js';
 import { virtualService } from './virtual-service.js';
 import { virtualServiceData } from './virtual-service-data.js';
@@ -12,7 +13,7 @@ import { virtualServiceData } from './virtual-service-data.js';
 export const PROVIDER_NAME = 'lbappliance';
 
 /** The managed resources. */
-export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair];
+export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair, snmpSettings];
 
 /** The data sources. */
 export const dataSources: readonly DataSourceDefinition[] = [virtualServiceData, certificateData, overviewData];

@@ -21,10 +21,24 @@ import { configSnapshot, planned, type ConfigSnapshot } from './helpers/config.j
 import { greeter, h2Session, httpGet, tcpGreeting, waitForHealth } from './helpers/traffic.js';
 import { WAYS, type DeployWay, type ExampleInputs } from './helpers/ways.js';
 import { clientOf, PRIMARY_PASSWORD, SECONDARY_PASSWORD, startNode, stateOf, until } from '../ha/helpers/pair.js';
+import { snmpTool } from '../helpers/snmp-tools.js';
 
 const VIP = '127.0.40.217';
 const NAME = 'intuition.hospital.test';
 const SERVERS = { SERVER1: 'terarecon-server1', SERVER2: 'terarecon-server2' } as const;
+// SNMP as the guide configures it (UDP 161), on the plan's appliance address (the guide's 10.10.40.2).
+const SNMP = { listenAddress: '127.0.40.2', community: 'terarecon-noc-community', authPassword: 'terarecon-auth-secret', privPassword: 'terarecon-priv-secret' };
+
+/** snmpget of AVS's name, v2c (community noc) and v3 (nocv3, SHA, AES), until both answer. */
+async function snmpAnswers(c: ApplianceClient): Promise<void> {
+  const avs = (await c.listVirtualServices({ query: { label: 'AVS' } })).items[0]!;
+  const oid = `LBAPPLIANCE-MIB::lbVsName."${avs.id}"`;
+  await until('snmpget answers', async () => {
+    const v2c = await snmpTool('snmpget', `udp:${SNMP.listenAddress}:161`, { community: SNMP.community }, [oid]);
+    const v3 = await snmpTool('snmpget', `udp:${SNMP.listenAddress}:161`, { user: 'nocv3', authPassword: SNMP.authPassword, privPassword: SNMP.privPassword }, [oid]);
+    return v2c.stdout.includes('STRING: AVS') && v3.stdout.includes('STRING: AVS');
+  });
+}
 
 let app: TestAppliance;
 let client: ApplianceClient;
@@ -43,12 +57,16 @@ beforeAll(async () => {
   const privateKeyFile = join(dir, 'intuition-cert.key');
   await writeFile(certificateFile, cert.certPem);
   await writeFile(privateKeyFile, cert.keyPem, { mode: 0o600 });
+  // The SNMP secrets as each way takes them: terraform variables, the SDK script's environment, Pulumi config.
+  process.env.LBAPPLIANCE_SNMP_COMMUNITY = SNMP.community;
+  process.env.LBAPPLIANCE_SNMP_AUTH_PASSWORD = SNMP.authPassword;
+  process.env.LBAPPLIANCE_SNMP_PRIV_PASSWORD = SNMP.privPassword;
   inputs = {
     example: 'terarecon',
     app,
-    tfVars: { certificate_file: certificateFile, private_key_file: privateKeyFile },
-    sdkSettings: { certificateFile, privateKeyFile },
-    pulumiConfig: { certificateFile, privateKeyFile },
+    tfVars: { certificate_file: certificateFile, private_key_file: privateKeyFile, snmp_enabled: 'true', snmp_community: SNMP.community, snmp_auth_password: SNMP.authPassword, snmp_priv_password: SNMP.privPassword },
+    sdkSettings: { certificateFile, privateKeyFile, snmp: { listenAddress: SNMP.listenAddress, contact: 'PACS team <pacs@hospital.test>', location: 'Imaging data centre, rack 4' } },
+    pulumiConfig: { certificateFile, privateKeyFile, snmpListenAddress: SNMP.listenAddress, snmpContact: 'PACS team <pacs@hospital.test>', snmpLocation: 'Imaging data centre, rack 4', snmpCommunity: SNMP.community, snmpAuthPassword: SNMP.authPassword, snmpPrivPassword: SNMP.privPassword },
   };
 });
 
@@ -73,6 +91,11 @@ for (const makeWay of WAYS) {
       expect(snapshot.certificates['intuition-cert']?.fingerprintSha256).toBe(new X509Certificate(cert.certPem).fingerprint256);
       if (first) expect(snapshot).toEqual(first);
       else first = snapshot;
+    });
+
+    it('answers snmpget with the guide\'s SNMP settings (community noc, v3 user nocv3)', async () => {
+      expect(await client.getSnmpSettings()).toMatchObject({ enabled: true, listenAddress: SNMP.listenAddress, port: 161, location: 'Imaging data centre, rack 4', communities: [{ name: 'noc' }], users: [{ name: 'nocv3', authProtocol: 'sha', privProtocol: 'aes' }] });
+      await snmpAnswers(client);
     });
 
     it('AVS-Redirect answers 301 with the same host and path on https', async () => {
@@ -139,6 +162,7 @@ for (const makeWay of WAYS) {
       await way.dispose();
       const config = await client.getConfig();
       expect([config.virtualServices, config.realServers, config.certificates]).toEqual([{}, {}, {}]);
+      expect(await client.getSnmpSettings()).toMatchObject({ enabled: false, communities: [], users: [] });
     });
   });
 }
@@ -169,7 +193,10 @@ describe('TeraRecon as an HA pair: planning (the guide recommends one)', { timeo
       expect(plans.cdktf).toContain('lbappliance_ha_pair.pair[0]: created');
       expect(plans.sdk).toContain('would create HA pair ha-pair');
       expect(plans.pulumi).toContain('pair: create');
-      for (const [name, plan] of Object.entries(plans)) expect(plan, name).toHaveLength(9);
+      expect(plans.terraform).toContain('lbappliance_snmp.noc[0]: created');
+      expect(plans.sdk).toContain('would update SNMP settings snmp');
+      expect(plans.pulumi).toContain('noc: create');
+      for (const [name, plan] of Object.entries(plans)) expect(plan, name).toHaveLength(10);
     } finally {
       delete process.env.LBAPPLIANCE_SECONDARY_PASSWORD;
     }
@@ -217,6 +244,8 @@ for (const makeWay of WAYS) {
       expect(onPrimary).toMatchObject(planned(teraRecon, 'intuition-cert'));
       expect(onSecondary).toEqual(onPrimary);
       expect((await clientOf(secondary).getConfig()).revision).toBe((await clientOf(primary).getConfig()).revision);
+      // The SNMP settings (secrets included) reached the secondary with the revision.
+      expect(await clientOf(secondary).getSnmpSettings()).toEqual(await clientOf(primary).getSnmpSettings());
       await until('the primary active and the secondary passive', async () => (await stateOf(primary)) === 'active' && (await stateOf(secondary)) === 'passive');
     });
 
@@ -249,8 +278,9 @@ for (const makeWay of WAYS) {
         const config = await c.getConfig();
         expect([config.virtualServices, config.realServers, config.certificates], node.endpoint).toEqual([{}, {}, {}]);
       }
-      // Everything, the pair included, would be created again.
-      expect(await way.pendingChanges()).toHaveLength(9);
+      for (const node of [primary, secondary]) expect((await clientOf(node).getSnmpSettings()).enabled, node.endpoint).toBe(false);
+      // Everything, the pair and the SNMP settings included, would be created again.
+      expect(await way.pendingChanges()).toHaveLength(10);
     });
   });
 }

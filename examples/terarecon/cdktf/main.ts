@@ -5,7 +5,7 @@
 //   cd cdktf.out/stacks/terarecon && terraform init && terraform apply -var-file=...
 import { App, Fn, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { certificate, haPair, provider, realServer, virtualService } from 'lbappliance/cdktf';
+import { certificate, haPair, provider, realServer, snmp, virtualService } from 'lbappliance/cdktf';
 import { pathToFileURL } from 'node:url';
 
 /** The guide's three VIPs, their servers, the certificate and the optional HA pair. */
@@ -97,6 +97,34 @@ export class TeraReconStack extends TerraformStack {
       label: aqiServers.getString('label'),
       address: aqiServers.getString('address'),
       port: 1200,
+    });
+
+    // SNMP (the guide's "SNMP Configuration", UDP 161): see ../terraform/snmp.tf.
+    const snmpEnabled = new TerraformVariable(this, 'snmp_enabled', { type: 'bool', default: false, description: 'Whether the appliance answers SNMP; the secrets below are then required.' });
+    const snmpListenAddress = new TerraformVariable(this, 'snmp_listen_address', { type: 'string', default: '0.0.0.0', description: 'The address the SNMP agent listens on (UDP 161).' });
+    const snmpContact = new TerraformVariable(this, 'snmp_contact', { type: 'string', default: '', description: 'sysContact: who looks after the appliance.' });
+    const snmpLocation = new TerraformVariable(this, 'snmp_location', { type: 'string', default: '', description: 'sysLocation: where the appliance is.' });
+    const snmpSecret = (name: string, description: string) => new TerraformVariable(this, name, { type: 'string', default: Token.nullValue(), sensitive: true, description });
+    const snmpCommunity = snmpSecret('snmp_community', 'The read-only SNMPv2c community `noc` (write-only: never in the state).');
+    const snmpAuthPassword = snmpSecret('snmp_auth_password', "The SNMPv3 user nocv3's authentication (SHA) password (write-only).");
+    const snmpPrivPassword = snmpSecret('snmp_priv_password', "The SNMPv3 user nocv3's privacy (AES) password (write-only).");
+    const snmpTrapAddress = new TerraformVariable(this, 'snmp_trap_address', { type: 'string', default: Token.nullValue(), description: 'The NMS that receives v3 informs (UDP 162); null sends none.' });
+    const snmpSecretsVersion = new TerraformVariable(this, 'snmp_secrets_version', { type: 'number', default: 1, description: 'Change it to send changed SNMP secrets (the state never holds them).' });
+    new snmp.Snmp(this, 'noc', {
+      count: Token.asNumber(Fn.conditional(snmpEnabled.booleanValue, 1, 0)),
+      enabled: true,
+      listenAddress: snmpListenAddress.stringValue,
+      port: 161,
+      contact: snmpContact.stringValue,
+      location: snmpLocation.stringValue,
+      communities: ['noc'],
+      communityStrings: { noc: snmpCommunity.stringValue },
+      users: [{ name: 'nocv3', authProtocol: 'sha', privProtocol: 'aes' }],
+      userAuthPasswords: { nocv3: snmpAuthPassword.stringValue },
+      userPrivPasswords: { nocv3: snmpPrivPassword.stringValue },
+      trapDestinations: Token.asAny(Fn.conditional(Op.eq(snmpTrapAddress.value, Token.nullValue()), [], [{ name: 'nms', address: snmpTrapAddress.stringValue, port: 162, version: 'v3', user: 'nocv3' }])),
+      secretsVersion: snmpSecretsVersion.numberValue,
+      dependsOn: [pair],
     });
 
     new TerraformOutput(this, 'certificate_fingerprint', { value: intuition.fingerprintSha256, description: 'SHA-256 fingerprint of the certificate AVS presents.' });

@@ -34,3 +34,25 @@ const terarecon = new lb.ImagingVirtualServices('terarecon', {
 export const virtualServiceIds = Object.fromEntries(lb.teraRecon.virtualServices.map((row) => [row.label, terarecon.virtualServices[row.key]!.id]));
 /** SHA-256 fingerprint of the certificate AVS presents. */
 export const certificateFingerprint = intuition.fingerprintSha256;
+
+// SNMP (the guide's "SNMP Configuration", UDP 161; see ../terraform/snmp.tf): when the stack
+// sets snmpListenAddress, the community `noc` and the v3 user `nocv3` (SHA, AES) read the
+// VIPs and servers (LBAPPLIANCE-MIB); snmpTrapAddress, when set, receives v3 informs. The
+// secrets are stack secrets (`pulumi config set --secret snmpCommunity ...`).
+const snmpListenAddress = config.get('snmpListenAddress');
+const snmpTrapAddress = config.get('snmpTrapAddress');
+export const snmpSettings = snmpListenAddress
+  ? new lb.Snmp('noc', {
+      enabled: true,
+      listenAddress: snmpListenAddress,
+      port: 161,
+      contact: config.get('snmpContact') ?? '',
+      location: config.get('snmpLocation') ?? '',
+      communities: ['noc'],
+      communityStrings: { noc: config.requireSecret('snmpCommunity') },
+      users: [{ name: 'nocv3', authProtocol: 'sha', privProtocol: 'aes' }],
+      userAuthPasswords: { nocv3: config.requireSecret('snmpAuthPassword') },
+      userPrivPasswords: { nocv3: config.requireSecret('snmpPrivPassword') },
+      trapDestinations: snmpTrapAddress ? [{ name: 'nms', address: snmpTrapAddress, port: 162, version: 'v3', user: 'nocv3' }] : [],
+    }, { dependsOn: pair }).id
+  : undefined;

@@ -40,3 +40,63 @@ variable "secondary_password" {
   sensitive   = true
   ephemeral   = true
 }
+
+variable "snmp_enabled" {
+  description = "Whether the appliance answers SNMP (snmp.tf); the secrets below are then required."
+  type        = bool
+  default     = false
+}
+
+variable "snmp_listen_address" {
+  description = "The address the SNMP agent listens on (UDP 161): the appliance's management address, or 0.0.0.0."
+  type        = string
+  default     = "0.0.0.0"
+}
+
+variable "snmp_contact" {
+  description = "sysContact: who looks after the appliance."
+  type        = string
+  default     = ""
+}
+
+variable "snmp_location" {
+  description = "sysLocation: where the appliance is."
+  type        = string
+  default     = ""
+}
+
+variable "snmp_community" {
+  description = "The read-only SNMPv2c community `noc` (write-only: never in the state)."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "snmp_auth_password" {
+  description = "The SNMPv3 user nocv3's authentication (SHA) password (write-only)."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "snmp_priv_password" {
+  description = "The SNMPv3 user nocv3's privacy (AES) password (write-only)."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "snmp_trap_address" {
+  description = "The NMS that receives v3 informs (UDP 162); null sends none."
+  type        = string
+  default     = null
+}
+
+variable "snmp_secrets_version" {
+  description = "Change it to send changed SNMP secrets (the state never holds them)."
+  type        = number
+  default     = 1
+}

@@ -2,6 +2,7 @@
 export * as certificate from './certificate/index.js';
 export * as haPair from './ha-pair/index.js';
 export * as realServer from './real-server/index.js';
+export * as snmp from './snmp/index.js';
 export * as virtualService from './virtual-service/index.js';
 export * as dataLbapplianceCertificate from './data-lbappliance-certificate/index.js';
 export * as dataLbapplianceOverview from './data-lbappliance-overview/index.js';

@@ -1687,6 +1687,401 @@ export const contract = {
       "state"
     ]
   },
+  "SnmpSettingsSpec": {
+    "description": "The writable SNMP settings.",
+    "type": "object",
+    "properties": {
+      "enabled": {
+        "description": "Whether the agent listens and notifications are sent.",
+        "default": false,
+        "type": "boolean"
+      },
+      "listenAddress": {
+        "description": "The address the agent listens on, on every node unless `node_listen_addresses` names its own; `0.0.0.0` or `::` for all of the node's addresses.",
+        "default": "0.0.0.0",
+        "type": "string"
+      },
+      "nodeListenAddresses": {
+        "description": "Per node (by node name, `--node-name` or the host name), the address that node listens on instead of `listen_address` (each node of a pair has its own management address).",
+        "default": {},
+        "type": "object"
+      },
+      "port": {
+        "description": "The UDP port the agent listens on.",
+        "default": 161,
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer"
+      },
+      "contact": {
+        "description": "sysContact (MIB-II).",
+        "default": "",
+        "maxLength": 255,
+        "type": "string"
+      },
+      "location": {
+        "description": "sysLocation (MIB-II).",
+        "default": "",
+        "maxLength": 255,
+        "type": "string"
+      },
+      "communities": {
+        "description": "SNMPv2c communities with read-only access (names unique).",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "A name (1 to 32 letters, digits, `.`, `_`, `-`).",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "community": {
+              "description": "The community string an SNMPv2c manager sends (read-only access). Write-only; required for a new community, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            }
+          },
+          "required": [
+            "name"
+          ]
+        }
+      },
+      "users": {
+        "description": "SNMPv3 users with read-only access, authPriv (names unique).",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "The SNMPv3 user name (USM); security level authPriv.",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "authProtocol": {
+              "description": "The authentication protocol (HMAC-SHA-96 for `sha`, RFC 7860 for the others).",
+              "default": "sha",
+              "enum": [
+                "sha",
+                "sha256",
+                "sha512"
+              ],
+              "type": "string"
+            },
+            "authPassword": {
+              "description": "The authentication password. Write-only; required for a new user, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            },
+            "privProtocol": {
+              "description": "The privacy protocol (AES-128 CFB, RFC 3826).",
+              "default": "aes",
+              "enum": [
+                "aes"
+              ],
+              "type": "string"
+            },
+            "privPassword": {
+              "description": "The privacy (encryption) password. Write-only; required for a new user, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            }
+          },
+          "required": [
+            "name"
+          ]
+        }
+      },
+      "trapDestinations": {
+        "description": "Where notifications (LBAPPLIANCE-MIB's lbRealServerDown, lbRealServerUp, lbHaTransition, lbCertificateExpiry) are sent (names unique). Only the active node of a pair sends health notifications; each node sends its own HA transitions.",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "A name (1 to 32 letters, digits, `.`, `_`, `-`).",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "address": {
+              "description": "The receiver's address.",
+              "type": "string"
+            },
+            "port": {
+              "description": "The receiver's UDP port.",
+              "default": 162,
+              "minimum": 1,
+              "maximum": 65535,
+              "type": "integer"
+            },
+            "version": {
+              "description": "`v2c` sends SNMPv2c traps (unacknowledged); `v3` sends SNMPv3 informs (acknowledged, sent again until they are) as the user `user`.",
+              "enum": [
+                "v2c",
+                "v3"
+              ],
+              "type": "string"
+            },
+            "community": {
+              "description": "The community of v2c traps. Write-only; required for a new v2c destination, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            },
+            "user": {
+              "description": "The name of the v3 user (of `users`) whose credentials v3 informs carry; the receiver knows the same user.",
+              "default": null,
+              "type": "string",
+              "nullable": true
+            }
+          },
+          "required": [
+            "name",
+            "address",
+            "version"
+          ]
+        }
+      },
+      "informTimeoutMs": {
+        "description": "How long a v3 inform waits for its acknowledgement before it is sent again.",
+        "default": 5000,
+        "minimum": 100,
+        "maximum": 60000,
+        "type": "integer"
+      },
+      "informRetries": {
+        "description": "How many times an unacknowledged v3 inform is sent again before it is dropped.",
+        "default": 3,
+        "minimum": 0,
+        "maximum": 10,
+        "type": "integer"
+      }
+    }
+  },
+  "SnmpSettings": {
+    "description": "The SNMP settings as stored (secrets left out).",
+    "type": "object",
+    "properties": {
+      "enabled": {
+        "description": "Whether the agent listens and notifications are sent.",
+        "default": false,
+        "type": "boolean"
+      },
+      "listenAddress": {
+        "description": "The address the agent listens on, on every node unless `node_listen_addresses` names its own; `0.0.0.0` or `::` for all of the node's addresses.",
+        "default": "0.0.0.0",
+        "type": "string"
+      },
+      "nodeListenAddresses": {
+        "description": "Per node (by node name, `--node-name` or the host name), the address that node listens on instead of `listen_address` (each node of a pair has its own management address).",
+        "default": {},
+        "type": "object"
+      },
+      "port": {
+        "description": "The UDP port the agent listens on.",
+        "default": 161,
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer"
+      },
+      "contact": {
+        "description": "sysContact (MIB-II).",
+        "default": "",
+        "maxLength": 255,
+        "type": "string"
+      },
+      "location": {
+        "description": "sysLocation (MIB-II).",
+        "default": "",
+        "maxLength": 255,
+        "type": "string"
+      },
+      "communities": {
+        "description": "SNMPv2c communities with read-only access (names unique).",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "A name (1 to 32 letters, digits, `.`, `_`, `-`).",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "community": {
+              "description": "The community string an SNMPv2c manager sends (read-only access). Write-only; required for a new community, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            }
+          },
+          "required": [
+            "name"
+          ]
+        }
+      },
+      "users": {
+        "description": "SNMPv3 users with read-only access, authPriv (names unique).",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "The SNMPv3 user name (USM); security level authPriv.",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "authProtocol": {
+              "description": "The authentication protocol (HMAC-SHA-96 for `sha`, RFC 7860 for the others).",
+              "default": "sha",
+              "enum": [
+                "sha",
+                "sha256",
+                "sha512"
+              ],
+              "type": "string"
+            },
+            "authPassword": {
+              "description": "The authentication password. Write-only; required for a new user, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            },
+            "privProtocol": {
+              "description": "The privacy protocol (AES-128 CFB, RFC 3826).",
+              "default": "aes",
+              "enum": [
+                "aes"
+              ],
+              "type": "string"
+            },
+            "privPassword": {
+              "description": "The privacy (encryption) password. Write-only; required for a new user, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            }
+          },
+          "required": [
+            "name"
+          ]
+        }
+      },
+      "trapDestinations": {
+        "description": "Where notifications (LBAPPLIANCE-MIB's lbRealServerDown, lbRealServerUp, lbHaTransition, lbCertificateExpiry) are sent (names unique). Only the active node of a pair sends health notifications; each node sends its own HA transitions.",
+        "default": [],
+        "maxItems": 16,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "description": "A name (1 to 32 letters, digits, `.`, `_`, `-`).",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+              "type": "string"
+            },
+            "address": {
+              "description": "The receiver's address.",
+              "type": "string"
+            },
+            "port": {
+              "description": "The receiver's UDP port.",
+              "default": 162,
+              "minimum": 1,
+              "maximum": 65535,
+              "type": "integer"
+            },
+            "version": {
+              "description": "`v2c` sends SNMPv2c traps (unacknowledged); `v3` sends SNMPv3 informs (acknowledged, sent again until they are) as the user `user`.",
+              "enum": [
+                "v2c",
+                "v3"
+              ],
+              "type": "string"
+            },
+            "community": {
+              "description": "The community of v2c traps. Write-only; required for a new v2c destination, kept when left out.",
+              "minLength": 8,
+              "maxLength": 64,
+              "pattern": "^[\\x21-\\x7e]+$",
+              "writeOnly": true,
+              "type": "string"
+            },
+            "user": {
+              "description": "The name of the v3 user (of `users`) whose credentials v3 informs carry; the receiver knows the same user.",
+              "default": null,
+              "type": "string",
+              "nullable": true
+            }
+          },
+          "required": [
+            "name",
+            "address",
+            "version"
+          ]
+        }
+      },
+      "informTimeoutMs": {
+        "description": "How long a v3 inform waits for its acknowledgement before it is sent again.",
+        "default": 5000,
+        "minimum": 100,
+        "maximum": 60000,
+        "type": "integer"
+      },
+      "informRetries": {
+        "description": "How many times an unacknowledged v3 inform is sent again before it is dropped.",
+        "default": 3,
+        "minimum": 0,
+        "maximum": 10,
+        "type": "integer"
+      },
+      "revision": {
+        "description": "The configuration revision.",
+        "minimum": 0,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "enabled",
+      "listenAddress",
+      "nodeListenAddresses",
+      "port",
+      "contact",
+      "location",
+      "communities",
+      "users",
+      "trapDestinations",
+      "informTimeoutMs",
+      "informRetries",
+      "revision"
+    ]
+  },
   "Overview": {
     "type": "object",
     "properties": {

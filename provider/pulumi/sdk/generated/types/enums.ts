@@ -45,6 +45,30 @@ export const RealServerAdminState = {
 /** One of the values of {@link RealServerAdminState}. */
 export type RealServerAdminState = (typeof RealServerAdminState)[keyof typeof RealServerAdminState];
 
+/** `v2c` sends SNMPv2c traps (unacknowledged); `v3` sends SNMPv3 informs (acknowledged, sent again until they are) as the user `user`. */
+export const SnmpTrapDestinationsItemVersion = {
+  V2c: "v2c",
+  V3: "v3",
+} as const;
+/** One of the values of {@link SnmpTrapDestinationsItemVersion}. */
+export type SnmpTrapDestinationsItemVersion = (typeof SnmpTrapDestinationsItemVersion)[keyof typeof SnmpTrapDestinationsItemVersion];
+
+/** The authentication protocol (HMAC-SHA-96 for `sha`, RFC 7860 for the others). */
+export const SnmpUsersItemAuthProtocol = {
+  Sha: "sha",
+  Sha256: "sha256",
+  Sha512: "sha512",
+} as const;
+/** One of the values of {@link SnmpUsersItemAuthProtocol}. */
+export type SnmpUsersItemAuthProtocol = (typeof SnmpUsersItemAuthProtocol)[keyof typeof SnmpUsersItemAuthProtocol];
+
+/** The privacy protocol (AES-128 CFB, RFC 3826). */
+export const SnmpUsersItemPrivProtocol = {
+  Aes: "aes",
+} as const;
+/** One of the values of {@link SnmpUsersItemPrivProtocol}. */
+export type SnmpUsersItemPrivProtocol = (typeof SnmpUsersItemPrivProtocol)[keyof typeof SnmpUsersItemPrivProtocol];
+
 /** How new sessions are spread over the real servers; both respect weights. */
 export const VirtualServiceAlgorithm = {
   Roundrobin: "roundrobin",

@@ -17,6 +17,30 @@ export interface CertificateSelfSigned {
   keyType?: pulumi.Input<enums.CertificateSelfSignedKeyType>;
 }
 
+/** Where notifications (LBAPPLIANCE-MIB's lbRealServerDown, lbRealServerUp, lbHaTransition, lbCertificateExpiry) are sent (names unique). Only the active node of a pair sends health notifications; each node sends its own HA transitions. A v2c destination's community is in `trapCommunities`. */
+export interface SnmpTrapDestinationsItem {
+  /** A name (1 to 32 letters, digits, `.`, `_`, `-`). */
+  name: pulumi.Input<string>;
+  /** The receiver's address. */
+  address: pulumi.Input<string>;
+  /** The receiver's UDP port. */
+  port: pulumi.Input<number>;
+  /** `v2c` sends SNMPv2c traps (unacknowledged); `v3` sends SNMPv3 informs (acknowledged, sent again until they are) as the user `user`. */
+  version: pulumi.Input<enums.SnmpTrapDestinationsItemVersion>;
+  /** The name of the v3 user (of `users`) whose credentials v3 informs carry; the receiver knows the same user. Null for v2c. */
+  user?: pulumi.Input<string>;
+}
+
+/** The SNMPv3 users (authPriv, read-only access); their passwords are in `userAuthPasswords` and `userPrivPasswords`. */
+export interface SnmpUsersItem {
+  /** The SNMPv3 user name (USM); security level authPriv. */
+  name: pulumi.Input<string>;
+  /** The authentication protocol (HMAC-SHA-96 for `sha`, RFC 7860 for the others). */
+  authProtocol: pulumi.Input<enums.SnmpUsersItemAuthProtocol>;
+  /** The privacy protocol (AES-128 CFB, RFC 3826). */
+  privProtocol: pulumi.Input<enums.SnmpUsersItemPrivProtocol>;
+}
+
 /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
 export interface VirtualServiceFallback {
   /** `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only). */
