@@ -60,6 +60,9 @@ export async function commitWrite<T>(
       virtualServices: only(config.virtualServices, change.virtualServices),
       realServers: only(config.realServers, change.realServers),
       certificates: only(config.certificates, change.certificates),
+      // The integrations' handlers audit their own views (no secret reference in an entry).
+      syslogCollectors: {},
+      alertMail: {},
     });
     ctx.audit.changes = diff({ ...configView(before.revision, pick(before.config)), revision: 0 }, { ...configView(after.revision, pick(after.config)), revision: 0 }) ?? null;
     return result;

@@ -13,6 +13,7 @@ import { clientErrorHandler, frameworkErrorHandler, shuttingDown } from './trans
 import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
 import { haHandlers } from './handlers/ha.js';
+import { integrationHandlers } from './handlers/integrations.js';
 import { realServerHandlers } from './handlers/real-servers.js';
 import { systemHandlers } from './handlers/system.js';
 import { userHandlers } from './handlers/users.js';
@@ -32,6 +33,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...certificateHandlers(api),
     ...configHandlers(api),
     ...haHandlers(api),
+    ...integrationHandlers(api),
     ...userHandlers(api),
     ...webHandlers(),
   };

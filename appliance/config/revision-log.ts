@@ -11,13 +11,16 @@ import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
-import type { StoredCertificate, StoredConfig, StoredRealServer, VirtualServiceSpec } from './model.js';
+import { CONFIG_MAPS, copyMaps, type StoredAlertMail, type StoredCertificate, type StoredConfig, type StoredRealServer, type StoredSyslogCollector, type VirtualServiceSpec } from './model.js';
 
 /** The objects one revision changed: each id maps to its new value, or null when removed. */
 export interface ConfigChange {
   virtualServices: Record<string, VirtualServiceSpec | null>;
   realServers: Record<string, StoredRealServer | null>;
   certificates: Record<string, StoredCertificate | null>;
+  /** Absent in lines written before syslog collectors existed. */
+  syslogCollectors: Record<string, StoredSyslogCollector | null>;
+  alertMail: Record<string, StoredAlertMail | null>;
 }
 
 /** One line of the log: a revision, who made it, and what it changed. */
@@ -30,7 +33,7 @@ export interface LogEntry {
 }
 
 const SEGMENT = /^wal-(\d{10})\.log$/;
-const MAPS = ['virtualServices', 'realServers', 'certificates'] as const;
+const MAPS = CONFIG_MAPS;
 
 /** The file name of the segment that follows snapshot `revision`. */
 export function segmentName(revision: number): string {
@@ -43,10 +46,10 @@ export function segmentName(revision: number): string {
  * comparison and no copy.
  */
 export function changeBetween(base: StoredConfig, next: StoredConfig): ConfigChange {
-  const change: ConfigChange = { virtualServices: {}, realServers: {}, certificates: {} };
+  const change: ConfigChange = { virtualServices: {}, realServers: {}, certificates: {}, syslogCollectors: {}, alertMail: {} };
   for (const map of MAPS) {
-    const before = base[map] as Record<string, unknown>;
-    const after = next[map] as Record<string, unknown>;
+    const before = (base[map] ?? {}) as Record<string, unknown>;
+    const after = (next[map] ?? {}) as Record<string, unknown>;
     const out = change[map] as Record<string, unknown>;
     for (const id in after) if (before[id] !== after[id]) out[id] = after[id];
     for (const id in before) if (!(id in after)) out[id] = null;
@@ -56,15 +59,15 @@ export function changeBetween(base: StoredConfig, next: StoredConfig): ConfigCha
 
 /** Whether a change touches nothing. */
 export function isEmptyChange(change: ConfigChange): boolean {
-  return MAPS.every((m) => Object.keys(change[m]).length === 0);
+  return MAPS.every((m) => Object.keys(change[m] ?? {}).length === 0);
 }
 
 /** Applies a change to a configuration, returning a new one that shares every untouched object. */
 export function applyChange(config: StoredConfig, change: ConfigChange): StoredConfig {
-  const next: StoredConfig = { virtualServices: { ...config.virtualServices }, realServers: { ...config.realServers }, certificates: { ...config.certificates } };
+  const next: StoredConfig = copyMaps(config);
   for (const map of MAPS) {
     const target = next[map] as Record<string, unknown>;
-    for (const [id, value] of Object.entries(change[map])) {
+    for (const [id, value] of Object.entries(change[map] ?? {})) {
       if (value === null) delete target[id];
       else target[id] = value;
     }

@@ -4,7 +4,7 @@
 // the snapshot builder, the engines), then the rules on every object. A document that fails
 // is refused with the offending field and nothing is stored.
 import { ApplianceError } from '../errors.js';
-import { emptyConfig, type StoredConfig } from './model.js';
+import { emptyConfig, withAllMaps, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { withContractDefaults } from './contract-defaults.js';
 
@@ -35,6 +35,19 @@ const COLLECTIONS: Record<keyof StoredConfig, Fields> = {
     keyRef: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
     fingerprintSha256: isString,
   },
+  syslogCollectors: {
+    label: isString,
+    host: isString,
+    transport: (v) => v === 'udp' || v === 'tcp' || v === 'tls',
+    port: (v) => v === null || isPort(v),
+  },
+  alertMail: {
+    host: isString,
+    port: isPort,
+    from: isString,
+    to: (v) => Array.isArray(v) && v.length > 0 && v.every(isString),
+    passwordRef: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)),
+  },
 };
 
 function invalid(field: string, message: string): ApplianceError {
@@ -50,6 +63,8 @@ export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asse
   for (const name of Object.keys(config)) {
     if (!(name in COLLECTIONS)) throw invalid(`/${name}`, `a configuration holds only ${Object.keys(COLLECTIONS).join(', ')}`);
   }
+  // A primary running an earlier version sends no collection it did not know.
+  withAllMaps(config as Partial<StoredConfig>);
   for (const [name, fields] of Object.entries(COLLECTIONS)) {
     const collection = config[name];
     if (!isObject(collection)) throw invalid(`/${name}`, `${name} must be an object of objects by id`);

@@ -10,6 +10,7 @@ import type { ConfigStore } from '../config/store.js';
 import type { Engine } from '../engine/types.js';
 import type { HaStatusView } from '../ha/controller.js';
 import type { OperationalEvents } from '../events/operational-events.js';
+import { syslogIntegration } from './syslog/syslog-integration.js';
 
 /** What every integration is given. */
 export interface IntegrationContext {
@@ -37,7 +38,9 @@ export interface IntegrationFactory {
 }
 
 /** Every integration, in start order. */
-export const INTEGRATIONS: readonly IntegrationFactory[] = [];
+export const INTEGRATIONS: readonly IntegrationFactory[] = [
+  syslogIntegration,
+];
 
 /** Starts every registered integration; one that fails to start is logged and left out. */
 export async function startIntegrations(context: IntegrationContext, factories: readonly IntegrationFactory[] = INTEGRATIONS): Promise<Integration[]> {
