@@ -28,12 +28,12 @@ const LOGIN = { user: 'alerts', realm: 'lbappliance.test', password: SMTP_PASSWO
 
 function mtaPki(dir: string): { caPem: string; certFile: string; keyFile: string } {
   needProgram('openssl');
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lbappliance test mail CA');
-  run('req', ...ec, '-keyout', 'mta.key', '-out', 'mta.csr', '-subj', '/CN=mta');
+  ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lbappliance test mail CA');
+  ossl('req', ...ec, '-keyout', 'mta.key', '-out', 'mta.csr', '-subj', '/CN=mta');
   writeFileSync(join(dir, 'ext'), `subjectAltName=IP:${MTA}\n`);
-  run('x509', '-req', '-in', 'mta.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mta.pem', '-days', '2', '-extfile', 'ext');
+  ossl('x509', '-req', '-in', 'mta.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mta.pem', '-days', '2', '-extfile', 'ext');
   return { caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'), certFile: join(dir, 'mta.pem'), keyFile: join(dir, 'mta.key') };
 }
 

@@ -3,12 +3,18 @@
 // inconsistent settings (before any call to the appliance), update in place, drift made
 // outside terraform, import, and destroy; the SMTP password is write-only and appears in no
 // plan, no state and no state backup, and password_version sends a new one.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { applianceWorkspace, expectCode } from './helpers/terraform.js';
 
 const ctx = applianceWorkspace();
+
+// The passwords come from files, as a user's would (a literal in the configuration is in the plan's configuration section, by terraform's design).
+beforeAll(async () => {
+  await writeFile(join(ctx.tf.dir, 'first.pw'), `${PASSWORD}\n`);
+  await writeFile(join(ctx.tf.dir, 'new.pw'), `${NEW_PASSWORD}\n`);
+});
 const PASSWORD = 'smtp-Password-9d2e-terraform';
 const NEW_PASSWORD = 'smtp-Password-rotated-41b7';
 
@@ -25,7 +31,7 @@ ${o.caPem ? '  ca_pem    = "-----BEGIN CERTIFICATE-----\\nMA==\\n-----END CERTIF
 resource "lbappliance_alert_mail" "oncall" {
   host         = "127.0.250.10"
   port         = 2599
-${username === null ? '' : `  username     = "${username}"\n`}  password     = "${o.password ?? PASSWORD}"
+${username === null ? '' : `  username     = "${username}"\n`}  password     = trimspace(file("${o.password === NEW_PASSWORD ? 'new' : 'first'}.pw"))
 ${o.version !== undefined ? `  password_version = ${o.version}\n` : ''}  from         = "lbappliance@lbappliance.test"
   to           = ["oncall@hospital.test"]
 ${o.maxPerHour ? `  max_per_hour = ${o.maxPerHour}\n` : ''}}
