@@ -61,7 +61,7 @@ function filesUnder(dir: string): [string, string][] {
   return out;
 }
 
-describe('e-mail alerts (postfix)', () => {
+describe('e-mail alerts (postfix)', { timeout: 180_000 }, () => {
   let dir: string;
   let pki: ReturnType<typeof mtaPki>;
   let mta: TestPostfix;
@@ -158,7 +158,7 @@ describe('e-mail alerts (postfix)', () => {
   });
 });
 
-describe('e-mail alerts in an HA pair', () => {
+describe('e-mail alerts in an HA pair', { timeout: 180_000 }, () => {
   let dir: string;
   let mta: TestPostfix;
   let a: TestAppliance;

@@ -48,7 +48,7 @@ function param(m: ReceivedSyslog, name: string): string | undefined {
   return match?.[1]?.replace(/\\(.)/g, '$1');
 }
 
-describe('syslog collectors (rsyslog)', () => {
+describe('syslog collectors (rsyslog)', { timeout: 180_000 }, () => {
   let dir: string;
   let pki: ReturnType<typeof collectorPki>;
   let rsyslog: TestRsyslog;

@@ -38,7 +38,8 @@ ${o.maxPerHour ? `  max_per_hour = ${o.maxPerHour}\n` : ''}}
 `;
 }
 
-describe('syslog collector and alert mail resources', () => {
+// Each step runs several terraform commands: generous time under a loaded machine.
+describe('syslog collector and alert mail resources', { timeout: 400_000 }, () => {
   let collectorId = '';
 
   it('refuses inconsistent settings at plan time', async () => {
@@ -107,7 +108,7 @@ describe('syslog collector and alert mail resources', () => {
     expectCode(await ctx.tf.plan(), 0, 'plan after correction');
   });
 
-  it('imports both, then plans no changes', async () => {
+  it('imports both; the write-only password is sent once, then no changes', async () => {
     expectCode(await ctx.tf.run(['state', 'rm', 'lbappliance_syslog_collector.noc', 'lbappliance_alert_mail.oncall']), 0, 'state rm');
     expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_syslog_collector.noc', collectorId]), 0, 'import collector');
     expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_alert_mail.oncall', 'alert-mail']), 0, 'import alert mail');
@@ -117,7 +118,15 @@ describe('syslog collector and alert mail resources', () => {
     expectCode(bad, 1, 'import with a malformed id');
     expect(bad.output).toMatch(/syslog-xxxxxxxxxxxx/);
     expectCode(await ctx.tf.run(['import', '-no-color', 'lbappliance_syslog_collector.noc', collectorId]), 0, 'import collector again');
-    expectCode(await ctx.tf.plan(), 0, 'plan after import');
+    // The imported settings do not say which password the appliance holds: the configuration's
+    // password_version is new to the state, so the next apply sends the password once.
+    const plan = await ctx.tf.plan();
+    expectCode(plan, 2, 'plan after import');
+    expect(plan.stdout).toMatch(/lbappliance_alert_mail\.oncall will be updated in-place/);
+    expect(plan.stdout).toMatch(/\+ password_version = 2/);
+    expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
+    expectCode(await ctx.tf.apply(), 0, 'apply after import');
+    expectCode(await ctx.tf.plan(), 0, 'plan after the apply');
   });
 
   it('destroys both; no state file ever held a password', async () => {
