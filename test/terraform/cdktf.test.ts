@@ -86,5 +86,5 @@ describe('CDKTF', () => {
     expectCode(await ctx.tf.run([chdir, 'destroy', '-auto-approve', '-no-color', '-input=false']), 0, 'destroy');
     expect((await ctx.client.listVirtualServices()).items).toEqual([]);
     expect((await ctx.client.listSyslogCollectors()).items).toEqual([]);
-  });
+  }, 300_000); // init, apply, plan and destroy: four terraform runs on a loaded machine
 });
