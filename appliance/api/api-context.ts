@@ -62,6 +62,9 @@ export async function commitWrite<T>(
       certificates: only(config.certificates, change.certificates),
       // The SNMP settings are audited by their handler, without their secrets.
       snmp: {},
+      // The integrations' handlers audit their own views (no secret reference in an entry).
+      syslogCollectors: {},
+      alertMail: {},
     });
     ctx.audit.changes = diff({ ...configView(before.revision, pick(before.config)), revision: 0 }, { ...configView(after.revision, pick(after.config)), revision: 0 }) ?? null;
     return result;

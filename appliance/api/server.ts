@@ -13,6 +13,7 @@ import { clientErrorHandler, frameworkErrorHandler, shuttingDown } from './trans
 import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
 import { haHandlers } from './handlers/ha.js';
+import { integrationHandlers } from './handlers/integrations.js';
 import { realServerHandlers } from './handlers/real-servers.js';
 import { snmpHandlers } from './handlers/snmp.js';
 import { systemHandlers } from './handlers/system.js';
@@ -33,6 +34,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...certificateHandlers(api),
     ...configHandlers(api),
     ...haHandlers(api),
+    ...integrationHandlers(api),
     ...userHandlers(api),
     ...snmpHandlers(api),
     ...webHandlers(),

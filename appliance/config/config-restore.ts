@@ -93,8 +93,7 @@ export async function prepareRestore(input: ConfigInput, current: Readonly<Store
  * it and the certificates kept in `tools.base`. A certificate that brings no material keeps the
  * kept one's (its fingerprint, when given, must match); one that has neither is refused.
  */
-// The SNMP settings are not part of a backup (their secrets never leave the appliance): a restore keeps them.
-export function restoredConfig(input: ConfigInput, material: RestoreMaterial, tools: Pick<MutationTools, 'addKey' | 'base'>): Omit<StoredConfig, 'snmp'> {
+export function restoredConfig(input: ConfigInput, material: RestoreMaterial, tools: Pick<MutationTools, 'addKey' | 'base'>): Pick<StoredConfig, 'virtualServices' | 'realServers' | 'certificates'> {
   const certificates: Record<string, StoredCertificate> = {};
   for (const [id, entry] of Object.entries(input.certificates)) {
     const brought = material.get(id);

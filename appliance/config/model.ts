@@ -33,6 +33,13 @@ export interface StoredCertificate {
   keyType: string;
 }
 
+/** A syslog collector as stored (issue 18). */
+export type StoredSyslogCollector = Canonical<Schemas['SyslogCollectorSpec']>;
+/** The e-mail alert settings as stored: the password only as a keystore reference (issue 18). */
+export type StoredAlertMail = Canonical<Schemas['AlertMailSpec']> & { passwordRef: string | null };
+/** The id of the one e-mail alert settings object. */
+export const ALERT_MAIL_ID = 'alert-mail';
+
 /** The whole configuration at one revision. */
 export interface StoredConfig {
   virtualServices: Record<string, VirtualServiceSpec>;
@@ -40,6 +47,32 @@ export interface StoredConfig {
   certificates: Record<string, StoredCertificate>;
   /** The SNMP settings, at key `settings` (SNMP_SETTINGS_KEY) once written; secrets included. */
   snmp: Record<string, StoredSnmpSettings>;
+  syslogCollectors: Record<string, StoredSyslogCollector>;
+  /** At most one entry, under ALERT_MAIL_ID (a map, so the revision log records it like the rest). */
+  alertMail: Record<string, StoredAlertMail>;
+}
+
+/** The collections of a StoredConfig, each a map of objects by id. */
+export const CONFIG_MAPS = ['virtualServices', 'realServers', 'certificates', 'syslogCollectors', 'alertMail', 'snmp'] as const;
+
+/** A StoredConfig with every collection present (one stored before a collection existed lacks it). */
+export function withAllMaps<T extends Partial<StoredConfig>>(config: T): T & StoredConfig {
+  for (const map of CONFIG_MAPS) (config as Record<string, unknown>)[map] ??= {};
+  return config as T & StoredConfig;
+}
+
+/** A shallow copy of every collection: a draft that shares the objects. */
+export function copyMaps(config: StoredConfig): StoredConfig {
+  const out = {} as Record<string, unknown>;
+  for (const map of CONFIG_MAPS) out[map] = { ...(config[map] ?? {}) };
+  return out as unknown as StoredConfig;
+}
+
+/** The keystore references a configuration names: certificates' keys and stored secrets. */
+export function keyRefsOf(config: Partial<StoredConfig>): string[] {
+  const refs = Object.values(config.certificates ?? {}).flatMap((c) => (c ? [c.keyRef] : []));
+  for (const m of Object.values(config.alertMail ?? {})) if (m?.passwordRef) refs.push(m.passwordRef);
+  return refs;
 }
 
 /** A committed revision: the configuration and who made it. */
@@ -53,5 +86,5 @@ export interface RevisionRecord {
 
 /** An empty configuration (revision 0 of a new appliance). */
 export function emptyConfig(): StoredConfig {
-  return { virtualServices: {}, realServers: {}, certificates: {}, snmp: {} };
+  return { virtualServices: {}, realServers: {}, certificates: {}, syslogCollectors: {}, alertMail: {}, snmp: {} };
 }

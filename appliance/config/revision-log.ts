@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
-import type { StoredCertificate, StoredConfig, StoredRealServer, VirtualServiceSpec } from './model.js';
+import { CONFIG_MAPS, copyMaps, type StoredAlertMail, type StoredCertificate, type StoredConfig, type StoredRealServer, type StoredSyslogCollector, type VirtualServiceSpec } from './model.js';
 import type { StoredSnmpSettings } from './snmp-settings.js';
 
 /** The objects one revision changed: each id maps to its new value, or null when removed. */
@@ -19,8 +19,11 @@ export interface ConfigChange {
   virtualServices: Record<string, VirtualServiceSpec | null>;
   realServers: Record<string, StoredRealServer | null>;
   certificates: Record<string, StoredCertificate | null>;
+  /** Absent in lines written before syslog collectors existed. */
+  syslogCollectors: Record<string, StoredSyslogCollector | null>;
+  alertMail: Record<string, StoredAlertMail | null>;
   /** Absent from the lines of versions before the SNMP settings (issue 18). */
-  snmp?: Record<string, StoredSnmpSettings | null>;
+  snmp: Record<string, StoredSnmpSettings | null>;
 }
 
 /** One line of the log: a revision, who made it, and what it changed. */
@@ -33,7 +36,7 @@ export interface LogEntry {
 }
 
 const SEGMENT = /^wal-(\d{10})\.log$/;
-const MAPS = ['virtualServices', 'realServers', 'certificates', 'snmp'] as const;
+const MAPS = CONFIG_MAPS;
 
 /** The file name of the segment that follows snapshot `revision`. */
 export function segmentName(revision: number): string {
@@ -46,7 +49,7 @@ export function segmentName(revision: number): string {
  * comparison and no copy.
  */
 export function changeBetween(base: StoredConfig, next: StoredConfig): ConfigChange {
-  const change: ConfigChange = { virtualServices: {}, realServers: {}, certificates: {}, snmp: {} };
+  const change: ConfigChange = { virtualServices: {}, realServers: {}, certificates: {}, syslogCollectors: {}, alertMail: {}, snmp: {} };
   for (const map of MAPS) {
     const before = (base[map] ?? {}) as Record<string, unknown>;
     const after = (next[map] ?? {}) as Record<string, unknown>;
@@ -64,7 +67,7 @@ export function isEmptyChange(change: ConfigChange): boolean {
 
 /** Applies a change to a configuration, returning a new one that shares every untouched object. */
 export function applyChange(config: StoredConfig, change: ConfigChange): StoredConfig {
-  const next: StoredConfig = { virtualServices: { ...config.virtualServices }, realServers: { ...config.realServers }, certificates: { ...config.certificates }, snmp: { ...config.snmp } };
+  const next: StoredConfig = copyMaps(config);
   for (const map of MAPS) {
     const target = next[map] as Record<string, unknown>;
     for (const [id, value] of Object.entries(change[map] ?? {})) {

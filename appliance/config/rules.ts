@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { realServerProblems, virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
+import { checkIntegrationRules } from './integration-rules.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
 
 /** A TCP address:port the appliance itself uses and no VIP may take. */
@@ -137,6 +138,7 @@ function checkServersOf(before: StoredConfig, config: StoredConfig, id: string, 
  * candidate configuration. Throws the first violation as an ApplianceError.
  */
 export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleEnvironment): void {
+  checkIntegrationRules(before, after);
   for (const id of changedIds(before.virtualServices, after.virtualServices)) {
     const vs = after.virtualServices[id];
     if (vs) {

@@ -15,7 +15,7 @@ import type { SnapshotTarget } from './snapshot.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
 import { checkTarget } from './check-target.js';
 import { Keystore } from './keystore.js';
-import { emptyConfig, type RevisionRecord, type StoredConfig } from './model.js';
+import { CONFIG_MAPS, copyMaps, emptyConfig, keyRefsOf, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
 import { applyChange, changeBetween, encodeEntry, readSegment, RevisionLog, segmentsIn, type ConfigChange, type LogEntry } from './revision-log.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot, type ConfigSnapshot } from './snapshot.js';
@@ -92,10 +92,6 @@ const REVISION_FILE = /^rev-(\d{10})\.json$/;
 
 function fileName(revision: number): string {
   return `rev-${String(revision).padStart(10, '0')}.json`;
-}
-
-function keyRefsOf(config: StoredConfig): string[] {
-  return Object.values(config.certificates).map((c) => c.keyRef);
 }
 
 /** The store of configuration revisions. */
@@ -368,7 +364,7 @@ export class ConfigStore {
   async #stage<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ done: Promise<CommitResult<T>> }> {
     const base = this.#tip;
     const generation = this.#wal.generation;
-    const draft: StoredConfig = { virtualServices: { ...base.config.virtualServices }, realServers: { ...base.config.realServers }, certificates: { ...base.config.certificates }, snmp: { ...base.config.snmp } };
+    const draft: StoredConfig = copyMaps(base.config);
     const staged: string[] = [];
     const tools: MutationTools = {
       addKey: (pem) => {
@@ -540,12 +536,12 @@ function infoOf(entry: LogEntry | RevisionRecord): RevisionInfo {
 }
 
 function keyRefsOfChange(change: ConfigChange): string[] {
-  return Object.values(change.certificates).flatMap((c) => (c ? [c.keyRef] : []));
+  return keyRefsOf(change as unknown as Partial<StoredConfig>);
 }
 
-/** The key references a snapshot file's text names (without parsing the whole configuration). */
+/** The key (and secret) references a snapshot file's text names (without parsing the whole configuration). */
 function keyRefsIn(text: string): string[] {
-  return [...text.matchAll(/"keyRef":"([0-9a-f]+)"/g)].map((m) => m[1] as string);
+  return [...text.matchAll(/"(?:keyRef|passwordRef)":"([0-9a-f]+)"/g)].map((m) => m[1] as string);
 }
 
 /** A snapshot file's revision, time, user and operation, read from its head (they precede the configuration). */
@@ -566,15 +562,16 @@ function parseRecord(text: string, revision: number): RevisionRecord {
     throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
   }
   // A revision an earlier version stored lacks the settings added since: the contract's defaults.
+  withAllMaps(record.config);
   withContractDefaults(record.config);
   return record;
 }
 
 /** `next` with every object equal (as JSON) to `base`'s object of the same id replaced by `base`'s. */
 function sharing(base: StoredConfig, next: StoredConfig): StoredConfig {
-  const out: StoredConfig = { virtualServices: {}, realServers: {}, certificates: {}, snmp: {} };
-  for (const map of ['virtualServices', 'realServers', 'certificates', 'snmp'] as const) {
-    const from = base[map] as Record<string, unknown>;
+  const out: StoredConfig = emptyConfig();
+  for (const map of CONFIG_MAPS) {
+    const from = (base[map] ?? {}) as Record<string, unknown>;
     const to = out[map] as Record<string, unknown>;
     for (const [id, v] of Object.entries(next[map] ?? {})) to[id] = from[id] !== undefined && JSON.stringify(from[id]) === JSON.stringify(v) ? from[id] : v;
   }

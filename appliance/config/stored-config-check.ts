@@ -4,7 +4,7 @@
 // the snapshot builder, the engines), then the rules on every object. A document that fails
 // is refused with the offending field and nothing is stored.
 import { ApplianceError } from '../errors.js';
-import { emptyConfig, type StoredConfig } from './model.js';
+import { emptyConfig, withAllMaps, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { withContractDefaults } from './contract-defaults.js';
 
@@ -43,6 +43,19 @@ const COLLECTIONS: Record<keyof StoredConfig, Fields> = {
     users: Array.isArray,
     trapDestinations: Array.isArray,
   },
+  syslogCollectors: {
+    label: isString,
+    host: isString,
+    transport: (v) => v === 'udp' || v === 'tcp' || v === 'tls',
+    port: (v) => v === null || isPort(v),
+  },
+  alertMail: {
+    host: isString,
+    port: isPort,
+    from: isString,
+    to: (v) => Array.isArray(v) && v.length > 0 && v.every(isString),
+    passwordRef: (v) => v === null || (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)),
+  },
 };
 
 function invalid(field: string, message: string): ApplianceError {
@@ -55,11 +68,11 @@ function invalid(field: string, message: string): ApplianceError {
  */
 export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asserts config is StoredConfig {
   if (!isObject(config)) throw invalid('', 'the configuration must be an object');
-  // A primary running a version before the SNMP settings (issue 18) sends none.
-  config.snmp ??= {};
   for (const name of Object.keys(config)) {
     if (!(name in COLLECTIONS)) throw invalid(`/${name}`, `a configuration holds only ${Object.keys(COLLECTIONS).join(', ')}`);
   }
+  // A primary running an earlier version sends no collection it did not know.
+  withAllMaps(config as Partial<StoredConfig>);
   for (const [name, fields] of Object.entries(COLLECTIONS)) {
     const collection = config[name];
     if (!isObject(collection)) throw invalid(`/${name}`, `${name} must be an object of objects by id`);

@@ -6,7 +6,7 @@
 // with an older revision or other users.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RevisionRecord } from '../config/model.js';
+import { keyRefsOf, type RevisionRecord } from '../config/model.js';
 import type { ConfigStore } from '../config/store.js';
 import type { UserStore } from '../users/user-store.js';
 import type { PeerClient } from './peer-client.js';
@@ -17,10 +17,10 @@ export function usersDigest(users: UserStore): string {
   return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
 }
 
-/** The private keys a revision's certificates need, by key reference. */
+/** The private keys and secrets a revision needs, by keystore reference. */
 export async function keysOf(store: ConfigStore, record: RevisionRecord): Promise<Record<string, string>> {
   const keys: Record<string, string> = {};
-  for (const cert of Object.values(record.config.certificates)) keys[cert.keyRef] = await store.keystore.get(cert.keyRef);
+  for (const ref of keyRefsOf(record.config)) keys[ref] = await store.keystore.get(ref);
   return keys;
 }
 

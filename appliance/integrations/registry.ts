@@ -10,6 +10,8 @@ import type { ConfigStore } from '../config/store.js';
 import type { Engine } from '../engine/types.js';
 import type { HaStatusView } from '../ha/controller.js';
 import type { OperationalEvents } from '../events/operational-events.js';
+import { alertMailIntegration } from './mail/alert-mail-integration.js';
+import { syslogIntegration } from './syslog/syslog-integration.js';
 import { snmpIntegration } from './snmp/snmp-integration.js';
 
 /** What every integration is given. */
@@ -39,6 +41,8 @@ export interface IntegrationFactory {
 
 /** Every integration, in start order. */
 export const INTEGRATIONS: readonly IntegrationFactory[] = [
+  syslogIntegration,
+  alertMailIntegration,
   snmpIntegration,
 ];
 

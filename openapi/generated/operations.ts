@@ -532,6 +532,170 @@ export const operationTable = {
       }
     ]
   },
+  "listSyslogCollectors": {
+    "method": "GET",
+    "path": "/api/v1/syslog-collectors",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "createSyslogCollector": {
+    "method": "POST",
+    "path": "/api/v1/syslog-collectors",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 201,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "getSyslogCollector": {
+    "method": "GET",
+    "path": "/api/v1/syslog-collectors/{syslogCollectorId}",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "pathParams": [
+      "syslogCollectorId"
+    ],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "replaceSyslogCollector": {
+    "method": "PUT",
+    "path": "/api/v1/syslog-collectors/{syslogCollectorId}",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [
+      "syslogCollectorId"
+    ],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "deleteSyslogCollector": {
+    "method": "DELETE",
+    "path": "/api/v1/syslog-collectors/{syslogCollectorId}",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [
+      "syslogCollectorId"
+    ],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
+  "getAlertMail": {
+    "method": "GET",
+    "path": "/api/v1/alert-mail",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "replaceAlertMail": {
+    "method": "PUT",
+    "path": "/api/v1/alert-mail",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "deleteAlertMail": {
+    "method": "DELETE",
+    "path": "/api/v1/alert-mail",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
   "getConfig": {
     "method": "GET",
     "path": "/api/v1/config",
@@ -1367,6 +1531,90 @@ export abstract class GeneratedOperations {
    */
   deleteCertificate(certificateId: string, options?: CallOptions): Promise<SuccessBody<"deleteCertificate">> {
     return this.invoke("deleteCertificate", { path: { "certificateId": String(certificateId) } }, options);
+  }
+
+  /**
+   * List syslog collectors
+   * Operation `listSyslogCollectors`: GET /api/v1/syslog-collectors.
+   */
+  listSyslogCollectors(options?: CallOptions): Promise<SuccessBody<"listSyslogCollectors">> {
+    return this.invoke("listSyslogCollectors", {  }, options);
+  }
+
+  /**
+   * Add a syslog collector
+   *
+   * From the next revision on, the audit log and the operational events (real-server
+   * health changes, HA transitions, certificate expiry) are sent to the collector as RFC
+   * 5424 messages. Replicated to the secondary of an HA pair like the rest of the
+   * configuration; each node sends what it sees, with its own host name.
+   * Operation `createSyslogCollector`: POST /api/v1/syslog-collectors.
+   */
+  createSyslogCollector(body: RequestBody<"createSyslogCollector">, options?: CallOptions): Promise<SuccessBody<"createSyslogCollector">> {
+    return this.invoke("createSyslogCollector", { body }, options);
+  }
+
+  /**
+   * Read a syslog collector
+   * Operation `getSyslogCollector`: GET /api/v1/syslog-collectors/{syslogCollectorId}.
+   */
+  getSyslogCollector(syslogCollectorId: string, options?: CallOptions): Promise<SuccessBody<"getSyslogCollector">> {
+    return this.invoke("getSyslogCollector", { path: { "syslogCollectorId": String(syslogCollectorId) } }, options);
+  }
+
+  /**
+   * Replace a syslog collector
+   *
+   * Messages queued for the collector are kept when only its filters change; a new address, port, transport or CA starts a new connection (the queue is handed over).
+   * Operation `replaceSyslogCollector`: PUT /api/v1/syslog-collectors/{syslogCollectorId}.
+   */
+  replaceSyslogCollector(syslogCollectorId: string, body: RequestBody<"replaceSyslogCollector">, options?: CallOptions): Promise<SuccessBody<"replaceSyslogCollector">> {
+    return this.invoke("replaceSyslogCollector", { path: { "syslogCollectorId": String(syslogCollectorId) }, body }, options);
+  }
+
+  /**
+   * Remove a syslog collector
+   *
+   * Messages still queued for it are dropped (and counted).
+   * Operation `deleteSyslogCollector`: DELETE /api/v1/syslog-collectors/{syslogCollectorId}.
+   */
+  deleteSyslogCollector(syslogCollectorId: string, options?: CallOptions): Promise<SuccessBody<"deleteSyslogCollector">> {
+    return this.invoke("deleteSyslogCollector", { path: { "syslogCollectorId": String(syslogCollectorId) } }, options);
+  }
+
+  /**
+   * The e-mail alert settings
+   *
+   * The SMTP relay, sender, recipients and rate limit of the e-mail alerts; `enabled` false when none are set. The password is never returned (`passwordSet` says whether one is stored).
+   * Operation `getAlertMail`: GET /api/v1/alert-mail.
+   */
+  getAlertMail(options?: CallOptions): Promise<SuccessBody<"getAlertMail">> {
+    return this.invoke("getAlertMail", {  }, options);
+  }
+
+  /**
+   * Set the e-mail alert settings
+   *
+   * One mail per incident and one on its recovery: a real server going down (and coming
+   * back), an HA takeover, a certificate crossing an expiry threshold. Mails beyond
+   * `maxPerHour` are not sent (counted in the metrics; the next mail says how many were
+   * held back). The password is write-only: it is kept, encrypted at rest with the
+   * private keys, when a later write leaves `password` out and `username` unchanged.
+   * Replicated to the secondary of an HA pair; the node that is active sends the mails.
+   * Operation `replaceAlertMail`: PUT /api/v1/alert-mail.
+   */
+  replaceAlertMail(body: RequestBody<"replaceAlertMail">, options?: CallOptions): Promise<SuccessBody<"replaceAlertMail">> {
+    return this.invoke("replaceAlertMail", { body }, options);
+  }
+
+  /**
+   * Stop the e-mail alerts
+   *
+   * Forgets the settings and the password; no more mails are sent.
+   * Operation `deleteAlertMail`: DELETE /api/v1/alert-mail.
+   */
+  deleteAlertMail(options?: CallOptions): Promise<SuccessBody<"deleteAlertMail">> {
+    return this.invoke("deleteAlertMail", {  }, options);
   }
 
   /**

@@ -313,6 +313,91 @@ export interface paths {
         patch: operations["updateCertificate"];
         trace?: never;
     };
+    "/api/v1/syslog-collectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List syslog collectors */
+        get: operations["listSyslogCollectors"];
+        put?: never;
+        /**
+         * Add a syslog collector
+         * @description From the next revision on, the audit log and the operational events (real-server
+         *     health changes, HA transitions, certificate expiry) are sent to the collector as RFC
+         *     5424 messages. Replicated to the secondary of an HA pair like the rest of the
+         *     configuration; each node sends what it sees, with its own host name.
+         */
+        post: operations["createSyslogCollector"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/syslog-collectors/{syslogCollectorId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The syslog collector's id. */
+                syslogCollectorId: components["parameters"]["SyslogCollectorId"];
+            };
+            cookie?: never;
+        };
+        /** Read a syslog collector */
+        get: operations["getSyslogCollector"];
+        /**
+         * Replace a syslog collector
+         * @description Messages queued for the collector are kept when only its filters change; a new address, port, transport or CA starts a new connection (the queue is handed over).
+         */
+        put: operations["replaceSyslogCollector"];
+        post?: never;
+        /**
+         * Remove a syslog collector
+         * @description Messages still queued for it are dropped (and counted).
+         */
+        delete: operations["deleteSyslogCollector"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The e-mail alert settings
+         * @description The SMTP relay, sender, recipients and rate limit of the e-mail alerts; `enabled` false when none are set. The password is never returned (`passwordSet` says whether one is stored).
+         */
+        get: operations["getAlertMail"];
+        /**
+         * Set the e-mail alert settings
+         * @description One mail per incident and one on its recovery: a real server going down (and coming
+         *     back), an HA takeover, a certificate crossing an expiry threshold. Mails beyond
+         *     `maxPerHour` are not sent (counted in the metrics; the next mail says how many were
+         *     held back). The password is write-only: it is kept, encrypted at rest with the
+         *     private keys, when a later write leaves `password` out and `username` unchanged.
+         *     Replicated to the secondary of an HA pair; the node that is active sends the mails.
+         */
+        put: operations["replaceAlertMail"];
+        post?: never;
+        /**
+         * Stop the e-mail alerts
+         * @description Forgets the settings and the password; no more mails are sent.
+         */
+        delete: operations["deleteAlertMail"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config": {
         parameters: {
             query?: never;
@@ -2182,6 +2267,176 @@ export interface components {
             /** @description The configuration revision. */
             revision: number;
         };
+        /**
+         * @description Id of a syslog collector, assigned by the appliance.
+         * @example syslog-0123456789ab
+         */
+        SyslogCollectorId: string;
+        /**
+         * @description Where and how the appliance sends its syslog messages (RFC 5424; the fields of each
+         *     event as structured data under the SD-ID `lbappliance@32473`, see the docs). `udp`
+         *     (RFC 5426) sends each message once, as it happens; `tcp` (RFC 6587 octet counting)
+         *     and `tls` (RFC 5425) keep a bounded queue per collector, reconnect with backoff when
+         *     the collector goes away and send what waited once it is back; a message that does
+         *     not fit the queue is dropped and counted (`lbappliance_syslog_dropped_total`).
+         */
+        SyslogCollectorSpec: {
+            label: components["schemas"]["Label"];
+            host: components["schemas"]["Host"];
+            /**
+             * @description The collector's port; null for the transport's standard port (514 for `udp` and `tcp`, 6514 for `tls`).
+             * @default null
+             */
+            port?: components["schemas"]["Port"] | null;
+            /**
+             * @description `udp` (RFC 5426), `tcp` (RFC 6587 octet counting) or `tls` (RFC 5425: TCP with TLS, the collector's certificate verified against `caPem` and `host`).
+             * @enum {string}
+             */
+            transport: "udp" | "tcp" | "tls";
+            /**
+             * @description The PEM certificate(s) of the CA that signed the collector's certificate; required for `tls`, null otherwise.
+             * @default null
+             */
+            caPem?: string | null;
+            /**
+             * @description The syslog facility of every message.
+             * @default local0
+             * @enum {string}
+             */
+            facility?: "kern" | "user" | "mail" | "daemon" | "auth" | "syslog" | "lpr" | "news" | "uucp" | "cron" | "authpriv" | "ftp" | "local0" | "local1" | "local2" | "local3" | "local4" | "local5" | "local6" | "local7";
+            /**
+             * @description The least severe message sent (audit entries are `info`, refused writes `notice`).
+             * @default info
+             * @enum {string}
+             */
+            minSeverity?: "critical" | "error" | "warning" | "notice" | "info";
+            /**
+             * @description Which kinds of messages go to this collector.
+             * @default [
+             *       "audit",
+             *       "real-server-health",
+             *       "ha-transition",
+             *       "certificate-expiry"
+             *     ]
+             */
+            events?: ("audit" | "real-server-health" | "ha-transition" | "certificate-expiry")[];
+            /**
+             * @description Messages kept for a `tcp` or `tls` collector while it cannot be reached; the oldest are dropped beyond it.
+             * @default 10000
+             */
+            queueSize?: number;
+        };
+        /**
+         * @description A syslog collector as written by a client.
+         * @example {
+         *       "label": "noc-syslog",
+         *       "host": "10.10.40.30",
+         *       "transport": "tcp"
+         *     }
+         */
+        SyslogCollectorInput: components["schemas"]["SyslogCollectorSpec"];
+        /** @description A syslog collector. */
+        SyslogCollector: {
+            id: components["schemas"]["SyslogCollectorId"];
+        } & components["schemas"]["SyslogCollectorSpec"];
+        SyslogCollectorList: {
+            revision: components["schemas"]["Revision"];
+            /** @description The collectors. */
+            items: components["schemas"]["SyslogCollector"][];
+        };
+        /** @description How the e-mail alerts are sent (SMTP) and to whom. */
+        AlertMailSpec: {
+            host: components["schemas"]["Host"];
+            /** @default 25 */
+            port?: components["schemas"]["Port"];
+            /**
+             * @description `starttls` (the default) upgrades the connection with STARTTLS and refuses a server that does not offer it; `tls` connects over TLS (port 465); `none` sends in the clear (a loopback relay only).
+             * @default starttls
+             * @enum {string}
+             */
+            security?: "starttls" | "tls" | "none";
+            /**
+             * @description The PEM certificate(s) of the CA that signed the server's certificate; null trusts the system's CAs.
+             * @default null
+             */
+            caPem?: string | null;
+            /**
+             * @description The SMTP AUTH user name; null sends without authentication.
+             * @default null
+             */
+            username?: string | null;
+            /**
+             * Format: email
+             * @description The sender address.
+             * @example lbappliance@hospital.example
+             */
+            from: string;
+            /**
+             * @description The recipients.
+             * @example [
+             *       "pacs-oncall@hospital.example"
+             *     ]
+             */
+            to: string[];
+            /**
+             * @description At most this many mails in any hour; the ones beyond are counted, not sent.
+             * @default 30
+             */
+            maxPerHour?: number;
+            /**
+             * @description Which incidents are mailed.
+             * @default [
+             *       "real-server-health",
+             *       "ha-transition",
+             *       "certificate-expiry"
+             *     ]
+             */
+            events?: ("real-server-health" | "ha-transition" | "certificate-expiry")[];
+        };
+        /**
+         * @description The e-mail alert settings as written by a client.
+         * @example {
+         *       "host": "smtp.hospital.example",
+         *       "port": 587,
+         *       "username": "lbappliance",
+         *       "password": "correct horse battery staple",
+         *       "from": "lbappliance@hospital.example",
+         *       "to": [
+         *         "pacs-oncall@hospital.example"
+         *       ]
+         *     }
+         */
+        AlertMailInput: components["schemas"]["AlertMailSpec"] & {
+            /** @description The SMTP AUTH password (with `username`). Write-only; left out, the stored one is kept while `username` stays the same. */
+            password?: string;
+        };
+        /** @description The e-mail alert settings (never the password). */
+        AlertMail: {
+            /** @description Whether alerts are set; when false, no other property is given. */
+            enabled: boolean;
+            /** @description Whether an SMTP password is stored. */
+            passwordSet: boolean;
+        } & {
+            host?: components["schemas"]["Host"];
+            port?: components["schemas"]["Port"];
+            /**
+             * @description How the connection is secured.
+             * @enum {string}
+             */
+            security?: "starttls" | "tls" | "none";
+            /** @description The CA trusted for the server's certificate. */
+            caPem?: string | null;
+            /** @description The SMTP AUTH user name. */
+            username?: string | null;
+            /** @description The sender address. */
+            from?: string;
+            /** @description The recipients. */
+            to?: string[];
+            /** @description The rate limit. */
+            maxPerHour?: number;
+            /** @description Which incidents are mailed. */
+            events?: string[];
+        };
     };
     responses: {
         /** @description The request does not match the contract (schema, syntax, parameter; a body sent to an operation that takes none), or its body nests objects and arrays deeper than 64 levels or holds a string with a lone UTF-16 surrogate (not a Unicode string). `field` names the offending part. */
@@ -2304,6 +2559,8 @@ export interface components {
         RealServerId: components["schemas"]["RealServerId"];
         /** @description The certificate's id. */
         CertificateId: components["schemas"]["CertificateId"];
+        /** @description The syslog collector's id. */
+        SyslogCollectorId: components["schemas"]["SyslogCollectorId"];
         /** @description A revision number. */
         Revision: number;
         /** @description The user's name. */
@@ -3096,6 +3353,249 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listSyslogCollectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The syslog collectors, with the current revision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyslogCollectorList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createSyslogCollector: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyslogCollectorInput"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyslogCollector"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getSyslogCollector: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The syslog collector's id. */
+                syslogCollectorId: components["parameters"]["SyslogCollectorId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collector. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyslogCollector"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceSyslogCollector: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The syslog collector's id. */
+                syslogCollectorId: components["parameters"]["SyslogCollectorId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyslogCollectorInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyslogCollector"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteSyslogCollector: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The syslog collector's id. */
+                syslogCollectorId: components["parameters"]["SyslogCollectorId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAlertMail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertMail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceAlertMail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertMailInput"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertMail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteAlertMail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -1,7 +1,7 @@
 // CDKTF on the generated bindings (lbappliance/cdktf): a stack with a VIP and two servers
 // synthesises in a plain node process with no terraform on PATH, and the real terraform
 // applies its output (init from a filesystem mirror, no registry) against a live appliance;
-// a second plan shows no changes.
+// a second plan shows no changes. The stack holds a syslog collector too (issue 18).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -16,7 +16,7 @@ const ctx = applianceWorkspace('mirror');
 function appSource(outdir: string): string {
   return `
 import { App, LocalBackend, TerraformStack, TerraformOutput } from 'cdktf';
-import { provider, virtualService, realServer } from 'lbappliance/cdktf';
+import { provider, virtualService, realServer, syslogCollector } from 'lbappliance/cdktf';
 
 class Vips extends TerraformStack {
   constructor(scope, id) {
@@ -35,6 +35,7 @@ class Vips extends TerraformStack {
     ['127.0.73.11', '127.0.73.12'].forEach((address, i) => {
       new realServer.RealServer(this, 'server' + (i + 1), { virtualServiceId: aqi.id, label: 'SERVER' + (i + 1), address, port: 1200 });
     });
+    new syslogCollector.SyslogCollector(this, 'noc', { label: 'noc', host: '127.0.250.1', port: 15560, transport: 'tcp', facility: 'local2' });
     new TerraformOutput(this, 'vip_id', { value: aqi.id });
   }
 }
@@ -66,6 +67,7 @@ describe('CDKTF', () => {
     expect(json.resource.lbappliance_virtual_service.aqi).toMatchObject({ label: 'AVS-AQI', ip_address: '127.0.73.1', ports: [1200], persistence: { mode: 'source-ip' }, timeouts: { client: 92, server: 93 } });
     expect(Object.keys(json.resource.lbappliance_real_server)).toEqual(['server1', 'server2']);
     expect(json.resource.lbappliance_real_server.server1.virtual_service_id).toBe('${lbappliance_virtual_service.aqi.id}');
+    expect(json.resource.lbappliance_syslog_collector.noc).toMatchObject({ label: 'noc', host: '127.0.250.1', port: 15560, transport: 'tcp', facility: 'local2' });
   });
 
   it('applies the synthesised stack with terraform: a VIP with two servers', async () => {
@@ -79,8 +81,10 @@ describe('CDKTF', () => {
       ['SERVER1', '127.0.73.11', 1200],
       ['SERVER2', '127.0.73.12', 1200],
     ]);
+    expect((await ctx.client.listSyslogCollectors()).items).toMatchObject([{ label: 'noc', transport: 'tcp', facility: 'local2' }]);
     expectCode(await ctx.tf.run([chdir, 'plan', '-detailed-exitcode', '-no-color', '-input=false']), 0, 'second plan');
     expectCode(await ctx.tf.run([chdir, 'destroy', '-auto-approve', '-no-color', '-input=false']), 0, 'destroy');
     expect((await ctx.client.listVirtualServices()).items).toEqual([]);
-  });
+    expect((await ctx.client.listSyslogCollectors()).items).toEqual([]);
+  }, 300_000); // init, apply, plan and destroy: four terraform runs on a loaded machine
 });

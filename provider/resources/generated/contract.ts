@@ -2082,6 +2082,497 @@ export const contract = {
       "revision"
     ]
   },
+  "SyslogCollectorSpec": {
+    "description": "Where and how the appliance sends its syslog messages (RFC 5424; the fields of each\nevent as structured data under the SD-ID `lbappliance@32473`, see the docs). `udp`\n(RFC 5426) sends each message once, as it happens; `tcp` (RFC 6587 octet counting)\nand `tls` (RFC 5425) keep a bounded queue per collector, reconnect with backoff when\nthe collector goes away and send what waited once it is back; a message that does\nnot fit the queue is dropped and counted (`lbappliance_syslog_dropped_total`).",
+    "type": "object",
+    "properties": {
+      "label": {
+        "description": "A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit.",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        "type": "string"
+      },
+      "host": {
+        "description": "An IPv4 or IPv6 address, or a DNS host name.",
+        "maxLength": 253,
+        "type": "string"
+      },
+      "port": {
+        "description": "The collector's port; null for the transport's standard port (514 for `udp` and `tcp`, 6514 for `tls`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer",
+        "nullable": true
+      },
+      "transport": {
+        "description": "`udp` (RFC 5426), `tcp` (RFC 6587 octet counting) or `tls` (RFC 5425: TCP with TLS, the collector's certificate verified against `ca_pem` and `host`).",
+        "enum": [
+          "udp",
+          "tcp",
+          "tls"
+        ],
+        "type": "string"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the collector's certificate; required for `tls`, null otherwise.",
+        "default": null,
+        "maxLength": 65536,
+        "type": "string",
+        "nullable": true
+      },
+      "facility": {
+        "description": "The syslog facility of every message.",
+        "default": "local0",
+        "enum": [
+          "kern",
+          "user",
+          "mail",
+          "daemon",
+          "auth",
+          "syslog",
+          "lpr",
+          "news",
+          "uucp",
+          "cron",
+          "authpriv",
+          "ftp",
+          "local0",
+          "local1",
+          "local2",
+          "local3",
+          "local4",
+          "local5",
+          "local6",
+          "local7"
+        ],
+        "type": "string"
+      },
+      "minSeverity": {
+        "description": "The least severe message sent (audit entries are `info`, refused writes `notice`).",
+        "default": "info",
+        "enum": [
+          "critical",
+          "error",
+          "warning",
+          "notice",
+          "info"
+        ],
+        "type": "string"
+      },
+      "events": {
+        "description": "Which kinds of messages go to this collector.",
+        "default": [
+          "audit",
+          "real-server-health",
+          "ha-transition",
+          "certificate-expiry"
+        ],
+        "minItems": 1,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "enum": [
+            "audit",
+            "real-server-health",
+            "ha-transition",
+            "certificate-expiry"
+          ],
+          "type": "string"
+        }
+      },
+      "queueSize": {
+        "description": "Messages kept for a `tcp` or `tls` collector while it cannot be reached; the oldest are dropped beyond it.",
+        "default": 10000,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "label",
+      "host",
+      "transport"
+    ]
+  },
+  "SyslogCollector": {
+    "description": "A syslog collector.",
+    "type": "object",
+    "properties": {
+      "id": {
+        "description": "Id of a syslog collector, assigned by the appliance.",
+        "pattern": "^syslog-[0-9a-f]{12}$",
+        "type": "string"
+      },
+      "label": {
+        "description": "A human name, unique among objects of its kind (real servers are unique within their virtual service). Letters, digits, `.`, `_` and `-`, starting with a letter or digit.",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        "type": "string"
+      },
+      "host": {
+        "description": "An IPv4 or IPv6 address, or a DNS host name.",
+        "maxLength": 253,
+        "type": "string"
+      },
+      "port": {
+        "description": "The collector's port; null for the transport's standard port (514 for `udp` and `tcp`, 6514 for `tls`).",
+        "default": null,
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer",
+        "nullable": true
+      },
+      "transport": {
+        "description": "`udp` (RFC 5426), `tcp` (RFC 6587 octet counting) or `tls` (RFC 5425: TCP with TLS, the collector's certificate verified against `ca_pem` and `host`).",
+        "enum": [
+          "udp",
+          "tcp",
+          "tls"
+        ],
+        "type": "string"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the collector's certificate; required for `tls`, null otherwise.",
+        "default": null,
+        "maxLength": 65536,
+        "type": "string",
+        "nullable": true
+      },
+      "facility": {
+        "description": "The syslog facility of every message.",
+        "default": "local0",
+        "enum": [
+          "kern",
+          "user",
+          "mail",
+          "daemon",
+          "auth",
+          "syslog",
+          "lpr",
+          "news",
+          "uucp",
+          "cron",
+          "authpriv",
+          "ftp",
+          "local0",
+          "local1",
+          "local2",
+          "local3",
+          "local4",
+          "local5",
+          "local6",
+          "local7"
+        ],
+        "type": "string"
+      },
+      "minSeverity": {
+        "description": "The least severe message sent (audit entries are `info`, refused writes `notice`).",
+        "default": "info",
+        "enum": [
+          "critical",
+          "error",
+          "warning",
+          "notice",
+          "info"
+        ],
+        "type": "string"
+      },
+      "events": {
+        "description": "Which kinds of messages go to this collector.",
+        "default": [
+          "audit",
+          "real-server-health",
+          "ha-transition",
+          "certificate-expiry"
+        ],
+        "minItems": 1,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "enum": [
+            "audit",
+            "real-server-health",
+            "ha-transition",
+            "certificate-expiry"
+          ],
+          "type": "string"
+        }
+      },
+      "queueSize": {
+        "description": "Messages kept for a `tcp` or `tls` collector while it cannot be reached; the oldest are dropped beyond it.",
+        "default": 10000,
+        "minimum": 1,
+        "maximum": 1000000,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "id",
+      "label",
+      "host",
+      "transport"
+    ]
+  },
+  "AlertMailSpec": {
+    "description": "How the e-mail alerts are sent (SMTP) and to whom.",
+    "type": "object",
+    "properties": {
+      "host": {
+        "description": "An IPv4 or IPv6 address, or a DNS host name.",
+        "maxLength": 253,
+        "type": "string"
+      },
+      "port": {
+        "default": 25,
+        "description": "A TCP port.",
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer"
+      },
+      "security": {
+        "description": "`starttls` (the default) upgrades the connection with STARTTLS and refuses a server that does not offer it; `tls` connects over TLS (port 465); `none` sends in the clear (a loopback relay only).",
+        "default": "starttls",
+        "enum": [
+          "starttls",
+          "tls",
+          "none"
+        ],
+        "type": "string"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the server's certificate; null trusts the system's CAs.",
+        "default": null,
+        "maxLength": 65536,
+        "type": "string",
+        "nullable": true
+      },
+      "username": {
+        "description": "The SMTP AUTH user name; null sends without authentication.",
+        "default": null,
+        "minLength": 1,
+        "maxLength": 256,
+        "type": "string",
+        "nullable": true
+      },
+      "from": {
+        "description": "The sender address.",
+        "maxLength": 254,
+        "type": "string"
+      },
+      "to": {
+        "description": "The recipients.",
+        "minItems": 1,
+        "maxItems": 50,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "maxLength": 254,
+          "type": "string"
+        }
+      },
+      "maxPerHour": {
+        "description": "At most this many mails in any hour; the ones beyond are counted, not sent.",
+        "default": 30,
+        "minimum": 1,
+        "maximum": 10000,
+        "type": "integer"
+      },
+      "events": {
+        "description": "Which incidents are mailed.",
+        "default": [
+          "real-server-health",
+          "ha-transition",
+          "certificate-expiry"
+        ],
+        "minItems": 1,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "enum": [
+            "real-server-health",
+            "ha-transition",
+            "certificate-expiry"
+          ],
+          "type": "string"
+        }
+      }
+    },
+    "required": [
+      "host",
+      "from",
+      "to"
+    ]
+  },
+  "AlertMailInput": {
+    "description": "The e-mail alert settings as written by a client.",
+    "type": "object",
+    "properties": {
+      "host": {
+        "description": "An IPv4 or IPv6 address, or a DNS host name.",
+        "maxLength": 253,
+        "type": "string"
+      },
+      "port": {
+        "default": 25,
+        "description": "A TCP port.",
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer"
+      },
+      "security": {
+        "description": "`starttls` (the default) upgrades the connection with STARTTLS and refuses a server that does not offer it; `tls` connects over TLS (port 465); `none` sends in the clear (a loopback relay only).",
+        "default": "starttls",
+        "enum": [
+          "starttls",
+          "tls",
+          "none"
+        ],
+        "type": "string"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the server's certificate; null trusts the system's CAs.",
+        "default": null,
+        "maxLength": 65536,
+        "type": "string",
+        "nullable": true
+      },
+      "username": {
+        "description": "The SMTP AUTH user name; null sends without authentication.",
+        "default": null,
+        "minLength": 1,
+        "maxLength": 256,
+        "type": "string",
+        "nullable": true
+      },
+      "from": {
+        "description": "The sender address.",
+        "maxLength": 254,
+        "type": "string"
+      },
+      "to": {
+        "description": "The recipients.",
+        "minItems": 1,
+        "maxItems": 50,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "maxLength": 254,
+          "type": "string"
+        }
+      },
+      "maxPerHour": {
+        "description": "At most this many mails in any hour; the ones beyond are counted, not sent.",
+        "default": 30,
+        "minimum": 1,
+        "maximum": 10000,
+        "type": "integer"
+      },
+      "events": {
+        "description": "Which incidents are mailed.",
+        "default": [
+          "real-server-health",
+          "ha-transition",
+          "certificate-expiry"
+        ],
+        "minItems": 1,
+        "uniqueItems": true,
+        "type": "array",
+        "items": {
+          "enum": [
+            "real-server-health",
+            "ha-transition",
+            "certificate-expiry"
+          ],
+          "type": "string"
+        }
+      },
+      "password": {
+        "description": "The SMTP AUTH password (with `username`). Write-only; left out, the stored one is kept while `username` stays the same.",
+        "minLength": 1,
+        "maxLength": 1024,
+        "writeOnly": true,
+        "type": "string"
+      }
+    },
+    "required": [
+      "host",
+      "from",
+      "to"
+    ]
+  },
+  "AlertMail": {
+    "description": "The e-mail alert settings (never the password).",
+    "type": "object",
+    "properties": {
+      "enabled": {
+        "description": "Whether alerts are set; when false, no other property is given.",
+        "type": "boolean"
+      },
+      "passwordSet": {
+        "description": "Whether an SMTP password is stored.",
+        "type": "boolean"
+      },
+      "host": {
+        "description": "An IPv4 or IPv6 address, or a DNS host name.",
+        "maxLength": 253,
+        "type": "string"
+      },
+      "port": {
+        "description": "A TCP port.",
+        "minimum": 1,
+        "maximum": 65535,
+        "type": "integer"
+      },
+      "security": {
+        "description": "How the connection is secured.",
+        "enum": [
+          "starttls",
+          "tls",
+          "none"
+        ],
+        "type": "string"
+      },
+      "caPem": {
+        "description": "The CA trusted for the server's certificate.",
+        "type": "string",
+        "nullable": true
+      },
+      "username": {
+        "description": "The SMTP AUTH user name.",
+        "type": "string",
+        "nullable": true
+      },
+      "from": {
+        "description": "The sender address.",
+        "type": "string"
+      },
+      "to": {
+        "description": "The recipients.",
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
+      "maxPerHour": {
+        "description": "The rate limit.",
+        "type": "integer"
+      },
+      "events": {
+        "description": "Which incidents are mailed.",
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      }
+    },
+    "required": [
+      "enabled",
+      "passwordSet"
+    ]
+  },
   "Overview": {
     "type": "object",
     "properties": {

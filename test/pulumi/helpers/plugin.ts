@@ -51,6 +51,8 @@ export const T = {
   rs: 'lbappliance:index:RealServer',
   cert: 'lbappliance:index:Certificate',
   ha: 'lbappliance:index:HAPair',
+  syslog: 'lbappliance:index:SyslogCollector',
+  mail: 'lbappliance:index:AlertMail',
 } as const;
 
 type Client = InstanceType<typeof providerGrpc.ResourceProviderClient>;

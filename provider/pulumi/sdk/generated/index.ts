@@ -6,6 +6,8 @@ export { RealServer, type RealServerArgs } from './real-server.js';
 export { Certificate, type CertificateArgs } from './certificate.js';
 export { HAPair, type HAPairArgs } from './ha-pair.js';
 export { Snmp, type SnmpArgs } from './snmp.js';
+export { SyslogCollector, type SyslogCollectorArgs } from './syslog-collector.js';
+export { AlertMail, type AlertMailArgs } from './alert-mail.js';
 export { Provider, type ProviderArgs } from './provider.js';
 export { PLUGIN_VERSION } from './utilities.js';
 export * as enums from './types/enums.js';

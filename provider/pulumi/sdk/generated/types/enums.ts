@@ -2,6 +2,24 @@
 // Change the resource definitions and run `npm run generate`; CI fails when this file is stale.
 // The allowed values of the package's enum properties: use the constants or the literals.
 
+/** Which incidents are mailed. */
+export const AlertMailEventsItem = {
+  RealServerHealth: "real-server-health",
+  HaTransition: "ha-transition",
+  CertificateExpiry: "certificate-expiry",
+} as const;
+/** One of the values of {@link AlertMailEventsItem}. */
+export type AlertMailEventsItem = (typeof AlertMailEventsItem)[keyof typeof AlertMailEventsItem];
+
+/** `starttls` (the default) upgrades the connection with STARTTLS and refuses a server that does not offer it; `tls` connects over TLS (port 465); `none` sends in the clear (a loopback relay only). */
+export const AlertMailSecurity = {
+  Starttls: "starttls",
+  Tls: "tls",
+  None: "none",
+} as const;
+/** One of the values of {@link AlertMailSecurity}. */
+export type AlertMailSecurity = (typeof AlertMailSecurity)[keyof typeof AlertMailSecurity];
+
 /** The generated key's type. */
 export const CertificateSelfSignedKeyType = {
   EcdsaP256: "ecdsa-p256",
@@ -68,6 +86,62 @@ export const SnmpUsersItemPrivProtocol = {
 } as const;
 /** One of the values of {@link SnmpUsersItemPrivProtocol}. */
 export type SnmpUsersItemPrivProtocol = (typeof SnmpUsersItemPrivProtocol)[keyof typeof SnmpUsersItemPrivProtocol];
+
+/** Which kinds of messages go to this collector. */
+export const SyslogCollectorEventsItem = {
+  Audit: "audit",
+  RealServerHealth: "real-server-health",
+  HaTransition: "ha-transition",
+  CertificateExpiry: "certificate-expiry",
+} as const;
+/** One of the values of {@link SyslogCollectorEventsItem}. */
+export type SyslogCollectorEventsItem = (typeof SyslogCollectorEventsItem)[keyof typeof SyslogCollectorEventsItem];
+
+/** The syslog facility of every message. */
+export const SyslogCollectorFacility = {
+  Kern: "kern",
+  User: "user",
+  Mail: "mail",
+  Daemon: "daemon",
+  Auth: "auth",
+  Syslog: "syslog",
+  Lpr: "lpr",
+  News: "news",
+  Uucp: "uucp",
+  Cron: "cron",
+  Authpriv: "authpriv",
+  Ftp: "ftp",
+  Local0: "local0",
+  Local1: "local1",
+  Local2: "local2",
+  Local3: "local3",
+  Local4: "local4",
+  Local5: "local5",
+  Local6: "local6",
+  Local7: "local7",
+} as const;
+/** One of the values of {@link SyslogCollectorFacility}. */
+export type SyslogCollectorFacility = (typeof SyslogCollectorFacility)[keyof typeof SyslogCollectorFacility];
+
+/** The least severe message sent (audit entries are `info`, refused writes `notice`). */
+export const SyslogCollectorMinSeverity = {
+  Critical: "critical",
+  Error: "error",
+  Warning: "warning",
+  Notice: "notice",
+  Info: "info",
+} as const;
+/** One of the values of {@link SyslogCollectorMinSeverity}. */
+export type SyslogCollectorMinSeverity = (typeof SyslogCollectorMinSeverity)[keyof typeof SyslogCollectorMinSeverity];
+
+/** `udp` (RFC 5426), `tcp` (RFC 6587 octet counting) or `tls` (RFC 5425: TCP with TLS, the collector's certificate verified against `caPem` and `host`). */
+export const SyslogCollectorTransport = {
+  Udp: "udp",
+  Tcp: "tcp",
+  Tls: "tls",
+} as const;
+/** One of the values of {@link SyslogCollectorTransport}. */
+export type SyslogCollectorTransport = (typeof SyslogCollectorTransport)[keyof typeof SyslogCollectorTransport];
 
 /** How new sessions are spread over the real servers; both respect weights. */
 export const VirtualServiceAlgorithm = {
