@@ -12,6 +12,7 @@ import { problemOf } from './respond.js';
 import { clientErrorHandler, frameworkErrorHandler, shuttingDown } from './transport-errors.js';
 import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
+import { directoryHandlers } from './handlers/directory.js';
 import { haHandlers } from './handlers/ha.js';
 import { realServerHandlers } from './handlers/real-servers.js';
 import { systemHandlers } from './handlers/system.js';
@@ -33,6 +34,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...configHandlers(api),
     ...haHandlers(api),
     ...userHandlers(api),
+    ...directoryHandlers(api),
     ...webHandlers(),
   };
 }
