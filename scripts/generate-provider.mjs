@@ -42,6 +42,9 @@ const WANTED = [
   'Overview',
   'OverviewVirtualService',
   'OverviewRealServer',
+  'DirectorySpec',
+  'DirectoryInput',
+  'Directory',
 ];
 
 function deref(node) {

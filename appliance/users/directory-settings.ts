@@ -3,6 +3,7 @@
 // the clear in the 0600 users file and replicated to the HA peer with the users), the view a
 // read returns (never the password), and the rules a schema cannot say.
 import type { components } from '../../openapi/generated/types.js';
+import { directoryProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
 
 /** The settings as stored and replicated (with the bind password). */
@@ -27,13 +28,8 @@ export function directoryFromInput(input: DirectoryInput, now = new Date()): Dir
   return { ...input, updatedAt: now.toISOString() };
 }
 
-/** Refuses combinations the schema cannot express (422 LB_INVALID_COMBINATION naming the field). */
+/** Refuses combinations the schema cannot express (422 naming the field; the rule is shared with the providers' plans). */
 export function checkDirectoryRules(input: Pick<DirectoryInput, 'url' | 'startTls'>): void {
-  const plain = input.url.toLowerCase().startsWith('ldap://');
-  if (plain && !input.startTls) {
-    throw new ApplianceError('LB_INVALID_COMBINATION', 'an ldap:// directory needs startTls: the bind password and user passwords never cross the network in the clear', { field: '/startTls' });
-  }
-  if (!plain && input.startTls) {
-    throw new ApplianceError('LB_INVALID_COMBINATION', 'startTls is for ldap:// directories; an ldaps:// connection is TLS from its first byte', { field: '/startTls' });
-  }
+  const [problem] = directoryProblems({ url: input.url, startTls: input.startTls ?? null });
+  if (problem) throw new ApplianceError(problem.code, problem.message, { field: problem.field });
 }

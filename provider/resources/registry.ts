@@ -1,6 +1,7 @@
 // Every resource and data source of the lbappliance provider, for every adapter.
 import { certificate } from './certificate.js';
 import { certificateData } from './certificate-data.js';
+import { directory } from './directory.js';
 import { haPair } from './ha-pair.js';
 import { overviewData } from './overview-data.js';
 import { realServer } from './real-server.js';
@@ -12,7 +13,7 @@ import { virtualServiceData } from './virtual-service-data.js';
 export const PROVIDER_NAME = 'lbappliance';
 
 /** The managed resources. */
-export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair];
+export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair, directory];
 
 /** The data sources. */
 export const dataSources: readonly DataSourceDefinition[] = [virtualServiceData, certificateData, overviewData];

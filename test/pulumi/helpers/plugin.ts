@@ -51,6 +51,7 @@ export const T = {
   rs: 'lbappliance:index:RealServer',
   cert: 'lbappliance:index:Certificate',
   ha: 'lbappliance:index:HAPair',
+  dir: 'lbappliance:index:Directory',
 } as const;
 
 type Client = InstanceType<typeof providerGrpc.ResourceProviderClient>;

@@ -5,6 +5,7 @@ export { VirtualService, type VirtualServiceArgs } from './virtual-service.js';
 export { RealServer, type RealServerArgs } from './real-server.js';
 export { Certificate, type CertificateArgs } from './certificate.js';
 export { HAPair, type HAPairArgs } from './ha-pair.js';
+export { Directory, type DirectoryArgs } from './directory.js';
 export { Provider, type ProviderArgs } from './provider.js';
 export { PLUGIN_VERSION } from './utilities.js';
 export * as enums from './types/enums.js';

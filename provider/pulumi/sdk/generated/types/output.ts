@@ -16,6 +16,14 @@ export interface CertificateSelfSigned {
   keyType: enums.CertificateSelfSignedKeyType;
 }
 
+/** Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in. */
+export interface DirectoryRoleMappingsItem {
+  /** The group's DN (compared without regard to case or spaces after commas). */
+  group: string;
+  /** `admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`setRealServerAdminState`), nothing else; `read-only` may call every GET operation and nothing else. */
+  role: enums.DirectoryRoleMappingsItemRole;
+}
+
 /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
 export interface VirtualServiceFallback {
   /** `none` refuses the session (503 on http and http2, the connection closed on tcp); `server` sends it to `address`:`port`, which is not health checked; `page` answers HTTP requests with the appliance's built-in maintenance page and status 503 (http and http2 only). */
