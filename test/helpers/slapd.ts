@@ -14,6 +14,7 @@ import { needProgram } from './programs.js';
 export const SUFFIX = 'dc=hospital,dc=test';
 /** The service account the appliance binds as. */
 export const BIND_DN = `cn=svc-lbappliance,ou=service,${SUFFIX}`;
+/** The service account's password (it must never appear in a read, a log line or a state). */
 export const BIND_PASSWORD = 'bind-secret-Zq7-never-shown';
 /** Every directory user's password is this prefix and their name (e.g. `pw-oscar-0123`). */
 export const userPassword = (name: string) => `pw-${name}-0123`;
