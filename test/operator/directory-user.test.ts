@@ -96,8 +96,11 @@ describe('a directory user with the CLI and the System Overview page', () => {
     expect(await page.textContent('.who')).toContain('oscar (directory)');
     await page.click(`${row} button[data-action="drain"]`);
     await until('drain stored', async () => (await adminState()) === 'drain');
-    const [entry] = (await client.listAuditEntries({ query: { limit: 1 } })).items;
-    expect(entry).toMatchObject({ operation: 'setRealServerAdminState', user: 'oscar' });
+    // The audit entry is written just before the answer leaves, a moment after the change is stored.
+    await until('the audit entry of oscar\'s click', async () => {
+      const [entry] = (await client.listAuditEntries({ query: { limit: 1 } })).items;
+      return entry?.operation === 'setRealServerAdminState' && entry.user === 'oscar';
+    });
     await client.setRealServerAdminState(ids.vs, ids.rs, { adminState: 'online' });
   });
 
