@@ -39,6 +39,7 @@ export const errorCatalogue = {
   LB_HA_PEER_REFUSED: { status: 502, title: 'The HA peer refused the request' },
   LB_HA_PEER_FINGERPRINT: { status: 502, title: 'The HA peer\'s certificate is not the pinned one' },
   LB_SHUTTING_DOWN: { status: 503, title: 'The appliance is shutting down' },
+  LB_DIRECTORY_UNAVAILABLE: { status: 503, title: 'The directory cannot be reached' },
 } as const;
 
 /** A stable error code from the catalogue. */

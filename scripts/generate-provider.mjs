@@ -49,6 +49,9 @@ const WANTED = [
   'Overview',
   'OverviewVirtualService',
   'OverviewRealServer',
+  'DirectorySpec',
+  'DirectoryInput',
+  'Directory',
 ];
 
 function deref(node) {

@@ -57,6 +57,9 @@ function collectOperations() {
         auth: (op.security ?? spec.security ?? []).some((s) => 'basicAuth' in s),
         peerAuth: (op.security ?? []).some((s) => 'haPeerToken' in s),
         write: op['x-lbappliance-write'] ?? null,
+        // The least role that may call it: the contract's `x-lbappliance-role`, else a GET is
+        // for every user and a write for administrators.
+        role: op['x-lbappliance-role'] ?? (op['x-lbappliance-write'] ? 'admin' : 'read-only'),
         patchOf: op['x-lbappliance-patch-of'] ?? null,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: params.filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: !!p.required })),
@@ -93,6 +96,7 @@ function renderOperations(ops) {
       auth: op.auth,
       peerAuth: op.peerAuth,
       write: op.write,
+      role: op.role,
       pathParams: op.pathParams,
       queryParams: op.queryParams.map((q) => q.name),
       headerParams: op.headerParams,

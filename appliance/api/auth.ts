@@ -2,10 +2,15 @@
 // a fixed delay, and after `maxFailures` consecutive failures from one address the API
 // answers 429 with Retry-After for an exponentially growing lock-out. Guesses sent in
 // parallel count as much as guesses sent in turn: no more than the guesses an address has
-// left are ever being checked at once.
+// left are ever being checked at once. A user name that is not a local user goes to the
+// directory when one is configured; its wrong passwords count as local ones do, and a
+// directory that cannot be asked answers 503 (no failure counted) while local users, who
+// never wait for the directory, keep logging in.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplianceError } from '../errors.js';
-import type { Principal, Role, UserStore } from '../users/user-store.js';
+import { DirectoryUnavailableError } from '../users/directory-client.js';
+import { DirectoryLogins } from '../users/directory-logins.js';
+import type { Principal, UserStore } from '../users/user-store.js';
 
 /** An authenticated caller (defined with the users, which HA reads too). */
 export type { Principal } from '../users/user-store.js';
@@ -48,9 +53,15 @@ export function parseBasic(header: string | undefined): { username: string; pass
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Authenticates requests against the user store. */
+/** The caller a local or directory user stands for. */
+function principalOf(user: { username: string; role: Principal['role']; checkedAt?: string }): Principal {
+  return user.checkedAt === undefined ? { username: user.username, role: user.role } : { username: user.username, role: user.role, source: 'directory', checkedAt: user.checkedAt };
+}
+
+/** Authenticates requests against the user store and the directory. */
 export class Authenticator {
   readonly #users: UserStore;
+  readonly #directory: DirectoryLogins;
   readonly #failures = new Map<string, FailureState>();
   readonly #delay: number;
   readonly #max: number;
@@ -59,6 +70,7 @@ export class Authenticator {
 
   constructor(users: UserStore, options: AuthOptions = {}) {
     this.#users = users;
+    this.#directory = new DirectoryLogins(() => users.directory());
     this.#delay = options.failureDelayMs ?? 250;
     this.#max = options.maxFailures ?? 10;
     this.#lockout = options.lockoutMs ?? 1000;
@@ -88,30 +100,42 @@ export class Authenticator {
       await new Promise<void>((resolve) => state.waiters.push(resolve));
     }
     // Known credentials answer at once and hold their guess for no time at all.
-    const known = this.#users.recognise(creds.username, creds.password);
+    const local = !this.#directory.enabled || this.#users.has(creds.username);
+    const known = local ? this.#users.recognise(creds.username, creds.password) : this.#directory.recognise(creds.username, creds.password);
     if (known) {
       const state = this.#failures.get(address);
       if (state) this.#succeeded(address, state);
-      return { username: known.username, role: known.role };
+      return principalOf(known);
     }
     const state = this.#failures.get(address) ?? this.#newState(address);
     state.inFlight += 1;
-    let user: Awaited<ReturnType<UserStore['verify']>>;
+    let principal: Principal | null;
+    let refusal = 'wrong user name or password';
     try {
-      user = await this.#users.verify(creds.username, creds.password);
+      if (local) {
+        const user = await this.#users.verify(creds.username, creds.password);
+        principal = user && principalOf(user);
+      } else {
+        const { user, verdict } = await this.#directory.verify(creds.username, creds.password);
+        principal = user && principalOf(user);
+        if (verdict.kind === 'no-role') refusal = `directory user ${creds.username} is in no group mapped to a role`;
+      }
     } catch (err) {
       this.#settle(address, state);
+      if (err instanceof DirectoryUnavailableError) {
+        throw new ApplianceError('LB_DIRECTORY_UNAVAILABLE', `${creds.username} is not a local user and the directory cannot be asked (${err.message}); local users can still log in`, { headers: { 'retry-after': '5' } });
+      }
       throw err;
     }
-    if (user) {
+    if (principal) {
       this.#succeeded(address, state);
       this.#settle(address, state);
-      return { username: user.username, role: user.role };
+      return principal;
     }
     this.#recordFailure(state, Date.now());
     this.#settle(address, state);
     await sleep(this.#delay);
-    throw new ApplianceError('LB_UNAUTHORIZED', 'wrong user name or password', { headers: CHALLENGE });
+    throw new ApplianceError('LB_UNAUTHORIZED', refusal, { headers: CHALLENGE });
   }
 
   /** How many checks an address may have under way: its guesses left, or one at a time once it has been locked out. */

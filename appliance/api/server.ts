@@ -12,6 +12,7 @@ import { problemOf } from './respond.js';
 import { clientErrorHandler, frameworkErrorHandler, shuttingDown } from './transport-errors.js';
 import { certificateHandlers } from './handlers/certificates.js';
 import { configHandlers } from './handlers/config.js';
+import { directoryHandlers } from './handlers/directory.js';
 import { haHandlers } from './handlers/ha.js';
 import { integrationHandlers } from './handlers/integrations.js';
 import { realServerHandlers } from './handlers/real-servers.js';
@@ -37,6 +38,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...integrationHandlers(api),
     ...userHandlers(api),
     ...snmpHandlers(api),
+    ...directoryHandlers(api),
     ...webHandlers(),
   };
 }

@@ -13,6 +13,7 @@ import type { Operation, WriteGuard } from '../write-guard.js';
 import type { ContractValidator } from './contract-validator.js';
 import type { Handlers, RequestContext } from './handler-types.js';
 import { problemOf } from './respond.js';
+import { roleAtLeast } from '../users/roles.js';
 
 /** A check run before a write's handler (e.g. the HA secondary refusing writes). */
 export type { WriteGuard } from '../write-guard.js';
@@ -61,8 +62,8 @@ interface Exchange {
  * Registers every operation of the contract on a fastify instance, its request pipeline as
  * fastify hooks, one stage each:
  * - onRequest (before fastify reads a byte of the body): the exchange is opened, then
- *   authentication, authorisation and the write guards, so a request without credentials,
- *   a read-only user's write or an HA secondary's refused write is answered without its
+ *   authentication, authorisation (the caller's role against the operation's) and the write
+ *   guards, so a request without credentials, a read-only user's write or an HA secondary's refused write is answered without its
  *   body ever being read or parsed;
  * - preValidation (the body parsed): parameters, the body's presence and media type, the
  *   body against its schema;
@@ -130,10 +131,11 @@ export function registerSpecRoutes(app: FastifyInstance, options: SpecRouterOpti
     }
   });
 
-  /** Authorisation: writes are for administrators. */
+  /** Authorisation, the one place roles are enforced: the caller's role against the operation's (`x-lbappliance-role`). */
   const authorise = stage(({ id, op, ctx }) => {
-    if (op.write && ctx.principal?.role !== 'admin') {
-      throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} is read-only and cannot call ${id}`);
+    if (!op.auth && !op.peerAuth) return;
+    if (!roleAtLeast(ctx.principal?.role, op.role)) {
+      throw new ApplianceError('LB_FORBIDDEN', `user ${ctx.principal?.username ?? '-'} (${ctx.principal?.role ?? 'no role'}) cannot call ${id}, which needs the ${op.role} role`);
     }
   });
 

@@ -43,7 +43,8 @@ export async function setAdminState(state: AdminState, argv: string[]): Promise<
     const vs = await findVirtualService(client, vipRef);
     const rs = await findRealServer(client, vs, ripRef);
     if (rs.adminState === state) return `${rs.label} on ${vs.label} is already ${WORD[state]}`;
-    const after = await client.updateRealServer(vs.id, rs.id, { adminState: state });
+    // The operation operators may call too (updateRealServer is for administrators).
+    const after = await client.setRealServerAdminState(vs.id, rs.id, { adminState: state });
     return `${after.label} on ${vs.label}: ${WORD[rs.adminState]} -> ${WORD[after.adminState]}`;
   });
   process.stdout.write(`${line}\n`);

@@ -89,6 +89,12 @@ function mapError(err: unknown, conn: Pick<Connection, 'endpoint' | 'username'>,
         return new CliError(`${conn.endpoint} refuses logins from this address for now (${p.detail ?? p.title})`, 'LB_CLI_UNAUTHORIZED');
       case 403:
         return new CliError(`user ${conn.username} may not ${doing}: ${detail}`, 'LB_CLI_FORBIDDEN');
+      case 503:
+        if (p.code === 'LB_DIRECTORY_UNAVAILABLE') {
+          // A directory user: the appliance is up, its directory is not; local users still log in.
+          return new CliError(`${conn.endpoint} cannot check ${conn.username} against its directory now (${p.detail ?? p.title})`, 'LB_CLI_UNREACHABLE');
+        }
+        return new CliError(`cannot ${doing}: ${detail}`, 'LB_CLI_FAILED');
       case 404:
         return new CliError(`cannot ${doing}: ${detail}`, 'LB_CLI_NOT_FOUND');
       default: {

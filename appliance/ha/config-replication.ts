@@ -13,8 +13,22 @@ import type { PeerClient } from './peer-client.js';
 
 /** Digest of a users document (first 8 bytes of SHA-256, hex): compared through heartbeats. */
 export function usersDigest(users: UserStore): string {
-  const doc = users.export().users.sort((a, b) => a.username.localeCompare(b.username));
-  return createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 16);
+  const exported = users.export();
+  const doc = exported.users.sort((a, b) => a.username.localeCompare(b.username));
+  const hash = createHash('sha256').update(JSON.stringify(doc));
+  // The directory settings travel with the users; keys sorted, so both nodes spell them alike.
+  if (exported.directory) hash.update(canonicalJson(exported.directory));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** JSON with every object's keys sorted. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** The private keys and secrets a revision needs, by keystore reference. */

@@ -1,22 +1,30 @@
-// API users: the built-in administrator `loadbalancer` and any read-only or admin users the
-// API creates. Stored in users.json (0600) as scrypt hashes only; replicated to the HA peer.
+// API users: the built-in administrator `loadbalancer` and any admin, operator or read-only
+// users the API creates, stored in users.json (0600) as scrypt hashes only, with the
+// directory settings (their bind password in the clear: the appliance must send it);
+// replicated to the HA peer together.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ApplianceError } from '../errors.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
+import type { DirectorySettings } from './directory-settings.js';
+import type { Role } from './roles.js';
 
 /** The built-in administrator's name. */
 export const ADMIN_USER = 'loadbalancer';
 
-/** A user's role. */
-export type Role = 'admin' | 'read-only';
+/** A user's role (admin, operator or read-only). */
+export type { Role } from './roles.js';
 
-/** An authenticated caller: a user of this store, or the HA peer acting as one. */
+/** An authenticated caller: a user of this store, a directory user, or the HA peer acting as one. */
 export interface Principal {
   username: string;
   role: Role;
+  /** `directory` for a user checked against the directory (local otherwise). */
+  source?: 'local' | 'directory';
+  /** When a directory user's login was checked. */
+  checkedAt?: string;
 }
 
 /** A user as stored. */
@@ -30,6 +38,8 @@ export interface StoredUser {
 /** The users file. */
 export interface UsersDocument {
   users: StoredUser[];
+  /** The directory logins' settings (absent or null: local users only). */
+  directory?: DirectorySettings | null;
 }
 
 /** Called after a user change is stored, before it is acknowledged (HA replication). */
@@ -39,6 +49,7 @@ export type UsersListener = () => Promise<void> | void;
 export class UserStore {
   readonly #path: string;
   #users = new Map<string, StoredUser>();
+  #directory: DirectorySettings | null = null;
   /** Verified credentials, so that only the first request of a session pays for scrypt. */
   readonly #verified = new Map<string, Buffer>();
   readonly #cacheKey = randomBytes(32);
@@ -60,6 +71,7 @@ export class UserStore {
     try {
       const doc = JSON.parse(await readFile(this.#path, 'utf8')) as UsersDocument;
       this.#users = new Map(doc.users.map((u) => [u.username, u]));
+      this.#directory = doc.directory ?? null;
       if (this.#users.has(ADMIN_USER)) return { created: false };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -101,6 +113,25 @@ export class UserStore {
     if (!(await verifyPassword(password, user.hash))) return null;
     this.#verified.set(username, fp);
     return user;
+  }
+
+  /** Whether a local user has this name (local users never go to the directory). */
+  has(username: string): boolean {
+    return this.#users.has(username);
+  }
+
+  /** The directory settings (with the bind password), or null. */
+  directory(): DirectorySettings | null {
+    return this.#directory;
+  }
+
+  /** Sets or removes (null) the directory settings. */
+  setDirectory(settings: DirectorySettings | null): Promise<void> {
+    return this.#serial(async () => {
+      this.#directory = settings;
+      await this.#save();
+      await this.#changed();
+    });
   }
 
   /** Every user (without hashes). */
@@ -159,13 +190,14 @@ export class UserStore {
 
   /** The whole document (with hashes), for replication to the HA peer. */
   export(): UsersDocument {
-    return { users: [...this.#users.values()].map((u) => ({ ...u })) };
+    return { users: [...this.#users.values()].map((u) => ({ ...u })), directory: this.#directory };
   }
 
   /** Replaces every user with a replicated document. */
   replaceAll(doc: UsersDocument): Promise<void> {
     return this.#serial(async () => {
       this.#users = new Map(doc.users.map((u) => [u.username, { ...u }]));
+      this.#directory = doc.directory ?? null;
       this.#verified.clear();
       await this.#save();
     });

@@ -10,7 +10,7 @@ import { canonicalRealServer, canonicalSnmp, canonicalVirtualService, type Desir
 /** One write the converge made (or, with dryRun, would make). */
 export interface Change {
   action: 'create' | 'update' | 'delete';
-  kind: 'certificate' | 'virtual service' | 'real server' | 'HA pair' | 'SNMP settings';
+  kind: 'certificate' | 'virtual service' | 'real server' | 'HA pair' | 'directory' | 'SNMP settings';
   /** The object's label (`AVS`, `AVS/SERVER1`, `ha-pair`). */
   label: string;
 }
@@ -120,6 +120,19 @@ export async function converge(client: ApplianceClient, desired: DesiredState, o
   if (desired.haPair) {
     const pair = await client.getHaPair();
     if (pair.state !== 'paired') await write({ action: 'create', kind: 'HA pair', label: 'ha-pair' }, () => client.createHaPair(desired.haPair!));
+  }
+
+  // The directory logins, when the state asks for them: written when missing or when a
+  // setting the state names differs (the bind password is write-only: it cannot be compared).
+  if (desired.directory) {
+    const { bindPassword: _secret, ...named } = desired.directory;
+    const have = await client.getDirectory().catch((err: { status?: number }) => {
+      if (err.status === 404) return null;
+      throw err;
+    });
+    if (!have || !same(pick(have, named), named)) {
+      await write({ action: have ? 'update' : 'create', kind: 'directory', label: 'directory' }, () => client.replaceDirectory(desired.directory!));
+    }
   }
   return changes;
 }

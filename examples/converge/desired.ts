@@ -1,8 +1,9 @@
 // The desired state an SDK script converges an appliance to: certificates by label, virtual
-// services by label with their real servers, optionally the HA pair, and the VIP addresses
+// services by label with their real servers, optionally the HA pair and the directory
+// logins, and the VIP addresses
 // the deployment owns. The contract's defaults fill what a script leaves out, so a value
 // changed behind the script's back is seen as a difference even where the script is silent.
-import type { CertificateInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput } from 'lbappliance/sdk';
+import type { CertificateInput, DirectoryInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput } from 'lbappliance/sdk';
 
 /** A certificate to have, by label, from PEM text (certificate, chain and private key). */
 export interface DesiredCertificate {
@@ -26,6 +27,8 @@ export interface DesiredState {
   haPair?: HaPairInput;
   /** The SNMP settings (secrets included); left out, the script does not touch them. */
   snmp?: SnmpSettingsInput;
+  /** The directory logins; left out, the script does not touch them. */
+  directory?: DirectoryInput;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface Ownership {
 }
 
 /** The API object types, as written. */
-export type { CertificateInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput };
+export type { CertificateInput, DirectoryInput, HaPairInput, RealServerInput, SnmpSettingsInput, VirtualServiceInput };
 
 // The contract's defaults (openapi/appliance.yaml; docs/resources/*.md list them too).
 const VS_DEFAULTS = {

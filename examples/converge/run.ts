@@ -46,8 +46,7 @@ export async function runDeployment<S>(deployment: Deployment<S>, loadSettings: 
   const client = clientFromEnvironment();
   try {
     const desired: DesiredState = values.destroy ? { certificates: [], virtualServices: [] } : deployment.desired(settings);
-    const wantedPair = deployment.desired(settings).haPair;
-    const wantedSnmp = deployment.desired(settings).snmp;
+    const { haPair: wantedPair, directory: wantedDirectory, snmp: wantedSnmp } = deployment.desired(settings);
     const changes = await converge(client, desired, deployment.ownership(settings), {
       dryRun: values.plan,
       onChange: (c) => console.log(`${values.plan ? 'would ' : ''}${c.action} ${c.kind} ${c.label}`),
@@ -61,6 +60,11 @@ export async function runDeployment<S>(deployment: Deployment<S>, loadSettings: 
     if (values.destroy && wantedPair && (await client.getHaPair()).state === 'paired') {
       console.log(`${values.plan ? 'would ' : ''}delete HA pair ha-pair`);
       if (!values.plan) await client.deleteHaPair();
+    }
+    // So are the directory logins.
+    if (values.destroy && wantedDirectory && (await client.getDirectory().then(() => true, () => false))) {
+      console.log(`${values.plan ? 'would ' : ''}delete directory directory`);
+      if (!values.plan) await client.deleteDirectory();
     }
     console.log(changes.length === 0 ? `${deployment.name}: no changes.` : `${deployment.name}: ${changes.length} change(s)${values.plan ? ' planned' : ''}.`);
     return changes;

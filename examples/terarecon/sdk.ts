@@ -1,5 +1,6 @@
 // TeraRecon Aquarius iNtuition through the SDK: the guide's three VIPs (AVS-Redirect, AVS,
-// AVS-AQI) and, when a secondary is given, the HA pair the guide recommends. Run it again at
+// AVS-AQI), when a secondary is given, the HA pair the guide recommends, and when a directory
+// is given, the directory logins of its section 8.3. Run it again at
 // any time: it converges the appliance to this description (see ../converge/).
 //
 //   LBAPPLIANCE_ENDPOINT=https://10.10.40.2:9443 LBAPPLIANCE_PASSWORD=... \
@@ -7,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RealServerInput, SnmpSettingsInput } from '../converge/desired.js';
+import type { DirectoryInput, RealServerInput, SnmpSettingsInput } from '../converge/desired.js';
 import { readCertificatePem, runDeployment, type Deployment } from '../converge/run.js';
 
 /** An iNtuition server. */
@@ -30,6 +31,8 @@ export interface TeraReconSettings {
   secondary?: { endpoint: string; password: string };
   /** SNMP (the guide's "SNMP Configuration", UDP 161; see terraform/snmp.tf); left out, SNMP is not touched. */
   snmp?: SnmpSettingsInput;
+  /** 8.3: directory logins (LDAPS or StartTLS); left out, only local users log in. */
+  directory?: DirectoryInput;
 }
 
 /** TeraRecon's deployment: its VIPs, their servers, the certificate, the pair. */
@@ -58,6 +61,7 @@ export const teraRecon: Deployment<TeraReconSettings> = {
       ],
       ...(s.secondary ? { haPair: { peerEndpoint: s.secondary.endpoint, peerPassword: s.secondary.password } } : {}),
       ...(s.snmp ? { snmp: s.snmp } : {}),
+      ...(s.directory ? { directory: s.directory } : {}),
     };
   },
   // The three VIPs share one address, which is this deployment's alone.
@@ -74,6 +78,17 @@ interface SettingsFile {
   secondaryEndpoint?: string;
   /** SNMP, with its secrets from LBAPPLIANCE_SNMP_COMMUNITY, LBAPPLIANCE_SNMP_AUTH_PASSWORD and LBAPPLIANCE_SNMP_PRIV_PASSWORD. */
   snmp?: { listenAddress: string; contact?: string; location?: string; trapAddress?: string };
+  /** Directory logins (the bind password from LBAPPLIANCE_DIRECTORY_BIND_PASSWORD, the CA from a file). */
+  directory?: {
+    url: string;
+    startTls?: boolean;
+    caFile: string;
+    bindDn: string;
+    userBaseDn: string;
+    userFilter?: string;
+    /** The directory group (DN) whose members get each role. */
+    roleGroups: Partial<Record<'admin' | 'operator' | 'read-only', string>>;
+  };
 }
 
 /** The guide's SNMP settings: the community `noc`, the v3 user `nocv3` (SHA, AES), v3 informs to the NMS when given. */
@@ -94,11 +109,31 @@ function snmpSettings(f: NonNullable<SettingsFile['snmp']>, env: NodeJS.ProcessE
   };
 }
 
+/** The directory settings as the API takes them, with the guide's Active Directory defaults. */
+async function directoryInput(d: NonNullable<SettingsFile['directory']>, dir: string, bindPassword: string): Promise<DirectoryInput> {
+  return {
+    url: d.url,
+    startTls: d.startTls ?? false,
+    caPem: await readFile(resolve(dir, d.caFile), 'utf8'),
+    bindDn: d.bindDn,
+    bindPassword,
+    userBaseDn: d.userBaseDn,
+    userFilter: d.userFilter ?? '(sAMAccountName={username})',
+    groupSearch: 'memberOf',
+    // Sorted by role, as the Terraform for-expression over the map gives them.
+    roleMappings: Object.entries(d.roleGroups)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([role, group]) => ({ group: group as string, role: role as DirectoryInput['roleMappings'][number]['role'] })),
+  };
+}
+
 /** Reads a settings file; certificate paths are relative to it. */
 export async function loadSettings(file: string, dir: string): Promise<TeraReconSettings> {
   const f = JSON.parse(await readFile(file, 'utf8')) as SettingsFile;
   const password = process.env.LBAPPLIANCE_SECONDARY_PASSWORD;
   if (f.secondaryEndpoint && !password) throw new Error('secondaryEndpoint is set: give the secondary\'s password in LBAPPLIANCE_SECONDARY_PASSWORD');
+  const bindPassword = process.env.LBAPPLIANCE_DIRECTORY_BIND_PASSWORD;
+  if (f.directory && !bindPassword) throw new Error('directory is set: give its bind password in LBAPPLIANCE_DIRECTORY_BIND_PASSWORD');
   return {
     vipAddress: f.vipAddress,
     servers: f.servers,
@@ -106,6 +141,7 @@ export async function loadSettings(file: string, dir: string): Promise<TeraRecon
     certificatePem: await readCertificatePem(resolve(dir, f.certificateFile), resolve(dir, f.privateKeyFile)),
     ...(f.secondaryEndpoint && password ? { secondary: { endpoint: f.secondaryEndpoint, password } } : {}),
     ...(f.snmp ? { snmp: snmpSettings(f.snmp, process.env) } : {}),
+    ...(f.directory && bindPassword ? { directory: await directoryInput(f.directory, dir, bindPassword) } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -29,6 +30,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -47,6 +49,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -65,6 +68,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -83,6 +87,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -101,6 +106,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -119,6 +125,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -137,6 +144,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [
       "label"
@@ -157,6 +165,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -177,6 +186,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -197,6 +207,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -221,6 +232,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -246,6 +258,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -268,6 +281,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -290,6 +304,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId"
     ],
@@ -312,6 +327,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "virtualServiceId",
       "realServerId"
@@ -333,6 +349,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId",
       "realServerId"
@@ -358,6 +375,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId",
       "realServerId"
@@ -384,6 +402,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "virtualServiceId",
       "realServerId"
@@ -401,12 +420,39 @@ export const operationTable = {
       }
     ]
   },
+  "setRealServerAdminState": {
+    "method": "PUT",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}/admin-state",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "role": "operator",
+    "pathParams": [
+      "virtualServiceId",
+      "realServerId"
+    ],
+    "queryParams": [],
+    "headerParams": [
+      "If-Match"
+    ],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
   "listCertificates": {
     "method": "GET",
     "path": "/api/v1/certificates",
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [
       "label"
@@ -427,6 +473,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -447,6 +494,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "certificateId"
     ],
@@ -467,6 +515,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "certificateId"
     ],
@@ -491,6 +540,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "certificateId"
     ],
@@ -516,6 +566,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "certificateId"
     ],
@@ -538,6 +589,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -556,6 +608,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -576,6 +629,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "syslogCollectorId"
     ],
@@ -596,6 +650,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "syslogCollectorId"
     ],
@@ -620,6 +675,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "syslogCollectorId"
     ],
@@ -642,6 +698,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -660,6 +717,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -682,6 +740,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -702,6 +761,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -720,6 +780,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -742,6 +803,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -765,6 +827,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -785,6 +848,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -803,6 +867,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [
       "revision"
     ],
@@ -823,6 +888,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "revision"
     ],
@@ -845,6 +911,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -863,6 +930,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -883,6 +951,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -906,6 +975,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -924,6 +994,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -942,6 +1013,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -960,6 +1032,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -980,6 +1053,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -998,6 +1072,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1016,6 +1091,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1036,6 +1112,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1056,6 +1133,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1076,6 +1154,7 @@ export const operationTable = {
     "auth": false,
     "peerAuth": true,
     "write": "node",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1096,6 +1175,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1114,6 +1194,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1134,6 +1215,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "username"
     ],
@@ -1154,6 +1236,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [
       "username"
     ],
@@ -1170,12 +1253,72 @@ export const operationTable = {
       }
     ]
   },
+  "getDirectory": {
+    "method": "GET",
+    "path": "/api/v1/directory",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "role": "read-only",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "replaceDirectory": {
+    "method": "PUT",
+    "path": "/api/v1/directory",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "role": "admin",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "deleteDirectory": {
+    "method": "DELETE",
+    "path": "/api/v1/directory",
+    "auth": true,
+    "peerAuth": false,
+    "write": "cluster",
+    "role": "admin",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
   "getCurrentUser": {
     "method": "GET",
     "path": "/api/v1/current-user",
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1194,6 +1337,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [
       "limit",
@@ -1215,6 +1359,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": null,
+    "role": "read-only",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [],
@@ -1233,6 +1378,7 @@ export const operationTable = {
     "auth": true,
     "peerAuth": false,
     "write": "cluster",
+    "role": "admin",
     "pathParams": [],
     "queryParams": [],
     "headerParams": [
@@ -1475,6 +1621,16 @@ export abstract class GeneratedOperations {
    */
   deleteRealServer(virtualServiceId: string, realServerId: string, options?: CallOptions): Promise<SuccessBody<"deleteRealServer">> {
     return this.invoke("deleteRealServer", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) } }, options);
+  }
+
+  /**
+   * Drain, halt or bring a real server online
+   *
+   * Sets the real server's `adminState` and nothing else (`drain` takes no new sessions while persistent clients continue; `halt` takes no traffic; `online` serves). The one write an `operator` may make; a new configuration revision like any other write.
+   * Operation `setRealServerAdminState`: PUT /api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}/admin-state.
+   */
+  setRealServerAdminState(virtualServiceId: string, realServerId: string, body: RequestBody<"setRealServerAdminState">, options?: CallOptions): Promise<SuccessBody<"setRealServerAdminState">> {
+    return this.invoke("setRealServerAdminState", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) }, body }, options);
   }
 
   /**
@@ -1873,6 +2029,36 @@ export abstract class GeneratedOperations {
    */
   setUserPassword(username: string, body: RequestBody<"setUserPassword">, options?: CallOptions): Promise<SuccessBody<"setUserPassword">> {
     return this.invoke("setUserPassword", { path: { "username": String(username) }, body }, options);
+  }
+
+  /**
+   * The directory (LDAP / Active Directory) logins
+   *
+   * The directory settings, never the bind password. 404 when no directory is configured (only local users log in).
+   * Operation `getDirectory`: GET /api/v1/directory.
+   */
+  getDirectory(options?: CallOptions): Promise<SuccessBody<"getDirectory">> {
+    return this.invoke("getDirectory", {  }, options);
+  }
+
+  /**
+   * Configure directory logins
+   *
+   * Sets (or replaces) the directory that users who are not local users log in with. Stored with the users (the bind password in the clear, in the users file readable by the appliance only, since the appliance must send it; never in a read, a log line, the audit log or a backup) and replicated to the HA peer with them. Cached directory logins are forgotten.
+   * Operation `replaceDirectory`: PUT /api/v1/directory.
+   */
+  replaceDirectory(body: RequestBody<"replaceDirectory">, options?: CallOptions): Promise<SuccessBody<"replaceDirectory">> {
+    return this.invoke("replaceDirectory", { body }, options);
+  }
+
+  /**
+   * Stop directory logins
+   *
+   * Only local users log in from now on.
+   * Operation `deleteDirectory`: DELETE /api/v1/directory.
+   */
+  deleteDirectory(options?: CallOptions): Promise<SuccessBody<"deleteDirectory">> {
+    return this.invoke("deleteDirectory", {  }, options);
   }
 
   /**

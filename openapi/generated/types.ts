@@ -260,6 +260,31 @@ export interface paths {
         patch: operations["updateRealServer"];
         trace?: never;
     };
+    "/api/v1/virtual-services/{virtualServiceId}/real-servers/{realServerId}/admin-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+                /** @description The real server's id. */
+                realServerId: components["parameters"]["RealServerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Drain, halt or bring a real server online
+         * @description Sets the real server's `adminState` and nothing else (`drain` takes no new sessions while persistent clients continue; `halt` takes no traffic; `online` serves). The one write an `operator` may make; a new configuration revision like any other write.
+         */
+        put: operations["setRealServerAdminState"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/certificates": {
         parameters: {
             query?: never;
@@ -787,6 +812,34 @@ export interface paths {
         put: operations["setUserPassword"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The directory (LDAP / Active Directory) logins
+         * @description The directory settings, never the bind password. 404 when no directory is configured (only local users log in).
+         */
+        get: operations["getDirectory"];
+        /**
+         * Configure directory logins
+         * @description Sets (or replaces) the directory that users who are not local users log in with. Stored with the users (the bind password in the clear, in the users file readable by the appliance only, since the appliance must send it; never in a read, a log line, the audit log or a backup) and replicated to the HA peer with them. Cached directory logins are forgotten.
+         */
+        put: operations["replaceDirectory"];
+        post?: never;
+        /**
+         * Stop directory logins
+         * @description Only local users log in from now on.
+         */
+        delete: operations["deleteDirectory"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1431,6 +1484,10 @@ export interface components {
              */
             maxConnections?: number | null;
         };
+        /** @description A real server's administrative state. */
+        AdminStateInput: {
+            adminState: components["schemas"]["RealServerSpec"]["adminState"];
+        };
         /**
          * @description A real server as written by a client.
          * @example {
@@ -2031,11 +2088,7 @@ export interface components {
             /** @description Every user. */
             users: {
                 username: components["schemas"]["Username"];
-                /**
-                 * @description The user's role.
-                 * @enum {string}
-                 */
-                role: "admin" | "read-only";
+                role: components["schemas"]["Role"];
                 /** @description The scrypt hash. */
                 hash: string;
                 /**
@@ -2044,6 +2097,8 @@ export interface components {
                  */
                 createdAt: string;
             }[];
+            /** @description The directory settings with their bind password; null when none is configured. */
+            directory?: components["schemas"]["DirectoryStored"] | null;
         };
         /** @description Internal. A node about to take over asks its peer to release the VIPs. */
         HaPeerRelease: {
@@ -2059,24 +2114,27 @@ export interface components {
             username: components["schemas"]["Username"];
             /** @description The user's password (at least 12 characters); stored only as a scrypt hash. */
             password: string;
-            /**
-             * @description `read-only` users may call every GET operation and nothing else.
-             * @enum {string}
-             */
-            role: "admin" | "read-only";
+            role: components["schemas"]["Role"];
         };
+        /**
+         * @description `admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`setRealServerAdminState`), nothing else; `read-only` may call every GET operation and nothing else.
+         * @enum {string}
+         */
+        Role: "admin" | "operator" | "read-only";
         User: {
             username: components["schemas"]["Username"];
-            /**
-             * @description The user's role.
-             * @enum {string}
-             */
-            role: "admin" | "read-only";
+            role: components["schemas"]["Role"];
             /**
              * Format: date-time
-             * @description When the user was created.
+             * @description When the user was created (for a directory user, when this login was checked).
              */
             createdAt: string;
+            /**
+             * @description Whether the user is a local user of the appliance or was checked against the directory.
+             * @default local
+             * @enum {string}
+             */
+            source?: "local" | "directory";
         };
         UserList: {
             /** @description The users. */
@@ -2085,6 +2143,88 @@ export interface components {
         PasswordInput: {
             /** @description The new password (at least 12 characters). */
             password: string;
+        };
+        /** @description How users who are not local users are checked against an LDAP directory or Active Directory. */
+        DirectorySpec: {
+            /**
+             * @description The directory server: `ldaps://host:636` (TLS from the first byte) or `ldap://host:389` with `startTls`. A plain-text directory is refused.
+             * @example ldaps://dc01.hospital.example:636
+             */
+            url: string;
+            /**
+             * @description Upgrade an `ldap://` connection with StartTLS before binding (required with `ldap://`, refused with `ldaps://`).
+             * @default false
+             */
+            startTls?: boolean;
+            /** @description The PEM certificate(s) of the CA that signed the directory server's certificate; the server's certificate and name are verified against it. */
+            caPem: string;
+            /**
+             * @description The account the appliance binds as to search for users and groups.
+             * @example CN=svc-lbappliance,OU=Service Accounts,DC=hospital,DC=example
+             */
+            bindDn: string;
+            /** @description Where users are searched (the whole subtree). */
+            userBaseDn: string;
+            /**
+             * @description The LDAP filter that finds a user; `{username}` is replaced by the login name (escaped). Active Directory: `(sAMAccountName={username})`.
+             * @default (uid={username})
+             */
+            userFilter?: string;
+            /**
+             * @description `member`: search `groupBaseDn` for groups whose `member` attribute names the user's DN (`groupFilter`); `memberOf`: read the user entry's `memberOf` attribute (Active Directory).
+             * @default member
+             * @enum {string}
+             */
+            groupSearch?: "member" | "memberOf";
+            /**
+             * @description Where groups are searched (`groupSearch` `member`; null searches `userBaseDn`).
+             * @default null
+             */
+            groupBaseDn?: string | null;
+            /**
+             * @description The filter of the groups a user belongs to (`groupSearch` `member`); `{dn}` is replaced by the user's DN (escaped).
+             * @default (member={dn})
+             */
+            groupFilter?: string;
+            /** @description Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in. */
+            roleMappings: {
+                /** @description The group's DN (compared without regard to case or spaces after commas). */
+                group: string;
+                role: components["schemas"]["Role"];
+            }[];
+            /**
+             * @description The longest a login waits for the directory (connection, TLS, binds and searches together); beyond it the login is answered 503.
+             * @default 5000
+             */
+            timeoutMs?: number;
+            /**
+             * @description How long a successful directory login is remembered (keyed by a keyed hash of name and password, in memory only), so that a session's requests do not each go to the directory; 0 checks every request. A changed group membership or password takes effect after at most this long.
+             * @default 60
+             */
+            cacheSeconds?: number;
+        };
+        /** @description The directory settings as written by a client. */
+        DirectoryInput: components["schemas"]["DirectorySpec"] & {
+            /** @description The bind account's password. Write-only, never returned. */
+            bindPassword: string;
+        };
+        /** @description Internal. The directory settings as stored and replicated, with the bind password. */
+        DirectoryStored: components["schemas"]["DirectorySpec"] & {
+            /** @description The bind password. */
+            bindPassword: string;
+            /**
+             * Format: date-time
+             * @description When the settings were written.
+             */
+            updatedAt: string;
+        };
+        /** @description The directory settings as read (never the bind password). */
+        Directory: Canonical<components["schemas"]["DirectorySpec"]> & {
+            /**
+             * Format: date-time
+             * @description When the settings were written.
+             */
+            updatedAt: string;
         };
         AuditEntry: {
             /** @description Sequence number. */
@@ -2459,7 +2599,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The user may not do this (a read-only user writing). */
+        /** @description The user's role may not call this operation (see `x-lbappliance-role`), e.g. a read-only user writing or an operator creating a VIP. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -2535,6 +2675,15 @@ export interface components {
         };
         /** @description The HA peer could not be reached or refused the pairing. */
         BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller is not a local user and the directory could not be reached, or did not answer within its `timeoutMs` (`LB_DIRECTORY_UNAVAILABLE`). Local users are not affected. */
+        DirectoryUnavailable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3152,6 +3301,50 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    setRealServerAdminState: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the object's current `ETag` is this one (412 otherwise). `*` matches any existing object. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+                /** @description The real server's id. */
+                realServerId: components["parameters"]["RealServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminStateInput"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listCertificates: {
@@ -4285,6 +4478,88 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDirectory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The directory settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directory"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
+        };
+    };
+    replaceDirectory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectoryInput"];
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directory"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
+        };
+    };
+    deleteDirectory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getCurrentUser: {

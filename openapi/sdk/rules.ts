@@ -263,3 +263,20 @@ export function isHostName(value: string): boolean {
   if (!labels.every((l) => LABEL.test(l))) return false;
   return !/^\d+$/.test(labels[labels.length - 1] as string);
 }
+
+/** What the directory rules look at (DirectoryInput); `undefined` is unknown. */
+export interface DirectoryFacts {
+  url?: string;
+  /** `false` when null (the contract's default). */
+  startTls?: boolean | null;
+}
+
+/** The directory rules: passwords never cross the network in the clear, and StartTLS only where it means something. */
+export function directoryProblems(d: DirectoryFacts): RuleProblem[] {
+  if (d.url === undefined || d.startTls === undefined) return [];
+  const plain = d.url.toLowerCase().startsWith('ldap://');
+  const startTls = d.startTls ?? false;
+  if (plain && !startTls) return [{ code: 'LB_INVALID_COMBINATION', field: '/startTls', message: 'an ldap:// directory needs startTls: the bind password and user passwords never cross the network in the clear' }];
+  if (!plain && startTls) return [{ code: 'LB_INVALID_COMBINATION', field: '/startTls', message: 'startTls is for ldap:// directories; an ldaps:// connection is TLS from its first byte' }];
+  return [];
+}

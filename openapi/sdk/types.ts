@@ -31,6 +31,12 @@ export type HaPairInput = Schemas['HaPairInput'];
 export type HaStatus = Schemas['HaStatus'];
 /** An API user. */
 export type User = Schemas['User'];
+/** A user's role: admin, operator or read-only. */
+export type Role = Schemas['Role'];
+/** The directory logins' settings, as read (never the bind password). */
+export type Directory = Schemas['Directory'];
+/** The directory logins' settings, as written (with the write-only bind password). */
+export type DirectoryInput = Schemas['DirectoryInput'];
 /** An audit log entry. */
 export type AuditEntry = Schemas['AuditEntry'];
 /** The SNMP settings as written (secrets write-only). */

@@ -2,6 +2,7 @@
 import { alertMail } from './alert-mail.js';
 import { certificate } from './certificate.js';
 import { certificateData } from './certificate-data.js';
+import { directory } from './directory.js';
 import { haPair } from './ha-pair.js';
 import { overviewData } from './overview-data.js';
 import { realServer } from './real-server.js';
@@ -15,7 +16,7 @@ import { virtualServiceData } from './virtual-service-data.js';
 export const PROVIDER_NAME = 'lbappliance';
 
 /** The managed resources. */
-export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair, snmpSettings, syslogCollector, alertMail];
+export const resources: readonly ResourceDefinition[] = [virtualService, realServer, certificate, haPair, directory, snmpSettings, syslogCollector, alertMail];
 
 /** The data sources. */
 export const dataSources: readonly DataSourceDefinition[] = [virtualServiceData, certificateData, overviewData];

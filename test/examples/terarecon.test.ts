@@ -6,8 +6,10 @@
 // guide's row says; a stopped server marked down with traffic moving on; destroy leaving
 // the appliance empty. Then the HA pair the guide recommends: planned by every way, and
 // formed for real by every way with a second appliance, carrying the traffic on the active
-// node, and broken by destroy with both nodes left empty. This file alone uses the
-// 127.0.40.x plan (the demo's test moves the demo to 127.0.140.x).
+// node, and broken by destroy with both nodes left empty. And the guide's directory login
+// (8.3) by every way, against a real directory (Debian's slapd on 127.0.248.80, started
+// here): a directory operator logs in and drains a server, a directory administrator is one.
+// This file alone uses the 127.0.40.x plan (the demo's test moves the demo to 127.0.140.x).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { greeter, h2Session, httpGet, tcpGreeting, waitForHealth } from './helpe
 import { WAYS, type DeployWay, type ExampleInputs } from './helpers/ways.js';
 import { clientOf, PRIMARY_PASSWORD, SECONDARY_PASSWORD, startNode, stateOf, until } from '../ha/helpers/pair.js';
 import { snmpTool } from '../helpers/snmp-tools.js';
+import { BIND_DN, BIND_PASSWORD, GROUPS, startTestDirectory, SUFFIX, userPassword, type TestDirectory } from '../helpers/slapd.js';
 
 const VIP = '127.0.40.217';
 const NAME = 'intuition.hospital.test';
@@ -47,6 +50,7 @@ let cert: TestCert;
 let dir: string;
 let inputs: ExampleInputs;
 let first: ConfigSnapshot | undefined;
+let directory: TestDirectory | undefined;
 
 beforeAll(async () => {
   [app, backends] = await Promise.all([startTestAppliance({ engine: 'embedded' }), startBackends(teraRecon)]);
@@ -71,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await directory?.dispose();
   await backends?.stop();
   await app?.dispose();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -284,3 +289,60 @@ for (const makeWay of WAYS) {
     });
   });
 }
+
+describe("TeraRecon with the guide's directory login (8.3), every way", { timeout: 240_000 }, () => {
+  let withDirectory: ExampleInputs;
+
+  beforeAll(async () => {
+    directory = await startTestDirectory('127.0.248.80', 16360, 16389);
+    const caFile = join(dir, 'directory-ca.pem');
+    await writeFile(caFile, directory.caPem);
+    const groups = { admin: GROUPS.admins, operator: GROUPS.operators, 'read-only': GROUPS.readers };
+    const settings = { url: directory.ldapsUrl, caFile, bindDn: BIND_DN, userBaseDn: `ou=people,${SUFFIX}`, userFilter: '(uid={username})', roleGroups: groups };
+    withDirectory = {
+      ...inputs,
+      tfVars: {
+        ...inputs.tfVars,
+        directory_url: settings.url,
+        directory_ca_file: caFile,
+        directory_bind_dn: BIND_DN,
+        directory_bind_password: BIND_PASSWORD,
+        directory_user_base_dn: settings.userBaseDn,
+        directory_user_filter: settings.userFilter,
+        directory_role_groups: `{${Object.entries(groups).map(([role, group]) => `"${role}"="${group}"`).join(',')}}`,
+      },
+      sdkSettings: { ...inputs.sdkSettings, directory: settings },
+      pulumiConfig: { ...inputs.pulumiConfig, directory: settings, directoryBindPassword: BIND_PASSWORD },
+    };
+    process.env.LBAPPLIANCE_DIRECTORY_BIND_PASSWORD = BIND_PASSWORD;
+  }, 120_000);
+
+  afterAll(() => {
+    delete process.env.LBAPPLIANCE_DIRECTORY_BIND_PASSWORD;
+  });
+
+  for (const makeWay of WAYS) {
+    it(`${makeWay.name.replace(/Way$/, '')}: a directory operator logs in and drains a server; destroy stops directory logins`, async () => {
+      const way = await makeWay(withDirectory);
+      try {
+        await way.deploy();
+        expect(await way.pendingChanges()).toEqual([]);
+        expect(await client.getDirectory()).toMatchObject({ url: directory!.ldapsUrl, groupSearch: 'memberOf', roleMappings: [{ role: 'admin' }, { role: 'operator' }, { role: 'read-only' }] });
+        const oscar = app.client({ username: 'oscar', password: userPassword('oscar') });
+        expect(await oscar.getCurrentUser()).toMatchObject({ username: 'oscar', role: 'operator', source: 'directory' });
+        const avs = (await oscar.listVirtualServices({ query: { label: 'AVS' } })).items[0]!;
+        const server1 = (await oscar.listRealServers(avs.id)).items.find((r) => r.label === 'SERVER1')!;
+        expect((await oscar.setRealServerAdminState(avs.id, server1.id, { adminState: 'drain' })).adminState).toBe('drain');
+        await expect(oscar.deleteVirtualService(avs.id)).rejects.toMatchObject({ status: 403 });
+        expect((await oscar.setRealServerAdminState(avs.id, server1.id, { adminState: 'online' })).adminState).toBe('online');
+        expect(await app.client({ username: 'ada', password: userPassword('ada') }).getCurrentUser()).toMatchObject({ role: 'admin' });
+        await way.destroy();
+        await expect(client.getDirectory()).rejects.toMatchObject({ status: 404 });
+        const config = await client.getConfig();
+        expect([config.virtualServices, config.realServers, config.certificates]).toEqual([{}, {}, {}]);
+      } finally {
+        await way.dispose();
+      }
+    });
+  }
+});

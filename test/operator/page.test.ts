@@ -134,9 +134,9 @@ describe('the System Overview page', () => {
     // Each click is a write of the administrator's, in the audit log.
     const entries = (await client.listAuditEntries({ query: { limit: 3 } })).items;
     expect(entries.map((e) => [e.operation, e.user, e.changes?.[0]?.value])).toEqual([
-      ['updateRealServer', 'loadbalancer', 'online'],
-      ['updateRealServer', 'loadbalancer', 'halt'],
-      ['updateRealServer', 'loadbalancer', 'drain'],
+      ['setRealServerAdminState', 'loadbalancer', 'online'],
+      ['setRealServerAdminState', 'loadbalancer', 'halt'],
+      ['setRealServerAdminState', 'loadbalancer', 'drain'],
     ]);
   });
 

@@ -25,7 +25,7 @@ afterAll(async () => {
 describe('generated Pulumi files', () => {
   it('writes the schema and every SDK module', () => {
     expect(files).toContain('provider__pulumi__schema.json');
-    expect(files.filter((f) => f.startsWith('provider__pulumi__sdk__generated__'))).toHaveLength(13);
+    expect(files.filter((f) => f.startsWith('provider__pulumi__sdk__generated__'))).toHaveLength(14);
   });
 
   it('are committed as generated (run `npm run generate` when this fails)', async () => {

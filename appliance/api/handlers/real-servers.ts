@@ -8,7 +8,7 @@ import { commitWrite, liveState, notFound, requireMatch, type ApiContext } from 
 import type { Handlers } from '../handler-types.js';
 import { realServerView } from '../views.js';
 
-type RsHandlers = Pick<Handlers, 'listRealServers' | 'createRealServer' | 'getRealServer' | 'replaceRealServer' | 'updateRealServer' | 'deleteRealServer'>;
+type RsHandlers = Pick<Handlers, 'listRealServers' | 'createRealServer' | 'getRealServer' | 'replaceRealServer' | 'updateRealServer' | 'deleteRealServer' | 'setRealServerAdminState'>;
 
 /** The ETag of a stored real server. */
 export function realServerEtag(rs: StoredRealServer): string {
@@ -82,6 +82,16 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
         const merged = applyMergePatch(current, ctx.body);
         api.validator.schema('RealServerInput', merged);
         draft.realServers[rsId] = { ...(merged as Omit<StoredRealServer, 'virtualServiceId'>), virtualServiceId: vsId };
+      });
+      return { status: 200, ...answer(rsId) };
+    },
+
+    // Drain, halt, online: the operator's one write, which can change nothing else.
+    async setRealServerAdminState(ctx) {
+      const { virtualServiceId: vsId, realServerId: rsId } = ctx.params;
+      await commitWrite(api, ctx, `/realServers/${rsId}`, (draft) => {
+        const current = existing(draft, vsId, rsId, ctx.ifMatch);
+        draft.realServers[rsId] = { ...current, adminState: ctx.body.adminState ?? 'online' };
       });
       return { status: 200, ...answer(rsId) };
     },

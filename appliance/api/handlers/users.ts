@@ -31,6 +31,8 @@ export function userHandlers(api: ApiContext): UserHandlers {
       return { status: 200, body: { items: await api.audit.list(ctx.query.limit ?? 100, ctx.query.before) } };
     },
     async getCurrentUser(ctx) {
+      const p = ctx.principal;
+      if (p?.source === 'directory') return { status: 200, body: { username: p.username, role: p.role, createdAt: p.checkedAt ?? new Date().toISOString(), source: 'directory' as const } };
       const me = api.users.list().find((u) => u.username === ctx.principal?.username);
       // Authenticated a moment ago, so only a removal in between gets here.
       if (!me) throw new ApplianceError('LB_UNAUTHORIZED', `user ${ctx.principal?.username ?? '-'} no longer exists`);

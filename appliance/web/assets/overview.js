@@ -2,7 +2,8 @@
 // getOverview, getHaStatus) and redraws the table in place every few seconds: polling, since
 // each API answer is one validated JSON document and the overview is small, so a poll needs
 // nothing the contract lacks. Rows are kept by id and only changed cells are written, so a
-// redraw never swallows a click. Drain / Halt / Online patch the real server's adminState;
+// redraw never swallows a click. Drain / Halt / Online set the real server's adminState
+// (setRealServerAdminState) for administrators and operators, local or directory users;
 // read-only users see the buttons disabled (the API would refuse them anyway).
 
 const API = '/api/v1';
@@ -52,7 +53,7 @@ async function call(method, path, body) {
   const init = { method, headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' };
   if (ADDRESS_AUTH) init.headers.authorization = ADDRESS_AUTH;
   if (body !== undefined) {
-    init.headers['content-type'] = 'application/merge-patch+json';
+    init.headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     init.body = JSON.stringify(body);
   }
   const res = await fetch(new URL(path, location.origin), init);
@@ -369,7 +370,7 @@ async function setAdminState(view, action) {
   busy.add(rs.id);
   updateButtons(view);
   try {
-    await call('PATCH', `${API}/virtual-services/${encodeURIComponent(view.vsId)}/real-servers/${encodeURIComponent(rs.id)}`, { adminState: action });
+    await call('PUT', `${API}/virtual-services/${encodeURIComponent(view.vsId)}/real-servers/${encodeURIComponent(rs.id)}/admin-state`, { adminState: action });
     notice(`${rs.label} on ${view.vipLabel}: ${action === 'online' ? 'online' : action === 'halt' ? 'halted' : 'draining'}.`);
   } catch (err) {
     notice(`Could not ${action} ${rs.label} on ${view.vipLabel}: ${describeError(err)}`, 'error');
@@ -402,8 +403,10 @@ async function poll() {
 async function start() {
   try {
     const me = await call('GET', `${API}/current-user`);
-    readOnly = me.role !== 'admin';
-    $('who').replaceChildren(`Signed in as ${me.username}`, el('span', { class: 'role', 'data-role': me.role }, me.role === 'admin' ? 'admin' : 'read-only'));
+    // Administrators and operators may drain, halt and bring servers online (setRealServerAdminState).
+    readOnly = me.role !== 'admin' && me.role !== 'operator';
+    const source = me.source === 'directory' ? ' (directory)' : '';
+    $('who').replaceChildren(`Signed in as ${me.username}${source}`, el('span', { class: 'role', 'data-role': me.role }, me.role));
   } catch (err) {
     notice(`Could not tell who is signed in (${describeError(err)}); the buttons stay disabled.`, 'error');
   }

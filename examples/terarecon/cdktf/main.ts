@@ -5,10 +5,10 @@
 //   cd cdktf.out/stacks/terarecon && terraform init && terraform apply -var-file=...
 import { App, Fn, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { certificate, haPair, provider, realServer, snmp, virtualService } from 'lbappliance/cdktf';
+import { certificate, directory, haPair, provider, realServer, snmp, virtualService } from 'lbappliance/cdktf';
 import { pathToFileURL } from 'node:url';
 
-/** The guide's three VIPs, their servers, the certificate and the optional HA pair. */
+/** The guide's three VIPs, their servers, the certificate, the optional HA pair and directory logins. */
 export class TeraReconStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -125,6 +125,32 @@ export class TeraReconStack extends TerraformStack {
       trapDestinations: Token.asAny(Fn.conditional(Op.eq(snmpTrapAddress.value, Token.nullValue()), [], [{ name: 'nms', address: snmpTrapAddress.stringValue, port: 162, version: 'v3', user: 'nocv3' }])),
       secretsVersion: snmpSecretsVersion.numberValue,
       dependsOn: [pair],
+    });
+
+    // 8.3: directory logins (LDAPS, or LDAP with StartTLS) when a directory is named; the
+    // groups map to roles; `loadbalancer` stays the break-glass login (see ../terraform/directory.tf).
+    const v = (name: string, type: string, description: string, extra: { default?: unknown; sensitive?: boolean } = {}) =>
+      new TerraformVariable(this, `directory_${name}`, { type, description, default: Token.nullValue(), ...extra });
+    const url = v('url', 'string', 'The directory WebUI and API users log in with (ldaps://dc01.hospital.example:636); null: local users only.');
+    const startTls = v('start_tls', 'bool', 'Whether an ldap:// directory_url is upgraded with StartTLS (ldaps:// needs none).', { default: false });
+    const caFile = v('ca_file', 'string', "PEM file with the CA certificate that signed the directory's certificate.");
+    const bindDn = v('bind_dn', 'string', 'The service account the appliance searches the directory with.');
+    const bindPassword = v('bind_password', 'string', "The service account's password (write-only: never in the state).", { sensitive: true });
+    const userBaseDn = v('user_base_dn', 'string', "Where the directory's users are searched.");
+    const userFilter = v('user_filter', 'string', 'The filter that finds a user by login name (Active Directory: sAMAccountName).', { default: '(sAMAccountName={username})' });
+    v('role_groups', 'map(string)', 'The directory group (DN) whose members get each role: admin, operator, read-only.', { default: {} });
+    new directory.Directory(this, 'ad', {
+      count: Token.asNumber(Fn.conditional(Op.eq(url.value, Token.nullValue()), 0, 1)),
+      url: url.stringValue,
+      startTls: startTls.booleanValue,
+      caPem: Fn.file(caFile.stringValue),
+      bindDn: bindDn.stringValue,
+      bindPassword: bindPassword.stringValue,
+      userBaseDn: userBaseDn.stringValue,
+      userFilter: userFilter.stringValue,
+      groupSearch: 'memberOf',
+      // The same for-expression as ../terraform/directory.tf, as a raw expression.
+      roleMappings: Token.asAny('${[for role, group in var.directory_role_groups : { group = group, role = role }]}'),
     });
 
     new TerraformOutput(this, 'certificate_fingerprint', { value: intuition.fingerprintSha256, description: 'SHA-256 fingerprint of the certificate AVS presents.' });

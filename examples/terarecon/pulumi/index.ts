@@ -1,6 +1,7 @@
 // TeraRecon Aquarius iNtuition as a Pulumi program: the package's teraRecon profile (the
 // guide's three VIPs) deployed with ImagingVirtualServices, the certificate AVS presents,
-// and the HA pair the guide recommends when the stack names a secondary.
+// the HA pair the guide recommends when the stack names a secondary, and the directory logins
+// of the guide's section 8.3 when the stack names a directory.
 import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import * as lb from 'lbappliance/pulumi';
@@ -29,6 +30,35 @@ const terarecon = new lb.ImagingVirtualServices('terarecon', {
   certificateId: intuition.id,
   servers: config.requireObject<lb.ImagingServer[]>('servers'),
 }, { dependsOn: pair });
+
+// 8.3: directory logins (LDAPS, or LDAP with StartTLS), groups mapped to roles; the
+// `loadbalancer` account stays the break-glass login. The bind password is a secret.
+interface DirectoryConfig {
+  url: string;
+  startTls?: boolean;
+  caFile: string;
+  bindDn: string;
+  userBaseDn: string;
+  userFilter?: string;
+  roleGroups: Record<string, string>;
+}
+const directory = config.getObject<DirectoryConfig>('directory');
+if (directory) {
+  new lb.Directory('ad', {
+    url: directory.url,
+    startTls: directory.startTls ?? false,
+    caPem: readFileSync(directory.caFile, 'utf8'),
+    bindDn: directory.bindDn,
+    bindPassword: config.requireSecret('directoryBindPassword'),
+    userBaseDn: directory.userBaseDn,
+    userFilter: directory.userFilter ?? '(sAMAccountName={username})',
+    groupSearch: 'memberOf',
+    // Sorted by role, as the Terraform for-expression over the map gives them.
+    roleMappings: Object.entries(directory.roleGroups)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([role, group]) => ({ group, role: role as lb.enums.DirectoryRoleMappingsItemRole })),
+  });
+}
 
 /** The VIPs' ids, by the guide's names. */
 export const virtualServiceIds = Object.fromEntries(lb.teraRecon.virtualServices.map((row) => [row.label, terarecon.virtualServices[row.key]!.id]));

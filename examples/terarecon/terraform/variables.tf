@@ -100,3 +100,53 @@ variable "snmp_secrets_version" {
   type        = number
   default     = 1
 }
+
+variable "directory_url" {
+  description = "The directory WebUI and API users log in with (ldaps://dc01.hospital.example:636); null: local users only."
+  type        = string
+  default     = null
+}
+
+variable "directory_start_tls" {
+  description = "Whether an ldap:// directory_url is upgraded with StartTLS (ldaps:// needs none)."
+  type        = bool
+  default     = false
+}
+
+variable "directory_ca_file" {
+  description = "PEM file with the CA certificate that signed the directory's certificate."
+  type        = string
+  default     = null
+}
+
+variable "directory_bind_dn" {
+  description = "The service account the appliance searches the directory with."
+  type        = string
+  default     = null
+}
+
+variable "directory_bind_password" {
+  description = "The service account's password (write-only: never in the state); give it as TF_VAR_directory_bind_password."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "directory_user_base_dn" {
+  description = "Where the directory's users are searched."
+  type        = string
+  default     = null
+}
+
+variable "directory_user_filter" {
+  description = "The filter that finds a user by login name (Active Directory: sAMAccountName)."
+  type        = string
+  default     = "(sAMAccountName={username})"
+}
+
+variable "directory_role_groups" {
+  description = "The directory group (DN) whose members get each role: admin, operator, read-only."
+  type        = map(string)
+  default     = {}
+}

@@ -3340,5 +3340,382 @@ export const contract = {
       "maxConnections",
       "lastCheck"
     ]
+  },
+  "DirectorySpec": {
+    "description": "How users who are not local users are checked against an LDAP directory or Active Directory.",
+    "type": "object",
+    "properties": {
+      "url": {
+        "description": "The directory server: `ldaps://host:636` (TLS from the first byte) or `ldap://host:389` with `start_tls`. A plain-text directory is refused.",
+        "maxLength": 512,
+        "pattern": "^ldaps?://[^/?#\\s]+/?$",
+        "type": "string"
+      },
+      "startTls": {
+        "description": "Upgrade an `ldap://` connection with StartTLS before binding (required with `ldap://`, refused with `ldaps://`).",
+        "default": false,
+        "type": "boolean"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the directory server's certificate; the server's certificate and name are verified against it.",
+        "minLength": 1,
+        "maxLength": 65536,
+        "pattern": "-----BEGIN CERTIFICATE-----",
+        "type": "string"
+      },
+      "bindDn": {
+        "description": "The account the appliance binds as to search for users and groups.",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userBaseDn": {
+        "description": "Where users are searched (the whole subtree).",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userFilter": {
+        "description": "The LDAP filter that finds a user; `{username}` is replaced by the login name (escaped). Active Directory: `(sAMAccountName={username})`.",
+        "default": "(uid={username})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{username\\}",
+        "type": "string"
+      },
+      "groupSearch": {
+        "description": "`member`: search `group_base_dn` for groups whose `member` attribute names the user's DN (`group_filter`); `member_of`: read the user entry's `member_of` attribute (Active Directory).",
+        "default": "member",
+        "enum": [
+          "member",
+          "memberOf"
+        ],
+        "type": "string"
+      },
+      "groupBaseDn": {
+        "description": "Where groups are searched (`group_search` `member`; null searches `user_base_dn`).",
+        "default": null,
+        "maxLength": 1024,
+        "type": "string",
+        "nullable": true
+      },
+      "groupFilter": {
+        "description": "The filter of the groups a user belongs to (`group_search` `member`); `{dn}` is replaced by the user's DN (escaped).",
+        "default": "(member={dn})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{dn\\}",
+        "type": "string"
+      },
+      "roleMappings": {
+        "description": "Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in.",
+        "minItems": 1,
+        "maxItems": 64,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "group": {
+              "description": "The group's DN (compared without regard to case or spaces after commas).",
+              "minLength": 1,
+              "maxLength": 1024,
+              "type": "string"
+            },
+            "role": {
+              "description": "`admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`set_real_server_admin_state`), nothing else; `read-only` may call every GET operation and nothing else.",
+              "enum": [
+                "admin",
+                "operator",
+                "read-only"
+              ],
+              "type": "string"
+            }
+          },
+          "required": [
+            "group",
+            "role"
+          ]
+        }
+      },
+      "timeoutMs": {
+        "description": "The longest a login waits for the directory (connection, TLS, binds and searches together); beyond it the login is answered 503.",
+        "default": 5000,
+        "minimum": 200,
+        "maximum": 30000,
+        "type": "integer"
+      },
+      "cacheSeconds": {
+        "description": "How long a successful directory login is remembered (keyed by a keyed hash of name and password, in memory only), so that a session's requests do not each go to the directory; 0 checks every request. A changed group membership or password takes effect after at most this long.",
+        "default": 60,
+        "minimum": 0,
+        "maximum": 3600,
+        "type": "integer"
+      }
+    },
+    "required": [
+      "url",
+      "caPem",
+      "bindDn",
+      "userBaseDn",
+      "roleMappings"
+    ]
+  },
+  "DirectoryInput": {
+    "description": "The directory settings as written by a client.",
+    "type": "object",
+    "properties": {
+      "url": {
+        "description": "The directory server: `ldaps://host:636` (TLS from the first byte) or `ldap://host:389` with `start_tls`. A plain-text directory is refused.",
+        "maxLength": 512,
+        "pattern": "^ldaps?://[^/?#\\s]+/?$",
+        "type": "string"
+      },
+      "startTls": {
+        "description": "Upgrade an `ldap://` connection with StartTLS before binding (required with `ldap://`, refused with `ldaps://`).",
+        "default": false,
+        "type": "boolean"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the directory server's certificate; the server's certificate and name are verified against it.",
+        "minLength": 1,
+        "maxLength": 65536,
+        "pattern": "-----BEGIN CERTIFICATE-----",
+        "type": "string"
+      },
+      "bindDn": {
+        "description": "The account the appliance binds as to search for users and groups.",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userBaseDn": {
+        "description": "Where users are searched (the whole subtree).",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userFilter": {
+        "description": "The LDAP filter that finds a user; `{username}` is replaced by the login name (escaped). Active Directory: `(sAMAccountName={username})`.",
+        "default": "(uid={username})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{username\\}",
+        "type": "string"
+      },
+      "groupSearch": {
+        "description": "`member`: search `group_base_dn` for groups whose `member` attribute names the user's DN (`group_filter`); `member_of`: read the user entry's `member_of` attribute (Active Directory).",
+        "default": "member",
+        "enum": [
+          "member",
+          "memberOf"
+        ],
+        "type": "string"
+      },
+      "groupBaseDn": {
+        "description": "Where groups are searched (`group_search` `member`; null searches `user_base_dn`).",
+        "default": null,
+        "maxLength": 1024,
+        "type": "string",
+        "nullable": true
+      },
+      "groupFilter": {
+        "description": "The filter of the groups a user belongs to (`group_search` `member`); `{dn}` is replaced by the user's DN (escaped).",
+        "default": "(member={dn})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{dn\\}",
+        "type": "string"
+      },
+      "roleMappings": {
+        "description": "Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in.",
+        "minItems": 1,
+        "maxItems": 64,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "group": {
+              "description": "The group's DN (compared without regard to case or spaces after commas).",
+              "minLength": 1,
+              "maxLength": 1024,
+              "type": "string"
+            },
+            "role": {
+              "description": "`admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`set_real_server_admin_state`), nothing else; `read-only` may call every GET operation and nothing else.",
+              "enum": [
+                "admin",
+                "operator",
+                "read-only"
+              ],
+              "type": "string"
+            }
+          },
+          "required": [
+            "group",
+            "role"
+          ]
+        }
+      },
+      "timeoutMs": {
+        "description": "The longest a login waits for the directory (connection, TLS, binds and searches together); beyond it the login is answered 503.",
+        "default": 5000,
+        "minimum": 200,
+        "maximum": 30000,
+        "type": "integer"
+      },
+      "cacheSeconds": {
+        "description": "How long a successful directory login is remembered (keyed by a keyed hash of name and password, in memory only), so that a session's requests do not each go to the directory; 0 checks every request. A changed group membership or password takes effect after at most this long.",
+        "default": 60,
+        "minimum": 0,
+        "maximum": 3600,
+        "type": "integer"
+      },
+      "bindPassword": {
+        "description": "The bind account's password. Write-only, never returned.",
+        "minLength": 1,
+        "maxLength": 1024,
+        "writeOnly": true,
+        "type": "string"
+      }
+    },
+    "required": [
+      "url",
+      "caPem",
+      "bindDn",
+      "userBaseDn",
+      "roleMappings",
+      "bindPassword"
+    ]
+  },
+  "Directory": {
+    "description": "The directory settings as read (never the bind password).",
+    "type": "object",
+    "properties": {
+      "url": {
+        "description": "The directory server: `ldaps://host:636` (TLS from the first byte) or `ldap://host:389` with `start_tls`. A plain-text directory is refused.",
+        "maxLength": 512,
+        "pattern": "^ldaps?://[^/?#\\s]+/?$",
+        "type": "string"
+      },
+      "startTls": {
+        "description": "Upgrade an `ldap://` connection with StartTLS before binding (required with `ldap://`, refused with `ldaps://`).",
+        "default": false,
+        "type": "boolean"
+      },
+      "caPem": {
+        "description": "The PEM certificate(s) of the CA that signed the directory server's certificate; the server's certificate and name are verified against it.",
+        "minLength": 1,
+        "maxLength": 65536,
+        "pattern": "-----BEGIN CERTIFICATE-----",
+        "type": "string"
+      },
+      "bindDn": {
+        "description": "The account the appliance binds as to search for users and groups.",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userBaseDn": {
+        "description": "Where users are searched (the whole subtree).",
+        "minLength": 1,
+        "maxLength": 1024,
+        "type": "string"
+      },
+      "userFilter": {
+        "description": "The LDAP filter that finds a user; `{username}` is replaced by the login name (escaped). Active Directory: `(sAMAccountName={username})`.",
+        "default": "(uid={username})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{username\\}",
+        "type": "string"
+      },
+      "groupSearch": {
+        "description": "`member`: search `group_base_dn` for groups whose `member` attribute names the user's DN (`group_filter`); `member_of`: read the user entry's `member_of` attribute (Active Directory).",
+        "default": "member",
+        "enum": [
+          "member",
+          "memberOf"
+        ],
+        "type": "string"
+      },
+      "groupBaseDn": {
+        "description": "Where groups are searched (`group_search` `member`; null searches `user_base_dn`).",
+        "default": null,
+        "maxLength": 1024,
+        "type": "string",
+        "nullable": true
+      },
+      "groupFilter": {
+        "description": "The filter of the groups a user belongs to (`group_search` `member`); `{dn}` is replaced by the user's DN (escaped).",
+        "default": "(member={dn})",
+        "minLength": 1,
+        "maxLength": 1024,
+        "pattern": "\\{dn\\}",
+        "type": "string"
+      },
+      "roleMappings": {
+        "description": "Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in.",
+        "minItems": 1,
+        "maxItems": 64,
+        "type": "array",
+        "items": {
+          "type": "object",
+          "properties": {
+            "group": {
+              "description": "The group's DN (compared without regard to case or spaces after commas).",
+              "minLength": 1,
+              "maxLength": 1024,
+              "type": "string"
+            },
+            "role": {
+              "description": "`admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`set_real_server_admin_state`), nothing else; `read-only` may call every GET operation and nothing else.",
+              "enum": [
+                "admin",
+                "operator",
+                "read-only"
+              ],
+              "type": "string"
+            }
+          },
+          "required": [
+            "group",
+            "role"
+          ]
+        }
+      },
+      "timeoutMs": {
+        "description": "The longest a login waits for the directory (connection, TLS, binds and searches together); beyond it the login is answered 503.",
+        "default": 5000,
+        "minimum": 200,
+        "maximum": 30000,
+        "type": "integer"
+      },
+      "cacheSeconds": {
+        "description": "How long a successful directory login is remembered (keyed by a keyed hash of name and password, in memory only), so that a session's requests do not each go to the directory; 0 checks every request. A changed group membership or password takes effect after at most this long.",
+        "default": 60,
+        "minimum": 0,
+        "maximum": 3600,
+        "type": "integer"
+      },
+      "updatedAt": {
+        "description": "When the settings were written.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "url",
+      "caPem",
+      "bindDn",
+      "userBaseDn",
+      "roleMappings",
+      "startTls",
+      "userFilter",
+      "groupSearch",
+      "groupBaseDn",
+      "groupFilter",
+      "timeoutMs",
+      "cacheSeconds",
+      "updatedAt"
+    ]
   }
 } as const satisfies Record<string, ContractSchema>;

@@ -53,6 +53,7 @@ export const T = {
   ha: 'lbappliance:index:HAPair',
   syslog: 'lbappliance:index:SyslogCollector',
   mail: 'lbappliance:index:AlertMail',
+  dir: 'lbappliance:index:Directory',
 } as const;
 
 type Client = InstanceType<typeof providerGrpc.ResourceProviderClient>;

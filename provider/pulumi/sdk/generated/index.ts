@@ -5,6 +5,7 @@ export { VirtualService, type VirtualServiceArgs } from './virtual-service.js';
 export { RealServer, type RealServerArgs } from './real-server.js';
 export { Certificate, type CertificateArgs } from './certificate.js';
 export { HAPair, type HAPairArgs } from './ha-pair.js';
+export { Directory, type DirectoryArgs } from './directory.js';
 export { Snmp, type SnmpArgs } from './snmp.js';
 export { SyslogCollector, type SyslogCollectorArgs } from './syslog-collector.js';
 export { AlertMail, type AlertMailArgs } from './alert-mail.js';

@@ -38,6 +38,23 @@ export const CertificateSource = {
 /** One of the values of {@link CertificateSource}. */
 export type CertificateSource = (typeof CertificateSource)[keyof typeof CertificateSource];
 
+/** `member`: search `groupBaseDn` for groups whose `member` attribute names the user's DN (`groupFilter`); `memberOf`: read the user entry's `memberOf` attribute (Active Directory). */
+export const DirectoryGroupSearch = {
+  Member: "member",
+  MemberOf: "memberOf",
+} as const;
+/** One of the values of {@link DirectoryGroupSearch}. */
+export type DirectoryGroupSearch = (typeof DirectoryGroupSearch)[keyof typeof DirectoryGroupSearch];
+
+/** `admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`setRealServerAdminState`), nothing else; `read-only` may call every GET operation and nothing else. */
+export const DirectoryRoleMappingsItemRole = {
+  Admin: "admin",
+  Operator: "operator",
+  ReadOnly: "read-only",
+} as const;
+/** One of the values of {@link DirectoryRoleMappingsItemRole}. */
+export type DirectoryRoleMappingsItemRole = (typeof DirectoryRoleMappingsItemRole)[keyof typeof DirectoryRoleMappingsItemRole];
+
 /** This node's role in the pair. */
 export const HAPairRole = {
   Primary: "primary",

@@ -16,6 +16,14 @@ export interface CertificateSelfSigned {
   keyType: enums.CertificateSelfSignedKeyType;
 }
 
+/** Directory groups and the role their members get; a user in several gets the highest (admin above operator above read-only). A user in none cannot log in. */
+export interface DirectoryRoleMappingsItem {
+  /** The group's DN (compared without regard to case or spaces after commas). */
+  group: string;
+  /** `admin` (the administrator) may call every operation; `operator` may read everything and drain, halt and bring real servers online (`setRealServerAdminState`), nothing else; `read-only` may call every GET operation and nothing else. */
+  role: enums.DirectoryRoleMappingsItemRole;
+}
+
 /** Where notifications (LBAPPLIANCE-MIB's lbRealServerDown, lbRealServerUp, lbHaTransition, lbCertificateExpiry) are sent (names unique). Only the active node of a pair sends health notifications; each node sends its own HA transitions. A v2c destination's community is in `trapCommunities`. */
 export interface SnmpTrapDestinationsItem {
   /** A name (1 to 32 letters, digits, `.`, `_`, `-`). */

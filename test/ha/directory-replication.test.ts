@@ -1,0 +1,61 @@
+// The directory logins' settings in an HA pair: written on the primary, they reach the
+// secondary with the users (bind password included, so directory users log in there too,
+// never shown in a read or a log line), at pairing and on every change; the secondary
+// refuses to change them itself. Addresses 127.0.248.50-52 belong to this file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplianceProblemError } from '../../openapi/sdk/index.js';
+import type { TestAppliance } from '../helpers/appliance-process.js';
+import { BIND_PASSWORD, directorySettings, startTestDirectory, userPassword, type TestDirectory } from '../helpers/slapd.js';
+import { clientOf, pair, PRIMARY_PASSWORD, SECONDARY_PASSWORD, startNode, until } from './helpers/pair.js';
+
+let a: TestAppliance;
+let b: TestAppliance;
+let dir: TestDirectory;
+
+beforeAll(async () => {
+  [dir, a, b] = (await Promise.all([startTestDirectory('127.0.248.50', 16360, 16389), startNode('127.0.248.51', PRIMARY_PASSWORD), startNode('127.0.248.52', SECONDARY_PASSWORD)])) as [TestDirectory, TestAppliance, TestAppliance];
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([a?.dispose(), b?.dispose()]);
+  await dir?.dispose();
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplianceProblemError);
+  return (err as ApplianceProblemError).code;
+}
+
+describe('directory settings in an HA pair', () => {
+  it('reach the secondary at pairing, and its directory users log in there', async () => {
+    await clientOf(a).replaceDirectory(directorySettings(dir) as never);
+    await pair(a, b);
+    const onPrimary = await clientOf(a).getDirectory();
+    expect(await clientOf(b).getDirectory()).toEqual(onPrimary);
+    const oscar = b.client({ username: 'oscar', password: userPassword('oscar') });
+    expect(await oscar.getCurrentUser()).toMatchObject({ username: 'oscar', role: 'operator', source: 'directory' });
+  });
+
+  it('follow every change on the primary, and the secondary refuses to change them itself', async () => {
+    await clientOf(a).replaceDirectory(directorySettings(dir, { url: dir.ldapUrl, startTls: true, timeoutMs: 2500 }) as never);
+    await until('the change on the secondary', async () => (await clientOf(b).getDirectory()).timeoutMs === 2500);
+    expect(await clientOf(b).getDirectory()).toMatchObject({ url: dir.ldapUrl, startTls: true });
+    expect(await b.client({ username: 'ada', password: userPassword('ada') }).getCurrentUser()).toMatchObject({ role: 'admin' });
+    expect(await codeOf(clientOf(b).replaceDirectory(directorySettings(dir) as never))).toBe('LB_HA_NOT_PRIMARY');
+    expect(await codeOf(clientOf(b).deleteDirectory())).toBe('LB_HA_NOT_PRIMARY');
+    await clientOf(a).deleteDirectory();
+    await until('the removal on the secondary', async () => (await clientOf(b).getDirectory().then(() => false, () => true)));
+    expect(await codeOf(b.client({ username: 'oscar', password: userPassword('oscar') }).getCurrentUser())).toBe('LB_UNAUTHORIZED');
+  });
+
+  it('never show the bind password in a read or a log line of either node', async () => {
+    await clientOf(a).replaceDirectory(directorySettings(dir) as never);
+    await until('the settings on the secondary', async () => (await clientOf(b).getDirectory().then(() => true, () => false)));
+    expect(JSON.stringify(await clientOf(b).getDirectory())).not.toContain(BIND_PASSWORD);
+    for (const node of [a, b]) expect(node.output.join('\n')).not.toContain(BIND_PASSWORD);
+  });
+});
