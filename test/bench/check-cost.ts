@@ -76,6 +76,8 @@ const BASE: Omit<ProbeSpec, 'type' | 'port'> = {
   tcp: { send: null, expect: null },
   dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false },
   hl7: { message: null },
+  script: { path: null, args: [] },
+  names: { vip: 'bench', vipAddress: HOST, vipPort: 80, server: 'peer' },
 };
 
 /** Runs `spec` with `concurrency` in flight for SECONDS; checks per wall second and per CPU second. */

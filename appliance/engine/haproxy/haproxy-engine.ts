@@ -228,7 +228,13 @@ export class HaproxyEngine implements Engine {
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) {
         const s = st?.servers.get(rs.id);
-        realServers.set(rs.id, { health: s?.health ?? 'unknown', connections: s?.connections ?? 0, lastCheck: s?.lastCheck ?? null });
+        realServers.set(rs.id, {
+          health: s?.health ?? 'unknown',
+          connections: s?.connections ?? 0,
+          lastCheck: s?.lastCheck ?? null,
+          effectiveWeight: s?.weight ?? rs.weight,
+          agent: s?.agent ?? null,
+        });
       }
       const listening = vs.enabled && this.#active && (st?.listening ?? false);
       let error: string | null = null;

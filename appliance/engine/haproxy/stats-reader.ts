@@ -12,6 +12,10 @@ export interface ServerStat {
   status: string;
   connections: number;
   lastCheck: CheckResult | null;
+  /** HAProxy's effective weight (the feedback agent's share of the configured one). */
+  weight: number;
+  /** The agent's last reply (`last_agt`), when the server has an agent-check. */
+  agent: { at: string; reply: string } | null;
   /** Raw cumulative counters of the current worker. */
   requests: number;
   /** Bytes received from the server. */
@@ -61,9 +65,11 @@ export function checkDetail(row: Record<string, string>): string {
 
 function health(row: Record<string, string>): ServerStat['health'] {
   const check = (row.check_status ?? '').replace(/^\* /, '');
+  const status = row.status ?? '';
+  // The feedback agent said down (HAProxy writes `DOWN (agent)`), whatever the checks say.
+  if (status.startsWith('DOWN') && /agent/i.test(status)) return 'down';
   // No check configured, or none finished yet.
   if (!check || check === 'INI') return 'unknown';
-  const status = row.status ?? '';
   if (status.startsWith('UP') || status.startsWith('NOLB') || status.startsWith('DRAIN')) return 'up';
   if (status.startsWith('DOWN')) return 'down';
   // In maintenance (halt) the verdict of the last check still tells the health.
@@ -86,9 +92,24 @@ export class CheckClock {
     return { result: { at, ok: /OK/.test(status), durationMs: num(row.check_duration), detail: checkDetail(row) }, fresh };
   }
 
+  readonly #agentSeen = new Map<string, { signature: string; at: string }>();
+
+  /** The agent's last reply of a server (`last_agt`), with the time it was first read; null without an agent-check. */
+  lastAgent(key: string, row: Record<string, string>): { at: string; reply: string } | null {
+    const status = (row.agent_status ?? '').replace(/^\* /, '');
+    if (!status || status === 'INI') return null;
+    const reply = (row.last_agt ?? '').trim() || (row.agent_desc ?? '').trim() || status;
+    const signature = [status, row.agent_duration, reply].join('|');
+    const prev = this.#agentSeen.get(key);
+    const at = prev?.signature === signature ? prev.at : new Date().toISOString();
+    this.#agentSeen.set(key, { signature, at });
+    return { at, reply };
+  }
+
   /** Forgets servers no longer present. */
   retain(keys: Set<string>): void {
     for (const k of this.#seen.keys()) if (!keys.has(k)) this.#seen.delete(k);
+    for (const k of this.#agentSeen.keys()) if (!keys.has(k)) this.#agentSeen.delete(k);
   }
 }
 
@@ -123,6 +144,8 @@ export function readStats(rows: Record<string, string>[], clock: CheckClock): { 
         status: row.status ?? '',
         connections: num(row.scur),
         lastCheck: result,
+        weight: num(row.weight),
+        agent: clock.lastAgent(key, row),
         requests: num(row.stot),
         bytesIn: num(row.bout),
         bytesOut: num(row.bin),
