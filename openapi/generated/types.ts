@@ -1639,7 +1639,7 @@ export interface components {
                  * @description When it was read.
                  */
                 at: string;
-                /** @description The line the agent answered, or why none was read (`agent: ECONNREFUSED`). */
+                /** @description The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`). */
                 reply: string;
             } | null;
         };

@@ -232,8 +232,9 @@ export class HaproxyEngine implements Engine {
           health: s?.health ?? 'unknown',
           connections: s?.connections ?? 0,
           lastCheck: s?.lastCheck ?? null,
-          effectiveWeight: s?.weight ?? rs.weight,
-          agent: s?.agent ?? null,
+          // HAProxy's weight column keeps the agent's share while it drains or is in maintenance.
+          effectiveWeight: !s ? rs.weight : /^(DRAIN|MAINT)/.test(s.status) ? 0 : s.weight,
+          agent: s?.agent ? { at: s.agent.at, reply: CheckClock.agentReply(s, rs.weight, rs.adminState === 'halt') ?? '' } : null,
         });
       }
       const listening = vs.enabled && this.#active && (st?.listening ?? false);

@@ -14,8 +14,8 @@ export interface ServerStat {
   lastCheck: CheckResult | null;
   /** HAProxy's effective weight (the feedback agent's share of the configured one). */
   weight: number;
-  /** The agent's last reply (`last_agt`), when the server has an agent-check. */
-  agent: { at: string; reply: string } | null;
+  /** The agent's last query, when the server has an agent-check: HAProxy keeps no reply line, only its status and `last_agt` (an error or `via agent : up`). */
+  agent: { at: string; status: string; lastAgt: string } | null;
   /** Raw cumulative counters of the current worker. */
   requests: number;
   /** Bytes received from the server. */
@@ -94,16 +94,33 @@ export class CheckClock {
 
   readonly #agentSeen = new Map<string, { signature: string; at: string }>();
 
-  /** The agent's last reply of a server (`last_agt`), with the time it was first read; null without an agent-check. */
-  lastAgent(key: string, row: Record<string, string>): { at: string; reply: string } | null {
+  /** The agent's last query of a server, with the time it was first read; null without an agent-check. */
+  lastAgent(key: string, row: Record<string, string>): ServerStat['agent'] {
     const status = (row.agent_status ?? '').replace(/^\* /, '');
     if (!status || status === 'INI') return null;
-    const reply = (row.last_agt ?? '').trim() || (row.agent_desc ?? '').trim() || status;
-    const signature = [status, row.agent_duration, reply].join('|');
+    const lastAgt = (row.last_agt ?? '').trim() || (row.agent_desc ?? '').trim();
+    const signature = [status, row.agent_duration, lastAgt, row.status, row.weight].join('|');
     const prev = this.#agentSeen.get(key);
     const at = prev?.signature === signature ? prev.at : new Date().toISOString();
     this.#agentSeen.set(key, { signature, at });
-    return { at, reply };
+    return { at, status, lastAgt };
+  }
+
+  /**
+   * What the agent asked for as HAProxy shows it, in the agent's own words: the share of
+   * `configured` (`25%`), `drain`, `maint`, `down`; or why the query failed (`agent:
+   * Connection refused`). HAProxy keeps no reply line, so this is its state, not the line.
+   */
+  static agentReply(server: ServerStat, configured: number, halted: boolean): string | null {
+    const a = server.agent;
+    if (!a) return null;
+    if (/^L[46]/.test(a.status) && !a.status.endsWith('OK')) return `agent: ${a.lastAgt || a.status}`;
+    const words: string[] = [];
+    if (configured > 0) words.push(`${Math.floor((server.weight * 100) / configured)}%`);
+    if (server.status.startsWith('DRAIN')) words.push('drain');
+    if (server.status.startsWith('MAINT') && !halted) words.push('maint');
+    if (/^DOWN.*agent/i.test(server.status)) words.push('down');
+    return words.join(' ');
   }
 
   /** Forgets servers no longer present. */

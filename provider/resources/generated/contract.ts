@@ -2120,7 +2120,7 @@ export const contract = {
                         "type": "string"
                       },
                       "reply": {
-                        "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`).",
+                        "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
                         "type": "string"
                       }
                     },
@@ -2469,7 +2469,7 @@ export const contract = {
                   "type": "string"
                 },
                 "reply": {
-                  "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`).",
+                  "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
                   "type": "string"
                 }
               },
@@ -2641,7 +2641,7 @@ export const contract = {
             "type": "string"
           },
           "reply": {
-            "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`).",
+            "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
             "type": "string"
           }
         },
