@@ -9,7 +9,7 @@
 // and the traffic follow. test/haproxy re-runs this file on the HAProxy engine (its own
 // agent-check). Addresses 127.0.244.x (127.0.245.x on HAProxy) belong to this file.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,7 +119,7 @@ describe('script check', () => {
     const seen = await checks(vip.id, (s) => s.d?.health === 'down', 'slow script down');
     expect(seen.d?.detail).toBe('timeout after 1000 ms waiting for the script to exit');
     // Its `sleep` went with it: no process of the script is left.
-    await until('no sleeping script left', () => new Promise<boolean>((resolve) => execFile('pgrep', ['-f', join(scripts, 'sleeps.sh')], (err) => resolve(err !== null))), 10_000);
+    await until('no sleeping script left', async () => !(await processesRunning(join(scripts, 'sleeps.sh'))), 10_000);
   });
 
   it('refuses a program outside the check scripts directory at write, naming the field, and changes nothing', async () => {
@@ -277,6 +277,16 @@ async function startAgent(host: string, port: number, reply: string): Promise<Ag
     });
   closers.push(() => agent.close());
   return agent;
+}
+
+/** Whether a process whose command line mentions `needle` runs (read from /proc). */
+async function processesRunning(needle: string): Promise<boolean> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) return true;
+  }
+  return false;
 }
 
 /** `lbappliance status` against the test appliance, as plain text. */
