@@ -143,6 +143,18 @@ describe('script check', () => {
     expect([none.status, none.problem.code, none.problem.field]).toEqual([422, 'LB_INVALID_COMBINATION', '/healthCheck/script/path']);
     const shell = await refusedWrite(client, () => client.updateVirtualService(vs.id, { healthCheck: { type: 'script', script: { path: 'swap.sh; cat /etc/shadow' } } }));
     expect([shell.status, shell.problem.code, shell.problem.field]).toEqual([400, 'LB_VALIDATION', '/healthCheck/script/path']);
+    const bounds: [Record<string, unknown>, string][] = [
+      [{ type: 'script', script: { path: 'swap.sh', args: Array.from({ length: 33 }, () => 'x') } }, '/healthCheck/script/args'],
+      [{ type: 'script', script: { path: 'swap.sh', args: ['x'.repeat(1025)] } }, '/healthCheck/script/args/0'],
+      [{ type: 'script', script: { path: 'swap.sh', args: ['a\u0000b'] } }, '/healthCheck/script/args/0'],
+      [{ agent: { port: 0 } }, '/healthCheck/agent/port'],
+      [{ agent: { port: 3333, interval: 0 } }, '/healthCheck/agent/interval'],
+      [{ agent: { port: 3333, send: 'x' } }, '/healthCheck/agent/send'],
+    ];
+    for (const [healthCheck, field] of bounds) {
+      const err = await refusedWrite(client, () => client.updateVirtualService(vs.id, { healthCheck } as never));
+      expect([err.status, err.problem.code, err.problem.field], field).toEqual([400, 'LB_VALIDATION', field]);
+    }
   });
 
   it('may be set by an administrator only', async () => {
