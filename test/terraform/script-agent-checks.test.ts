@@ -61,7 +61,7 @@ async function failing(command: 'plan' | 'apply', hcl: string): Promise<JsonDiag
 
 describe('script and agent settings at plan time', () => {
   it.each([
-    ['{ type = "script" }', '', 'a script check needs script.path [LB_INVALID_COMBINATION]'],
+    ['{ type = "script" }', '', 'a script check needs script.path, a program in the check scripts directory [LB_INVALID_COMBINATION]'],
     ['{ type = "script", script = { path = "../etc/passwd" } }', '', 'LB_UNSUPPORTED_VALUE'],
     ['{ type = "script", script = { path = "a; rm -rf /" } }', '', 'health_check.script.path'],
     ['{ type = "script", script = { path = "pacs-query.sh", args = ["x"] }, agent = { port = 0 } }', '', 'health_check.agent.port'],
