@@ -1,6 +1,7 @@
 // The composition root: builds one appliance (stores, engine, HA, API) from its options,
 // starts it, and stops it gracefully.
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Authenticator, type AuthOptions } from './api/auth.js';
@@ -16,6 +17,7 @@ import { createEngine } from './engine/factory.js';
 import { EventWatch } from './events/event-watch.js';
 import { OperationalEvents } from './events/operational-events.js';
 import { closeIntegrations, startIntegrations } from './integrations/registry.js';
+import { setCheckScriptsDir } from './engine/health/check-scripts.js';
 import type { Engine, EngineKind } from './engine/types.js';
 import { HaNode } from './ha/ha-node.js';
 import type { HaController } from './ha/controller.js';
@@ -37,6 +39,8 @@ export interface ApplianceOptions {
   auth?: AuthOptions;
   /** `--vip-interface`: the interface the active node of an HA pair adds the VIP addresses to (root). */
   vipInterface?: string;
+  /** `--check-scripts-dir`: the only directory `script` checks run programs from. */
+  checkScriptsDir?: string;
 }
 
 /** A running appliance. */
@@ -61,6 +65,7 @@ function urlHost(host: string): string {
 export async function startAppliance(options: ApplianceOptions): Promise<RunningAppliance> {
   const { logger } = options;
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  if (options.checkScriptsDir !== undefined) setCheckScriptsDir(resolve(options.checkScriptsDir));
   const metrics = createMetrics();
   const users = new UserStore(options.dataDir);
   const { created } = await users.open(options.initialPassword);

@@ -35,6 +35,11 @@ function lastCheck(rs: Overview['virtualServices'][number]['realServers'][number
   return `${c.ok ? 'ok' : 'FAILED'} ${c.detail} (${Math.round(c.durationMs)} ms, ${duration(Math.max(0, now - Date.parse(c.at)))} ago)`;
 }
 
+/** The effective weight, and the configured one when the agent or the admin state changed it. */
+function weight(rs: Overview['virtualServices'][number]['realServers'][number]): string {
+  return rs.effectiveWeight === rs.weight ? String(rs.weight) : `${rs.effectiveWeight} of ${rs.weight}`;
+}
+
 function haLine(o: Overview): string {
   const n = o.node;
   if (n.haRole === 'standalone') return 'HA: standalone (no peer)';
@@ -47,7 +52,7 @@ export function formatOverview(o: Overview, options: { colour: boolean }): strin
   const now = Date.parse(o.generatedAt);
   const rows: Cell[][] = [];
   const heading = (cells: string[]): Cell[] => cells.map((text) => ({ text, bold: true }));
-  rows.push(heading(['VIRTUAL SERVICE', 'IP', 'PORTS', 'CONN', 'PROTOCOL', 'PERSISTENCE', 'STATUS']));
+  rows.push(heading(['VIRTUAL SERVICE', 'IP', 'PORTS', 'CONN', 'PROTOCOL', 'PERSISTENCE', 'CHECK', 'STATUS']));
   for (const vs of o.virtualServices) {
     rows.push([
       { text: vs.label, colour: vs.colour, bold: true },
@@ -56,10 +61,11 @@ export function formatOverview(o: Overview, options: { colour: boolean }): strin
       { text: String(vs.connections) },
       { text: vs.protocol.toUpperCase() },
       { text: PERSISTENCE[vs.persistence] ?? vs.persistence },
+      { text: vs.checkType ?? 'connect' },
       { text: vs.error ? `${vs.state}: ${vs.error}` : vs.state, colour: vs.colour },
     ]);
     if (vs.realServers.length === 0) continue;
-    rows.push(heading(['  REAL SERVER', 'IP', 'PORT', 'CONN', 'WEIGHT', 'HEALTH', 'LAST CHECK']));
+    rows.push(heading(['  REAL SERVER', 'IP', 'PORT', 'CONN', 'WEIGHT', 'HEALTH', 'AGENT', 'LAST CHECK']));
     for (const rs of vs.realServers) {
       const state = rs.adminState === 'online' ? rs.health : `${rs.health}, ${rs.adminState === 'halt' ? 'halted' : 'draining'}`;
       rows.push([
@@ -67,8 +73,9 @@ export function formatOverview(o: Overview, options: { colour: boolean }): strin
         { text: rs.address },
         { text: rs.port === null ? 'client' : String(rs.port) },
         { text: String(rs.connections) },
-        { text: String(rs.weight) },
+        { text: weight(rs) },
         { text: state, colour: rs.colour },
+        { text: rs.agent ? rs.agent.reply : '-' },
         { text: lastCheck(rs, now) },
       ]);
     }

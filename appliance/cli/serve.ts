@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../appliance.js';
 import { AVAILABLE_ENGINES, DEFAULT_ENGINE } from '../engine/factory.js';
+import { DEFAULT_CHECK_SCRIPTS_DIR } from '../engine/health/check-scripts.js';
 import type { EngineKind } from '../engine/types.js';
 import { createLogger } from '../logging.js';
 import { CliError } from './cli-error.js';
@@ -32,6 +33,7 @@ export async function serve(argv: string[]): Promise<void> {
       'node-name': { type: 'string' },
       'log-level': { type: 'string' },
       'vip-interface': { type: 'string', default: process.env.LBAPPLIANCE_VIP_INTERFACE },
+      'check-scripts-dir': { type: 'string', default: process.env.LBAPPLIANCE_CHECK_SCRIPTS_DIR || DEFAULT_CHECK_SCRIPTS_DIR },
     },
     strict: true,
   });
@@ -54,6 +56,7 @@ export async function serve(argv: string[]): Promise<void> {
     logger,
     nodeName: values['node-name'],
     vipInterface: values['vip-interface'],
+    checkScriptsDir: values['check-scripts-dir'],
     tls: values['tls-cert'] && values['tls-key'] ? { certFile: values['tls-cert'], keyFile: values['tls-key'] } : undefined,
     initialPassword: () => {
       if (given !== undefined) return given;

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { realServerProblems, virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
+import { checkScriptsDir, resolveCheckScript } from '../engine/health/check-scripts.js';
 import { canonicalJson } from './canonical-json.js';
 import { checkIntegrationRules } from './integration-rules.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
@@ -20,6 +21,8 @@ export interface ReservedListener {
 /** What the rules need to know about the node. */
 export interface RuleEnvironment {
   reserved: ReservedListener[];
+  /** Where `script` checks' programs must be (default: the appliance's `--check-scripts-dir`). */
+  checkScriptsDir?: string;
 }
 
 function changedIds<T>(before: Record<string, T>, after: Record<string, T>): string[] {
@@ -112,6 +115,12 @@ function checkVirtualService(config: StoredConfig, id: string, vs: VirtualServic
       throw new ApplianceError('LB_UNKNOWN_REFERENCE', `certificate ${sni.certificateId} does not exist`, { field: vsField(id, `/tls/sniCertificates/${i}/certificateId`) });
     }
   });
+  // Only a program an administrator of the machine put in the check scripts directory runs.
+  const script = vs.healthCheck.type === 'script' ? vs.healthCheck.script?.path : null;
+  if (typeof script === 'string') {
+    const resolved = resolveCheckScript(script, env.checkScriptsDir ?? checkScriptsDir());
+    if (!resolved.ok) throw new ApplianceError('LB_UNSUPPORTED_VALUE', `healthCheck.script.path: ${resolved.reason}`, { field: vsField(id, '/healthCheck/script/path') });
+  }
   const cipherProblem = cipherListProblem(vs.tls);
   if (cipherProblem) throw new ApplianceError('LB_UNSUPPORTED_VALUE', cipherProblem.message, { field: vsField(id, cipherProblem.field) });
 }

@@ -20,6 +20,10 @@ export interface RealServerRuntime {
   health: 'up' | 'down' | 'unknown';
   connections: number;
   lastCheck: CheckResult | null;
+  /** The weight new clients are balanced with (the feedback agent's share); absent: the configured weight. */
+  effectiveWeight?: number;
+  /** The feedback agent's last reply; absent or null without one. */
+  agent?: { at: string; reply: string } | null;
 }
 
 /** Live state of one virtual service. */

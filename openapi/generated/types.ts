@@ -1074,11 +1074,11 @@ export interface components {
          */
         HealthCheck: {
             /**
-             * @description `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
+             * @description `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.
              * @default connect
              * @enum {string}
              */
-            type?: "none" | "connect" | "tcp" | "http" | "https" | "dicom" | "hl7";
+            type?: "none" | "connect" | "tcp" | "http" | "https" | "dicom" | "hl7" | "script";
             /**
              * @description Port to check; null checks each real server's own port.
              * @default null
@@ -1132,6 +1132,42 @@ export interface components {
             dicom?: components["schemas"]["DicomCheck"];
             /** @default {} */
             hl7?: components["schemas"]["Hl7Check"];
+            /** @default {} */
+            script?: components["schemas"]["ScriptCheck"];
+            /** @default {} */
+            agent?: components["schemas"]["AgentCheck"];
+        };
+        /**
+         * @description Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types.
+         * @default {}
+         */
+        ScriptCheck: {
+            /**
+             * @description The program, relative to the check scripts directory (`pacs-query.sh`, `site/check`) or absolute inside it. Required by a `script` check; no `..` segment.
+             * @default null
+             */
+            path?: string | null;
+            /**
+             * @description The program's arguments, each passed as one argument as it is (no shell, no expansion).
+             * @default []
+             */
+            args?: string[];
+        };
+        /**
+         * @description A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply.
+         * @default {}
+         */
+        AgentCheck: {
+            /**
+             * @description The agent's TCP port on each real server; null has no agent.
+             * @default null
+             */
+            port?: number | null;
+            /**
+             * @description Seconds between agent queries of one server.
+             * @default 5
+             */
+            interval?: number;
         };
         /**
          * @description Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types.
@@ -1773,6 +1809,18 @@ export interface components {
             /** @description The server's connection limit (null: none). */
             maxConnections: number | null;
             lastCheck: components["schemas"]["RealServerStatus"]["lastCheck"];
+            /** @description The weight new clients are balanced with: the configured weight as the feedback agent last scaled it (`healthCheck.agent`), 0 while the agent says drain or maint. */
+            effectiveWeight: number;
+            /** @description The feedback agent's last answer (null without an agent or before its first answer). */
+            agent: {
+                /**
+                 * Format: date-time
+                 * @description When it was read.
+                 */
+                at: string;
+                /** @description The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`). */
+                reply: string;
+            } | null;
         };
         OverviewVirtualService: {
             id: components["schemas"]["VirtualServiceId"];
@@ -1795,6 +1843,7 @@ export interface components {
              * @enum {string}
              */
             persistence: "none" | "http-cookie" | "source-ip";
+            checkType: components["schemas"]["HealthCheck"]["type"];
             state: components["schemas"]["VirtualServiceStatus"]["state"];
             colour: components["schemas"]["VirtualServiceStatus"]["colour"];
             /** @description Open client connections. */

@@ -11,12 +11,13 @@ export const RULE_TITLES: Record<RuleProblem['code'], string> = {
   LB_CERTIFICATE_REQUIRED: 'A certificate is required',
   LB_INVALID_COMBINATION: 'Settings that cannot be combined',
   LB_UNSAFE_PATTERN: 'A regular expression that cannot run in linear time',
+  LB_UNSUPPORTED_VALUE: 'A value the appliance cannot use',
 };
 
 /** One broken rule. */
 export interface RuleProblem {
   /** The appliance's stable code (docs/errors.md). */
-  code: 'LB_INVALID_COMBINATION' | 'LB_CERTIFICATE_REQUIRED' | 'LB_UNSAFE_PATTERN';
+  code: 'LB_INVALID_COMBINATION' | 'LB_CERTIFICATE_REQUIRED' | 'LB_UNSAFE_PATTERN' | 'LB_UNSUPPORTED_VALUE';
   /** JSON Pointer into the object's request body, e.g. `/persistence/mode`. */
   field: string;
   message: string;
@@ -38,7 +39,15 @@ export interface VirtualServiceFacts {
   algorithm?: string | null;
   ipAddress?: string;
   /** `{ type: connect, port: null }` when null. */
-  healthCheck?: { type?: string | null; port?: number | null; bodyMatch?: { kind?: string | null; value?: string | null } | null } | null;
+  healthCheck?: {
+    type?: string | null;
+    port?: number | null;
+    bodyMatch?: { kind?: string | null; value?: string | null } | null;
+    /** `{ path: null }` when null. */
+    script?: { path?: string | null } | null;
+    /** `{ port: null }` (no agent) when null. */
+    agent?: { port?: number | null } | null;
+  } | null;
   fallback?: { mode?: string | null; address?: string | null; port?: number | null } | null;
   /** `{ maxConnections: null }` when null. */
   limits?: { maxConnections?: number | null } | null;
@@ -194,9 +203,32 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
   if (vs.transparent === true && forceHttps === true) {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
+  problems.push(...checkProgramProblems(vs.healthCheck, isLayer4(orDefault(vs.forwarding, 'proxy'))));
   problems.push(...fallbackProblems(protocol, vs.fallback));
   problems.push(...tlsProblems(protocol, certificateId, vs.tls));
   return problems;
+}
+
+/**
+ * A `script` check names a program inside the check scripts directory (whether it is there
+ * only the appliance can tell, at write); a feedback agent scales weights, which the
+ * kernel's layer 4 forwarding does not follow.
+ */
+function checkProgramProblems(check: VirtualServiceFacts['healthCheck'], layer4: boolean | undefined): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  if (check === undefined || check === null) return out;
+  const type = orDefault(check.type, 'connect');
+  const script = check.script === null ? { path: null } : check.script;
+  const path = script === undefined ? undefined : script.path === undefined ? undefined : script.path;
+  if (type === 'script' && path === null) out.push({ code: 'LB_INVALID_COMBINATION', field: '/healthCheck/script/path', message: 'a script check needs script.path, a program in the check scripts directory' });
+  if (typeof path === 'string' && path.split('/').includes('..')) {
+    out.push({ code: 'LB_UNSUPPORTED_VALUE', field: '/healthCheck/script/path', message: `script.path ${path} has a .. segment: name a program inside the check scripts directory` });
+  }
+  const agent = check.agent === null ? { port: null } : check.agent;
+  if (layer4 === true && agent !== undefined && typeof agent.port === 'number') {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/healthCheck/agent/port', message: 'a layer 4 VIP forwards in the kernel with fixed weights: a feedback agent needs forwarding proxy' });
+  }
+  return out;
 }
 
 function tlsProblems(protocol: string | undefined, certificateId: string | null | undefined, tls: VirtualServiceFacts['tls']): RuleProblem[] {

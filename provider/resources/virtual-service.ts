@@ -38,6 +38,8 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
   const persistence = known<ObjectValue | null>(config.persistence);
   const check = known<ObjectValue | null>(config.health_check);
   const bodyMatch = check === undefined || check === null ? check : known<ObjectValue | null>(check.body_match);
+  const script = check === undefined || check === null ? check : known<ObjectValue | null>(check.script ?? null);
+  const agent = check === undefined || check === null ? check : known<ObjectValue | null>(check.agent ?? null);
   const fallback = known<ObjectValue | null>(config.fallback);
   const limits = known<ObjectValue | null>(config.limits);
   const tls = known<ObjectValue | null>(config.tls);
@@ -54,6 +56,8 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
             type: known<string | null>(check.type),
             port: known<number | null>(check.port),
             bodyMatch: bodyMatch === undefined || bodyMatch === null ? bodyMatch : { kind: known<string | null>(bodyMatch.kind), value: known<string | null>(bodyMatch.value) },
+            script: script === undefined || script === null ? script : { path: known<string | null>(script.path ?? null) },
+            agent: agent === undefined || agent === null ? agent : { port: known<number | null>(agent.port ?? null) },
           },
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),

@@ -5,17 +5,23 @@
 // this script, and DCMTK's storescp for DICOM), so their work is not counted. Prints, per
 // kind, checks per second of wall time and checks per CPU-second of this process (checks
 // per second per core). Run: `tsc -p test/bench/tsconfig.json && node dist/test/bench/check-cost.js`
-// (BENCH_SECONDS, default 5, per kind). Addresses 127.0.213.x.
+// (BENCH_SECONDS, default 5, per kind). A `script` check's program is a process the appliance
+// forks, so its CPU time (the children's, from /proc/self/stat) counts too; the feedback
+// agent's query is measured as a kind of its own. Addresses 127.0.213.x.
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hl7Server } from '../../examples/backends/index.js';
 import { runProbe } from '../../appliance/engine/health/probes.js';
 import type { ProbeSpec } from '../../appliance/engine/health/probe-spec.js';
+import { setCheckScriptsDir } from '../../appliance/engine/health/check-scripts.js';
+import { queryAgent } from '../../appliance/engine/health/agent-probe.js';
+import { parseAgentReply } from '../../appliance/engine/health/agent-reply.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const HOST = '127.0.213.1';
@@ -24,6 +30,7 @@ interface Ports {
   http: number;
   tcp: number;
   hl7: number;
+  agent: number;
 }
 
 async function servePeers(): Promise<void> {
@@ -36,7 +43,12 @@ async function servePeers(): Promise<void> {
   await new Promise<void>((r) => tcp.listen(0, HOST, r));
   const hl7 = new Hl7Server({ host: 'bench', name: 'bench-hl7', address: HOST, port: 2575 });
   await hl7.start();
-  const ports: Ports = { http: (http.address() as { port: number }).port, tcp: (tcp.address() as { port: number }).port, hl7: 2575 };
+  const agent = createServer((s) => {
+    s.on('error', () => undefined);
+    s.end('75%\n');
+  });
+  await new Promise<void>((r) => agent.listen(0, HOST, r));
+  const ports: Ports = { http: (http.address() as { port: number }).port, tcp: (tcp.address() as { port: number }).port, hl7: 2575, agent: (agent.address() as { port: number }).port };
   process.send?.(ports);
 }
 
@@ -76,27 +88,37 @@ const BASE: Omit<ProbeSpec, 'type' | 'port'> = {
   tcp: { send: null, expect: null },
   dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false },
   hl7: { message: null },
+  script: { path: null, args: [] },
+  names: { vip: 'bench', vipAddress: HOST, vipPort: 80, server: 'peer' },
 };
 
-/** Runs `spec` with `concurrency` in flight for SECONDS; checks per wall second and per CPU second. */
-async function measure(spec: ProbeSpec, concurrency: number): Promise<{ ok: number; failed: number; perSecond: number; perCpuSecond: number }> {
-  for (let i = 0; i < 20; i++) await runProbe(spec); // warm up
+/** CPU seconds of the children this process waited for (a script check's programs): cutime + cstime. */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // After the command: state is field 3, so cutime (16) and cstime (17) are at 13 and 14; clock ticks of 1/100 s.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Runs `spec` (or `run`) with `concurrency` in flight for SECONDS; checks per wall second and per CPU second. */
+async function measure(spec: ProbeSpec | (() => Promise<boolean>), concurrency: number): Promise<{ ok: number; failed: number; perSecond: number; perCpuSecond: number }> {
+  const once = typeof spec === 'function' ? spec : async () => (await runProbe(spec)).ok;
+  for (let i = 0; i < 20; i++) await once(); // warm up
   let ok = 0;
   let failed = 0;
   const cpu = process.cpuUsage();
+  const children = childrenCpuSeconds();
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
-      const r = await runProbe(spec);
-      if (r.ok) ok++;
+      if (await once()) ok++;
       else failed++;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const wall = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const cpuSeconds = (used.user + used.system) / 1e6;
+  const cpuSeconds = (used.user + used.system) / 1e6 + (childrenCpuSeconds() - children);
   return { ok, failed, perSecond: Math.round(ok / wall), perCpuSecond: Math.round(ok / cpuSeconds) };
 }
 
@@ -117,13 +139,24 @@ async function main(): Promise<void> {
     ['http + regex', { ...BASE, type: 'http', port: ports.http, bodyMatch: { kind: 'regex', value: '^status: (ok|up)\n$' } }, 8],
     ['hl7', { ...BASE, type: 'hl7', port: ports.hl7 }, 8],
     ['dicom', { ...BASE, type: 'dicom', port: dicomPort }, 1],
+    ['script (/bin/sh, exit 0)', { ...BASE, type: 'script', port: ports.tcp, script: { path: 'ok.sh', args: [] } }, 8],
   ];
+  const scripts = await mkdtemp(join(tmpdir(), 'chk-bench-scripts-'));
+  await writeFile(join(scripts, 'ok.sh'), '#!/bin/sh\nexit 0\n');
+  await chmod(join(scripts, 'ok.sh'), 0o755);
+  setCheckScriptsDir(scripts);
   const rows: string[] = ['| check | in flight | checks/s (wall) | checks per CPU-second of the appliance | failed |', '|---|---|---|---|---|'];
   for (const [name, spec, concurrency] of kinds) {
     const r = await measure(spec, concurrency);
     rows.push(`| ${name} | ${concurrency} | ${r.perSecond} | ${r.perCpuSecond} | ${r.failed} |`);
     console.error(rows[rows.length - 1]);
   }
+  const agent = await measure(async () => {
+    const a = await queryAgent(HOST, ports.agent, 5000);
+    return a.ok && parseAgentReply(a.line).percent === 75;
+  }, 8);
+  rows.push(`| feedback agent query | 8 | ${agent.perSecond} | ${agent.perCpuSecond} | ${agent.failed} |`);
+  console.error(rows[rows.length - 1]);
   console.log(rows.join('\n'));
   storescp.kill('SIGKILL');
   peers.kill('SIGKILL');

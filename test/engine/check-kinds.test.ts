@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specDocument } from '../../openapi/generated/spec.js';
 import { CHECK_KINDS } from '../../appliance/engine/health/kinds/registry.js';
 import { runProbe } from '../../appliance/engine/health/probes.js';
-import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS, type ProbeSpec } from '../../appliance/engine/health/probe-spec.js';
+import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, SCRIPT_DEFAULTS, TCP_DEFAULTS, type ProbeSpec } from '../../appliance/engine/health/probe-spec.js';
 
 let silent: Server;
 let port = 0;
@@ -31,6 +31,7 @@ function spec(type: ProbeSpec['type']): ProbeSpec {
   return {
     type, address: '127.0.0.1', port, path: '/', host: null, expectStatus: 200, timeoutMs: 400,
     expectStatuses: [], bodyMatch: BODY_MATCH_DEFAULTS, tcp: { ...TCP_DEFAULTS, expect: 'PONG' }, dicom: DICOM_DEFAULTS, hl7: HL7_DEFAULTS,
+    script: SCRIPT_DEFAULTS, names: { vip: 'vip', vipAddress: '127.0.0.1', vipPort: 80, server: 'server' },
   };
 }
 
@@ -45,6 +46,8 @@ describe('check kinds', () => {
     expect(results.connect).toMatchObject({ ok: true, detail: 'connected' });
     for (const t of ['tcp', 'http', 'dicom', 'hl7']) expect(results[t], t).toMatchObject({ ok: false, detail: expect.stringMatching(/^timeout after 400 ms/) });
     expect(results.dicom?.detail).toMatch(/waiting for/);
+    // A script check without a program fails without running anything (the rules refuse it at write).
+    expect(results.script).toMatchObject({ ok: false, detail: 'no script.path set' });
     // Every kind closes its connection when it is done, passed or timed out.
     const deadline = Date.now() + 5000;
     while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

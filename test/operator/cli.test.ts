@@ -73,10 +73,11 @@ describe('lbappliance status', () => {
     expect(run.stdout).not.toContain('\x1b[');
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/: lbappliance \S+, engine none, revision \d+; HA: standalone \(no peer\)$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^VIRTUAL SERVICE\s+IP\s+PORTS\s+CONN\s+PROTOCOL\s+PERSISTENCE\s+STATUS$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^AVS\s+127\.0\.111\.217\s+443\s+0\s+HTTP2\s+HTTP cookie\s+down: no data plane engine \(serve --engine none\)$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^AVS-AQI\s+127\.0\.111\.217\s+1200\s+0\s+TCP\s+-\s+down: no data plane engine \(serve --engine none\)$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}SERVER2 \(backup\)\s+127\.0\.111\.7\s+443\s+0\s+100\s+unknown\s+-$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^VIRTUAL SERVICE\s+IP\s+PORTS\s+CONN\s+PROTOCOL\s+PERSISTENCE\s+CHECK\s+STATUS$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}REAL SERVER\s+IP\s+PORT\s+CONN\s+WEIGHT\s+HEALTH\s+AGENT\s+LAST CHECK$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^AVS\s+127\.0\.111\.217\s+443\s+0\s+HTTP2\s+HTTP cookie\s+connect\s+down: no data plane engine \(serve --engine none\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^AVS-AQI\s+127\.0\.111\.217\s+1200\s+0\s+TCP\s+-\s+none\s+down: no data plane engine \(serve --engine none\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}SERVER2 \(backup\)\s+127\.0\.111\.7\s+443\s+0\s+100\s+unknown\s+-\s+-$/));
     // Columns line up: every IP starts in the same column.
     const ipColumns = new Set(lines.filter((l) => / 127\.0\.111\./.test(l)).map((l) => l.indexOf('127.0.111.')));
     expect(ipColumns.size).toBe(1);

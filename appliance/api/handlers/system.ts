@@ -28,6 +28,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         protocol: vs.protocol,
         forwarding: vs.forwarding,
         persistence: vs.persistence.mode,
+        checkType: vs.healthCheck.type,
         state: status.state,
         colour: status.colour,
         connections: status.connections,
@@ -39,12 +40,15 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         error: status.error ?? null,
         realServers: serversOf(config, id).map(([rsId, rs]) => {
             const st = realServerStatus(rt, rsId, vs.healthCheck);
+            const live = rt?.realServers.get(rsId);
             return {
               id: rsId,
               label: rs.label,
               address: rs.address,
               port: rs.port,
               weight: rs.weight,
+              // The engine's effective weight; a halted server takes nobody, a drained one no one new.
+              effectiveWeight: rs.adminState === 'online' ? Math.min(live?.effectiveWeight ?? rs.weight, rs.weight) : 0,
               backup: rs.backup,
               adminState: rs.adminState,
               health: st.health,
@@ -52,6 +56,7 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
               connections: st.connections,
               maxConnections: rs.maxConnections,
               lastCheck: st.lastCheck,
+              agent: live?.agent ?? null,
             };
           }),
       };

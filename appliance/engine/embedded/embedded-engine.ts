@@ -62,10 +62,11 @@ export class EmbeddedEngine implements Engine {
     const pool = new WorkerPool(workers, options.logger, {
       passive: (key, detail) => this.#health.passiveFailure(key, detail),
       persist: (e) => this.persistence.set(e.virtualServiceId, e.client, e.realServerId, e.lastSeen),
-      state: () => ({ health: this.#health.verdicts(), persistence: this.persistence.export() }),
+      state: () => ({ health: this.#health.verdicts(), agents: this.#health.agents(), persistence: this.persistence.export() }),
     });
     this.#pool = pool;
     this.#health.onTransition((key, to) => pool.health(key, to));
+    this.#health.onAgent((key, cell) => pool.agent(key, cell.agent));
     this.persistence.on('imported', (entries) => pool.persist(entries));
     registerWorkerCounters(options.registry, () => pool.counters());
   }
@@ -149,7 +150,13 @@ export class EmbeddedEngine implements Engine {
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) {
         const cell = this.#health.peek(`${vs.id}/${rs.id}`);
-        realServers.set(rs.id, { health: cell?.health ?? 'unknown', connections: st?.active[rs.id] ?? 0, lastCheck: cell?.lastCheck ?? null });
+        realServers.set(rs.id, {
+          health: cell?.health ?? 'unknown',
+          connections: st?.active[rs.id] ?? 0,
+          lastCheck: cell?.lastCheck ?? null,
+          effectiveWeight: cell ? cell.weight(rs.weight) : rs.weight,
+          agent: cell?.agent.last ?? null,
+        });
       }
       const listening = vs.enabled && this.#active && st !== undefined && st.total > 0 && st.bound === st.total;
       virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, queued: st?.queued ?? 0, realServers });

@@ -1,5 +1,5 @@
 // Messages between the engine and its worker processes (node's IPC channel, JSON).
-import type { Health } from '../health/health-state.js';
+import type { AgentState, Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { PersistenceEntry } from '../types.js';
@@ -11,6 +11,7 @@ export type ToWorker =
   | { t: 'stop'; id: number; graceMs: number }
   | { t: 'counters'; id: number }
   | { t: 'health'; key: string; health: Health }
+  | { t: 'agent'; key: string; agent: AgentState }
   | { t: 'persist'; entries: PersistenceEntry[] };
 
 /** Counter values of one worker: metric name -> serialised label set -> value. */

@@ -20,7 +20,8 @@ export class UpstreamServer {
   address = '';
   /** Null: the port the client connected to. */
   port: number | null = null;
-  weight = 0;
+  /** The weight in the configuration; `weight` is what the feedback agent makes of it. */
+  configuredWeight = 0;
   backup = false;
   adminState: RealServerSnapshot['adminState'] = 'online';
   reEncrypt = false;
@@ -58,7 +59,7 @@ export class UpstreamServer {
     this.label = rs.label;
     this.address = rs.address;
     this.port = rs.port;
-    this.weight = rs.weight;
+    this.configuredWeight = rs.weight;
     this.backup = rs.backup;
     this.adminState = rs.adminState;
     this.reEncrypt = rs.reEncrypt;
@@ -68,6 +69,11 @@ export class UpstreamServer {
       this.rawPool?.close();
       this.rawPool = new UpstreamConnPool();
     }
+  }
+
+  /** The weight new sessions are balanced with: the configured one as the feedback agent scales it. */
+  get weight(): number {
+    return this.cell.weight(this.configuredWeight);
   }
 
   /** In-flight HTTP requests plus open TCP sessions. */
@@ -91,9 +97,9 @@ export class UpstreamServer {
     return !this.removed && this.adminState === 'online' && this.weight > 0 && this.cell.health !== 'down';
   }
 
-  /** Whether a persistent client may stay here (drain keeps them, halt and down do not). */
+  /** Whether a persistent client may stay here (drain keeps them, halt, the agent's maint and down do not). */
   get acceptsPersistent(): boolean {
-    return !this.removed && this.adminState !== 'halt' && this.cell.health !== 'down';
+    return !this.removed && this.adminState !== 'halt' && this.cell.agent.state !== 'maint' && this.cell.health !== 'down';
   }
 
   /** Counts and meters a connection opened to the server. */

@@ -73,6 +73,10 @@ process.on('message', (m: ToWorker) => {
       case 'health':
         health.cell(m.key).health = m.health;
         break;
+      case 'agent':
+        // The engine's verdicts already carry the agent's down; here only the weight and maint matter.
+        health.cell(m.key).agent = { ...m.agent, down: false };
+        break;
       case 'persist':
         persistence.import(m.entries);
         break;

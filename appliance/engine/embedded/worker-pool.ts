@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Health } from '../health/health-state.js';
+import type { AgentState, Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
@@ -17,7 +17,7 @@ export interface WorkerPoolEvents {
   passive(key: string, detail: string): void;
   persist(entry: PersistenceEntry): void;
   /** Current health verdicts and source-IP entries. */
-  state(): { health: [string, Health][]; persistence: PersistenceEntry[] };
+  state(): { health: [string, Health][]; agents: [string, AgentState][]; persistence: PersistenceEntry[] };
 }
 
 interface Pending {
@@ -71,6 +71,11 @@ export class WorkerPool {
   /** Tells every worker a server's health. */
   health(key: string, health: Health): void {
     this.#broadcast({ t: 'health', key, health });
+  }
+
+  /** Tells every worker what a server's feedback agent asked for. */
+  agent(key: string, agent: AgentState): void {
+    this.#broadcast({ t: 'agent', key, agent });
   }
 
   /** Shares source-IP entries with every worker but the one they came from. */
@@ -141,8 +146,9 @@ export class WorkerPool {
         if (m.t !== 'ready') return resolve();
         // A replacement catches up with the current state before it is asked or told anything;
         // a revision applied meanwhile is sent again.
-        const { health, persistence } = this.#events.state();
+        const { health, agents, persistence } = this.#events.state();
         for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
+        for (const [key, agent] of agents) worker.send({ t: 'agent', key, agent } satisfies ToWorker);
         if (persistence.length > 0) worker.send({ t: 'persist', entries: persistence } satisfies ToWorker);
         let applied: ConfigSnapshot | null = null;
         let active = true;

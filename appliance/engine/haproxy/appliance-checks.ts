@@ -1,6 +1,9 @@
 // The checks HAProxy has no mechanism for, run by the appliance beside HAProxy: `dicom`
-// (an association, a C-ECHO and a release, with the rejection reason decoded) and `hl7`
-// (a message with a fresh control id whose ACK must name it). Their servers
+// (an association, a C-ECHO and a release, with the rejection reason decoded), `hl7`
+// (a message with a fresh control id whose ACK must name it) and `script` (HAProxy's
+// external-check passes no arguments of ours, forks from the proxy process and needs
+// `insecure-fork-wanted` for the whole process: the appliance runs the program with its
+// directory confinement, re-checked at every run). Their servers
 // carry no `check` in the configuration; the appliance's own HealthChecker runs the check and
 // its verdict is handed to HAProxy with `set server BACKEND/SERVER health up|down`. The
 // verdict is compared with what HAProxy reports at every stats read and handed over again
@@ -15,7 +18,7 @@ import { backendName, serverName } from './names.js';
 import type { VipStat } from './stats-reader.js';
 
 /** Check types the appliance runs itself on the HAProxy engine. */
-const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom', 'hl7']);
+const APPLIANCE_RUN: ReadonlySet<string> = new Set(['dicom', 'hl7', 'script']);
 
 /**
  * Whether the appliance, not HAProxy, checks the servers of `vs`: dicom and hl7, and an
@@ -45,7 +48,8 @@ export class ApplianceChecks {
   /** Follows a snapshot: checks start, change or stop with the VIPs that need them. */
   sync(snapshot: ConfigSnapshot): void {
     const targets: HealthTarget[] = [];
-    for (const vs of snapshot.virtualServices) if (checkedByAppliance(vs)) targets.push(...healthTargets(vs));
+    // The feedback agent stays HAProxy's own agent-check, beside the appliance's check.
+    for (const vs of snapshot.virtualServices) if (checkedByAppliance(vs)) targets.push(...healthTargets(vs).map((t) => ({ ...t, agent: { ...t.agent, port: null } })));
     this.#checker.sync(targets);
   }
 
@@ -67,8 +71,11 @@ export class ApplianceChecks {
         const s = st.servers.get(rs.id);
         const cell = this.#checker.peek(`${vs.id}/${rs.id}`);
         if (!s || !cell) continue;
-        s.health = cell.health;
+        // HAProxy's agent-check may hold the server down whatever the appliance's check says.
+        const agentDown = /^DOWN.*agent/i.test(s.status);
+        s.health = agentDown ? 'down' : cell.health;
         s.lastCheck = cell.lastCheck;
+        if (agentDown) continue;
         this.#handOver(vs.id, rs.id, cell.health, s.status);
       }
     }

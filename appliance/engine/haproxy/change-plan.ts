@@ -118,6 +118,8 @@ export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSett
           // Checked from now on, and usable at once as a new server of the embedded engine is
           // (a dynamic server would otherwise wait for `rise` checks).
           if (vs.healthCheck.type !== 'none') steps.push({ command: `enable health ${name}` }, { command: `set server ${name} health up` });
+          // A dynamic server's agent starts down; a static one starts up, and so does this one.
+          if (vs.healthCheck.agent?.port != null) steps.push({ command: `enable agent ${name}` }, { command: `set server ${name} agent up` });
           steps.push(...stateSteps(be, rs));
         }
         continue;

@@ -214,6 +214,9 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
     // A failed connect takes the server down at once (the embedded engine's passive check).
     args.push('observe layer4 error-limit 1 on-error mark-down');
   }
+  // HAProxy's own agent-check: the feedback agent's share, drain, maint, down and up.
+  const agent = hc.agent ?? { port: null, interval: 5 };
+  if (agent.port !== null) args.push(`agent-check agent-port ${agent.port} agent-inter ${agent.interval}s`);
   if (!options.dynamic && vs.persistence.mode === 'http-cookie') args.push(`cookie ${cookieValue(vs.id, rs.id)}`);
   if (!options.dynamic && rs.adminState === 'halt') args.push('disabled');
   return args.join(' ');

@@ -228,7 +228,14 @@ export class HaproxyEngine implements Engine {
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) {
         const s = st?.servers.get(rs.id);
-        realServers.set(rs.id, { health: s?.health ?? 'unknown', connections: s?.connections ?? 0, lastCheck: s?.lastCheck ?? null });
+        realServers.set(rs.id, {
+          health: s?.health ?? 'unknown',
+          connections: s?.connections ?? 0,
+          lastCheck: s?.lastCheck ?? null,
+          // HAProxy's weight column keeps the agent's share while it drains or is in maintenance.
+          effectiveWeight: !s ? rs.weight : /^(DRAIN|MAINT)/.test(s.status) ? 0 : s.weight,
+          agent: s?.agent ? { at: s.agent.at, reply: CheckClock.agentReply(s, rs.weight, rs.adminState === 'halt') ?? '' } : null,
+        });
       }
       const listening = vs.enabled && this.#active && (st?.listening ?? false);
       let error: string | null = null;

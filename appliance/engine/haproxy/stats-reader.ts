@@ -12,6 +12,10 @@ export interface ServerStat {
   status: string;
   connections: number;
   lastCheck: CheckResult | null;
+  /** HAProxy's effective weight (the feedback agent's share of the configured one). */
+  weight: number;
+  /** The agent's last query, when the server has an agent-check: HAProxy keeps no reply line, only its status and `last_agt` (an error or `via agent : up`). */
+  agent: { at: string; status: string; lastAgt: string } | null;
   /** Raw cumulative counters of the current worker. */
   requests: number;
   /** Bytes received from the server. */
@@ -61,9 +65,11 @@ export function checkDetail(row: Record<string, string>): string {
 
 function health(row: Record<string, string>): ServerStat['health'] {
   const check = (row.check_status ?? '').replace(/^\* /, '');
+  const status = row.status ?? '';
+  // The feedback agent said down (HAProxy writes `DOWN (agent)`), whatever the checks say.
+  if (status.startsWith('DOWN') && /agent/i.test(status)) return 'down';
   // No check configured, or none finished yet.
   if (!check || check === 'INI') return 'unknown';
-  const status = row.status ?? '';
   if (status.startsWith('UP') || status.startsWith('NOLB') || status.startsWith('DRAIN')) return 'up';
   if (status.startsWith('DOWN')) return 'down';
   // In maintenance (halt) the verdict of the last check still tells the health.
@@ -86,9 +92,41 @@ export class CheckClock {
     return { result: { at, ok: /OK/.test(status), durationMs: num(row.check_duration), detail: checkDetail(row) }, fresh };
   }
 
+  readonly #agentSeen = new Map<string, { signature: string; at: string }>();
+
+  /** The agent's last query of a server, with the time it was first read; null without an agent-check. */
+  lastAgent(key: string, row: Record<string, string>): ServerStat['agent'] {
+    const status = (row.agent_status ?? '').replace(/^\* /, '');
+    if (!status || status === 'INI') return null;
+    const lastAgt = (row.last_agt ?? '').trim() || (row.agent_desc ?? '').trim();
+    const signature = [status, row.agent_duration, lastAgt, row.status, row.weight].join('|');
+    const prev = this.#agentSeen.get(key);
+    const at = prev?.signature === signature ? prev.at : new Date().toISOString();
+    this.#agentSeen.set(key, { signature, at });
+    return { at, status, lastAgt };
+  }
+
+  /**
+   * What the agent asked for as HAProxy shows it, in the agent's own words: the share of
+   * `configured` (`25%`), `drain`, `maint`, `down`; or why the query failed (`agent:
+   * Connection refused`). HAProxy keeps no reply line, so this is its state, not the line.
+   */
+  static agentReply(server: ServerStat, configured: number, halted: boolean): string | null {
+    const a = server.agent;
+    if (!a) return null;
+    if (/^L[46]/.test(a.status) && !a.status.endsWith('OK')) return `agent: ${a.lastAgt || a.status}`;
+    const words: string[] = [];
+    if (configured > 0) words.push(`${Math.floor((server.weight * 100) / configured)}%`);
+    if (server.status.startsWith('DRAIN')) words.push('drain');
+    if (server.status.startsWith('MAINT') && !halted) words.push('maint');
+    if (/^DOWN.*agent/i.test(server.status)) words.push('down');
+    return words.join(' ');
+  }
+
   /** Forgets servers no longer present. */
   retain(keys: Set<string>): void {
     for (const k of this.#seen.keys()) if (!keys.has(k)) this.#seen.delete(k);
+    for (const k of this.#agentSeen.keys()) if (!keys.has(k)) this.#agentSeen.delete(k);
   }
 }
 
@@ -123,6 +161,8 @@ export function readStats(rows: Record<string, string>[], clock: CheckClock): { 
         status: row.status ?? '',
         connections: num(row.scur),
         lastCheck: result,
+        weight: num(row.weight),
+        agent: clock.lastAgent(key, row),
         requests: num(row.stot),
         bytesIn: num(row.bout),
         bytesOut: num(row.bin),

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { CheckResult } from '../types.js';
-import { HealthCell, type Health } from './health-state.js';
+import { HealthCell, type AgentState, type Health } from './health-state.js';
 import { runProbe } from './probes.js';
-import type { CheckKindName, DicomSettings, Hl7Settings, ProbeSpec, TcpSettings } from './probe-spec.js';
+import type { AgentSettings, CheckKindName, DicomSettings, Hl7Settings, ProbeSpec, ScriptSettings, TcpSettings } from './probe-spec.js';
+import { queryAgent } from './agent-probe.js';
+import { parseAgentReply } from './agent-reply.js';
 import type { BodyMatchSettings } from './content-match.js';
 
 /** What to check for one real server of one VIP. */
@@ -34,6 +36,11 @@ export interface HealthTarget {
   tcp: TcpSettings;
   dicom: DicomSettings;
   hl7: Hl7Settings;
+  script: ScriptSettings;
+  /** The VIP's label, address and first port (a `script` check's environment). */
+  vip: { address: string; port: number };
+  /** The feedback agent; `port` null has none. */
+  agent: AgentSettings;
 }
 
 /** Called when a server's health changes. */
@@ -68,7 +75,19 @@ function signatureOf(t: HealthTarget): string {
 }
 
 function computeSignature(t: HealthTarget): string {
-  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.expectStatuses, t.bodyMatch, t.tcp, t.dicom, t.hl7]);
+  return JSON.stringify([t.type, t.address, t.port, t.path, t.host, t.expectStatus, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.expectStatuses, t.bodyMatch, t.tcp, t.dicom, t.hl7, t.script, t.vip]);
+}
+
+/** One server's feedback agent queries. */
+interface AgentLoop {
+  key: string;
+  signature: string;
+  timer: NodeJS.Timeout | null;
+  stopped: boolean;
+}
+
+function agentSignature(t: HealthTarget): string {
+  return JSON.stringify([t.address, t.agent.port, t.agent.interval, t.timeoutMs]);
 }
 
 /** Runs the health checks of every real server in the current snapshot. */
@@ -80,6 +99,8 @@ export class HealthChecker implements HealthSource {
   readonly #duration: Histogram<'virtual_service' | 'real_server'> | null;
   readonly #listeners: TransitionListener[] = [];
   readonly #results: ((target: HealthTarget, result: CheckResult) => void)[] = [];
+  readonly #agents = new Map<string, AgentLoop>();
+  readonly #agentListeners: ((key: string, cell: HealthCell) => void)[] = [];
   #running = true;
 
   /** With no registry, the checker registers no series (its owner counts transitions and durations itself). */
@@ -117,6 +138,11 @@ export class HealthChecker implements HealthSource {
     this.#results.push(listener);
   }
 
+  /** Registers a listener of every agent reply (the cell holds the agent's new state). */
+  onAgent(listener: (key: string, cell: HealthCell) => void): void {
+    this.#agentListeners.push(listener);
+  }
+
   /** The health cell of a server (created unknown on first use). */
   cell(key: string): HealthCell {
     let cell = this.#cells.get(key);
@@ -130,6 +156,11 @@ export class HealthChecker implements HealthSource {
   /** Every verdict other than unknown, by server key. */
   verdicts(): [string, Health][] {
     return [...this.#cells].filter(([, c]) => c.health !== 'unknown').map(([key, c]) => [key, c.health]);
+  }
+
+  /** What every server's feedback agent asked for, by server key (servers with an agent). */
+  agents(): [string, AgentState][] {
+    return [...this.#cells].filter(([key]) => this.#agents.has(key)).map(([key, c]) => [key, c.agent]);
   }
 
   /** The health cell of a server if it has one. */
@@ -161,6 +192,52 @@ export class HealthChecker implements HealthSource {
       // Spread first checks a little so a big revision does not probe everything at once.
       this.#schedule(loop, target.type === 'none' ? target.intervalMs : Math.floor(Math.random() * Math.min(200, target.intervalMs)));
     }
+    this.#syncAgents(wanted);
+  }
+
+  /** Agent loops follow the targets that have an agent; a server that lost its agent forgets its state. */
+  #syncAgents(wanted: Map<string, HealthTarget>): void {
+    for (const [key, loop] of this.#agents) {
+      const t = wanted.get(key);
+      if (t && t.agent.port !== null && agentSignature(t) === loop.signature) continue;
+      loop.stopped = true;
+      if (loop.timer) clearTimeout(loop.timer);
+      this.#agents.delete(key);
+      const cell = this.#cells.get(key);
+      if (t && cell) this.#transition(t, cell.clearAgent(), 'agent removed');
+    }
+    for (const t of wanted.values()) {
+      if (t.agent.port === null || this.#agents.has(t.key)) continue;
+      const loop: AgentLoop = { key: t.key, signature: agentSignature(t), timer: null, stopped: false };
+      this.#agents.set(t.key, loop);
+      this.#scheduleAgent(loop, t, Math.floor(Math.random() * 200));
+    }
+  }
+
+  #scheduleAgent(loop: AgentLoop, t: HealthTarget, delayMs: number): void {
+    if (loop.stopped || !this.#running) return;
+    loop.timer = setTimeout(() => {
+      loop.timer = null;
+      void this.#queryAgent(loop, t);
+    }, delayMs);
+    loop.timer.unref();
+  }
+
+  async #queryAgent(loop: AgentLoop, t: HealthTarget): Promise<void> {
+    const port = t.agent.port as number;
+    const answer = await queryAgent(t.address, port, Math.min(t.timeoutMs, t.agent.interval * 1000));
+    if (loop.stopped) return;
+    const cell = this.cell(t.key);
+    const change = answer.ok ? cell.recordAgent(answer.line, parseAgentReply(answer.line)) : cell.recordAgent(`agent: ${answer.reason}`, null);
+    this.#transition(t, change, `agent: ${answer.ok ? answer.line : answer.reason}`);
+    for (const l of this.#agentListeners) {
+      try {
+        l(t.key, cell);
+      } catch (err) {
+        this.#log.error({ virtualService: t.vipLabel, realServer: t.serverLabel, err }, 'an agent listener failed');
+      }
+    }
+    this.#scheduleAgent(loop, t, t.agent.interval * 1000);
   }
 
   /** The proxy could not connect to a server: it counts as down at once. */
@@ -176,6 +253,11 @@ export class HealthChecker implements HealthSource {
     this.#running = false;
     for (const loop of this.#loops.values()) this.#stopLoop(loop);
     this.#loops.clear();
+    for (const loop of this.#agents.values()) {
+      loop.stopped = true;
+      if (loop.timer) clearTimeout(loop.timer);
+    }
+    this.#agents.clear();
   }
 
   #stopLoop(loop: Loop): void {
@@ -228,6 +310,8 @@ export class HealthChecker implements HealthSource {
       tcp: t.tcp,
       dicom: t.dicom,
       hl7: t.hl7,
+      script: t.script,
+      names: { vip: t.vipLabel, vipAddress: t.vip.address, vipPort: t.vip.port, server: t.serverLabel },
     };
     const res: CheckResult = await runProbe(spec);
     if (loop.stopped) return;

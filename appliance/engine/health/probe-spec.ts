@@ -21,17 +21,34 @@ export interface Hl7Settings {
   message: string | null;
 }
 
+/** The settings of a `script` check (the contract's ScriptCheck). */
+export interface ScriptSettings {
+  /** Relative to the check scripts directory, or absolute inside it; null is refused when written. */
+  path: string | null;
+  args: string[];
+}
+
+/** The settings of a feedback agent (the contract's AgentCheck); `port` null has none. */
+export interface AgentSettings {
+  port: number | null;
+  interval: number;
+}
+
 /** What a check whose stored revision predates a setting uses (the contract's defaults). */
 export const DICOM_DEFAULTS: DicomSettings = { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false };
 /** The contract's defaults of Hl7Check. */
 export const HL7_DEFAULTS: Hl7Settings = { message: null };
+/** The contract's defaults of ScriptCheck. */
+export const SCRIPT_DEFAULTS: ScriptSettings = { path: null, args: [] };
+/** The contract's defaults of AgentCheck. */
+export const AGENT_DEFAULTS: AgentSettings = { port: null, interval: 5 };
 /** The contract's defaults of TcpCheck. */
 export const TCP_DEFAULTS: TcpSettings = { send: null, expect: null };
 /** The contract's defaults of BodyMatch. */
 export const BODY_MATCH_DEFAULTS: BodyMatchSettings = { kind: 'none', value: '' };
 
 /** The check kinds the appliance runs itself (the contract's HealthCheck types but `none`). */
-export type CheckKindName = 'connect' | 'tcp' | 'http' | 'https' | 'dicom' | 'hl7';
+export type CheckKindName = 'connect' | 'tcp' | 'http' | 'https' | 'dicom' | 'hl7' | 'script';
 
 /** What to check on one real server. */
 export interface ProbeSpec {
@@ -49,4 +66,7 @@ export interface ProbeSpec {
   tcp: TcpSettings;
   dicom: DicomSettings;
   hl7: Hl7Settings;
+  script: ScriptSettings;
+  /** The VIP and server as a `script` check's environment names them (HAProxy's external-check variables). */
+  names: { vip: string; vipAddress: string; vipPort: number; server: string };
 }

@@ -3,7 +3,7 @@
 // means the same thing whichever engine carries the traffic (layer 4 VIPs included).
 import type { VirtualServiceSnapshot } from '../types.js';
 import type { HealthTarget } from './health-checker.js';
-import { BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, TCP_DEFAULTS } from './probe-spec.js';
+import { AGENT_DEFAULTS, BODY_MATCH_DEFAULTS, DICOM_DEFAULTS, HL7_DEFAULTS, SCRIPT_DEFAULTS, TCP_DEFAULTS } from './probe-spec.js';
 
 /** Targets already built, per VIP snapshot: the store reuses an unchanged VIP's frozen snapshot. */
 const built = new WeakMap<VirtualServiceSnapshot, readonly HealthTarget[]>();
@@ -44,5 +44,8 @@ function buildTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
     tcp: { ...TCP_DEFAULTS, ...hc.tcp },
     dicom: { ...DICOM_DEFAULTS, ...hc.dicom },
     hl7: { ...HL7_DEFAULTS, ...hc.hl7 },
+    script: { ...SCRIPT_DEFAULTS, ...hc.script },
+    vip: { address: vs.ipAddress, port: vs.ports[0] as number },
+    agent: { ...AGENT_DEFAULTS, ...hc.agent },
   }));
 }

@@ -128,7 +128,7 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
@@ -137,7 +137,8 @@ export const contract = {
               "http",
               "https",
               "dicom",
-              "hl7"
+              "hl7",
+              "script"
             ],
             "type": "string"
           },
@@ -296,6 +297,55 @@ export const contract = {
                 "pattern": "^MSH[|][^\\u000b\\u001c]*$",
                 "type": "string",
                 "nullable": true
+              }
+            }
+          },
+          "script": {
+            "default": {},
+            "description": "Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "path": {
+                "description": "The program, relative to the check scripts directory (`pacs-query.sh`, `site/check`) or absolute inside it. Required by a `script` check; no `..` segment.",
+                "default": null,
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": "^[A-Za-z0-9._/+@=-]+$",
+                "type": "string",
+                "nullable": true
+              },
+              "args": {
+                "description": "The program's arguments, each passed as one argument as it is (no shell, no expansion).",
+                "default": [],
+                "maxItems": 32,
+                "type": "array",
+                "items": {
+                  "maxLength": 1024,
+                  "pattern": "^[^\\u0000]*$",
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "agent": {
+            "default": {},
+            "description": "A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply.",
+            "type": "object",
+            "properties": {
+              "port": {
+                "description": "The agent's TCP port on each real server; null has no agent.",
+                "default": null,
+                "minimum": 1,
+                "maximum": 65535,
+                "type": "integer",
+                "nullable": true
+              },
+              "interval": {
+                "description": "Seconds between agent queries of one server.",
+                "default": 5,
+                "minimum": 1,
+                "maximum": 3600,
+                "type": "integer"
               }
             }
           }
@@ -615,7 +665,7 @@ export const contract = {
         "type": "object",
         "properties": {
           "type": {
-            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.",
+            "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
             "default": "connect",
             "enum": [
               "none",
@@ -624,7 +674,8 @@ export const contract = {
               "http",
               "https",
               "dicom",
-              "hl7"
+              "hl7",
+              "script"
             ],
             "type": "string"
           },
@@ -783,6 +834,55 @@ export const contract = {
                 "pattern": "^MSH[|][^\\u000b\\u001c]*$",
                 "type": "string",
                 "nullable": true
+              }
+            }
+          },
+          "script": {
+            "default": {},
+            "description": "Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types.",
+            "type": "object",
+            "properties": {
+              "path": {
+                "description": "The program, relative to the check scripts directory (`pacs-query.sh`, `site/check`) or absolute inside it. Required by a `script` check; no `..` segment.",
+                "default": null,
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": "^[A-Za-z0-9._/+@=-]+$",
+                "type": "string",
+                "nullable": true
+              },
+              "args": {
+                "description": "The program's arguments, each passed as one argument as it is (no shell, no expansion).",
+                "default": [],
+                "maxItems": 32,
+                "type": "array",
+                "items": {
+                  "maxLength": 1024,
+                  "pattern": "^[^\\u0000]*$",
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "agent": {
+            "default": {},
+            "description": "A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply.",
+            "type": "object",
+            "properties": {
+              "port": {
+                "description": "The agent's TCP port on each real server; null has no agent.",
+                "default": null,
+                "minimum": 1,
+                "maximum": 65535,
+                "type": "integer",
+                "nullable": true
+              },
+              "interval": {
+                "description": "Seconds between agent queries of one server.",
+                "default": 5,
+                "minimum": 1,
+                "maximum": 3600,
+                "type": "integer"
               }
             }
           }
@@ -2700,6 +2800,21 @@ export const contract = {
               ],
               "type": "string"
             },
+            "checkType": {
+              "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
+              "default": "connect",
+              "enum": [
+                "none",
+                "connect",
+                "tcp",
+                "http",
+                "https",
+                "dicom",
+                "hl7",
+                "script"
+              ],
+              "type": "string"
+            },
             "state": {
               "description": "`up` every server that should serve is up; `degraded` some are down; `down` none can serve; `disabled` the VIP is disabled; `passive` this node is the passive one of an HA pair; `redirect` a `force_https` VIP.",
               "enum": [
@@ -2874,6 +2989,31 @@ export const contract = {
                       "durationMs",
                       "detail"
                     ]
+                  },
+                  "effectiveWeight": {
+                    "description": "The weight new clients are balanced with: the configured weight as the feedback agent last scaled it (`healthCheck.agent`), 0 while the agent says drain or maint.",
+                    "minimum": 0,
+                    "maximum": 256,
+                    "type": "integer"
+                  },
+                  "agent": {
+                    "description": "The feedback agent's last answer (null without an agent or before its first answer).",
+                    "type": "object",
+                    "nullable": true,
+                    "properties": {
+                      "at": {
+                        "description": "When it was read.",
+                        "type": "string"
+                      },
+                      "reply": {
+                        "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
+                        "type": "string"
+                      }
+                    },
+                    "required": [
+                      "at",
+                      "reply"
+                    ]
                   }
                 },
                 "required": [
@@ -2882,13 +3022,15 @@ export const contract = {
                   "address",
                   "port",
                   "weight",
+                  "effectiveWeight",
                   "backup",
                   "adminState",
                   "health",
                   "colour",
                   "connections",
                   "maxConnections",
-                  "lastCheck"
+                  "lastCheck",
+                  "agent"
                 ]
               }
             }
@@ -2901,6 +3043,7 @@ export const contract = {
             "protocol",
             "forwarding",
             "persistence",
+            "checkType",
             "state",
             "colour",
             "connections",
@@ -3003,6 +3146,21 @@ export const contract = {
           "none",
           "http-cookie",
           "source-ip"
+        ],
+        "type": "string"
+      },
+      "checkType": {
+        "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
+        "default": "connect",
+        "enum": [
+          "none",
+          "connect",
+          "tcp",
+          "http",
+          "https",
+          "dicom",
+          "hl7",
+          "script"
         ],
         "type": "string"
       },
@@ -3180,6 +3338,31 @@ export const contract = {
                 "durationMs",
                 "detail"
               ]
+            },
+            "effectiveWeight": {
+              "description": "The weight new clients are balanced with: the configured weight as the feedback agent last scaled it (`healthCheck.agent`), 0 while the agent says drain or maint.",
+              "minimum": 0,
+              "maximum": 256,
+              "type": "integer"
+            },
+            "agent": {
+              "description": "The feedback agent's last answer (null without an agent or before its first answer).",
+              "type": "object",
+              "nullable": true,
+              "properties": {
+                "at": {
+                  "description": "When it was read.",
+                  "type": "string"
+                },
+                "reply": {
+                  "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "at",
+                "reply"
+              ]
             }
           },
           "required": [
@@ -3188,13 +3371,15 @@ export const contract = {
             "address",
             "port",
             "weight",
+            "effectiveWeight",
             "backup",
             "adminState",
             "health",
             "colour",
             "connections",
             "maxConnections",
-            "lastCheck"
+            "lastCheck",
+            "agent"
           ]
         }
       }
@@ -3207,6 +3392,7 @@ export const contract = {
       "protocol",
       "forwarding",
       "persistence",
+      "checkType",
       "state",
       "colour",
       "connections",
@@ -3324,6 +3510,31 @@ export const contract = {
           "durationMs",
           "detail"
         ]
+      },
+      "effectiveWeight": {
+        "description": "The weight new clients are balanced with: the configured weight as the feedback agent last scaled it (`healthCheck.agent`), 0 while the agent says drain or maint.",
+        "minimum": 0,
+        "maximum": 256,
+        "type": "integer"
+      },
+      "agent": {
+        "description": "The feedback agent's last answer (null without an agent or before its first answer).",
+        "type": "object",
+        "nullable": true,
+        "properties": {
+          "at": {
+            "description": "When it was read.",
+            "type": "string"
+          },
+          "reply": {
+            "description": "The line the agent answered, or why none was read (`agent: ECONNREFUSED`). HAProxy keeps no reply line: on the HAProxy engine this is what HAProxy made of it, in the agent's words (`25%`, `25% drain`, `100% down`), or why its query failed (`agent: Connection refused`).",
+            "type": "string"
+          }
+        },
+        "required": [
+          "at",
+          "reply"
+        ]
       }
     },
     "required": [
@@ -3332,13 +3543,15 @@ export const contract = {
       "address",
       "port",
       "weight",
+      "effectiveWeight",
       "backup",
       "adminState",
       "health",
       "colour",
       "connections",
       "maxConnections",
-      "lastCheck"
+      "lastCheck",
+      "agent"
     ]
   },
   "DirectorySpec": {

@@ -16,7 +16,7 @@ export function vipSnapshot(id: string, ipAddress: string, port: number, servers
     certificateId: null,
     algorithm: 'roundrobin',
     persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 1800 },
-    healthCheck: { type: 'none', port: null, path: '/', host: null, expectStatus: 200, interval: 1, timeout: 1, rise: 1, fall: 1, expectStatuses: [], bodyMatch: { kind: 'none', value: '' }, tcp: { send: null, expect: null }, dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false }, hl7: { message: null } },
+    healthCheck: { type: 'none', port: null, path: '/', host: null, expectStatus: 200, interval: 1, timeout: 1, rise: 1, fall: 1, expectStatuses: [], bodyMatch: { kind: 'none', value: '' }, tcp: { send: null, expect: null }, dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false }, hl7: { message: null }, script: { path: null, args: [] }, agent: { port: null, interval: 5 } },
     forceHttps: false,
     redirectCode: 301,
     forwardedFor: true,

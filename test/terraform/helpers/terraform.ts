@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { ApplianceClient } from '../../../openapi/sdk/index.js';
 import { ROOT } from '../../helpers/paths.js';
-import { startTestAppliance, type TestAppliance } from '../../helpers/appliance-process.js';
+import { startTestAppliance, type TestAppliance, type TestApplianceOptions } from '../../helpers/appliance-process.js';
 
 /** The terraform binary the tests use. */
 export const TERRAFORM = process.env.TERRAFORM_BIN ?? 'terraform';
@@ -151,10 +151,10 @@ export interface ApplianceWorkspace {
 }
 
 /** Starts an appliance and a working directory for the whole file (beforeAll) and removes both afterwards (afterAll). */
-export function applianceWorkspace(installation: Installation = 'dev_overrides'): ApplianceWorkspace {
+export function applianceWorkspace(installation: Installation = 'dev_overrides', appliance: () => Promise<TestApplianceOptions> | TestApplianceOptions = () => ({})): ApplianceWorkspace {
   const ctx = {} as ApplianceWorkspace;
   beforeAll(async () => {
-    ctx.app = await startTestAppliance();
+    ctx.app = await startTestAppliance(await appliance());
     ctx.client = ctx.app.client();
     ctx.tf = await createWorkspace(ctx.app, installation);
   });

@@ -6,6 +6,7 @@ import { connectKind, tcpKind } from './stream-probe.js';
 import { httpKind, httpsKind } from './http-probe.js';
 import { dicomKind } from './dicom-kind.js';
 import { hl7Kind } from './hl7-kind.js';
+import { scriptKind } from './script-kind.js';
 
 /** Every kind the appliance runs itself, by the contract's `healthCheck.type`. */
 export const CHECK_KINDS: Readonly<Record<CheckKindName, CheckKind>> = {
@@ -15,4 +16,5 @@ export const CHECK_KINDS: Readonly<Record<CheckKindName, CheckKind>> = {
   https: httpsKind,
   dicom: dicomKind,
   hl7: hl7Kind,
+  script: scriptKind,
 };

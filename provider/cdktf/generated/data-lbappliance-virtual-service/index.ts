@@ -315,6 +315,124 @@ export class DataLbapplianceVirtualServiceHealthCheckHl7OutputReference extends 
     return this.getStringAttribute('message');
   }
 }
+export interface DataLbapplianceVirtualServiceHealthCheckScript {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckScriptToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckScript): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckScriptToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckScript): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckScriptOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckScript | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckScript | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // path - computed: true, optional: false, required: false
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+
+  // args - computed: true, optional: false, required: false
+  public get args() {
+    return this.getListAttribute('args');
+  }
+}
+export interface DataLbapplianceVirtualServiceHealthCheckAgent {
+}
+
+export function dataLbapplianceVirtualServiceHealthCheckAgentToTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckAgent): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataLbapplianceVirtualServiceHealthCheckAgentToHclTerraform(struct?: DataLbapplianceVirtualServiceHealthCheckAgent): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataLbapplianceVirtualServiceHealthCheckAgentOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): DataLbapplianceVirtualServiceHealthCheckAgent | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataLbapplianceVirtualServiceHealthCheckAgent | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // port - computed: true, optional: false, required: false
+  public get port() {
+    return this.getNumberAttribute('port');
+  }
+
+  // interval - computed: true, optional: false, required: false
+  public get interval() {
+    return this.getNumberAttribute('interval');
+  }
+}
 export interface DataLbapplianceVirtualServiceHealthCheck {
 }
 
@@ -436,6 +554,18 @@ export class DataLbapplianceVirtualServiceHealthCheckOutputReference extends cdk
   private _hl7 = new DataLbapplianceVirtualServiceHealthCheckHl7OutputReference(this, "hl7");
   public get hl7() {
     return this._hl7;
+  }
+
+  // script - computed: true, optional: false, required: false
+  private _script = new DataLbapplianceVirtualServiceHealthCheckScriptOutputReference(this, "script");
+  public get script() {
+    return this._script;
+  }
+
+  // agent - computed: true, optional: false, required: false
+  private _agent = new DataLbapplianceVirtualServiceHealthCheckAgentOutputReference(this, "agent");
+  public get agent() {
+    return this._agent;
   }
 }
 export interface DataLbapplianceVirtualServiceLimits {

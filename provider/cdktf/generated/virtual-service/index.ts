@@ -290,6 +290,137 @@ export class VirtualServiceFallbackOutputReference extends cdktf.ComplexObject {
     return this._port;
   }
 }
+export interface VirtualServiceHealthCheckAgent {
+  /**
+  * Seconds between agent queries of one server.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#interval VirtualService#interval}
+  */
+  readonly interval?: number;
+  /**
+  * The agent's TCP port on each real server; null has no agent.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#port VirtualService#port}
+  */
+  readonly port?: number;
+}
+
+export function virtualServiceHealthCheckAgentToTerraform(struct?: VirtualServiceHealthCheckAgent | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    interval: cdktf.numberToTerraform(struct!.interval),
+    port: cdktf.numberToTerraform(struct!.port),
+  }
+}
+
+
+export function virtualServiceHealthCheckAgentToHclTerraform(struct?: VirtualServiceHealthCheckAgent | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    interval: {
+      value: cdktf.numberToHclTerraform(struct!.interval),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    port: {
+      value: cdktf.numberToHclTerraform(struct!.port),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckAgentOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckAgent | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._interval !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.interval = this._interval;
+    }
+    if (this._port !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.port = this._port;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckAgent | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._interval = undefined;
+      this._port = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._interval = value.interval;
+      this._port = value.port;
+    }
+  }
+
+  // interval - computed: true, optional: true, required: false
+  private _interval?: number; 
+  public get interval() {
+    return this.getNumberAttribute('interval');
+  }
+  public set interval(value: number) {
+    this._interval = value;
+  }
+  public resetInterval() {
+    this._interval = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get intervalInput() {
+    return this._interval;
+  }
+
+  // port - computed: true, optional: true, required: false
+  private _port?: number; 
+  public get port() {
+    return this.getNumberAttribute('port');
+  }
+  public set port(value: number) {
+    this._port = value;
+  }
+  public resetPort() {
+    this._port = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get portInput() {
+    return this._port;
+  }
+}
 export interface VirtualServiceHealthCheckBodyMatch {
   /**
   * `none` ignores the body; `substring` needs `value` as written (bytes of its UTF-8); `regex` needs a match of the regular expression `value`, which must run in linear time (no backreferences or lookaround; refused with LB_UNSAFE_PATTERN otherwise).
@@ -683,6 +814,137 @@ export class VirtualServiceHealthCheckHl7OutputReference extends cdktf.ComplexOb
     return this._message;
   }
 }
+export interface VirtualServiceHealthCheckScript {
+  /**
+  * The program's arguments, each passed as one argument as it is (no shell, no expansion).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#args VirtualService#args}
+  */
+  readonly args?: string[];
+  /**
+  * The program, relative to the check scripts directory (`pacs-query.sh`, `site/check`) or absolute inside it. Required by a `script` check; no `..` segment.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#path VirtualService#path}
+  */
+  readonly path?: string;
+}
+
+export function virtualServiceHealthCheckScriptToTerraform(struct?: VirtualServiceHealthCheckScript | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    args: cdktf.listMapper(cdktf.stringToTerraform, false)(struct!.args),
+    path: cdktf.stringToTerraform(struct!.path),
+  }
+}
+
+
+export function virtualServiceHealthCheckScriptToHclTerraform(struct?: VirtualServiceHealthCheckScript | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    args: {
+      value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(struct!.args),
+      isBlock: false,
+      type: "list",
+      storageClassType: "stringList",
+    },
+    path: {
+      value: cdktf.stringToHclTerraform(struct!.path),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class VirtualServiceHealthCheckScriptOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  public get internalValue(): VirtualServiceHealthCheckScript | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._args !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.args = this._args;
+    }
+    if (this._path !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.path = this._path;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: VirtualServiceHealthCheckScript | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._args = undefined;
+      this._path = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._args = value.args;
+      this._path = value.path;
+    }
+  }
+
+  // args - computed: true, optional: true, required: false
+  private _args?: string[]; 
+  public get args() {
+    return this.getListAttribute('args');
+  }
+  public set args(value: string[]) {
+    this._args = value;
+  }
+  public resetArgs() {
+    this._args = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get argsInput() {
+    return this._args;
+  }
+
+  // path - computed: true, optional: true, required: false
+  private _path?: string; 
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+  public set path(value: string) {
+    this._path = value;
+  }
+  public resetPath() {
+    this._path = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get pathInput() {
+    return this._path;
+  }
+}
 export interface VirtualServiceHealthCheckTcp {
   /**
   * Text the answer must contain. Null only needs the connection (and the send) to succeed.
@@ -816,6 +1078,12 @@ export class VirtualServiceHealthCheckTcpOutputReference extends cdktf.ComplexOb
 }
 export interface VirtualServiceHealthCheck {
   /**
+  * A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#agent VirtualService#agent}
+  */
+  readonly agent?: VirtualServiceHealthCheckAgent;
+  /**
   * What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#body_match VirtualService#body_match}
@@ -882,6 +1150,12 @@ export interface VirtualServiceHealthCheck {
   */
   readonly rise?: number;
   /**
+  * Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#script VirtualService#script}
+  */
+  readonly script?: VirtualServiceHealthCheckScript;
+  /**
   * Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#tcp VirtualService#tcp}
@@ -894,7 +1168,7 @@ export interface VirtualServiceHealthCheck {
   */
   readonly timeout?: number;
   /**
-  * `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up.
+  * `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#type VirtualService#type}
   */
@@ -907,6 +1181,7 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   return {
+    agent: virtualServiceHealthCheckAgentToTerraform(struct!.agent),
     body_match: virtualServiceHealthCheckBodyMatchToTerraform(struct!.bodyMatch),
     dicom: virtualServiceHealthCheckDicomToTerraform(struct!.dicom),
     expect_status: cdktf.numberToTerraform(struct!.expectStatus),
@@ -918,6 +1193,7 @@ export function virtualServiceHealthCheckToTerraform(struct?: VirtualServiceHeal
     path: cdktf.stringToTerraform(struct!.path),
     port: cdktf.numberToTerraform(struct!.port),
     rise: cdktf.numberToTerraform(struct!.rise),
+    script: virtualServiceHealthCheckScriptToTerraform(struct!.script),
     tcp: virtualServiceHealthCheckTcpToTerraform(struct!.tcp),
     timeout: cdktf.numberToTerraform(struct!.timeout),
     type: cdktf.stringToTerraform(struct!.type),
@@ -931,6 +1207,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
     throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
   }
   const attrs = {
+    agent: {
+      value: virtualServiceHealthCheckAgentToHclTerraform(struct!.agent),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckAgent",
+    },
     body_match: {
       value: virtualServiceHealthCheckBodyMatchToHclTerraform(struct!.bodyMatch),
       isBlock: true,
@@ -997,6 +1279,12 @@ export function virtualServiceHealthCheckToHclTerraform(struct?: VirtualServiceH
       type: "simple",
       storageClassType: "number",
     },
+    script: {
+      value: virtualServiceHealthCheckScriptToHclTerraform(struct!.script),
+      isBlock: true,
+      type: "struct",
+      storageClassType: "VirtualServiceHealthCheckScript",
+    },
     tcp: {
       value: virtualServiceHealthCheckTcpToHclTerraform(struct!.tcp),
       isBlock: true,
@@ -1039,6 +1327,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     }
     let hasAnyValues = this.isEmptyObject;
     const internalValueResult: any = {};
+    if (this._agent?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.agent = this._agent?.internalValue;
+    }
     if (this._bodyMatch?.internalValue !== undefined) {
       hasAnyValues = true;
       internalValueResult.bodyMatch = this._bodyMatch?.internalValue;
@@ -1083,6 +1375,10 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       hasAnyValues = true;
       internalValueResult.rise = this._rise;
     }
+    if (this._script?.internalValue !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.script = this._script?.internalValue;
+    }
     if (this._tcp?.internalValue !== undefined) {
       hasAnyValues = true;
       internalValueResult.tcp = this._tcp?.internalValue;
@@ -1102,6 +1398,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     if (value === undefined) {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
+      this._agent.internalValue = undefined;
       this._bodyMatch.internalValue = undefined;
       this._dicom.internalValue = undefined;
       this._expectStatus = undefined;
@@ -1113,6 +1410,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._path = undefined;
       this._port = undefined;
       this._rise = undefined;
+      this._script.internalValue = undefined;
       this._tcp.internalValue = undefined;
       this._timeout = undefined;
       this._type = undefined;
@@ -1124,6 +1422,7 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
+      this._agent.internalValue = value.agent;
       this._bodyMatch.internalValue = value.bodyMatch;
       this._dicom.internalValue = value.dicom;
       this._expectStatus = value.expectStatus;
@@ -1135,10 +1434,27 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
       this._path = value.path;
       this._port = value.port;
       this._rise = value.rise;
+      this._script.internalValue = value.script;
       this._tcp.internalValue = value.tcp;
       this._timeout = value.timeout;
       this._type = value.type;
     }
+  }
+
+  // agent - computed: true, optional: true, required: false
+  private _agent = new VirtualServiceHealthCheckAgentOutputReference(this, "agent");
+  public get agent() {
+    return this._agent;
+  }
+  public putAgent(value: VirtualServiceHealthCheckAgent) {
+    this._agent.internalValue = value;
+  }
+  public resetAgent() {
+    this._agent.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get agentInput() {
+    return this._agent.internalValue;
   }
 
   // body_match - computed: true, optional: true, required: false
@@ -1315,6 +1631,22 @@ export class VirtualServiceHealthCheckOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get riseInput() {
     return this._rise;
+  }
+
+  // script - computed: true, optional: true, required: false
+  private _script = new VirtualServiceHealthCheckScriptOutputReference(this, "script");
+  public get script() {
+    return this._script;
+  }
+  public putScript(value: VirtualServiceHealthCheckScript) {
+    this._script.internalValue = value;
+  }
+  public resetScript() {
+    this._script.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get scriptInput() {
+    return this._script.internalValue;
   }
 
   // tcp - computed: true, optional: true, required: false

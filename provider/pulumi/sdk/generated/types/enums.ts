@@ -196,7 +196,7 @@ export const VirtualServiceHealthCheckBodyMatchKind = {
 /** One of the values of {@link VirtualServiceHealthCheckBodyMatchKind}. */
 export type VirtualServiceHealthCheckBodyMatchKind = (typeof VirtualServiceHealthCheckBodyMatchKind)[keyof typeof VirtualServiceHealthCheckBodyMatchKind];
 
-/** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
+/** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up. */
 export const VirtualServiceHealthCheckType = {
   None: "none",
   Connect: "connect",
@@ -205,6 +205,7 @@ export const VirtualServiceHealthCheckType = {
   Https: "https",
   Dicom: "dicom",
   Hl7: "hl7",
+  Script: "script",
 } as const;
 /** One of the values of {@link VirtualServiceHealthCheckType}. */
 export type VirtualServiceHealthCheckType = (typeof VirtualServiceHealthCheckType)[keyof typeof VirtualServiceHealthCheckType];

@@ -61,7 +61,7 @@ export interface VirtualServiceFallback {
 
 /** How the appliance checks each real server. */
 export interface VirtualServiceHealthCheck {
-  /** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `none` treats every server as up. */
+  /** `connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expectStatus` (or one of `expectStatuses`) and the `bodyMatch`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up. */
   type?: pulumi.Input<enums.VirtualServiceHealthCheckType>;
   /** Port to check; null checks each real server's own port. */
   port?: pulumi.Input<number>;
@@ -89,6 +89,18 @@ export interface VirtualServiceHealthCheck {
   dicom?: pulumi.Input<inputs.VirtualServiceHealthCheckDicom>;
   /** Settings of `hl7` checks: the appliance sends one HL7 v2 message in an MLLP frame and expects an ACK whose MSA-1 is `AA` or `CA` and whose MSA-2 is the control id it sent. Another code (`AE`, `AR`, `CE`, `CR`, with MSA-3 or the ERR segment as the reason), an ACK for another message, no ACK or a timeout is a failed check. Ignored by other check types. */
   hl7?: pulumi.Input<inputs.VirtualServiceHealthCheckHl7>;
+  /** Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types. */
+  script?: pulumi.Input<inputs.VirtualServiceHealthCheckScript>;
+  /** A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply. */
+  agent?: pulumi.Input<inputs.VirtualServiceHealthCheckAgent>;
+}
+
+/** A feedback agent on each real server (HAProxy's agent-check protocol), beside the health check: every `interval` seconds the appliance connects to the agent's `port`, and the server answers one line of comma- or space-separated words: a percentage (`75%`) sets the effective weight to that share of the configured weight, `drain` takes no new clients (weight 0), `maint` takes no clients at all, `ready` ends drain and maint, `down` marks the server down and `up` takes that back. An agent that cannot be reached changes nothing (the health check judges reachability). The overview shows the effective weight and the agent's last reply. */
+export interface VirtualServiceHealthCheckAgent {
+  /** The agent's TCP port on each real server; null has no agent. */
+  port?: pulumi.Input<number>;
+  /** Seconds between agent queries of one server. */
+  interval?: pulumi.Input<number>;
 }
 
 /** What the body of an `http`/`https` check answer must contain. Only its first 16384 bytes are read (HAProxy's check buffer): a match further on is not seen. */
@@ -113,6 +125,14 @@ export interface VirtualServiceHealthCheckDicom {
 export interface VirtualServiceHealthCheckHl7 {
   /** The message to send, segments separated by CR, LF or CRLF (sent with CR), starting with its MSH segment; MSH-7 is set to the time of each check and MSH-10 to a fresh control id. Null sends a minimal message: `MSH|^~\&|LBAPPLIANCE|LBAPPLIANCE|||<now>||NMQ^N02|<fresh id>|P|2.5` (an application status query that changes nothing on the receiver). */
   message?: pulumi.Input<string>;
+}
+
+/** Settings of `script` checks: the appliance runs the program `path` with the arguments `args`, without a shell, at each check of each real server; exit status 0 is up, anything else (another status, a signal, no exit within the check's `timeout`, after which it is killed) is down, with the first line it printed as the reason. Its environment holds only `PATH` and the addresses HAProxy's external-check gives: `HAPROXY_PROXY_NAME`, `HAPROXY_PROXY_ADDR`, `HAPROXY_PROXY_PORT` (the VIP), `HAPROXY_SERVER_NAME`, `HAPROXY_SERVER_ADDR`, `HAPROXY_SERVER_PORT` (the real server and the checked port). Only programs in the appliance's check scripts directory (`lbappliance serve --check-scripts-dir`, default `/etc/lbappliance/check-scripts`) run: a path outside it, with a `..` segment, or through a symbolic link leading out of it is refused. Ignored by other check types. */
+export interface VirtualServiceHealthCheckScript {
+  /** The program, relative to the check scripts directory (`pacs-query.sh`, `site/check`) or absolute inside it. Required by a `script` check; no `..` segment. */
+  path?: pulumi.Input<string>;
+  /** The program's arguments, each passed as one argument as it is (no shell, no expansion). */
+  args?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** Settings of `tcp` checks: connect, send `send` if set, and expect `expect` in what the server answers (its first 16384 bytes) if set; with neither, a `tcp` check is a `connect` check. Ignored by other check types. */
