@@ -4,7 +4,7 @@
 // layer see a single Engine. Neither engine knows about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, VirtualServiceRuntime } from './types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
   return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
@@ -14,6 +14,8 @@ function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
 export class LayeredEngine implements Engine {
   readonly kind: Engine['kind'];
   readonly persistenceSync: PersistenceSync;
+  /** The proxy engine's (layer 4 VIPs keep their flows in the kernel's tables, not listed here). */
+  readonly persistenceTables: PersistenceTables;
   readonly #proxy: Engine;
   readonly #kernel: KernelPlane;
 
@@ -22,6 +24,7 @@ export class LayeredEngine implements Engine {
     this.#kernel = kernel;
     this.kind = proxy.kind;
     this.persistenceSync = proxy.persistenceSync;
+    this.persistenceTables = proxy.persistenceTables;
   }
 
   start(): Promise<void> {
