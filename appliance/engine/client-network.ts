@@ -30,7 +30,10 @@ export function plainAddress(address: string): string | null {
   const a = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
   if (isIPv4(a)) return a;
   const groups = ipv6Groups(a);
-  return groups ? ipv6FromGroups(groups) : null;
+  if (!groups) return null;
+  // An IPv4-mapped address (however written) is the IPv4 client it stands for.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  return ipv6FromGroups(groups);
 }
 
 /** The table key of a client address under the VIP's prefixes (the address itself at full length). */

@@ -76,9 +76,9 @@ export interface PersistenceEntry {
   lastSeen: number;
 }
 
-/** A change to a persistence table: `set` (new or moved entry) or `delete` (expired, or its server left). */
+/** A change to a persistence table: `set` (new or moved entry), `delete` (expired, or its server left) or `clear` (the API forgot the client). */
 export interface PersistenceChange {
-  type: 'set' | 'delete';
+  type: 'set' | 'delete' | 'clear';
   entry: PersistenceEntry;
 }
 
@@ -86,6 +86,8 @@ export interface PersistenceChange {
 export interface ReplicablePersistence {
   export(): PersistenceEntry[];
   import(entries: readonly PersistenceEntry[]): number;
+  /** Forgets one client (a clear made on the peer). */
+  forget(virtualServiceId: string, client: string): boolean;
   on(event: 'change', listener: (change: PersistenceChange) => void): unknown;
   off(event: 'change', listener: (change: PersistenceChange) => void): unknown;
 }

@@ -1707,6 +1707,19 @@ export interface components {
              * @enum {string}
              */
             persistence: "none" | "http-cookie" | "source-ip";
+            /**
+             * @description What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `sourceIpFallback`). Its entries: `listPersistenceEntries`.
+             * @example address
+             * @example /24 /64
+             */
+            persistenceTable: string | null;
+            /**
+             * @description The PROXY protocol version sent to the real servers (`sendProxy`).
+             * @enum {string}
+             */
+            sendProxy: "off" | "v1" | "v2";
+            /** @description Whether clients must open with a PROXY protocol header (`acceptProxy`). */
+            acceptProxy: boolean;
             state: components["schemas"]["VirtualServiceStatus"]["state"];
             colour: components["schemas"]["VirtualServiceStatus"]["colour"];
             /** @description Open client connections. */

@@ -121,11 +121,12 @@ export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]
     return out.sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
   }
 
-  /** Forgets one client (the API's clear); false when it had no entry. Emits a `delete` change. */
+  /** Forgets one client (the API's clear); false when it had no entry. Emits a `clear` change (replicated to the HA peer). */
   forget(vsId: string, client: string): boolean {
     const slot = this.#tables.get(vsId)?.get(client);
     if (!slot) return false;
-    this.#delete(vsId, client, slot);
+    this.#tables.get(vsId)?.delete(client);
+    this.emit('change', { type: 'clear', entry: { virtualServiceId: vsId, client, realServerId: slot.rsId, lastSeen: slot.lastSeen } });
     return true;
   }
 

@@ -143,6 +143,8 @@ function parseV1(buf: Buffer): HeaderRead {
 }
 
 function ipv6Text(b: Buffer): string {
+  // An IPv4-mapped address is the IPv4 client it stands for.
+  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return [...b.subarray(12, 16)].join('.');
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
   // The canonical text (RFC 5952): node's URL parser compresses it.

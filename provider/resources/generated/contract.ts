@@ -1884,6 +1884,24 @@ export const contract = {
               ],
               "type": "string"
             },
+            "persistenceTable": {
+              "description": "What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `source_ip_fallback`). Its entries: `list_persistence_entries`.",
+              "type": "string",
+              "nullable": true
+            },
+            "sendProxy": {
+              "description": "The PROXY protocol version sent to the real servers (`send_proxy`).",
+              "enum": [
+                "off",
+                "v1",
+                "v2"
+              ],
+              "type": "string"
+            },
+            "acceptProxy": {
+              "description": "Whether clients must open with a PROXY protocol header (`accept_proxy`).",
+              "type": "boolean"
+            },
             "state": {
               "description": "`up` every server that should serve is up; `degraded` some are down; `down` none can serve; `disabled` the VIP is disabled; `passive` this node is the passive one of an HA pair; `redirect` a `force_https` VIP.",
               "enum": [
@@ -2085,6 +2103,9 @@ export const contract = {
             "protocol",
             "forwarding",
             "persistence",
+            "persistenceTable",
+            "sendProxy",
+            "acceptProxy",
             "state",
             "colour",
             "connections",
@@ -2189,6 +2210,24 @@ export const contract = {
           "source-ip"
         ],
         "type": "string"
+      },
+      "persistenceTable": {
+        "description": "What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `source_ip_fallback`). Its entries: `list_persistence_entries`.",
+        "type": "string",
+        "nullable": true
+      },
+      "sendProxy": {
+        "description": "The PROXY protocol version sent to the real servers (`send_proxy`).",
+        "enum": [
+          "off",
+          "v1",
+          "v2"
+        ],
+        "type": "string"
+      },
+      "acceptProxy": {
+        "description": "Whether clients must open with a PROXY protocol header (`accept_proxy`).",
+        "type": "boolean"
       },
       "state": {
         "description": "`up` every server that should serve is up; `degraded` some are down; `down` none can serve; `disabled` the VIP is disabled; `passive` this node is the passive one of an HA pair; `redirect` a `force_https` VIP.",
@@ -2391,6 +2430,9 @@ export const contract = {
       "protocol",
       "forwarding",
       "persistence",
+      "persistenceTable",
+      "sendProxy",
+      "acceptProxy",
       "state",
       "colour",
       "connections",
