@@ -13,7 +13,7 @@ import { refusedWrite } from '../helpers/refused-write.js';
 import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
 import { ENGINE, HAPROXY, sharedPort } from './helpers/engine-under-test.js';
 import { get, rawExchange } from './helpers/traffic.js';
-import { createVip } from './helpers/vips.js';
+import { createVip, overviewOf } from './helpers/vips.js';
 import { until } from './helpers/wait.js';
 
 const NET = HAPROXY ? '127.0.247' : '127.0.246';
@@ -128,10 +128,11 @@ describe('sendProxy', () => {
   it('opens a tcp VIP\'s server connection with a v1 line naming the client and the VIP, then the client\'s bytes', async () => {
     const be = await headerBackend(`${NET}.8`, 'echo');
     try {
-      await createVip(client, { label: 'send-v1-tcp', ipAddress: VIP, ports: [9001], protocol: 'tcp', sendProxy: 'v1', healthCheck: { type: 'none' } }, [{ label: 'be', address: `${NET}.8`, port: be.port }]);
+      const vs = await createVip(client, { label: 'send-v1-tcp', ipAddress: VIP, ports: [9001], protocol: 'tcp', sendProxy: 'v1', healthCheck: { type: 'none' } }, [{ label: 'be', address: `${NET}.8`, port: be.port }]);
       const r = await exchange(VIP, 9001, 'echo:hello', CLIENT);
       expect(r.reply).toBe('echo:hello');
       expect(be.seen[0]?.header.toString('latin1')).toBe(`PROXY TCP4 ${CLIENT} ${VIP} ${r.localPort} 9001\r\n`);
+      expect(await overviewOf(client, vs.id)).toMatchObject({ sendProxy: 'v1', acceptProxy: false, persistenceTable: null });
     } finally {
       await be.close();
     }
@@ -219,6 +220,7 @@ describe('persistence', () => {
       names.add(r.slice(r.indexOf('\r\n\r\n') + 4));
     }
     expect(names.size, 'one server for the whole /24').toBe(1);
+    expect(await overviewOf(client, vs.id)).toMatchObject({ persistence: 'source-ip', persistenceTable: '/24 /64', sendProxy: 'off', acceptProxy: true });
     const served = [...names][0] as string;
     const six = Buffer.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7]);
     await rawExchange(VIP, 9004, Buffer.concat([v2(0x21, six, ip6loopback(), 40001, 9004), Buffer.from(httpGet(VIP))]));
@@ -249,6 +251,7 @@ describe('persistence', () => {
     expect(String(first.headers['set-cookie'])).toMatch(/^SERVERID=/);
     const name = first.body.toString();
     for (let i = 0; i < 6; i++) expect((await get(`http://${VIP}:9005/`, { localAddress: CLIENT })).body.toString(), 'no cookie sent').toBe(name);
+    expect(await overviewOf(client, vs.id)).toMatchObject({ persistence: 'http-cookie', persistenceTable: 'address', acceptProxy: false });
     const entries = (await client.listPersistenceEntries(vs.id)).items;
     expect(entries).toEqual([expect.objectContaining({ client: CLIENT, realServerId: vs.servers[name] })]);
     // The other server's cookie, from another client: the cookie decides.
