@@ -20,6 +20,7 @@ import { snmpHandlers } from './handlers/snmp.js';
 import { systemHandlers } from './handlers/system.js';
 import { userHandlers } from './handlers/users.js';
 import { virtualServiceHandlers } from './handlers/virtual-services.js';
+import { persistenceEntryHandlers } from './handlers/persistence-entries.js';
 import { webHandlers } from './handlers/web.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 
@@ -32,6 +33,7 @@ export function allHandlers(api: ApiContext): Handlers {
     ...systemHandlers(api),
     ...virtualServiceHandlers(api),
     ...realServerHandlers(api),
+    ...persistenceEntryHandlers(api),
     ...certificateHandlers(api),
     ...configHandlers(api),
     ...haHandlers(api),

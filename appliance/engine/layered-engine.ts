@@ -4,7 +4,7 @@
 // layer see a single Engine. Neither engine knows about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, KernelPairing, PersistenceSync, VirtualServiceRuntime } from './types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
   return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
@@ -15,6 +15,8 @@ export class LayeredEngine implements Engine {
   readonly kind: Engine['kind'];
   readonly persistenceSync: PersistenceSync;
   readonly kernelPairing: KernelPairing;
+  /** The proxy engine's (layer 4 VIPs keep their flows in the kernel's tables, not listed here). */
+  readonly persistenceTables: PersistenceTables;
   readonly #proxy: Engine;
   readonly #kernel: KernelPlane;
 
@@ -24,6 +26,7 @@ export class LayeredEngine implements Engine {
     this.kind = proxy.kind;
     this.persistenceSync = proxy.persistenceSync;
     this.kernelPairing = { programsKernel: kernel.enabled, setFloatingSource: (floating) => kernel.setFloatingSource(floating), setActive: (active) => kernel.setActive(active) };
+    this.persistenceTables = proxy.persistenceTables;
   }
 
   start(): Promise<void> {

@@ -1,11 +1,13 @@
 // An engine with no data plane: it accepts every revision and carries no traffic. Used by
 // `serve --engine none` (a control plane only, e.g. to prepare a configuration).
+import { NO_PERSISTENCE_TABLES } from './types.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, RealServerRuntime, VirtualServiceRuntime } from './types.js';
 
 /** The engine that runs nothing. */
 export class NullEngine implements Engine {
   readonly kind = 'none' as const;
   readonly persistenceSync: PersistenceSync = { kind: 'none' };
+  readonly persistenceTables = NO_PERSISTENCE_TABLES;
   #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
   #active = true;
 

@@ -80,9 +80,9 @@ export interface PersistenceEntry {
   lastSeen: number;
 }
 
-/** A change to a persistence table: `set` (new or moved entry) or `delete` (expired, or its server left). */
+/** A change to a persistence table: `set` (new or moved entry), `delete` (expired, or its server left) or `clear` (the API forgot the client). */
 export interface PersistenceChange {
-  type: 'set' | 'delete';
+  type: 'set' | 'delete' | 'clear';
   entry: PersistenceEntry;
 }
 
@@ -90,6 +90,8 @@ export interface PersistenceChange {
 export interface ReplicablePersistence {
   export(): PersistenceEntry[];
   import(entries: readonly PersistenceEntry[]): number;
+  /** Forgets one client (a clear made on the peer). */
+  forget(virtualServiceId: string, client: string): boolean;
   on(event: 'change', listener: (change: PersistenceChange) => void): unknown;
   off(event: 'change', listener: (change: PersistenceChange) => void): unknown;
 }
@@ -103,6 +105,26 @@ export type PersistenceSync =
   | { kind: 'stream'; table: ReplicablePersistence }
   | { kind: 'engine'; setPeer(settings: PersistenceReplication | null): Promise<void> }
   | { kind: 'none' };
+
+/** One entry of a VIP's source-IP table as the API shows it. */
+export interface PersistenceTableEntry {
+  /** The client key: its address, or its network (`10.1.2.0/24`) under the VIP's prefix lengths. */
+  client: string;
+  realServerId: string;
+  /** Seconds until it is forgotten if the client opens no new session. */
+  expiresInSeconds: number;
+}
+
+/** The source-IP tables of this node's data plane, read and cleared through the API (runtime state, not configuration). */
+export interface PersistenceTables {
+  /** The entries of a VIP, ordered by client; empty when the VIP keeps none here. */
+  list(vsId: string): Promise<PersistenceTableEntry[]>;
+  /** Forgets the entry under a client key (client-network.ts); false when there was none. */
+  clear(vsId: string, key: string): Promise<boolean>;
+}
+
+/** Tables of an engine that keeps none. */
+export const NO_PERSISTENCE_TABLES: PersistenceTables = { list: async () => [], clear: async () => false };
 
 /** The kinds of data plane engine. */
 export type EngineKind = 'embedded' | 'haproxy' | 'none';
@@ -124,6 +146,8 @@ export interface Engine extends SnapshotTarget {
   stop(graceMs?: number): Promise<void>;
   /** How its source-IP persistence reaches the HA peer. */
   readonly persistenceSync: PersistenceSync;
+  /** Its source-IP tables, for the API. */
+  readonly persistenceTables: PersistenceTables;
   /** The kernel data plane's part in an HA pair (absent: the engine programs no kernel rules). */
   readonly kernelPairing?: KernelPairing;
 }

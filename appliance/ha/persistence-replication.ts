@@ -62,8 +62,17 @@ export class PersistenceStream implements PersistenceReplication {
   /** Every accepted connection, handshaking or not, so that close() need not wait for any. */
   readonly #inbound = new Set<Socket>();
   readonly #onChange = (change: PersistenceChange) => {
-    // Deletions need no replication: the passive node expires and drops entries by itself.
-    if (change.type !== 'set' || !this.#out) return;
+    if (!this.#out) return;
+    if (change.type === 'clear') {
+      // A client the API cleared is forgotten on the passive node too (a takeover must not bring
+      // it back), after any entry still batched, so that the clear comes last.
+      if (this.#batch) clearTimeout(this.#batch);
+      this.#flush();
+      this.#write([], [{ virtualServiceId: change.entry.virtualServiceId, client: change.entry.client }]);
+      return;
+    }
+    // Expiries need no replication: the passive node expires and drops entries by itself.
+    if (change.type !== 'set') return;
     this.#pending.push(change.entry);
     this.#batch ??= setTimeout(() => this.#flush(), BATCH_MS);
   };
@@ -136,8 +145,9 @@ export class PersistenceStream implements PersistenceReplication {
         return;
       }
       try {
-        const msg = JSON.parse(line) as { entries?: PersistenceEntry[] };
+        const msg = JSON.parse(line) as { entries?: PersistenceEntry[]; forget?: { virtualServiceId: string; client: string }[] };
         if (Array.isArray(msg.entries)) this.#imported += this.#o.table.import(msg.entries);
+        if (Array.isArray(msg.forget)) for (const f of msg.forget) if (typeof f?.virtualServiceId === 'string' && typeof f.client === 'string') this.#o.table.forget(f.virtualServiceId, f.client);
       } catch {
         socket.destroy();
       }
@@ -195,9 +205,10 @@ export class PersistenceStream implements PersistenceReplication {
     if (entries.length > 0) this.#write(entries);
   }
 
-  #write(entries: PersistenceEntry[]): void {
+  #write(entries: PersistenceEntry[], forget: { virtualServiceId: string; client: string }[] = []): void {
     const out = this.#out;
     if (!out) return;
+    if (forget.length > 0) out.write(`${JSON.stringify({ forget })}\n`);
     // A peer that stops reading is cut off; the next stream starts with the whole table.
     if (out.writableLength > MAX_BUFFERED) {
       out.destroy();

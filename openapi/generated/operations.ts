@@ -446,6 +446,49 @@ export const operationTable = {
       }
     ]
   },
+  "listPersistenceEntries": {
+    "method": "GET",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/persistence-entries",
+    "auth": true,
+    "peerAuth": false,
+    "write": null,
+    "role": "read-only",
+    "pathParams": [
+      "virtualServiceId"
+    ],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 200,
+        "contentType": "application/json"
+      }
+    ]
+  },
+  "deletePersistenceEntry": {
+    "method": "DELETE",
+    "path": "/api/v1/virtual-services/{virtualServiceId}/persistence-entries/{client}",
+    "auth": true,
+    "peerAuth": false,
+    "write": "node",
+    "role": "admin",
+    "pathParams": [
+      "virtualServiceId",
+      "client"
+    ],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [],
+    "bodyRequired": false,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
   "listCertificates": {
     "method": "GET",
     "path": "/api/v1/certificates",
@@ -1631,6 +1674,26 @@ export abstract class GeneratedOperations {
    */
   setRealServerAdminState(virtualServiceId: string, realServerId: string, body: RequestBody<"setRealServerAdminState">, options?: CallOptions): Promise<SuccessBody<"setRealServerAdminState">> {
     return this.invoke("setRealServerAdminState", { path: { "virtualServiceId": String(virtualServiceId), "realServerId": String(realServerId) }, body }, options);
+  }
+
+  /**
+   * Read a VIP's source-IP persistence table
+   *
+   * Which client (or client network, with `persistence.ipv4PrefixLength`/`ipv6PrefixLength`) is kept on which real server, and when the entry expires if the client stays away. The table is runtime state of this node's data plane (not configuration) and is replicated to the HA secondary; a VIP whose persistence keeps no table (`none`, or `http-cookie` without `sourceIpFallback`) has none, and one that is not running here (disabled, passive node) answers an empty list.
+   * Operation `listPersistenceEntries`: GET /api/v1/virtual-services/{virtualServiceId}/persistence-entries.
+   */
+  listPersistenceEntries(virtualServiceId: string, options?: CallOptions): Promise<SuccessBody<"listPersistenceEntries">> {
+    return this.invoke("listPersistenceEntries", { path: { "virtualServiceId": String(virtualServiceId) } }, options);
+  }
+
+  /**
+   * Forget one client's server
+   *
+   * Clears the client's (or its network's) entry on this node, so its next session is balanced afresh. Not a configuration write (no revision). 404 `LB_NOT_FOUND` naming `client` when the table holds no entry for it.
+   * Operation `deletePersistenceEntry`: DELETE /api/v1/virtual-services/{virtualServiceId}/persistence-entries/{client}.
+   */
+  deletePersistenceEntry(virtualServiceId: string, client: string, options?: CallOptions): Promise<SuccessBody<"deletePersistenceEntry">> {
+    return this.invoke("deletePersistenceEntry", { path: { "virtualServiceId": String(virtualServiceId), "client": String(client) } }, options);
   }
 
   /**

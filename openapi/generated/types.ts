@@ -285,6 +285,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/virtual-services/{virtualServiceId}/persistence-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a VIP's source-IP persistence table
+         * @description Which client (or client network, with `persistence.ipv4PrefixLength`/`ipv6PrefixLength`) is kept on which real server, and when the entry expires if the client stays away. The table is runtime state of this node's data plane (not configuration) and is replicated to the HA secondary; a VIP whose persistence keeps no table (`none`, or `http-cookie` without `sourceIpFallback`) has none, and one that is not running here (disabled, passive node) answers an empty list.
+         */
+        get: operations["listPersistenceEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/virtual-services/{virtualServiceId}/persistence-entries/{client}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+                /** @description A client address; the entry of the network it falls in (the VIP's prefix lengths) is cleared. */
+                client: components["schemas"]["IpAddress"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget one client's server
+         * @description Clears the client's (or its network's) entry on this node, so its next session is balanced afresh. Not a configuration write (no revision). 404 `LB_NOT_FOUND` naming `client` when the table holds no entry for it.
+         */
+        delete: operations["deletePersistenceEntry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/certificates": {
         parameters: {
             query?: never;
@@ -1067,6 +1115,38 @@ export interface components {
              * @default 1800
              */
             timeout?: number;
+            /**
+             * @description With `http-cookie`, also keep a source-IP table, so a client that refuses cookies (a DICOMweb or HL7 FHIR client library) still returns to its server; a client that sends the cookie follows the cookie. `http-cookie` only.
+             * @default false
+             */
+            sourceIpFallback?: boolean;
+            /**
+             * @description Keep IPv4 clients by network rather than by address (24 keeps a whole /24 on one server, for clients behind several NAT addresses). `source-ip` or `sourceIpFallback` only.
+             * @default 32
+             */
+            ipv4PrefixLength?: number;
+            /**
+             * @description Keep IPv6 clients by network (64 keeps a /64 on one server). `source-ip` or `sourceIpFallback` only.
+             * @default 128
+             */
+            ipv6PrefixLength?: number;
+        };
+        /** @description One entry of a source-IP persistence table. */
+        PersistenceEntry: {
+            /**
+             * @description The client address, or its network in CIDR form when the VIP keeps clients by network (`10.1.2.0/24`).
+             * @example 10.1.2.33
+             * @example 10.1.2.0/24
+             * @example 2001:db8:1:2::/64
+             */
+            client: string;
+            realServerId: components["schemas"]["RealServerId"];
+            /** @description Seconds until the entry is forgotten if the client opens no new session (`persistence.timeout` after its last one). */
+            expiresInSeconds: number;
+        };
+        PersistenceEntryList: {
+            /** @description The entries, ordered by client. */
+            items: components["schemas"]["PersistenceEntry"][];
         };
         /**
          * @description How the appliance checks each real server.
@@ -1420,6 +1500,17 @@ export interface components {
              * @default false
              */
             transparent?: boolean;
+            /**
+             * @description Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxy_protocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients.
+             * @default off
+             * @enum {string}
+             */
+            sendProxy?: "off" | "v1" | "v2";
+            /**
+             * @description Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only.
+             * @default false
+             */
+            acceptProxy?: boolean;
             /** @default {} */
             timeouts?: components["schemas"]["Timeouts"];
             /** @default {} */
@@ -1843,6 +1934,19 @@ export interface components {
              * @enum {string}
              */
             persistence: "none" | "http-cookie" | "source-ip";
+            /**
+             * @description What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `sourceIpFallback`). Its entries: `listPersistenceEntries`.
+             * @example address
+             * @example /24 /64
+             */
+            persistenceTable: string | null;
+            /**
+             * @description The PROXY protocol version sent to the real servers (`sendProxy`).
+             * @enum {string}
+             */
+            sendProxy: "off" | "v1" | "v2";
+            /** @description Whether clients must open with a PROXY protocol header (`acceptProxy`). */
+            acceptProxy: boolean;
             checkType: components["schemas"]["HealthCheck"]["type"];
             state: components["schemas"]["VirtualServiceStatus"]["state"];
             colour: components["schemas"]["VirtualServiceStatus"]["colour"];
@@ -3394,6 +3498,61 @@ export interface operations {
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["DirectoryUnavailable"];
+        };
+    };
+    listPersistenceEntries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersistenceEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deletePersistenceEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The virtual service's id. */
+                virtualServiceId: components["parameters"]["VirtualServiceId"];
+                /** @description A client address; the entry of the network it falls in (the VIP's prefix lengths) is cleared. */
+                client: components["schemas"]["IpAddress"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cleared. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listCertificates: {

@@ -28,7 +28,11 @@ export interface VirtualServiceFacts {
   protocol?: string;
   certificateId?: string | null;
   forceHttps?: boolean | null;
-  persistence?: { mode?: string | null } | null;
+  persistence?: { mode?: string | null; sourceIpFallback?: boolean | null; ipv4PrefixLength?: number | null; ipv6PrefixLength?: number | null } | null;
+  /** `off` when null. */
+  sendProxy?: string | null;
+  /** `false` when null. */
+  acceptProxy?: boolean | null;
   /** `proxy` when null. */
   forwarding?: string | null;
   /** `false` when null. */
@@ -92,6 +96,9 @@ function layer4Problems(vs: VirtualServiceFacts, mode: string | undefined): Rule
   if (orDefault(vs.forwardedFor, true) === true) {
     bad('/forwardedFor', `${how} and cannot insert X-Forwarded-For: set forwardedFor to false${forwarding === 'snat' ? ' (use nat or direct-routing for the servers to see the client address)' : ' (the servers see the client address already)'}`);
   }
+  const sendProxy = orDefault(vs.sendProxy, 'off');
+  if (sendProxy !== undefined && sendProxy !== 'off') bad('/sendProxy', `${how} and opens no connection of its own to the servers, so it cannot send a PROXY protocol header: sendProxy needs forwarding proxy (${forwarding === 'snat' ? 'use nat or direct-routing for the servers to see the client address' : 'the servers see the client address already'})`);
+  if (vs.acceptProxy === true) bad('/acceptProxy', `${how} and reads no stream, so it cannot take a PROXY protocol header off a connection: acceptProxy needs forwarding proxy`);
   if (orDefault(vs.algorithm, 'roundrobin') === 'leastconn') bad('/algorithm', `${how} with weighted random selection: leastconn needs forwarding proxy, use roundrobin`);
   if (vs.ipAddress !== undefined && (vs.ipAddress.includes(':') || vs.ipAddress === '0.0.0.0')) {
     bad('/ipAddress', `${how}: its ipAddress is one IPv4 address (not a wildcard; IPv6 layer 4 VIPs are not supported yet)`);
@@ -204,6 +211,7 @@ export function virtualServiceProblems(vs: VirtualServiceFacts): RuleProblem[] {
     problems.push({ code: 'LB_INVALID_COMBINATION', field: '/transparent', message: 'a forceHttps VIP only redirects and connects to no real server, so it cannot be transparent' });
   }
   problems.push(...checkProgramProblems(vs.healthCheck, isLayer4(orDefault(vs.forwarding, 'proxy'))));
+  problems.push(...persistenceProblems(mode, vs.persistence));
   problems.push(...fallbackProblems(protocol, vs.fallback));
   problems.push(...tlsProblems(protocol, certificateId, vs.tls));
   return problems;
@@ -261,6 +269,26 @@ function tlsProblems(protocol: string | undefined, certificateId: string | null 
     if (seen.has(key)) out.push({ code: 'LB_INVALID_COMBINATION', field: `/tls/sniCertificates/${i}/serverName`, message: `server name ${name} has a certificate already` });
     seen.add(key);
   });
+  return out;
+}
+
+/** Settings of source-IP keeping that only a mode keeping a source-IP table can use. */
+function persistenceProblems(mode: string | undefined, p: VirtualServiceFacts['persistence']): RuleProblem[] {
+  if (p === null || p === undefined || mode === undefined) return [];
+  const out: RuleProblem[] = [];
+  if (p.sourceIpFallback === true && mode !== 'http-cookie') {
+    out.push({ code: 'LB_INVALID_COMBINATION', field: '/persistence/sourceIpFallback', message: `sourceIpFallback backs up a persistence cookie and needs mode http-cookie${mode === 'source-ip' ? ' (source-ip keeps every client by address already)' : ''}` });
+  }
+  const fallback = p.sourceIpFallback === undefined ? undefined : p.sourceIpFallback === true;
+  const keepsTable = mode === 'source-ip' || (mode === 'http-cookie' ? fallback : false);
+  if (keepsTable === false) {
+    const set: [string, boolean][] = [
+      ['ipv4PrefixLength', typeof p.ipv4PrefixLength === 'number' && p.ipv4PrefixLength !== 32],
+      ['ipv6PrefixLength', typeof p.ipv6PrefixLength === 'number' && p.ipv6PrefixLength !== 128],
+    ];
+    const first = set.find(([, on]) => on);
+    if (first) out.push({ code: 'LB_INVALID_COMBINATION', field: `/persistence/${first[0]}`, message: `persistence.${first[0]} says how clients are kept by network in a source-IP table: it needs mode source-ip, or http-cookie with sourceIpFallback` });
+  }
   return out;
 }
 

@@ -62,7 +62,17 @@ function virtualServiceFacts(config: ObjectValue): VirtualServiceFacts {
     protocol: known<string>(config.protocol) ?? undefined,
     certificateId: known<string | null>(config.certificate_id),
     forceHttps: known<boolean | null>(config.force_https),
-    persistence: persistence === undefined || persistence === null ? persistence : { mode: known<string | null>(persistence.mode) },
+    persistence:
+      persistence === undefined || persistence === null
+        ? persistence
+        : {
+            mode: known<string | null>(persistence.mode),
+            sourceIpFallback: known<boolean | null>(persistence.source_ip_fallback ?? null),
+            ipv4PrefixLength: known<number | null>(persistence.ipv4_prefix_length ?? null),
+            ipv6PrefixLength: known<number | null>(persistence.ipv6_prefix_length ?? null),
+          },
+    sendProxy: known<string | null>(config.send_proxy ?? null),
+    acceptProxy: known<boolean | null>(config.accept_proxy ?? null),
     transparent: known<boolean | null>(config.transparent),
     fallback:
       fallback === undefined || fallback === null

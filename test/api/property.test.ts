@@ -34,6 +34,13 @@ function fixVip(raw: Record<string, unknown>): Record<string, unknown> {
   if (vs.certificateId === undefined) delete vs.certificateId;
   const persistence = vs.persistence as { mode?: string } | undefined;
   if (vs.protocol === 'tcp' && persistence?.mode === 'http-cookie') persistence.mode = 'source-ip';
+  // Source-IP table settings need a mode that keeps one (test/engine/proxy-persistence.test.ts).
+  const p = persistence as { mode?: string; sourceIpFallback?: boolean; ipv4PrefixLength?: number; ipv6PrefixLength?: number } | undefined;
+  if (p && p.mode !== 'http-cookie') delete p.sourceIpFallback;
+  if (p && p.mode !== 'source-ip' && !(p.mode === 'http-cookie' && p.sourceIpFallback === true)) {
+    delete p.ipv4PrefixLength;
+    delete p.ipv6PrefixLength;
+  }
   if (vs.protocol !== 'http') delete vs.forceHttps;
   // The rules joining several fields are the subject of their own suites (layer4-rules,
   // tls-policy, limits-fallback, application-checks): here a proxy VIP without them.

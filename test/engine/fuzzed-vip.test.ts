@@ -92,9 +92,23 @@ function vips(): VirtualServiceInput[] {
       tls: (vs.certificateId || vs.protocol === 'http2') && vs.tls?.minVersion ? { minVersion: vs.tls.minVersion } : undefined,
       // A fallback server needs its address and the page an HTTP VIP (test/engine/limits-fallback.test.ts).
       fallback: undefined,
+      // Source-IP table settings only where a table is kept (test/engine/proxy-persistence.test.ts).
+      persistence: fittingPersistence(vs.persistence),
       ...(exercised ? { enabled: true, forceHttps: false, healthCheck: { ...hc, type: i % 2 ? 'http' : 'https', interval: 1 } } : {}),
     } as VirtualServiceInput;
   });
+}
+
+/** A fuzzed persistence without source-IP table settings its mode keeps no table for. */
+function fittingPersistence(p: VirtualServiceInput['persistence']): VirtualServiceInput['persistence'] {
+  if (!p) return p;
+  const out = { ...p };
+  if (out.mode !== 'http-cookie') delete out.sourceIpFallback;
+  if (out.mode !== 'source-ip' && !(out.mode === 'http-cookie' && out.sourceIpFallback === true)) {
+    delete out.ipv4PrefixLength;
+    delete out.ipv6PrefixLength;
+  }
+  return out;
 }
 
 /** Two fuzzed real servers per VIP pointed at the backends (a check of another port simply fails); a plain one for the extremes. */

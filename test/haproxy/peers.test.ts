@@ -27,7 +27,7 @@ let b: HaproxyEngine;
 let servers: HttpBackend[];
 
 function snapshot(count = 2, revision = 1): ConfigSnapshot {
-  return configSnapshot(revision, vipSnapshot('vs-peers000001', VIP, 8080, servers.slice(0, count), { label: 'sticky', persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 600 } }));
+  return configSnapshot(revision, vipSnapshot('vs-peers000001', VIP, 8080, servers.slice(0, count), { label: 'sticky', persistence: { mode: 'source-ip', cookieName: 'SERVERID', timeout: 600, sourceIpFallback: false, ipv4PrefixLength: 32, ipv6PrefixLength: 128 } }));
 }
 
 async function engine(name: string): Promise<HaproxyEngine> {

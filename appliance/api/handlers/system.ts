@@ -1,4 +1,5 @@
 // Handlers of liveness, the contract document, the System Overview and the metrics.
+import { keepsSourceTable } from '../../engine/client-network.js';
 import { specYaml } from '../../../openapi/generated/spec.js';
 import { serversOf } from '../../config/server-index.js';
 import { liveState, type ApiContext } from '../api-context.js';
@@ -29,6 +30,9 @@ export function overview(api: ApiContext): components['schemas']['Overview'] {
         forwarding: vs.forwarding,
         persistence: vs.persistence.mode,
         checkType: vs.healthCheck.type,
+        persistenceTable: keepsSourceTable(vs.persistence) ? persistenceBy(vs.persistence) : null,
+        sendProxy: vs.sendProxy ?? 'off',
+        acceptProxy: vs.acceptProxy ?? false,
         state: status.state,
         colour: status.colour,
         connections: status.connections,
@@ -81,4 +85,12 @@ export function systemHandlers(api: ApiContext): SystemHandlers {
       return { status: 200, body: await api.metrics.metrics() };
     },
   };
+}
+
+/** What a source-IP table keeps clients by, as the overview says it: `address`, or the networks (`/24 /64`). */
+function persistenceBy(p: { ipv4PrefixLength?: number; ipv6PrefixLength?: number }): string {
+  const v4 = p.ipv4PrefixLength ?? 32;
+  const v6 = p.ipv6PrefixLength ?? 128;
+  if (v4 >= 32 && v6 >= 128) return 'address';
+  return `${v4 < 32 ? `/${v4}` : '/32'} ${v6 < 128 ? `/${v6}` : '/128'}`;
 }

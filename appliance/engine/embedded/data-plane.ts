@@ -9,6 +9,7 @@ import type { ConfigSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';
 import type { PersistenceTable } from './persistence-table.js';
+import { keepsSourceTable } from '../client-network.js';
 import { VipRuntime } from './vip-runtime.js';
 
 /** What a data plane is built from. */
@@ -63,7 +64,7 @@ export class DataPlane {
         if (!vip) this.#vips.set(vs.id, new VipRuntime(vs, deps));
         else if (vip.spec !== vs || failedBefore.has(vs.id)) vip.update(vs);
         seen.add(vs.id);
-        if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+        if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
       } catch (err) {
         const error = `cannot set up ${vs.label}: ${(err as Error)?.message ?? String(err)}`;
         this.#failed.set(vs.id, { ports: Array.isArray(vs.ports) ? vs.ports.length : 0, error });

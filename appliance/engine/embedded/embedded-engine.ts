@@ -10,13 +10,14 @@ import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import { healthTargets } from '../health/targets.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { checkListeners, listenerKeys } from '../listen-probe.js';
 import { checkCertificate } from './listener-set.js';
 import { SniContexts } from './tls-policy.js';
 import { PersistenceTable } from './persistence-table.js';
+import { keepsSourceTable } from '../client-network.js';
 import { registerWorkerCounters } from './worker-counters.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -38,6 +39,15 @@ export class EmbeddedEngine implements Engine {
   readonly persistence = new PersistenceTable();
   /** The HA layer streams this engine's table to the peer. */
   readonly persistenceSync: PersistenceSync = { kind: 'stream', table: this.persistence };
+  /** The table of record, read and cleared through the API (worker processes are told of a clear). */
+  readonly persistenceTables: PersistenceTables = {
+    list: async (vsId) => this.persistence.entries(vsId, Date.now()).map((e) => ({ client: e.client, realServerId: e.realServerId, expiresInSeconds: Math.ceil(e.remainingMs / 1000) })),
+    clear: async (vsId, key) => {
+      const had = this.persistence.forget(vsId, key);
+      this.#pool?.forget(vsId, key);
+      return had;
+    },
+  };
   readonly #log: Logger;
   readonly #health: HealthChecker;
   readonly #plane: DataPlane | null;
@@ -123,7 +133,7 @@ export class EmbeddedEngine implements Engine {
       if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);
       else {
         const timeouts = new Map<string, number>();
-        for (const vs of snapshot.virtualServices) if (vs.persistence.mode === 'source-ip') timeouts.set(vs.id, vs.persistence.timeout);
+        for (const vs of snapshot.virtualServices) if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
         this.persistence.configure(timeouts);
         listenersChanged = await (this.#pool as WorkerPool).apply(snapshot);
       }

@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { ChunkError, ChunkScanner } from './chunked-scanner.js';
 import { HeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type ResponseHead } from './h1-head.js';
 import { clientResponseHead, upgradeResponseHead, upstreamRequestHead } from './h1-rewrite.js';
-import { clientAddress, cookieValue, persistenceSetCookie } from './header-rules.js';
+import { clientOf, cookieValue, persistenceSetCookie } from './header-rules.js';
+import { headerFor } from './proxy-protocol.js';
 import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { httpsLocation } from './redirect.js';
 import { retryTarget } from './retry-policy.js';
@@ -88,7 +89,7 @@ export class Http1Session implements ResponseSink {
     this.#vip = vip;
     this.#socket = socket;
     this.#tls = tls;
-    this.#client = clientAddress(socket.remoteAddress);
+    this.#client = clientOf(socket);
     socket.setNoDelay(true);
     socket.setTimeout(vip.clientTimeoutMs);
     socket.on('timeout', () => this.#abort());
@@ -283,7 +284,7 @@ export class Http1Session implements ResponseSink {
     this.#server = server;
     server.active++;
     server.counters.requests.inc();
-    const conn = server.rawPool.acquire(server, server.port ?? this.#socket.localPort ?? 0, vip.connectTimeoutMs);
+    const conn = server.rawPool.acquire(server, server.port ?? this.#socket.localPort ?? 0, vip.connectTimeoutMs, headerFor(vip.spec.sendProxy, this.#socket));
     this.#conn = conn;
     conn.begin(this, head.method, vip.serverTimeoutMs);
     const out = this.#prefix.length === 0 ? this.#requestHead : [this.#requestHead, ...this.#prefix];

@@ -3,10 +3,12 @@
 // request head is built from the pseudo-headers; a body without a length goes chunked.
 // The start of every body is read before a server is chosen, so a request whose connect
 // failed can go to another server.
+import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { ChunkScanner } from './chunked-scanner.js';
 import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
-import { clientAddress, cookieValue, ForwardedFields, persistenceSetCookie } from './header-rules.js';
+import { clientOf, cookieValue, ForwardedFields, persistenceSetCookie } from './header-rules.js';
+import { headerFor } from './proxy-protocol.js';
 import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { retryTarget } from './retry-policy.js';
 import type { ResponseSink, UpstreamConn } from './upstream-conn.js';
@@ -63,7 +65,7 @@ class H2Exchange implements ResponseSink {
     this.#stream = stream;
     this.#headers = headers;
     const socket = stream.session?.socket;
-    this.#client = clientAddress(socket?.remoteAddress);
+    this.#client = clientOf(socket);
     this.#localPort = socket?.localPort ?? 0;
     this.#method = String(headers[':method'] ?? 'GET');
   }
@@ -211,7 +213,7 @@ class H2Exchange implements ResponseSink {
     this.#server = server;
     server.active++;
     server.counters.requests.inc();
-    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs);
+    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs, headerFor(vip.spec.sendProxy, this.#stream.session?.socket as Socket | undefined));
     this.#conn = conn;
     conn.begin(this, this.#method, vip.serverTimeoutMs);
     conn.socket.cork();

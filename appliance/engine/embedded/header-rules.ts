@@ -2,11 +2,19 @@
 // client's address as servers expect it, the request fields a server gets (X-Forwarded-For
 // and -Proto stated by the appliance, its persistence cookie taken out) and the Set-Cookie
 // that makes a client stick to its server.
+import type { Socket } from 'node:net';
+import { proxiedAddresses } from './proxy-protocol.js';
 
 /** The client address as servers expect it (IPv4-mapped IPv6 as plain IPv4). */
 export function clientAddress(remote: string | undefined): string {
   if (!remote) return '';
   return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
+}
+
+/** The client of a connection: the address a PROXY protocol header named (acceptProxy), else the peer's. */
+export function clientOf(socket: Socket | undefined | null): string {
+  const proxied = proxiedAddresses(socket);
+  return proxied ? clientAddress(proxied.source.address) : clientAddress(socket?.remoteAddress);
 }
 
 /** The value of one cookie in a Cookie header, or undefined. */

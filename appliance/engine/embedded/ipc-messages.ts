@@ -12,7 +12,8 @@ export type ToWorker =
   | { t: 'counters'; id: number }
   | { t: 'health'; key: string; health: Health }
   | { t: 'agent'; key: string; agent: AgentState }
-  | { t: 'persist'; entries: PersistenceEntry[] };
+  | { t: 'persist'; entries: PersistenceEntry[] }
+  | { t: 'forget'; virtualServiceId: string; client: string };
 
 /** Counter values of one worker: metric name -> serialised label set -> value. */
 export type CounterValues = Record<string, Record<string, number>>;

@@ -10,6 +10,7 @@ import type { EngineMetrics } from './engine-metrics.js';
 import { H2Front } from './h2-front.js';
 import { serveHttp1, type Http1Session } from './h1-session.js';
 import { handleTcpConnection } from './tcp-proxy.js';
+import { readProxyHeader } from './proxy-protocol.js';
 import { contextOptions, SniContexts, tlsSignature } from './tls-policy.js';
 import type { VipRuntime } from './vip-runtime.js';
 
@@ -43,12 +44,14 @@ function alpnOf(kind: ListenerKind): string[] | undefined {
 
 class Listener {
   readonly key: string;
-  readonly server: NetServer | TlsServer;
+  readonly server: NetServer;
   bound = false;
   error: string | null = null;
   /** Certificates and TLS policy the listener serves now (tls-policy.ts). */
   signature: string | null;
   #sni: SniContexts | null = null;
+  /** The TLS server behind the plain listener of a TLS kind. */
+  #secure: TlsServer | null = null;
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
   /** HTTP/1.1 sessions, drained when the listener closes. */
@@ -68,21 +71,24 @@ class Listener {
         sockets.delete(socket);
       });
     };
+    // With acceptProxy, nothing reads a connection before its PROXY header has been taken off.
+    const afterHeader = (socket: Socket, next: () => void) => {
+      if (!vip.spec.acceptProxy) return next();
+      readProxyHeader(socket, vip.spec.timeouts.httpRequest * 1000, next, (reason) => {
+        this.log.debug({ virtualService: vip.spec.label, from: socket.remoteAddress, reason }, 'connection refused: PROXY protocol header');
+      });
+    };
     if (spec.kind === 'http' || spec.kind === 'tcp') {
       const server = createNetServer({ allowHalfOpen: spec.kind === 'tcp', pauseOnConnect: spec.kind === 'tcp', noDelay: true });
       server.on('connection', (socket: Socket) => {
         onSocket(socket);
-        if (spec.kind === 'http') {
-          // Paused until admitted: a queued client's request waits in the socket.
-          socket.pause();
-          vip.admit(socket, () => this.#track(serveHttp1(vip, socket, false)));
-        } else vip.admit(socket, () => handleTcpConnection(vip, socket));
+        afterHeader(socket, () => this.#serve(socket, front));
       });
       this.server = server;
     } else {
       const cert = spec.certificate as CertificateSnapshot;
       this.#sni = new SniContexts(vip.spec);
-      const server = createTlsServer({
+      const secure = createTlsServer({
         ...contextOptions(cert, vip.spec.tls),
         ALPNProtocols: alpnOf(spec.kind),
         allowHalfOpen: spec.kind === 'tls',
@@ -90,19 +96,40 @@ class Listener {
         // A name with no SNI certificate of its own gets the default context (undefined).
         SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, this.#sni?.lookup(name)),
       });
-      server.on('connection', onSocket);
-      server.on('secureConnection', (socket: TLSSocket) => {
-        // The VIP's connection limit admits a client once its handshake is done.
-        vip.admit(socket, () => {
-          if (spec.kind === 'tls') handleTcpConnection(vip, socket);
-          else if (front && socket.alpnProtocol === 'h2') front.accept(socket);
-          else this.#track(serveHttp1(vip, socket, true));
-        });
+      secure.on('secureConnection', (socket: TLSSocket) => this.#serve(socket, front));
+      secure.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+      this.#secure = secure;
+      // A plain listener in front: a PROXY header comes before the TLS handshake.
+      const server = createNetServer({ allowHalfOpen: spec.kind === 'tls', pauseOnConnect: true, noDelay: true });
+      server.on('connection', (socket: Socket) => {
+        onSocket(socket);
+        afterHeader(socket, () => secure.emit('connection', socket));
       });
-      server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
       this.server = server;
     }
     this.server.on('error', (err: NodeJS.ErrnoException) => this.#failed(err));
+  }
+
+  /** Serves a client connection (plain, or with its TLS handshake done) once the VIP admits it. */
+  #serve(socket: Socket, front: H2Front | null): void {
+    const { vip, kind } = this.spec;
+    if (kind === 'http' || kind === 'tcp') {
+      {
+        if (kind === 'http') {
+          // Paused until admitted: a queued client's request waits in the socket.
+          socket.pause();
+          vip.admit(socket, () => this.#track(serveHttp1(vip, socket, false)));
+        } else vip.admit(socket, () => handleTcpConnection(vip, socket));
+      }
+      return;
+    }
+    const tls = socket as TLSSocket;
+    // The VIP's connection limit admits a client once its handshake is done.
+    vip.admit(tls, () => {
+      if (kind === 'tls') handleTcpConnection(vip, tls);
+      else if (front && tls.alpnProtocol === 'h2') front.accept(tls);
+      else this.#track(serveHttp1(vip, tls, true));
+    });
   }
 
   /** Binds; resolves when bound or when binding failed (then retried in the background). */
@@ -129,7 +156,7 @@ class Listener {
   rotate(cert: CertificateSnapshot): void {
     const vs = this.spec.vip.spec;
     this.#sni = new SniContexts(vs);
-    (this.server as TlsServer).setSecureContext(contextOptions(cert, vs.tls));
+    (this.#secure as TlsServer).setSecureContext(contextOptions(cert, vs.tls));
     this.signature = tlsSignature(vs);
   }
 

@@ -108,6 +108,28 @@ export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]
     return taken.length;
   }
 
+  /** A VIP's entries with the milliseconds each has left, ordered by client. */
+  entries(vsId: string, now: number): { client: string; realServerId: string; remainingMs: number }[] {
+    const table = this.#tables.get(vsId);
+    if (!table) return [];
+    const limit = this.#timeoutMs.get(vsId) ?? 0;
+    const out: { client: string; realServerId: string; remainingMs: number }[] = [];
+    for (const [client, slot] of table) {
+      const remainingMs = slot.lastSeen + limit - now;
+      if (remainingMs >= 0) out.push({ client, realServerId: slot.rsId, remainingMs });
+    }
+    return out.sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+  }
+
+  /** Forgets one client (the API's clear); false when it had no entry. Emits a `clear` change (replicated to the HA peer). */
+  forget(vsId: string, client: string): boolean {
+    const slot = this.#tables.get(vsId)?.get(client);
+    if (!slot) return false;
+    this.#tables.get(vsId)?.delete(client);
+    this.emit('change', { type: 'clear', entry: { virtualServiceId: vsId, client, realServerId: slot.rsId, lastSeen: slot.lastSeen } });
+    return true;
+  }
+
   /** Number of entries of a VIP. */
   size(vsId: string): number {
     return this.#tables.get(vsId)?.size ?? 0;

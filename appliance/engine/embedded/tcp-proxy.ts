@@ -6,7 +6,8 @@
 // connection instead of a new one per read: about twice the throughput of pipe().
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { clientAddress } from './header-rules.js';
+import { clientOf } from './header-rules.js';
+import { headerFor } from './proxy-protocol.js';
 import { CONNECT_FAILURES } from './retry-policy.js';
 import type { UpstreamServer } from './upstream-server.js';
 import type { VipRuntime } from './vip-runtime.js';
@@ -17,7 +18,7 @@ const READ_BUFFER = 128 * 1024;
 
 /** Handles one client connection on a TCP VIP. */
 export function handleTcpConnection(vip: VipRuntime, client: Socket): void {
-  const address = clientAddress(client.remoteAddress);
+  const address = clientOf(client);
   client.on('error', () => client.destroy());
   start(vip, client, address);
 }
@@ -47,7 +48,15 @@ function attempt(vip: VipRuntime, client: Socket, address: string, server: Upstr
   let up: Socket;
   // The reused read buffer needs to know when a queued write has left: plain sockets only.
   const piped = server.reEncrypt || (client as Socket & { encrypted?: boolean }).encrypted === true;
-  if (server.reEncrypt) up = tlsConnect({ ...options, rejectUnauthorized: false });
+  const header = headerFor(vip.spec.sendProxy, client);
+  if (server.reEncrypt && header) {
+    // The header goes first on the TCP connection, before the TLS handshake.
+    const raw = netConnect(options);
+    raw.write(header);
+    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
+    raw.on('error', (err) => secure.destroy(err));
+    up = secure;
+  } else if (server.reEncrypt) up = tlsConnect({ ...options, rejectUnauthorized: false });
   else if (piped) up = netConnect(options);
   else {
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
@@ -71,6 +80,7 @@ function attempt(vip: VipRuntime, client: Socket, address: string, server: Upstr
       },
     });
   }
+  if (header && !server.reEncrypt) up.write(header);
   let connected = false;
   let released = false;
   const release = () => {

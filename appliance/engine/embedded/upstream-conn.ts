@@ -62,11 +62,25 @@ export class UpstreamConn {
   /** When the connection went back to the pool (ms, performance clock). */
   idleSince = 0;
 
-  constructor(server: UpstreamServer, port: number, connectTimeoutMs: number) {
+  /** Whether it opened with a PROXY protocol header (one client's: never pooled for another). */
+  readonly proxied: boolean;
+
+  constructor(server: UpstreamServer, port: number, connectTimeoutMs: number, proxyHeader: Buffer | null = null) {
     this.server = server;
     this.port = port;
+    this.proxied = proxyHeader !== null;
     const options = { host: server.address, port, noDelay: true };
-    this.socket = server.reEncrypt ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect(options);
+    if (proxyHeader === null) this.socket = server.reEncrypt ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect(options);
+    else {
+      // The header goes first on the TCP connection, before any TLS handshake.
+      const raw = netConnect(options);
+      raw.write(proxyHeader);
+      if (server.reEncrypt) {
+        const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
+        raw.on('error', (err) => secure.destroy(err));
+        this.socket = secure;
+      } else this.socket = raw;
+    }
     this.#connectTimer = setTimeout(() => this.#fail('LB_CONNECT_TIMEOUT'), connectTimeoutMs);
     this.socket.once(server.reEncrypt ? 'secureConnect' : 'connect', () => {
       this.connected = true;
@@ -236,7 +250,13 @@ export class UpstreamConnPool {
   #closed = false;
 
   /** A pooled connection to `port`, or a new one. */
-  acquire(server: UpstreamServer, port: number, connectTimeoutMs: number): UpstreamConn {
+  acquire(server: UpstreamServer, port: number, connectTimeoutMs: number, proxyHeader: Buffer | null = null): UpstreamConn {
+    if (proxyHeader !== null) {
+      // A connection that named one client to the server serves that request only.
+      const conn = new UpstreamConn(server, port, connectTimeoutMs, proxyHeader);
+      conn.home = this;
+      return conn;
+    }
     const list = this.#idle.get(port);
     const now = performance.now();
     while (list && list.length > 0) {
@@ -257,7 +277,7 @@ export class UpstreamConnPool {
 
   /** Keeps a connection for the next request, or closes it. */
   release(conn: UpstreamConn): void {
-    if (this.#closed || conn.socket.destroyed) {
+    if (this.#closed || conn.socket.destroyed || conn.proxied) {
       conn.destroy();
       return;
     }

@@ -11,6 +11,7 @@ import { allFull, Balancer } from './balancer.js';
 import type { EngineMetrics, VipCounters } from './engine-metrics.js';
 import type { PersistenceTable } from './persistence-table.js';
 import { UpstreamServer } from './upstream-server.js';
+import { clientKey, type ClientPrefixes } from '../client-network.js';
 
 /** What a VIP runtime needs from the engine. */
 export interface VipDeps {
@@ -57,6 +58,10 @@ export class VipRuntime {
   cookieName: string | null = null;
   cookieMaxAge = 0;
   sourceIp = false;
+  /** http-cookie persistence that also keeps a source-IP table, for clients that send no cookie. */
+  sourceIpFallback = false;
+  /** Prefix lengths clients are kept by, or null for whole addresses. */
+  #prefixes: ClientPrefixes | null = null;
   /** The Strict-Transport-Security value of responses on TLS connections (tls.hstsMaxAge), or null. */
   hsts: string | null = null;
   /** The `server` fallback, when configured. */
@@ -87,6 +92,9 @@ export class VipRuntime {
     this.cookieName = spec.persistence.mode === 'http-cookie' ? spec.persistence.cookieName : null;
     this.cookieMaxAge = spec.persistence.timeout;
     this.sourceIp = spec.persistence.mode === 'source-ip';
+    this.sourceIpFallback = spec.persistence.mode === 'http-cookie' && spec.persistence.sourceIpFallback;
+    const { ipv4PrefixLength, ipv6PrefixLength } = spec.persistence;
+    this.#prefixes = ipv4PrefixLength >= 32 && ipv6PrefixLength >= 128 ? null : { ipv4PrefixLength, ipv6PrefixLength };
     const tls = spec.tls;
     this.hsts = tls.hstsMaxAge === null || spec.certificate === null ? null : `max-age=${tls.hstsMaxAge}${tls.hstsIncludeSubDomains ? '; includeSubDomains' : ''}`;
     const next: UpstreamServer[] = [];
@@ -225,22 +233,44 @@ export class VipRuntime {
    * balanced pick (remembered for source-IP clients). Null when no server can serve.
    */
   choose(client: string, cookie: string | undefined): ChoiceOrWait {
+    const table = this.#deps.persistence;
     if (this.sourceIp) {
       const now = Date.now();
-      const rsId = this.#deps.persistence.lookup(this.id, client, now);
+      const key = this.tableKey(client);
+      const rsId = table.lookup(this.id, key, now);
       const kept = rsId === undefined ? undefined : this.byId.get(rsId);
       // A persistent client waits for its own server when that one is full (as HAProxy queues it there).
       if (kept?.acceptsPersistent) return kept.full ? 'queue' : { server: kept, setCookie: false };
-      const picked = this.#deps.hashSourceIp ? this.balancer.pickByHash(this.servers, client) : this.balancer.pick(this.servers);
-      if (picked) this.#deps.persistence.set(this.id, client, picked.id, now);
+      const picked = this.#deps.hashSourceIp ? this.balancer.pickByHash(this.servers, key) : this.balancer.pick(this.servers);
+      if (picked) table.set(this.id, key, picked.id, now);
       return picked ? { server: picked, setCookie: false } : this.#none();
     }
     if (this.cookieName !== null && cookie !== undefined) {
       const kept = this.byCookie.get(cookie);
-      if (kept?.acceptsPersistent) return kept.full ? 'queue' : { server: kept, setCookie: false };
+      if (kept?.acceptsPersistent) {
+        // The cookie wins; the source-IP table learns (or refreshes) where it sent the client.
+        if (this.sourceIpFallback && !kept.full) table.set(this.id, this.tableKey(client), kept.id, Date.now());
+        return kept.full ? 'queue' : { server: kept, setCookie: false };
+      }
+    }
+    if (this.sourceIpFallback) {
+      // No usable cookie: the client's address (or network) may still name its server.
+      const now = Date.now();
+      const key = this.tableKey(client);
+      const rsId = table.lookup(this.id, key, now);
+      const kept = rsId === undefined ? undefined : this.byId.get(rsId);
+      if (kept?.acceptsPersistent) return kept.full ? 'queue' : { server: kept, setCookie: true };
+      const picked = this.balancer.pick(this.servers);
+      if (picked) table.set(this.id, key, picked.id, now);
+      return picked ? { server: picked, setCookie: true } : this.#none();
     }
     const picked = this.balancer.pick(this.servers);
     return picked ? { server: picked, setCookie: this.cookieName !== null } : this.#none();
+  }
+
+  /** The persistence table's key of a client: its address, or its network (persistence prefix lengths). */
+  tableKey(client: string): string {
+    return this.#prefixes === null ? client : clientKey(client, this.#prefixes);
   }
 
   /** No server took the session: wait when they are only full, else the fallback server (or null). */
@@ -253,7 +283,7 @@ export class VipRuntime {
   chooseAgain(client: string, tried: ReadonlySet<UpstreamServer>): Choice | null {
     const picked = this.balancer.pick(this.servers, tried);
     if (!picked) return null;
-    if (this.sourceIp) this.#deps.persistence.set(this.id, client, picked.id, Date.now());
+    if (this.sourceIp || this.sourceIpFallback) this.#deps.persistence.set(this.id, this.tableKey(client), picked.id, Date.now());
     return { server: picked, setCookie: this.cookieName !== null };
   }
 

@@ -80,6 +80,9 @@ process.on('message', (m: ToWorker) => {
       case 'persist':
         persistence.import(m.entries);
         break;
+      case 'forget':
+        persistence.forget(m.virtualServiceId, m.client);
+        break;
     }
   })();
 });

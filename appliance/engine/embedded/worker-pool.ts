@@ -78,6 +78,11 @@ export class WorkerPool {
     this.#broadcast({ t: 'agent', key, agent });
   }
 
+  /** Tells every worker to forget a client (the API cleared it). */
+  forget(virtualServiceId: string, client: string): void {
+    this.#broadcast({ t: 'forget', virtualServiceId, client });
+  }
+
   /** Shares source-IP entries with every worker but the one they came from. */
   persist(entries: PersistenceEntry[], except?: Worker): void {
     this.#broadcast({ t: 'persist', entries }, except);

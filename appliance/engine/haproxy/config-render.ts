@@ -141,7 +141,9 @@ function frontend(vs: VirtualServiceSnapshot, s: RenderSettings): string[] {
   const tls = vs.certificate ? `${tlsBind(vs, s)}${vs.protocol === 'tcp' ? '' : ` alpn ${vs.protocol === 'http2' ? 'h2,http/1.1' : 'http/1.1'}`}` : '';
   // An http VIP speaks HTTP/1.1 only: HAProxy would otherwise take an HTTP/2 preface on it.
   const h1 = vs.protocol === 'http' ? ' proto h1' : '';
-  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${tls}${h1}`);
+  // accept-proxy: the PROXY header (v1 or v2) is read before anything else, TLS included.
+  const proxy = vs.acceptProxy ? ' accept-proxy' : '';
+  for (const port of vs.ports) lines.push(`  bind ${bindAddress(vs.ipAddress, port)}${proxy}${tls}${h1}`);
   lines.push(`  timeout client ${vs.timeouts.client}s`);
   const limits = vs.limits;
   if (limits.maxConnections !== null) {
@@ -203,6 +205,9 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
   // (the static defaults, said out loud) it keeps no idle connection and opens one per request.
   args.push('pool-purge-delay 5s pool-max-conn -1');
   if (rs.reEncrypt) args.push('ssl verify none');
+  // The header names the client (the one accept-proxy read, when the VIP has it).
+  if (vs.sendProxy === 'v1') args.push('send-proxy');
+  else if (vs.sendProxy === 'v2') args.push('send-proxy-v2');
   const hc = vs.healthCheck;
   // The appliance runs the checks HAProxy has no mechanism for (./appliance-checks.ts).
   if (hc.type !== 'none' && !checkedByAppliance(vs)) {
@@ -225,13 +230,17 @@ export function serverArgs(vs: VirtualServiceSnapshot, rs: RealServerSnapshot, o
 function backend(vs: VirtualServiceSnapshot): string[] {
   const http = vs.protocol !== 'tcp';
   const lines = [`backend ${backendName(vs.id)}`, `  mode ${http ? 'http' : 'tcp'}`];
-  if (vs.persistence.mode === 'source-ip') {
+  const p = vs.persistence;
+  // The client key of the source-IP table: its address, or its network (ipmask).
+  const masked = p.ipv4PrefixLength < 32 || p.ipv6PrefixLength < 128;
+  const source = masked ? `src,ipmask(${p.ipv4PrefixLength},${p.ipv6PrefixLength})` : 'src';
+  if (p.mode === 'source-ip') {
     // A new client's server is a consistent hash of its address over the weighted servers,
     // numbered by their ids (serverPuids): every HAProxy process that carries this backend
     // makes the same choice, so a client keeps its server over a reload or a takeover even
     // before the stick table reaches the new process. The table then holds it there through
     // server additions and drains. The VIP's algorithm does not apply (the engine's README).
-    lines.push('  balance source', '  hash-type consistent');
+    lines.push(masked ? `  balance hash ${source}` : '  balance source', '  hash-type consistent');
   } else lines.push(`  balance ${vs.algorithm}`);
   lines.push(`  timeout server ${vs.timeouts.server}s`, `  timeout connect ${vs.timeouts.connect}s`, `  timeout queue ${vs.limits.queueTimeout}s`);
   // Connect from the client's own address (IP_TRANSPARENT); the replies reach this host's
@@ -249,12 +258,14 @@ function backend(vs: VirtualServiceSnapshot): string[] {
   }
   // Backup servers share the load when every primary is down, as in the embedded engine.
   lines.push('  option allbackups');
-  const p = vs.persistence;
   if (p.mode === 'http-cookie') {
     lines.push(`  cookie ${configWord(p.cookieName)} insert indirect nocache httponly${vs.certificate ? ' secure' : ''} attr "Path=/" attr "Max-Age=${p.timeout}"`);
-  } else if (p.mode === 'source-ip') {
-    // Keyed by server name (HAProxy 2.6's default srvkey), so both nodes of a pair agree.
-    lines.push(`  stick-table type ipv6 size 1m expire ${p.timeout}s peers ${PEERS_SECTION}`, '  stick on src');
+  }
+  if (p.mode === 'source-ip' || (p.mode === 'http-cookie' && p.sourceIpFallback)) {
+    // Keyed by server name (HAProxy 2.6's default srvkey), so both nodes of a pair agree. With
+    // a cookie, the cookie's server is taken first (a stick match applies only to a request
+    // no cookie placed) and the table learns it: a client that drops the cookie stays.
+    lines.push(`  stick-table type ipv6 size 1m expire ${p.timeout}s peers ${PEERS_SECTION}`, `  stick on ${source}`);
   }
   const hc = vs.healthCheck;
   if (hc.type !== 'none' && !checkedByAppliance(vs)) lines.push(`  timeout check ${hc.timeout}s`);

@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import { keepsSourceTable } from '../client-network.js';
+import { backendName } from './names.js';
 import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
 import { onlyServerStates, planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
@@ -20,7 +22,7 @@ import { certFiles, renderConfig, type PeersSettings, type RenderSettings } from
 import { HaproxyMetrics } from './haproxy-metrics.js';
 import { ERROR_FILES, LUA_SOURCE } from './lua-actions.js';
 import { MasterProcess } from './master-process.js';
-import { readStickTables, restoreStickTables } from './stick-tables.js';
+import { readPersistenceTable, readStickTables, restoreStickTables } from './stick-tables.js';
 import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
 import { installTransparentRouting, removeTransparentRouting } from '../transparent-routing.js';
@@ -74,6 +76,24 @@ export class HaproxyEngine implements Engine {
   readonly kind = 'haproxy' as const;
   /** HAProxy replicates source-IP tables itself, with `peers`: the HA layer points it at the peer. */
   readonly persistenceSync: PersistenceSync = { kind: 'engine', setPeer: (settings) => this.setReplication(settings) };
+  /** The backends' stick tables, read and cleared through the runtime API. */
+  readonly persistenceTables: PersistenceTables = {
+    list: async (vsId) => {
+      const vs = this.#running.virtualServices.find((v) => v.id === vsId);
+      if (!vs || !keepsSourceTable(vs.persistence)) return [];
+      const rows = await readPersistenceTable(this.#runtime, backendName(vsId), vs.persistence).catch(() => []);
+      return rows.map(({ client, realServerId, expiresInSeconds }) => ({ client, realServerId, expiresInSeconds }));
+    },
+    clear: async (vsId, key) => {
+      const vs = this.#running.virtualServices.find((v) => v.id === vsId);
+      if (!vs || !keepsSourceTable(vs.persistence)) return false;
+      const table = backendName(vsId);
+      const row = (await readPersistenceTable(this.#runtime, table, vs.persistence)).find((r) => r.client === key);
+      if (!row) return false;
+      await this.#runtime.change(`clear table ${table} key ${row.raw}`);
+      return true;
+    },
+  };
   readonly #o: HaproxyEngineOptions;
   readonly #log: Logger;
   readonly #binary: string;

@@ -6,6 +6,7 @@
 // gone are dropped. A client the new worker meets before either is placed by the backend's
 // consistent hash, on the server the old worker hashed it to (config-render.ts): what the
 // table adds is the clients placed before the server set changed.
+import { clientKey, plainAddress, type ClientPrefixes } from '../client-network.js';
 import type { RuntimeApi } from './runtime-api.js';
 
 /** One stick-table entry: the client key and the name of its server. */
@@ -21,14 +22,15 @@ export type StickTables = Map<string, StickEntry[]>;
 const BATCH = 100;
 
 /** Parses `show table <name>`: `0x…: key=::ffff:10.0.0.1 use=0 exp=1799977 server_id=2 server_key=rs-…`. */
-export function parseTable(text: string): { key: string; serverId: number; serverKey: string | null }[] {
-  const out: { key: string; serverId: number; serverKey: string | null }[] = [];
+export function parseTable(text: string): { key: string; serverId: number; serverKey: string | null; expMs: number }[] {
+  const out: { key: string; serverId: number; serverKey: string | null; expMs: number }[] = [];
   for (const line of text.split('\n')) {
     const key = /\skey=(\S+)/.exec(line)?.[1];
     const id = /\sserver_id=(\d+)/.exec(line)?.[1];
     if (!key || !id) continue;
     const name = /\sserver_key=(\S+)/.exec(line)?.[1];
-    out.push({ key, serverId: Number(id), serverKey: name && name !== '-' ? name : null });
+    const exp = /\sexp=(\d+)/.exec(line)?.[1];
+    out.push({ key, serverId: Number(id), serverKey: name && name !== '-' ? name : null, expMs: exp === undefined ? 0 : Number(exp) });
   }
   return out;
 }
@@ -66,6 +68,26 @@ export async function readStickTables(runtime: RuntimeApi): Promise<StickTables>
     tables.set(table, entries);
   }
   return tables;
+}
+
+/**
+ * A VIP's source-IP table for the API (types.ts PersistenceTables): its entries under the
+ * appliance's client keys (client-network.ts; HAProxy shows an IPv4 client of an ipv6 table
+ * as `::ffff:a.b.c.d`, masked by `ipmask` when the VIP keeps networks), the server by id.
+ */
+export async function readPersistenceTable(runtime: RuntimeApi, table: string, prefixes: ClientPrefixes): Promise<{ raw: string; client: string; realServerId: string; expiresInSeconds: number }[]> {
+  const rows = parseTable(await runtime.query(`show table ${table}`));
+  if (rows.length === 0) return [];
+  // The servers are named by their real server ids (names.ts serverName).
+  const names = new Map([...parseServerIds(await runtime.query(`show servers state ${table}`))].map(([name, id]) => [id, name]));
+  const out: { raw: string; client: string; realServerId: string; expiresInSeconds: number }[] = [];
+  for (const r of rows) {
+    const server = r.serverKey ?? names.get(r.serverId);
+    const address = plainAddress(r.key);
+    if (!server || address === null) continue;
+    out.push({ raw: r.key, client: clientKey(address, prefixes), realServerId: server, expiresInSeconds: Math.ceil(r.expMs / 1000) });
+  }
+  return out.sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
 }
 
 /** Rounds of checking the new worker's table after the write (an entry in use cannot be cleared yet). */

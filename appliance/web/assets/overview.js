@@ -162,14 +162,18 @@ function updateVip(view, vs) {
   setAttr(cells.ports, 'title', vs.ports.join(', '));
   // "12 / 100 +3 queued": open connections, the VIP's limit and who waits under the limits.
   setText(cells.conn, connText(vs.connections, vs.maxConnections, vs.queued));
-  setText(cells.extra, FALLBACK[vs.fallback] ?? '');
+  // "PROXY v2 out · PROXY in": the PROXY protocol towards the servers and from a balancer in front.
+  const proxy = [vs.sendProxy && vs.sendProxy !== 'off' ? `PROXY ${vs.sendProxy} out` : '', vs.acceptProxy ? 'PROXY in' : ''].filter(Boolean).join(' · ');
+  setText(cells.extra, [FALLBACK[vs.fallback] ?? '', proxy].filter(Boolean).join(' · '));
   // Layer 4 VIPs say how the kernel forwards them, as the vendor guides name the modes;
   // "HTTP2 TLSv1.3+": on a TLS VIP, the oldest version it accepts.
   const mode = FORWARDING[vs.forwarding];
   const protocol = vs.tlsMinVersion ? `${vs.protocol.toUpperCase()} ${vs.tlsMinVersion}+` : vs.protocol.toUpperCase();
   setText(cells.protocol, mode ? `${protocol} · ${mode}` : protocol);
   setAttr(cells.protocol, 'data-forwarding', vs.forwarding ?? 'proxy');
-  setText(cells.persistence, PERSISTENCE[vs.persistence] ?? vs.persistence);
+  // "HTTP cookie + source IP /24 /64": a cookie with a source-IP fallback, clients kept by network.
+  const table = vs.persistenceTable ? `${vs.persistence === 'http-cookie' ? ' + source IP' : ''}${vs.persistenceTable === 'address' ? '' : ` ${vs.persistenceTable}`}` : '';
+  setText(cells.persistence, `${PERSISTENCE[vs.persistence] ?? vs.persistence}${table}`);
   setText(cells.status, vs.error ? `${vs.state}: ${vs.error}` : vs.state);
   setAttr(cells.status, 'title', vs.error ?? vs.state);
   syncServers(view, vs);

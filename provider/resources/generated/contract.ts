@@ -119,6 +119,25 @@ export const contract = {
             "minimum": 1,
             "maximum": 604800,
             "type": "integer"
+          },
+          "sourceIpFallback": {
+            "description": "With `http-cookie`, also keep a source-IP table, so a client that refuses cookies (a DICOMweb or HL7 FHIR client library) still returns to its server; a client that sends the cookie follows the cookie. `http-cookie` only.",
+            "default": false,
+            "type": "boolean"
+          },
+          "ipv4PrefixLength": {
+            "description": "Keep IPv4 clients by network rather than by address (24 keeps a whole /24 on one server, for clients behind several NAT addresses). `source-ip` or `source_ip_fallback` only.",
+            "default": 32,
+            "minimum": 1,
+            "maximum": 32,
+            "type": "integer"
+          },
+          "ipv6PrefixLength": {
+            "description": "Keep IPv6 clients by network (64 keeps a /64 on one server). `source-ip` or `source_ip_fallback` only.",
+            "default": 128,
+            "minimum": 1,
+            "maximum": 128,
+            "type": "integer"
           }
         }
       },
@@ -374,6 +393,21 @@ export const contract = {
       },
       "transparent": {
         "description": "Connect to the real servers from the client's own address instead of the\nappliance's (Linux TPROXY; HAProxy `source 0.0.0.0 usesrc clientip`), so a server\nthat checks who is calling (a PACS checking a modality's host) sees the client.\nProxy VIPs only, IPv4 real servers only. The servers' replies to clients must be\nrouted through the appliance (their default gateway, as for NAT); the appliance\ninstalls the policy routing that hands those replies back to the proxy. Supported\nby the `haproxy` engine; the `embedded` engine refuses it (422\n`LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.",
+        "default": false,
+        "type": "boolean"
+      },
+      "sendProxy": {
+        "description": "Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxy_protocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients.",
+        "default": "off",
+        "enum": [
+          "off",
+          "v1",
+          "v2"
+        ],
+        "type": "string"
+      },
+      "acceptProxy": {
+        "description": "Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only.",
         "default": false,
         "type": "boolean"
       },
@@ -656,6 +690,25 @@ export const contract = {
             "minimum": 1,
             "maximum": 604800,
             "type": "integer"
+          },
+          "sourceIpFallback": {
+            "description": "With `http-cookie`, also keep a source-IP table, so a client that refuses cookies (a DICOMweb or HL7 FHIR client library) still returns to its server; a client that sends the cookie follows the cookie. `http-cookie` only.",
+            "default": false,
+            "type": "boolean"
+          },
+          "ipv4PrefixLength": {
+            "description": "Keep IPv4 clients by network rather than by address (24 keeps a whole /24 on one server, for clients behind several NAT addresses). `source-ip` or `source_ip_fallback` only.",
+            "default": 32,
+            "minimum": 1,
+            "maximum": 32,
+            "type": "integer"
+          },
+          "ipv6PrefixLength": {
+            "description": "Keep IPv6 clients by network (64 keeps a /64 on one server). `source-ip` or `source_ip_fallback` only.",
+            "default": 128,
+            "minimum": 1,
+            "maximum": 128,
+            "type": "integer"
           }
         }
       },
@@ -914,6 +967,21 @@ export const contract = {
         "default": false,
         "type": "boolean"
       },
+      "sendProxy": {
+        "description": "Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxy_protocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients.",
+        "default": "off",
+        "enum": [
+          "off",
+          "v1",
+          "v2"
+        ],
+        "type": "string"
+      },
+      "acceptProxy": {
+        "description": "Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only.",
+        "default": false,
+        "type": "boolean"
+      },
       "timeouts": {
         "default": {},
         "description": "Per-VIP timeouts in whole seconds.",
@@ -1165,6 +1233,8 @@ export const contract = {
       "redirectCode",
       "forwardedFor",
       "transparent",
+      "sendProxy",
+      "acceptProxy",
       "timeouts",
       "fallback",
       "limits",
@@ -2800,6 +2870,24 @@ export const contract = {
               ],
               "type": "string"
             },
+            "persistenceTable": {
+              "description": "What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `source_ip_fallback`). Its entries: `list_persistence_entries`.",
+              "type": "string",
+              "nullable": true
+            },
+            "sendProxy": {
+              "description": "The PROXY protocol version sent to the real servers (`send_proxy`).",
+              "enum": [
+                "off",
+                "v1",
+                "v2"
+              ],
+              "type": "string"
+            },
+            "acceptProxy": {
+              "description": "Whether clients must open with a PROXY protocol header (`accept_proxy`).",
+              "type": "boolean"
+            },
             "checkType": {
               "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
               "default": "connect",
@@ -3043,6 +3131,9 @@ export const contract = {
             "protocol",
             "forwarding",
             "persistence",
+            "persistenceTable",
+            "sendProxy",
+            "acceptProxy",
             "checkType",
             "state",
             "colour",
@@ -3148,6 +3239,24 @@ export const contract = {
           "source-ip"
         ],
         "type": "string"
+      },
+      "persistenceTable": {
+        "description": "What the VIP's source-IP table keeps clients by (`address`, or the networks, e.g. `/24 /64`); null when it keeps no table (`none`, or `http-cookie` without `source_ip_fallback`). Its entries: `list_persistence_entries`.",
+        "type": "string",
+        "nullable": true
+      },
+      "sendProxy": {
+        "description": "The PROXY protocol version sent to the real servers (`send_proxy`).",
+        "enum": [
+          "off",
+          "v1",
+          "v2"
+        ],
+        "type": "string"
+      },
+      "acceptProxy": {
+        "description": "Whether clients must open with a PROXY protocol header (`accept_proxy`).",
+        "type": "boolean"
       },
       "checkType": {
         "description": "`connect` opens a TCP connection; `tcp` opens one, sends and expects what the `tcp` settings say; `http`/`https` send a GET and expect `expect_status` (or one of `expect_statuses`) and the `body_match`; `dicom` runs a DICOM Verification (C-ECHO) with the `dicom` settings; `hl7` sends an HL7 v2 message over MLLP with the `hl7` settings and expects an accepting ACK; `script` runs the program the `script` settings name (exit status 0 is up); `none` treats every server as up.",
@@ -3392,6 +3501,9 @@ export const contract = {
       "protocol",
       "forwarding",
       "persistence",
+      "persistenceTable",
+      "sendProxy",
+      "acceptProxy",
       "checkType",
       "state",
       "colour",

@@ -695,6 +695,21 @@ export class DataLbapplianceVirtualServicePersistenceOutputReference extends cdk
   public get timeout() {
     return this.getNumberAttribute('timeout');
   }
+
+  // source_ip_fallback - computed: true, optional: false, required: false
+  public get sourceIpFallback() {
+    return this.getBooleanAttribute('source_ip_fallback');
+  }
+
+  // ipv4_prefix_length - computed: true, optional: false, required: false
+  public get ipv4PrefixLength() {
+    return this.getNumberAttribute('ipv4_prefix_length');
+  }
+
+  // ipv6_prefix_length - computed: true, optional: false, required: false
+  public get ipv6PrefixLength() {
+    return this.getNumberAttribute('ipv6_prefix_length');
+  }
 }
 export interface DataLbapplianceVirtualServiceTimeouts {
 }
@@ -982,6 +997,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
   // ATTRIBUTES
   // ==========
 
+  // accept_proxy - computed: true, optional: false, required: false
+  public get acceptProxy() {
+    return this.getBooleanAttribute('accept_proxy');
+  }
+
   // algorithm - computed: true, optional: false, required: false
   public get algorithm() {
     return this.getStringAttribute('algorithm');
@@ -1072,6 +1092,11 @@ export class DataLbapplianceVirtualService extends cdktf.TerraformDataSource {
   // redirect_code - computed: true, optional: false, required: false
   public get redirectCode() {
     return this.getNumberAttribute('redirect_code');
+  }
+
+  // send_proxy - computed: true, optional: false, required: false
+  public get sendProxy() {
+    return this.getStringAttribute('send_proxy');
   }
 
   // timeouts - computed: true, optional: false, required: false

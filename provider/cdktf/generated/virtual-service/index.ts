@@ -9,6 +9,12 @@ import * as cdktf from 'cdktf';
 
 export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#accept_proxy VirtualService#accept_proxy}
+  */
+  readonly acceptProxy?: boolean | cdktf.IResolvable;
+  /**
   * How new sessions are spread over the real servers; both respect weights.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#algorithm VirtualService#algorithm}
@@ -98,6 +104,12 @@ export interface VirtualServiceConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#redirect_code VirtualService#redirect_code}
   */
   readonly redirectCode?: number;
+  /**
+  * Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxy_protocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#send_proxy VirtualService#send_proxy}
+  */
+  readonly sendProxy?: string;
   /**
   * Per-VIP timeouts in whole seconds.
   *
@@ -1871,11 +1883,29 @@ export interface VirtualServicePersistence {
   */
   readonly cookieName?: string;
   /**
+  * Keep IPv4 clients by network rather than by address (24 keeps a whole /24 on one server, for clients behind several NAT addresses). `source-ip` or `source_ip_fallback` only.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#ipv4_prefix_length VirtualService#ipv4_prefix_length}
+  */
+  readonly ipv4PrefixLength?: number;
+  /**
+  * Keep IPv6 clients by network (64 keeps a /64 on one server). `source-ip` or `source_ip_fallback` only.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#ipv6_prefix_length VirtualService#ipv6_prefix_length}
+  */
+  readonly ipv6PrefixLength?: number;
+  /**
   * `http-cookie` inserts the appliance's own cookie naming the server (http and http2 only); `source-ip` keeps a table of client address to server, replicated to the HA peer.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#mode VirtualService#mode}
   */
   readonly mode?: string;
+  /**
+  * With `http-cookie`, also keep a source-IP table, so a client that refuses cookies (a DICOMweb or HL7 FHIR client library) still returns to its server; a client that sends the cookie follows the cookie. `http-cookie` only.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/lbappliance/lbappliance/latest/docs/resources/virtual_service#source_ip_fallback VirtualService#source_ip_fallback}
+  */
+  readonly sourceIpFallback?: boolean | cdktf.IResolvable;
   /**
   * Idle timeout in seconds after which a persistence entry (or cookie) is forgotten.
   *
@@ -1891,7 +1921,10 @@ export function virtualServicePersistenceToTerraform(struct?: VirtualServicePers
   }
   return {
     cookie_name: cdktf.stringToTerraform(struct!.cookieName),
+    ipv4_prefix_length: cdktf.numberToTerraform(struct!.ipv4PrefixLength),
+    ipv6_prefix_length: cdktf.numberToTerraform(struct!.ipv6PrefixLength),
     mode: cdktf.stringToTerraform(struct!.mode),
+    source_ip_fallback: cdktf.booleanToTerraform(struct!.sourceIpFallback),
     timeout: cdktf.numberToTerraform(struct!.timeout),
   }
 }
@@ -1909,11 +1942,29 @@ export function virtualServicePersistenceToHclTerraform(struct?: VirtualServiceP
       type: "simple",
       storageClassType: "string",
     },
+    ipv4_prefix_length: {
+      value: cdktf.numberToHclTerraform(struct!.ipv4PrefixLength),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    ipv6_prefix_length: {
+      value: cdktf.numberToHclTerraform(struct!.ipv6PrefixLength),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
     mode: {
       value: cdktf.stringToHclTerraform(struct!.mode),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
+    },
+    source_ip_fallback: {
+      value: cdktf.booleanToHclTerraform(struct!.sourceIpFallback),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "boolean",
     },
     timeout: {
       value: cdktf.numberToHclTerraform(struct!.timeout),
@@ -1949,9 +2000,21 @@ export class VirtualServicePersistenceOutputReference extends cdktf.ComplexObjec
       hasAnyValues = true;
       internalValueResult.cookieName = this._cookieName;
     }
+    if (this._ipv4PrefixLength !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.ipv4PrefixLength = this._ipv4PrefixLength;
+    }
+    if (this._ipv6PrefixLength !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.ipv6PrefixLength = this._ipv6PrefixLength;
+    }
     if (this._mode !== undefined) {
       hasAnyValues = true;
       internalValueResult.mode = this._mode;
+    }
+    if (this._sourceIpFallback !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.sourceIpFallback = this._sourceIpFallback;
     }
     if (this._timeout !== undefined) {
       hasAnyValues = true;
@@ -1965,7 +2028,10 @@ export class VirtualServicePersistenceOutputReference extends cdktf.ComplexObjec
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
       this._cookieName = undefined;
+      this._ipv4PrefixLength = undefined;
+      this._ipv6PrefixLength = undefined;
       this._mode = undefined;
+      this._sourceIpFallback = undefined;
       this._timeout = undefined;
     }
     else if (cdktf.Tokenization.isResolvable(value)) {
@@ -1976,7 +2042,10 @@ export class VirtualServicePersistenceOutputReference extends cdktf.ComplexObjec
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
       this._cookieName = value.cookieName;
+      this._ipv4PrefixLength = value.ipv4PrefixLength;
+      this._ipv6PrefixLength = value.ipv6PrefixLength;
       this._mode = value.mode;
+      this._sourceIpFallback = value.sourceIpFallback;
       this._timeout = value.timeout;
     }
   }
@@ -1997,6 +2066,38 @@ export class VirtualServicePersistenceOutputReference extends cdktf.ComplexObjec
     return this._cookieName;
   }
 
+  // ipv4_prefix_length - computed: true, optional: true, required: false
+  private _ipv4PrefixLength?: number; 
+  public get ipv4PrefixLength() {
+    return this.getNumberAttribute('ipv4_prefix_length');
+  }
+  public set ipv4PrefixLength(value: number) {
+    this._ipv4PrefixLength = value;
+  }
+  public resetIpv4PrefixLength() {
+    this._ipv4PrefixLength = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ipv4PrefixLengthInput() {
+    return this._ipv4PrefixLength;
+  }
+
+  // ipv6_prefix_length - computed: true, optional: true, required: false
+  private _ipv6PrefixLength?: number; 
+  public get ipv6PrefixLength() {
+    return this.getNumberAttribute('ipv6_prefix_length');
+  }
+  public set ipv6PrefixLength(value: number) {
+    this._ipv6PrefixLength = value;
+  }
+  public resetIpv6PrefixLength() {
+    this._ipv6PrefixLength = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ipv6PrefixLengthInput() {
+    return this._ipv6PrefixLength;
+  }
+
   // mode - computed: true, optional: true, required: false
   private _mode?: string; 
   public get mode() {
@@ -2011,6 +2112,22 @@ export class VirtualServicePersistenceOutputReference extends cdktf.ComplexObjec
   // Temporarily expose input value. Use with caution.
   public get modeInput() {
     return this._mode;
+  }
+
+  // source_ip_fallback - computed: true, optional: true, required: false
+  private _sourceIpFallback?: boolean | cdktf.IResolvable; 
+  public get sourceIpFallback() {
+    return this.getBooleanAttribute('source_ip_fallback');
+  }
+  public set sourceIpFallback(value: boolean | cdktf.IResolvable) {
+    this._sourceIpFallback = value;
+  }
+  public resetSourceIpFallback() {
+    this._sourceIpFallback = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sourceIpFallbackInput() {
+    return this._sourceIpFallback;
   }
 
   // timeout - computed: true, optional: true, required: false
@@ -2642,6 +2759,7 @@ export class VirtualService extends cdktf.TerraformResource {
       connection: config.connection,
       forEach: config.forEach
     });
+    this._acceptProxy = config.acceptProxy;
     this._algorithm = config.algorithm;
     this._certificateId = config.certificateId;
     this._enabled = config.enabled;
@@ -2657,6 +2775,7 @@ export class VirtualService extends cdktf.TerraformResource {
     this._ports = config.ports;
     this._protocol = config.protocol;
     this._redirectCode = config.redirectCode;
+    this._sendProxy = config.sendProxy;
     this._timeouts.internalValue = config.timeouts;
     this._tls.internalValue = config.tls;
     this._transparent = config.transparent;
@@ -2665,6 +2784,22 @@ export class VirtualService extends cdktf.TerraformResource {
   // ==========
   // ATTRIBUTES
   // ==========
+
+  // accept_proxy - computed: true, optional: true, required: false
+  private _acceptProxy?: boolean | cdktf.IResolvable; 
+  public get acceptProxy() {
+    return this.getBooleanAttribute('accept_proxy');
+  }
+  public set acceptProxy(value: boolean | cdktf.IResolvable) {
+    this._acceptProxy = value;
+  }
+  public resetAcceptProxy() {
+    this._acceptProxy = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get acceptProxyInput() {
+    return this._acceptProxy;
+  }
 
   // algorithm - computed: true, optional: true, required: false
   private _algorithm?: string; 
@@ -2899,6 +3034,22 @@ export class VirtualService extends cdktf.TerraformResource {
     return this._redirectCode;
   }
 
+  // send_proxy - computed: true, optional: true, required: false
+  private _sendProxy?: string; 
+  public get sendProxy() {
+    return this.getStringAttribute('send_proxy');
+  }
+  public set sendProxy(value: string) {
+    this._sendProxy = value;
+  }
+  public resetSendProxy() {
+    this._sendProxy = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sendProxyInput() {
+    return this._sendProxy;
+  }
+
   // timeouts - computed: true, optional: true, required: false
   private _timeouts = new VirtualServiceTimeoutsOutputReference(this, "timeouts");
   public get timeouts() {
@@ -2953,6 +3104,7 @@ export class VirtualService extends cdktf.TerraformResource {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
+      accept_proxy: cdktf.booleanToTerraform(this._acceptProxy),
       algorithm: cdktf.stringToTerraform(this._algorithm),
       certificate_id: cdktf.stringToTerraform(this._certificateId),
       enabled: cdktf.booleanToTerraform(this._enabled),
@@ -2968,6 +3120,7 @@ export class VirtualService extends cdktf.TerraformResource {
       ports: cdktf.listMapper(cdktf.numberToTerraform, false)(this._ports),
       protocol: cdktf.stringToTerraform(this._protocol),
       redirect_code: cdktf.numberToTerraform(this._redirectCode),
+      send_proxy: cdktf.stringToTerraform(this._sendProxy),
       timeouts: virtualServiceTimeoutsToTerraform(this._timeouts.internalValue),
       tls: virtualServiceTlsToTerraform(this._tls.internalValue),
       transparent: cdktf.booleanToTerraform(this._transparent),
@@ -2976,6 +3129,12 @@ export class VirtualService extends cdktf.TerraformResource {
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
+      accept_proxy: {
+        value: cdktf.booleanToHclTerraform(this._acceptProxy),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
+      },
       algorithm: {
         value: cdktf.stringToHclTerraform(this._algorithm),
         isBlock: false,
@@ -3065,6 +3224,12 @@ export class VirtualService extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      send_proxy: {
+        value: cdktf.stringToHclTerraform(this._sendProxy),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
       },
       timeouts: {
         value: virtualServiceTimeoutsToHclTerraform(this._timeouts.internalValue),

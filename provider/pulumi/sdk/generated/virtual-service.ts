@@ -69,6 +69,10 @@ export class VirtualService extends pulumi.CustomResource {
    * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
    */
   declare public readonly transparent: pulumi.Output<boolean>;
+  /** Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxyProtocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients. */
+  declare public readonly sendProxy: pulumi.Output<enums.VirtualServiceSendProxy>;
+  /** Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only. */
+  declare public readonly acceptProxy: pulumi.Output<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   declare public readonly timeouts: pulumi.Output<outputs.VirtualServiceTimeouts>;
   /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */
@@ -102,6 +106,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['redirectCode'] = args?.redirectCode;
       resourceInputs['forwardedFor'] = args?.forwardedFor;
       resourceInputs['transparent'] = args?.transparent;
+      resourceInputs['sendProxy'] = args?.sendProxy;
+      resourceInputs['acceptProxy'] = args?.acceptProxy;
       resourceInputs['timeouts'] = args?.timeouts;
       resourceInputs['fallback'] = args?.fallback;
       resourceInputs['limits'] = args?.limits;
@@ -121,6 +127,8 @@ export class VirtualService extends pulumi.CustomResource {
       resourceInputs['redirectCode'] = undefined;
       resourceInputs['forwardedFor'] = undefined;
       resourceInputs['transparent'] = undefined;
+      resourceInputs['sendProxy'] = undefined;
+      resourceInputs['acceptProxy'] = undefined;
       resourceInputs['timeouts'] = undefined;
       resourceInputs['fallback'] = undefined;
       resourceInputs['limits'] = undefined;
@@ -169,6 +177,10 @@ export interface VirtualServiceArgs {
    * `LB_ENGINE_REFUSED`), because Node.js cannot open a socket with `IP_TRANSPARENT`.
    */
   transparent?: pulumi.Input<boolean>;
+  /** Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxyProtocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients. */
+  sendProxy?: pulumi.Input<enums.VirtualServiceSendProxy>;
+  /** Expect a PROXY protocol header (v1 or v2) at the start of every client connection, sent by a load balancer in front of the appliance, and take the client address from it (X-Forwarded-For, source-IP persistence, logs). A connection without a valid header is closed. `proxy` VIPs only. */
+  acceptProxy?: pulumi.Input<boolean>;
   /** Per-VIP timeouts in whole seconds. */
   timeouts?: pulumi.Input<inputs.VirtualServiceTimeouts>;
   /** What a VIP does with a new session when none of its real servers can take it (all down, halted or drained; the "sorry" server). */

@@ -247,6 +247,15 @@ export const VirtualServiceRedirectCode = {
 /** One of the values of {@link VirtualServiceRedirectCode}. */
 export type VirtualServiceRedirectCode = (typeof VirtualServiceRedirectCode)[keyof typeof VirtualServiceRedirectCode];
 
+/** Open every connection to a real server with a PROXY protocol header naming the client (`v1` text, `v2` binary), so a server that reads it (nginx `proxyProtocol`, a PACS behind HAProxy) sees who connected even though the appliance ends the TCP connection. A setting of the VIP, not of each real server: the servers behind one VIP run the same service, and a server that does not expect the header reads it as garbage. `proxy` VIPs only (a layer 4 VIP keeps the client address in the packets); on http VIPs the appliance's connections to a server are then not shared between clients. */
+export const VirtualServiceSendProxy = {
+  Off: "off",
+  V1: "v1",
+  V2: "v2",
+} as const;
+/** One of the values of {@link VirtualServiceSendProxy}. */
+export type VirtualServiceSendProxy = (typeof VirtualServiceSendProxy)[keyof typeof VirtualServiceSendProxy];
+
 /** The oldest TLS version the VIP accepts; older handshakes are refused. */
 export const VirtualServiceTlsMinVersion = {
   TLSv12: "TLSv1.2",

@@ -161,6 +161,12 @@ export interface VirtualServicePersistence {
   cookieName?: pulumi.Input<string>;
   /** Idle timeout in seconds after which a persistence entry (or cookie) is forgotten. */
   timeout?: pulumi.Input<number>;
+  /** With `http-cookie`, also keep a source-IP table, so a client that refuses cookies (a DICOMweb or HL7 FHIR client library) still returns to its server; a client that sends the cookie follows the cookie. `http-cookie` only. */
+  sourceIpFallback?: pulumi.Input<boolean>;
+  /** Keep IPv4 clients by network rather than by address (24 keeps a whole /24 on one server, for clients behind several NAT addresses). `source-ip` or `sourceIpFallback` only. */
+  ipv4PrefixLength?: pulumi.Input<number>;
+  /** Keep IPv6 clients by network (64 keeps a /64 on one server). `source-ip` or `sourceIpFallback` only. */
+  ipv6PrefixLength?: pulumi.Input<number>;
 }
 
 /** Per-VIP timeouts in whole seconds. */
