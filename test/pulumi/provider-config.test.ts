@@ -48,7 +48,7 @@ describe('the plugin process', () => {
   it('serves the schema that is committed as provider/pulumi/schema.json', async () => {
     const schema = await plugin.getSchema();
     expect(schema).toEqual(JSON.parse(await readFile(join(ROOT, 'provider/pulumi/schema.json'), 'utf8')));
-    expect(Object.keys(schema.resources as object).sort()).toEqual([T.cert, T.ha, T.rs, T.vs, T.syslog, T.mail].sort());
+    expect(Object.keys(schema.resources as object).sort()).toEqual([T.cert, T.ha, T.rs, T.vs, T.syslog, T.mail, T.dir, T.snmp].sort());
   });
 
   it('answers UNIMPLEMENTED for what it does not offer, and names unknown types', async () => {

@@ -81,7 +81,7 @@ describe('plugin process', () => {
     expect(await call(health, 'Check', { service: 'plugin' })).toEqual({ status: 'SERVING' });
     const provider = client('tfplugin6.Provider', plugin, host);
     const schema = await call<{ resource_schemas: Record<string, unknown>; data_source_schemas: Record<string, unknown> }>(provider, 'GetProviderSchema', {});
-    expect(Object.keys(schema.resource_schemas).sort()).toEqual(['lbappliance_alert_mail', 'lbappliance_certificate', 'lbappliance_ha_pair', 'lbappliance_real_server', 'lbappliance_syslog_collector', 'lbappliance_virtual_service']);
+    expect(Object.keys(schema.resource_schemas).sort()).toEqual(['lbappliance_alert_mail', 'lbappliance_certificate', 'lbappliance_directory', 'lbappliance_ha_pair', 'lbappliance_real_server', 'lbappliance_snmp', 'lbappliance_syslog_collector', 'lbappliance_virtual_service']);
     expect(Object.keys(schema.data_source_schemas).sort()).toEqual(['lbappliance_certificate', 'lbappliance_overview', 'lbappliance_virtual_service']);
 
     // A host without write-only support would store the private key: the plugin refuses it.

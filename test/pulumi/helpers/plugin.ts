@@ -54,6 +54,7 @@ export const T = {
   syslog: 'lbappliance:index:SyslogCollector',
   mail: 'lbappliance:index:AlertMail',
   dir: 'lbappliance:index:Directory',
+  snmp: 'lbappliance:index:Snmp',
 } as const;
 
 type Client = InstanceType<typeof providerGrpc.ResourceProviderClient>;
