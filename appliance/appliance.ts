@@ -17,7 +17,7 @@ import { createEngine } from './engine/factory.js';
 import { EventWatch } from './events/event-watch.js';
 import { OperationalEvents } from './events/operational-events.js';
 import { closeIntegrations, startIntegrations } from './integrations/registry.js';
-import { setCheckScriptsDir } from './engine/health/check-scripts.js';
+import { setCheckScriptsDir } from './config/check-scripts.js';
 import type { Engine, EngineKind } from './engine/types.js';
 import { HaNode } from './ha/ha-node.js';
 import type { HaController } from './ha/controller.js';

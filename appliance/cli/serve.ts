@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../appliance.js';
 import { AVAILABLE_ENGINES, DEFAULT_ENGINE } from '../engine/factory.js';
-import { DEFAULT_CHECK_SCRIPTS_DIR } from '../engine/health/check-scripts.js';
+import { DEFAULT_CHECK_SCRIPTS_DIR } from '../config/check-scripts.js';
 import type { EngineKind } from '../engine/types.js';
 import { createLogger } from '../logging.js';
 import { CliError } from './cli-error.js';

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { realServerProblems, virtualServiceProblems } from '../../openapi/sdk/rules.js';
 import { ApplianceError } from '../errors.js';
-import { checkScriptsDir, resolveCheckScript } from '../engine/health/check-scripts.js';
+import { checkScriptsDir, resolveCheckScript } from './check-scripts.js';
 import { canonicalJson } from './canonical-json.js';
 import { checkIntegrationRules } from './integration-rules.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';

@@ -1,43 +1,14 @@
 // The one place an integration with the hospital's operations (syslog, SNMP, e-mail alerts,
-// ...) is registered. Each is one module exporting an IntegrationFactory; the composition
+// ...) is registered. Each is one module exporting an IntegrationFactory (integration.ts); the composition
 // root starts every registered one with the same context and closes them on stop. An
 // integration reads its own settings from the stored configuration (replicated in a pair
 // like the rest), listens to the operational events, and never takes the appliance down:
 // a failure to start or to reach its peer is logged, counted and retried by the integration.
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { ConfigStore } from '../config/store.js';
-import type { Engine } from '../engine/types.js';
-import type { HaStatusView } from '../ha/controller.js';
-import type { OperationalEvents } from '../events/operational-events.js';
+import type { Integration, IntegrationContext, IntegrationFactory } from './integration.js';
 import { alertMailIntegration } from './mail/alert-mail-integration.js';
 import { syslogIntegration } from './syslog/syslog-integration.js';
 import { snmpIntegration } from './snmp/snmp-integration.js';
-
-/** What every integration is given. */
-export interface IntegrationContext {
-  events: OperationalEvents;
-  store: ConfigStore;
-  engine: Engine;
-  haStatus: () => HaStatusView;
-  logger: Logger;
-  /** The Prometheus registry (drops, queue lengths, deliveries). */
-  registry: Registry;
-  dataDir: string;
-  nodeName: string;
-}
-
-/** A running integration. */
-export interface Integration {
-  readonly name: string;
-  /** Stops it, flushing what it can within a bounded time. */
-  close(): Promise<void>;
-}
-
-export interface IntegrationFactory {
-  readonly name: string;
-  start(context: IntegrationContext): Promise<Integration>;
-}
 
 /** Every integration, in start order. */
 export const INTEGRATIONS: readonly IntegrationFactory[] = [

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Hl7Server } from '../../examples/backends/index.js';
 import { runProbe } from '../../appliance/engine/health/probes.js';
 import type { ProbeSpec } from '../../appliance/engine/health/probe-spec.js';
-import { setCheckScriptsDir } from '../../appliance/engine/health/check-scripts.js';
+import { setCheckScriptsDir } from '../../appliance/config/check-scripts.js';
 import { queryAgent } from '../../appliance/engine/health/agent-probe.js';
 import { parseAgentReply } from '../../appliance/engine/health/agent-reply.js';
 

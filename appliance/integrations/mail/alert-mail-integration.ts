@@ -9,7 +9,7 @@ import nodemailer from 'nodemailer';
 import { Counter, Gauge } from 'prom-client';
 import { ALERT_MAIL_ID, type StoredAlertMail } from '../../config/model.js';
 import { openSecret } from '../../config/stored-secret.js';
-import type { Integration, IntegrationContext, IntegrationFactory } from '../registry.js';
+import type { Integration, IntegrationContext, IntegrationFactory } from '../integration.js';
 import { Incidents, type AlertMessage } from './incidents.js';
 
 const MAX_QUEUE = 100;

@@ -22,7 +22,7 @@ import { Counter } from 'prom-client';
 import { writeFileAtomic } from '../../config/atomic-file.js';
 import { snmpSettingsOf, type StoredSnmpSettings } from '../../config/snmp-settings.js';
 import { VERSION } from '../../version.js';
-import type { Integration, IntegrationContext, IntegrationFactory } from '../registry.js';
+import type { Integration, IntegrationContext, IntegrationFactory } from '../integration.js';
 import { ApplianceMib } from './mib-tables.js';
 import { SnmpNotifier, usmUser } from './notifier.js';
 

@@ -8,7 +8,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { StoredSyslogCollector } from '../../config/model.js';
 import type { EventSeverity, OperationalEvent } from '../../events/operational-events.js';
-import type { Integration, IntegrationContext, IntegrationFactory } from '../registry.js';
+import type { Integration, IntegrationContext, IntegrationFactory } from '../integration.js';
 import { formatMessage, octetCounted, SEVERITIES } from './rfc5424.js';
 import { createSender, type SenderTarget, type SyslogSender } from './syslog-sender.js';
 

@@ -4,7 +4,7 @@
 // the first line it printed is the detail. On timeout the runner cancels the probe, which
 // kills the program's whole process group, so a script that started children leaves none.
 import { spawn } from 'node:child_process';
-import { resolveCheckScript } from '../check-scripts.js';
+import { resolveCheckScript } from '../../../config/check-scripts.js';
 import type { CheckKind } from './check-kind.js';
 
 /** What of a script's output is kept for the detail. */
