@@ -2922,6 +2922,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getOverview: {
@@ -2944,6 +2945,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getMetrics: {
@@ -2966,6 +2968,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getOverviewPage: {
@@ -2990,6 +2993,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getOverviewScript: {
@@ -3012,6 +3016,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getOverviewStylesheet: {
@@ -3034,6 +3039,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listVirtualServices: {
@@ -3060,6 +3066,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createVirtualService: {
@@ -3094,6 +3101,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getVirtualService: {
@@ -3122,6 +3130,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceVirtualService: {
@@ -3163,6 +3172,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteVirtualService: {
@@ -3194,6 +3204,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     updateVirtualService: {
@@ -3236,6 +3247,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listRealServers: {
@@ -3266,6 +3278,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createRealServer: {
@@ -3304,6 +3317,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getRealServer: {
@@ -3334,6 +3348,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceRealServer: {
@@ -3377,6 +3392,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteRealServer: {
@@ -3410,6 +3426,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     updateRealServer: {
@@ -3454,6 +3471,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     setRealServerAdminState: {
@@ -3525,6 +3543,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deletePersistenceEntry: {
@@ -3553,6 +3572,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listCertificates: {
@@ -3579,6 +3599,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createCertificate: {
@@ -3613,6 +3634,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getCertificate: {
@@ -3641,6 +3663,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceCertificate: {
@@ -3682,6 +3705,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteCertificate: {
@@ -3713,6 +3737,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     updateCertificate: {
@@ -3755,6 +3780,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listSyslogCollectors: {
@@ -3777,6 +3803,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createSyslogCollector: {
@@ -3811,6 +3838,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getSyslogCollector: {
@@ -3839,6 +3867,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceSyslogCollector: {
@@ -3880,6 +3909,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteSyslogCollector: {
@@ -3911,6 +3941,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getAlertMail: {
@@ -3934,6 +3965,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceAlertMail: {
@@ -3971,6 +4003,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteAlertMail: {
@@ -3998,6 +4031,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getConfig: {
@@ -4021,6 +4055,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceConfig: {
@@ -4058,6 +4093,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     patchConfig: {
@@ -4096,6 +4132,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     exportBackup: {
@@ -4128,6 +4165,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listRevisions: {
@@ -4150,6 +4188,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getRevision: {
@@ -4177,6 +4216,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     rollbackToRevision: {
@@ -4212,6 +4252,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getHaPair: {
@@ -4235,6 +4276,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createHaPair: {
@@ -4269,6 +4311,7 @@ export interface operations {
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteHaPair: {
@@ -4292,6 +4335,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     updateHaPair: {
@@ -4332,6 +4376,7 @@ export interface operations {
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getHaStatus: {
@@ -4354,6 +4399,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     takeoverHaPair: {
@@ -4380,6 +4426,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     joinHaPair: {
@@ -4595,6 +4642,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     createUser: {
@@ -4626,6 +4674,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     deleteUser: {
@@ -4653,6 +4702,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     setUserPassword: {
@@ -4686,6 +4736,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getDirectory: {
@@ -4790,6 +4841,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     listAuditEntries: {
@@ -4818,6 +4870,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     getSnmpSettings: {
@@ -4841,6 +4894,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
     replaceSnmpSettings: {
@@ -4878,6 +4932,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["DirectoryUnavailable"];
         };
     };
 }
