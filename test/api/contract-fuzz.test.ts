@@ -61,7 +61,7 @@ const READ_ONLY: Credentials = { who: 'the read-only user', authorization: basic
 let wrongPasswords = 0;
 
 /** Objects of the appliance under test that "an existing id" means, recreated when the fuzzer removed them. */
-const world = { vip: '', rs: '', cert: '', port: 10_000 };
+const world = { vip: '', rs: '', cert: '', syslog: '', port: 10_000 };
 
 async function ensureWorld(c: ApplianceClient): Promise<void> {
   if (!world.vip || !(await c.getVirtualService(world.vip).then(() => true, () => false))) {
@@ -78,6 +78,10 @@ async function ensureWorld(c: ApplianceClient): Promise<void> {
   }
   if (!world.cert || !(await c.getCertificate(world.cert).then(() => true, () => false))) {
     world.cert = (await c.createCertificate({ label: `fuzz-cert-${++world.port}`, selfSigned: { commonName: 'fuzz.example' } })).id;
+  }
+  if (!world.syslog || !(await c.getSyslogCollector(world.syslog).then(() => true, () => false))) {
+    // A UDP collector on a loopback port nothing listens on: messages to it go nowhere.
+    world.syslog = (await c.createSyslogCollector({ label: `fuzz-syslog-${++world.port}`, host: '127.0.192.3', transport: 'udp' })).id;
   }
   const users = (await c.listUsers()).items.map((u) => u.username);
   if (!users.includes(OBSERVER.username)) await c.createUser({ ...OBSERVER, role: 'read-only' });
@@ -254,6 +258,7 @@ beforeAll(async () => {
       if (param === 'certificateId') return world.cert;
       if (param === 'revision') return String(Math.max(1, (await main.revision()) - 1));
       if (param === 'username') return VICTIM.username;
+      if (param === 'syslogCollectorId') return world.syslog;
       // A client of the fixture VIP's persistence table (it may have no entry: 404 is declared).
       if (param === 'client') return '127.0.192.77';
       throw new Error(`no existing value for ${op.id} ${param}`);
@@ -310,7 +315,7 @@ describe.concurrent('credentials are judged before anything else: 401 without or
     const late: string[] = [];
     await Promise.all(
       guarded.flatMap((op) => {
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77', revision: '1', username: VICTIM.username });
         const asks: { creds: string; who: string; status: number }[] = [{ creds: '', who: 'nobody', status: 401 }];
         if (op.write && op.auth) asks.push({ creds: `authorization: ${READ_ONLY.authorization as string}\r\n`, who: 'the read-only user', status: 403 });
         return asks.map(async (ask) => {
@@ -336,7 +341,7 @@ describe('If-Match is compared strongly: a weak or stale tag never lets a write 
       const neutral = async (): Promise<RequestPlan['body']> => {
         if (op.method === 'PATCH') return { value: '{}', contentType: op.bodyContentTypes[0], note: 'an empty merge patch' };
         if (op.method !== 'PUT') return null;
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77' });
         const current = JSON.parse((await send(app.endpoint, { method: 'GET', path, headers: { authorization: ADMIN.authorization as string }, who: 'the test', note: 'read' })).text) as Record<string, unknown>;
         for (const k of ['id', 'status', 'virtualServiceId', 'source', 'subject', 'commonName', 'subjectAltNames', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'fingerprintSha256', 'keyType', 'chainPem', 'usedBy']) delete current[k];
         return { value: JSON.stringify(current), contentType: op.bodyContentTypes[0], note: 'the object as it reads now' };
@@ -378,7 +383,7 @@ describe('requests no client library would send still get a problem document', (
     it(garbage.name, async () => {
       await main.prepare();
       await fuzz(fc.tuple(fc.constantFrom(...guarded), fc.boolean()), RUNS.http, async ([op, withCreds]) => {
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77', revision: '1', username: VICTIM.username });
         const raw = garbage.make(path, withCreds ? `authorization: ${ADMIN.authorization as string}\r\n` : '');
         const res = await sendRaw(app.endpoint, raw, 5000);
         const broken = !res ? ['no answer within 5 s'] : [];
