@@ -4,6 +4,7 @@
 // of the degraded picture is kept as test/artifacts/overview.png. Addresses 127.0.110.x
 // belong to this file (TeraRecon's plan moved from 127.0.40.x).
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
@@ -198,6 +199,28 @@ describe('the System Overview page', () => {
       await page.close();
     } finally {
       await client.deleteVirtualService(many.id);
+    }
+  });
+
+  it('shows the weight a feedback agent scaled, and the agent\'s last reply on hover', async () => {
+    // A real server with a feedback agent answering 25%: the page shows "25 of 100".
+    const service = createServer((socket) => socket.end());
+    const agent = createServer((socket) => socket.end('25%\n'));
+    await Promise.all([
+      new Promise<void>((resolve) => service.listen(9000, '127.0.110.210', resolve)),
+      new Promise<void>((resolve) => agent.listen(9100, '127.0.110.210', resolve)),
+    ]);
+    const vs = await client.createVirtualService({ label: 'AGENT', ipAddress: '127.0.110.209', ports: [9001], protocol: 'tcp', healthCheck: { type: 'connect', interval: 1, agent: { port: 9100, interval: 1 } } });
+    try {
+      await client.createRealServer(vs.id, { label: 'agent-rs', address: '127.0.110.210', port: 9000, weight: 100 });
+      const page = await openOverview('loadbalancer', app.password);
+      const cell = `${rsRow('AGENT', 'agent-rs')} td.weight`;
+      await page.waitForFunction((selector) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(selector)?.textContent === '25 of 100', cell, { timeout: 20_000 });
+      expect(await page.getAttribute(cell, 'title')).toBe('agent: 25%');
+    } finally {
+      await client.deleteVirtualService(vs.id);
+      service.close();
+      agent.close();
     }
   });
 

@@ -256,7 +256,10 @@ function updateServer(view, vs, rs) {
   setText(cells.ip, rs.address);
   setText(cells.port, rs.port === null ? 'client port' : String(rs.port));
   setText(cells.conn, connText(rs.connections, rs.maxConnections, 0));
-  setText(cells.weight, String(rs.weight));
+  // A feedback agent may scale the weight: "25 of 100", its last reply on hover.
+  const effective = rs.effectiveWeight ?? rs.weight;
+  setText(cells.weight, effective === rs.weight ? String(rs.weight) : `${effective} of ${rs.weight}`);
+  setAttr(cells.weight, 'title', rs.agent ? `agent: ${rs.agent.reply}` : '');
   setText(cells.health, rs.adminState === 'online' ? rs.health : `${rs.health}, ${rs.adminState === 'halt' ? 'halted' : 'draining'}`);
   const check = lastCheckText(rs.lastCheck, lastOverview?.generatedAt ?? new Date().toISOString());
   setText(cells.detail, check.text);
