@@ -71,7 +71,11 @@ export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asse
   for (const name of Object.keys(config)) {
     if (!(name in COLLECTIONS)) throw invalid(`/${name}`, `a configuration holds only ${Object.keys(COLLECTIONS).join(', ')}`);
   }
-  // A primary running an earlier version sends no collection it did not know.
+  // Every version has had these three; a primary running an earlier version sends no
+  // collection added since (syslog collectors, mail, SNMP), which are then empty.
+  for (const name of ['virtualServices', 'realServers', 'certificates'] as const) {
+    if (!isObject(config[name])) throw invalid(`/${name}`, `${name} must be an object of objects by id`);
+  }
   withAllMaps(config as Partial<StoredConfig>);
   for (const [name, fields] of Object.entries(COLLECTIONS)) {
     const collection = config[name];

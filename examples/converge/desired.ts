@@ -53,8 +53,10 @@ const VS_DEFAULTS = {
   redirectCode: 301,
   forwardedFor: true,
   enabled: true,
+  sendProxy: 'off',
+  acceptProxy: false,
 } as const;
-const PERSISTENCE_DEFAULTS = { mode: 'none', cookieName: 'SERVERID', timeout: 1800 } as const;
+const PERSISTENCE_DEFAULTS = { mode: 'none', cookieName: 'SERVERID', timeout: 1800, sourceIpFallback: false, ipv4PrefixLength: 32, ipv6PrefixLength: 128 } as const;
 const HEALTH_CHECK_DEFAULTS = { type: 'connect', port: null, path: '/', host: null, expectStatus: 200, interval: 5, timeout: 4, rise: 2, fall: 3, expectStatuses: [] } as const;
 /** The defaults of each kind's own settings object inside healthCheck. */
 const CHECK_SETTINGS_DEFAULTS = {
@@ -62,6 +64,8 @@ const CHECK_SETTINGS_DEFAULTS = {
   tcp: { send: null, expect: null },
   dicom: { callingAeTitle: 'LBAPPLIANCE', calledAeTitle: 'ANY-SCP', tls: false },
   hl7: { message: null },
+  script: { path: null, args: [] },
+  agent: { port: null, interval: 5 },
 } as const;
 
 function canonicalHealthCheck(hc: VirtualServiceInput['healthCheck']): Record<string, unknown> {

@@ -52,6 +52,9 @@ function fixVip(raw: Record<string, unknown>): Record<string, unknown> {
   else vs.tls = tls.minVersion === undefined ? {} : { minVersion: tls.minVersion };
   const hc = vs.healthCheck as Record<string, unknown> | undefined;
   if (hc) delete hc.bodyMatch;
+  // A script check needs a program in the check scripts directory (test/engine/script-agent-checks.test.ts).
+  if (hc?.type === 'script') hc.type = 'connect';
+  if (hc) delete hc.script;
   return vs;
 }
 

@@ -9,7 +9,7 @@ describe('stick-table answers', () => {
     expect(parseTableNames(text)).toEqual(['be_vs-dc0ee87d3568', 'be_vs-0123456789ab']);
   });
 
-  it('reads keys with their server id and name, and entries pushed by a peer without a name', () => {
+  it('reads keys with their server id and name and the time to expiry, and entries pushed by a peer without a name', () => {
     const text = [
       '# table: be_vs-dc0ee87d3568, type: ipv6, size:1048576, used:3',
       '0x5584517d07a0: key=::ffff:127.0.102.91 use=0 exp=1799995 server_id=2 server_key=rs-3306fa3cd988',
@@ -18,9 +18,9 @@ describe('stick-table answers', () => {
       '',
     ].join('\n');
     expect(parseTable(text)).toEqual([
-      { key: '::ffff:127.0.102.91', serverId: 2, serverKey: 'rs-3306fa3cd988' },
-      { key: '::ffff:127.0.77.31', serverId: 1, serverKey: null },
-      { key: '::ffff:127.0.77.32', serverId: 3, serverKey: null },
+      { key: '::ffff:127.0.102.91', serverId: 2, serverKey: 'rs-3306fa3cd988', expMs: 1799995 },
+      { key: '::ffff:127.0.77.31', serverId: 1, serverKey: null, expMs: 1799817 },
+      { key: '::ffff:127.0.77.32', serverId: 3, serverKey: null, expMs: 1799817 },
     ]);
     expect(parseTable('No such table\n')).toEqual([]);
   });
