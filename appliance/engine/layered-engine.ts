@@ -25,7 +25,11 @@ export class LayeredEngine implements Engine {
     this.#kernel = kernel;
     this.kind = proxy.kind;
     this.persistenceSync = proxy.persistenceSync;
-    this.kernelPairing = { programsKernel: kernel.enabled, setFloatingSource: (floating) => kernel.setFloatingSource(floating), setActive: (active) => kernel.setActive(active) };
+    this.kernelPairing = {
+      programsKernel: kernel.enabled, setFloatingSource: (floating) => kernel.setFloatingSource(floating), setActive: (active) => kernel.setActive(active),
+      exportFlowState: () => kernel.exportFlowState(),
+      holdPeerFlowState: (state) => kernel.holdPeerFlowState(state),
+    };
     this.persistenceTables = proxy.persistenceTables;
   }
 

@@ -152,6 +152,18 @@ export interface Engine extends SnapshotTarget {
   readonly kernelPairing?: KernelPairing;
 }
 
+/** One layer 4 VIP's flows and persistent clients as an HA pair hands them over (kernel/flow-state.ts; the contract's HaPeerFlowState item). */
+export interface VipFlowState {
+  id: string;
+  flows: Array<{ client: string; clientPort: number; port: number; realServerId: string; expiresSeconds: number }>;
+  clients: Array<{ client: string; realServerId: string; expiresSeconds: number }>;
+}
+
+/** The state of every layer 4 VIP of a node. */
+export interface KernelFlowState {
+  virtualServices: VipFlowState[];
+}
+
 /** What the HA layer needs of the kernel data plane (layer 4 VIPs). */
 export interface KernelPairing {
   /** Whether this node programs the kernel: its connection tracking state is worth replicating to the peer. */
@@ -168,4 +180,8 @@ export interface KernelPairing {
    * established flow meets the address without its rules (the local stack would reset it).
    */
   setActive(active: boolean): Promise<void>;
+  /** The flows and persistent clients in this node's kernel (the active node's, sent to the peer). */
+  exportFlowState(): Promise<KernelFlowState>;
+  /** Holds the active peer's flows and clients, written into this node's kernel when it takes over. */
+  holdPeerFlowState(state: KernelFlowState): void;
 }

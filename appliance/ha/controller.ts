@@ -35,6 +35,8 @@ export interface HaPeerEndpoints {
   users(body: components['schemas']['HaPeerUsers']): Promise<HaPeerStateView>;
   /** Applies the pair's new settings. */
   settings(body: components['schemas']['HaPeerSettings']): Promise<HaPeerStateView>;
+  /** Holds the active peer's layer 4 flows and persistent clients for a takeover. */
+  flowState(body: components['schemas']['HaPeerFlowState']): void;
   /** Releases the VIPs for the peer. */
   release(body: components['schemas']['HaPeerRelease']): Promise<HaPeerStateView>;
 }

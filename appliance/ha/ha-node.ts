@@ -247,6 +247,10 @@ export class HaNode implements HaController {
         await pair.applySettings(settingsFrom(body));
         return pair.peerState();
       }),
+    flowState: (body) => {
+      this.#requirePair();
+      this.#o.engine.kernelPairing?.holdPeerFlowState(body);
+    },
     release: (body) => this.#requirePair().release(body.term, body.reason),
   };
 

@@ -4,11 +4,12 @@
 // conntrackd. Started together, stopped together, restarted together when the ports or
 // timers change.
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/types.js';
+import type { Engine, KernelFlowState } from '../engine/types.js';
 import { ApplianceError } from '../errors.js';
 import type { HaMetrics } from './ha-metrics.js';
 import { deviceHolding } from '../engine/kernel/interfaces.js';
 import { ConntrackSync, conntrackdAvailable } from './conntrack-sync.js';
+import { FlowStateReplication } from './flow-state-replication.js';
 import { HeartbeatLink } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat-packet.js';
 import type { PairKeys } from './pair-keys.js';
@@ -30,6 +31,8 @@ export interface PairLinksOptions {
   local: () => Pick<Heartbeat, 'role' | 'state' | 'term' | 'revision' | 'usersDigest'>;
   /** An accepted heartbeat of the peer. */
   onHeartbeat: (hb: Heartbeat, receivedAt: number) => void;
+  /** Sends the layer 4 flow state to the peer (its peer API). */
+  sendFlowState: (state: KernelFlowState) => Promise<unknown>;
 }
 
 /** A socket error of a link as a problem naming the setting whose port it is (other errors as they are). */
@@ -46,6 +49,7 @@ export class PairLinks {
   #heartbeat: HeartbeatLink | null = null;
   #persistence: PersistenceReplication | null = null;
   #conntrack: ConntrackSync | null = null;
+  #flows: FlowStateReplication | null = null;
 
   constructor(options: PairLinksOptions) {
     this.#o = options;
@@ -83,6 +87,11 @@ export class PairLinks {
     await heartbeat.start().catch((err: unknown) => Promise.reject(bindError(err, 'heartbeat', r.localAddress, r.settings.heartbeatPort, '/heartbeatPort')));
     this.#heartbeat = heartbeat;
     await this.#startConntrack(active);
+    const pairing = this.#o.engine.kernelPairing;
+    if (pairing?.programsKernel) {
+      this.#flows = new FlowStateReplication({ pairing, send: this.#o.sendFlowState, logger: logger.child({ component: 'flow-state' }) });
+      this.#flows.setActive(active);
+    }
     const engine = this.#o.engine;
     const sync = engine.persistenceSync;
     if (sync.kind === 'engine') {
@@ -154,6 +163,7 @@ export class PairLinks {
   /** The active node streams its persistence table; the passive one receives. */
   setActive(active: boolean): void {
     this.#persistence?.setActive(active);
+    this.#flows?.setActive(active);
     if (!active) void this.#conntrack?.becomePassive();
   }
 
@@ -163,6 +173,8 @@ export class PairLinks {
     this.#heartbeat = null;
     await this.#conntrack?.stop();
     this.#conntrack = null;
+    await this.#flows?.stop();
+    this.#flows = null;
     await this.#persistence?.close();
     this.#persistence = null;
     const sync = this.#o.engine.persistenceSync;

@@ -327,6 +327,7 @@ export class PairRuntime {
       dataDir: this.#d.dataDir,
       local: () => ({ role: r.role, state: this.#state, term: this.#record.term, revision: this.#d.store.current.revision, usersDigest: usersDigest(this.#d.users) }),
       onHeartbeat: (hb, at) => this.#onHeartbeat(hb, at),
+      sendFlowState: (state) => this.#client.putHaPeerFlowState(state),
     });
     await links.start(this.#state === 'active');
     this.#links = links;

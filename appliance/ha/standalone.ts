@@ -60,6 +60,7 @@ export class StandaloneHa implements HaController {
     revision: async () => notPaired(),
     users: async () => notPaired(),
     settings: async () => notPaired(),
+    flowState: () => notPaired(),
     release: async () => notPaired(),
   };
 

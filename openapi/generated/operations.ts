@@ -1212,6 +1212,27 @@ export const operationTable = {
       }
     ]
   },
+  "putHaPeerFlowState": {
+    "method": "PUT",
+    "path": "/api/v1/ha-pair/peer/flow-state",
+    "auth": false,
+    "peerAuth": true,
+    "write": "node",
+    "role": "admin",
+    "pathParams": [],
+    "queryParams": [],
+    "headerParams": [],
+    "bodyContentTypes": [
+      "application/json"
+    ],
+    "bodyRequired": true,
+    "success": [
+      {
+        "status": 204,
+        "contentType": null
+      }
+    ]
+  },
   "listUsers": {
     "method": "GET",
     "path": "/api/v1/users",
@@ -2056,6 +2077,16 @@ export abstract class GeneratedOperations {
    */
   releaseHaPeer(body: RequestBody<"releaseHaPeer">, options?: CallOptions): Promise<SuccessBody<"releaseHaPeer">> {
     return this.invoke("releaseHaPeer", { body }, options);
+  }
+
+  /**
+   * (internal) the active node's layer 4 flows and persistent clients
+   *
+   * Sent by the active node every second while it carries layer 4 VIPs. The passive node holds the last copy and writes it into its kernel as it takes over, so that each established direct-routing flow and each persistent client keeps its server even where this node would choose another. Connection tracking (nat, snat) travels through conntrackd, not here.
+   * Operation `putHaPeerFlowState`: PUT /api/v1/ha-pair/peer/flow-state.
+   */
+  putHaPeerFlowState(body: RequestBody<"putHaPeerFlowState">, options?: CallOptions): Promise<SuccessBody<"putHaPeerFlowState">> {
+    return this.invoke("putHaPeerFlowState", { body }, options);
   }
 
   /**

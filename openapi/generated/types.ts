@@ -801,6 +801,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ha-pair/peer/flow-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * (internal) the active node's layer 4 flows and persistent clients
+         * @description Sent by the active node every second while it carries layer 4 VIPs. The passive node holds the last copy and writes it into its kernel as it takes over, so that each established direct-routing flow and each persistent client keeps its server even where this node would choose another. Connection tracking (nat, snat) travels through conntrackd, not here.
+         */
+        put: operations["putHaPeerFlowState"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -2262,6 +2282,30 @@ export interface components {
              * @enum {string}
              */
             reason: "takeover" | "failback";
+        };
+        /** @description Internal. The layer 4 flows (direct-routing) and source-IP persistence entries in the active node's kernel, at most 8000 in all (the longest-lived). */
+        HaPeerFlowState: {
+            virtualServices: {
+                id: components["schemas"]["VirtualServiceId"];
+                /** @description Established direct-routing flows and the server each goes to. */
+                flows: {
+                    /** Format: ipv4 */
+                    client: string;
+                    clientPort: number;
+                    port: number;
+                    realServerId: components["schemas"]["RealServerId"];
+                    /** @description Seconds the flow has left without a packet. */
+                    expiresSeconds: number;
+                }[];
+                /** @description Clients source-IP persistence holds to a server. */
+                clients: {
+                    /** Format: ipv4 */
+                    client: string;
+                    realServerId: components["schemas"]["RealServerId"];
+                    /** @description Seconds the client stays held without a new connection. */
+                    expiresSeconds: number;
+                }[];
+            }[];
         };
         UserInput: {
             username: components["schemas"]["Username"];
@@ -4614,6 +4658,33 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HaPeerState"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    putHaPeerFlowState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HaPeerFlowState"];
+            };
+        };
+        responses: {
+            /** @description Held. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

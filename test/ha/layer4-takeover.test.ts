@@ -249,4 +249,42 @@ describe('layer 4 VIPs across a takeover', () => {
     // New connections through every VIP at the end.
     for (const { vip, from } of VIPS) (await open(vip, PORT, from)).close();
   }, 180_000);
+  it('a drained server keeps its DR flows across a takeover: the new active node takes the old one\'s flow map, not only the flow hash', async () => {
+    // b is active (the rounds above end on it); a is the primary, where configuration is written.
+    await until('the secondary active', async () => (await stateOf(b!)) === 'active', 10_000);
+    const primary = clientOf(a!);
+    const dr = (await primary.listVirtualServices()).items.find((v) => v.forwarding === 'direct-routing')!;
+    const servers = (await primary.listRealServers(dr.id)).items;
+    const s1 = servers.find((r) => r.label === 'S1')!;
+    // Long associations, at least three of them on S1 (the flow hash spreads them).
+    const held: Array<{ server: string; pinger: ReturnType<typeof keepPinging> }> = [];
+    const spare: Held[] = [];
+    while (held.length < HELD || held.filter((h) => h.server === 'S1').length < 3) {
+      const h = await open(DR_VIP, PORT, `${DR_NET}.254`);
+      if (held.length >= HELD && h.greeting.server !== 'S1') {
+        spare.push(h);
+        continue;
+      }
+      held.push({ server: h.greeting.server, pinger: keepPinging(h) });
+    }
+    for (const h of spare) h.close();
+    // S1 drained: it takes no new flows on either node, so the flow hash alone would now send
+    // S1's flows to S2 (which would reset them); only the handed-over flow map keeps them.
+    await primary.setRealServerAdminState(dr.id, s1.id, { adminState: 'drain' });
+    await until('the drain on the active node', async () => (await clientOf(b!).listRealServers(dr.id)).items.find((r) => r.id === s1.id)?.adminState === 'drain', 20_000);
+    for (let i = 0; i < 10; i++) expect((await open(DR_VIP, PORT, `${DR_NET}.254`).then((h) => (h.close(), h))).greeting.server).toBe('S2');
+    // The active node sends its flows every second: three sends.
+    await new Promise((r) => setTimeout(r, 3000));
+    await primary.takeoverHaPair();
+    await until('the primary active', async () => (await stateOf(a!)) === 'active', 10_000);
+    await until('the DR VIP address on the primary', async () => (await addressesOf('a')).includes(`${DR_VIP}/32`), 10_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    const outcomes = await Promise.all(held.map(async (h) => ({ before: h.server, ...(await h.pinger.stop()) })));
+    const onS1 = outcomes.filter((o) => o.before === 'S1');
+    console.log(`drained server across a takeover: ${onS1.filter((o) => o.alive && o.server === 'S1').length} of ${onS1.length} associations on the drained S1 survived on it; ${outcomes.filter((o) => o.alive && o.server === o.before).length} of ${outcomes.length} in all`);
+    expect(outcomes.map((o) => ({ alive: o.alive, server: o.server }))).toEqual(outcomes.map((o) => ({ alive: true, server: o.before })));
+    // New flows still avoid the drained server on the new active node.
+    for (let i = 0; i < 10; i++) expect((await open(DR_VIP, PORT, `${DR_NET}.254`).then((h) => (h.close(), h))).greeting.server).toBe('S2');
+    await primary.setRealServerAdminState(dr.id, s1.id, { adminState: 'online' });
+  }, 120_000);
 });

@@ -104,6 +104,12 @@ describe('a standalone node', () => {
     }
   });
 
+  it('refuses a peer\'s flow state with 401 while in no pair (no pair token exists)', async () => {
+    const res = await call('PUT', '/api/v1/ha-pair/peer/flow-state', `Bearer ${token()}`, { virtualServices: [] });
+    expect(problem(res)).toMatchObject({ status: 401, code: 'LB_UNAUTHORIZED' });
+    expect(await haStateOf()).toBe('standalone');
+  });
+
   it('answers a body sent to deleteHaPair or takeoverHaPair with the 400 their contracts declare, and does nothing', async () => {
     for (const [id, method, path] of [
       ['deleteHaPair', 'DELETE', '/api/v1/ha-pair'],
@@ -177,6 +183,20 @@ describe('a node joined to a primary', () => {
     });
     probe.close();
     expect(bound).toBe('EADDRINUSE');
+  });
+
+  it('takes the active peer\'s layer 4 flow state with 204, refuses a malformed one with 400 naming the field, and a stranger with 401', async () => {
+    const state = { virtualServices: [{ id: 'vs-0123456789ab', flows: [{ client: '198.18.9.1', clientPort: 40000, port: 104, realServerId: 'rs-0123456789ab', expiresSeconds: 300 }], clients: [] }] };
+    const ok = await call('PUT', '/api/v1/ha-pair/peer/flow-state', `Bearer ${token()}`, state);
+    expect(ok.status, ok.text).toBe(204);
+    const bad = structuredClone(state);
+    (bad.virtualServices[0]!.flows[0] as Record<string, unknown>).clientPort = 70000;
+    expect(problem(await call('PUT', '/api/v1/ha-pair/peer/flow-state', `Bearer ${token()}`, bad))).toMatchObject({ status: 400, code: 'LB_VALIDATION', field: '/virtualServices/0/flows/0/clientPort' });
+    expect(problem(await call('PUT', '/api/v1/ha-pair/peer/flow-state', `Bearer ${token()}`, { virtualServices: [], extra: 1 }))).toMatchObject({ status: 400 });
+    expect((await call('PUT', '/api/v1/ha-pair/peer/flow-state', `Bearer ${'x'.repeat(43)}`, state)).status).toBe(401);
+    expect((await call('PUT', '/api/v1/ha-pair/peer/flow-state', basic, state)).status).toBe(401);
+    expect(declared('putHaPeerFlowState')).toEqual(expect.arrayContaining([204, 400, 401, 409]));
+    expect(await haStateOf()).toBe('paired');
   });
 
   it('answers a body sent to leaveHaPair with the 400 its contract declares and stays paired; leaves without one', async () => {

@@ -20,6 +20,7 @@ type HaHandlers = Pick<
   | 'putHaPeerRevision'
   | 'putHaPeerUsers'
   | 'putHaPeerSettings'
+  | 'putHaPeerFlowState'
   | 'releaseHaPeer'
 >;
 
@@ -86,6 +87,10 @@ export function haHandlers(api: ApiContext): HaHandlers {
     },
     async putHaPeerSettings(ctx) {
       return { status: 200, body: await api.ha.peer.settings(ctx.body) };
+    },
+    async putHaPeerFlowState(ctx) {
+      api.ha.peer.flowState(ctx.body);
+      return { status: 204, body: undefined };
     },
     async releaseHaPeer(ctx) {
       return { status: 200, body: await api.ha.peer.release(ctx.body) };

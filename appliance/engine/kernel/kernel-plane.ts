@@ -11,8 +11,9 @@ import type { Registry } from 'prom-client';
 import { isLayer4 } from '../../../openapi/sdk/rules.js';
 import { HealthChecker } from '../health/health-checker.js';
 import { healthTargets } from '../health/targets.js';
-import type { ConfigSnapshot, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
+import type { ConfigSnapshot, KernelFlowState, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { countConnections, type ConnectionCounts } from './connections.js';
+import { readFlowState, renderFlowState } from './flow-state.js';
 import { deviceHolding, deviceTowards } from './interfaces.js';
 import { serverMark } from './marks.js';
 import { nftApply, nftList } from './nft.js';
@@ -57,6 +58,10 @@ export class KernelPlane {
   /** Whether this process put rules into the tables (another appliance in the namespace may own them otherwise). */
   #owns = false;
   readonly #enabled: boolean;
+  /** The HA peer's flows and persistent clients (flow-state.ts), held while passive, written in on taking over. */
+  #peerState: { state: KernelFlowState; at: number } | null = null;
+  /** The VIPs as last programmed (what a peer's state is written against). */
+  #resolved: KernelVip[] = [];
 
   constructor(options: KernelPlaneOptions) {
     this.#log = options.logger;
@@ -96,6 +101,29 @@ export class KernelPlane {
     if (active === this.#active) return;
     this.#active = active;
     await this.#program();
+  }
+
+  /** The flows and persistent clients in the kernel now, for the HA peer (empty unless this node carries layer 4 VIPs). */
+  async exportFlowState(): Promise<KernelFlowState> {
+    const vips = this.#vips.filter((v) => this.#programmed.has(v.id));
+    if (!this.#active || !this.#owns || vips.length === 0) return { virtualServices: [] };
+    const families = new Set<'ip' | 'netdev'>();
+    for (const v of vips) {
+      if (v.forwarding === 'direct-routing') families.add('netdev');
+      else if (v.persistence.mode === 'source-ip') families.add('ip');
+    }
+    const objects: Record<string, unknown>[] = [];
+    for (const family of families) objects.push(...(await nftList('table', family, this.#table).catch(() => [])));
+    return readFlowState(
+      objects,
+      vips.map((v) => ({ id: v.id, forwarding: v.forwarding as string, persistent: v.persistence.mode === 'source-ip', realServerIds: v.realServers.map((r) => r.id) })),
+    );
+  }
+
+  /** The active peer's state (the last copy wins); written into this node's maps when it takes over. Ignored while active. */
+  holdPeerFlowState(state: KernelFlowState): void {
+    if (this.#active && this.#owns) return;
+    this.#peerState = { state, at: Date.now() };
   }
 
   /** The runtime of each layer 4 VIP. */
@@ -237,6 +265,24 @@ export class KernelPlane {
     this.#errors = errors;
     this.#programmed = new Set(good.map((v) => v.id));
     this.#programmedHealth = this.#resolvedHealth;
+    this.#resolved = good;
+    await this.#adoptPeerState();
+  }
+
+  /** Writes the peer's held flows and clients into the maps just programmed (once, on taking over). */
+  async #adoptPeerState(): Promise<void> {
+    const held = this.#peerState;
+    this.#peerState = null;
+    if (!held) return;
+    const script = renderFlowState(this.#table, held.state, this.#resolved, Math.ceil((Date.now() - held.at) / 1000));
+    if (!script) return;
+    const counted = held.state.virtualServices.reduce((n, v) => n + v.flows.length + v.clients.length, 0);
+    try {
+      await nftApply(script);
+      this.#log.info({ entries: counted }, 'layer 4 flows and persistent clients of the peer taken over');
+    } catch (err) {
+      this.#log.error({ err }, "the peer's layer 4 flows were not taken over; their flows go by the flow hash");
+    }
   }
 
   /** A VIP with its servers' state and devices, as the renderer wants it. */
