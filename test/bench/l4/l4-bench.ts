@@ -163,26 +163,35 @@ async function main(): Promise<void> {
       }
     };
     const results: Partial<Record<Row['key'], RowResult>> = {};
-    const measure = async (row: Row, app: string | null) => {
-      process.stderr.write(`bench:l4: ${row.name}\n`);
-      const bulks: Array<Awaited<ReturnType<typeof bulk>>> = [];
-      const conns: Array<Awaited<ReturnType<typeof newConnections>>> = [];
-      for (let i = 0; i < ROUNDS; i++) bulks.push(await bulk(lan!, row.address, app));
-      for (let i = 0; i < ROUNDS; i++) conns.push(await newConnections(lan!, row.address));
-      const b = median(bulks, (x) => x.mbps);
-      const n = median(conns, (x) => x.rps);
-      n.errors = conns.reduce((sum, x) => sum + x.errors, 0);
-      const d = await dicomStore(lan!, row.address, files, studyBytes, received);
-      results[row.key] = {
-        bulkMBps: round(b.mbps, 1),
-        bulkSeconds: round(b.seconds, 2),
-        applianceCpuSecondsPerGB: b.cpuPerGB === null ? null : round(b.cpuPerGB, 3),
-        newConnectionsPerSecond: Math.round(n.rps),
-        newConnectionErrors: n.errors,
-        dicomSeconds: round(d.seconds, 2),
-        dicomMBps: round(d.mbps, 1),
-        dicomInstancesStored: d.stored,
-      };
+    // Rows measured together take their rounds in turn (bulk round 1 of every row, then round
+    // 2...), so that a change of the machine's load during the run falls on every row alike.
+    const measure = async (rows: Array<Row & { app: string | null }>) => {
+      const bulks = new Map<Row['key'], Array<Awaited<ReturnType<typeof bulk>>>>(rows.map((r) => [r.key, []]));
+      const conns = new Map<Row['key'], Array<Awaited<ReturnType<typeof newConnections>>>>(rows.map((r) => [r.key, []]));
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const row of rows) {
+          process.stderr.write(`bench:l4: ${row.name}, download ${i + 1} of ${ROUNDS}\n`);
+          bulks.get(row.key)!.push(await bulk(lan!, row.address, row.app));
+        }
+      }
+      for (let i = 0; i < ROUNDS; i++) for (const row of rows) conns.get(row.key)!.push(await newConnections(lan!, row.address));
+      for (const row of rows) {
+        process.stderr.write(`bench:l4: ${row.name}, DICOM\n`);
+        const b = median(bulks.get(row.key)!, (x) => x.mbps);
+        const n = median(conns.get(row.key)!, (x) => x.rps);
+        const errors = conns.get(row.key)!.reduce((sum, x) => sum + x.errors, 0);
+        const d = await dicomStore(lan!, row.address, files, studyBytes, received);
+        results[row.key] = {
+          bulkMBps: round(b.mbps, 1),
+          bulkSeconds: round(b.seconds, 2),
+          applianceCpuSecondsPerGB: b.cpuPerGB === null ? null : round(b.cpuPerGB, 3),
+          newConnectionsPerSecond: Math.round(n.rps),
+          newConnectionErrors: errors,
+          dicomSeconds: round(d.seconds, 2),
+          dicomMBps: round(d.mbps, 1),
+          dicomInstancesStored: d.stored,
+        };
+      }
     };
     const untilUp = async (client: ApplianceClient) =>
       waitFor(async () => (await client.getOverview()).virtualServices.every((v) => v.listening && v.realServers.every((r) => r.health === 'up')), 'every VIP programmed with its server up');
@@ -190,7 +199,6 @@ async function main(): Promise<void> {
     // Warm-up: the served file in the page cache, the client's tools loaded.
     await bulk(lan, SERVER, null);
     await newConnections(lan, SERVER);
-    await measure({ key: 'direct', name: 'direct', address: SERVER }, null);
 
     // Phase 1: the embedded engine with the kernel plane (layer 4 rows and layer 7 embedded).
     const first = await startTestAppliance({ engine: 'embedded', host: MGMT_APP, wrap: ['ip', 'netns', 'exec', appNs] });
@@ -201,10 +209,13 @@ async function main(): Promise<void> {
     await setUp(c1, 'SNAT', VIP.snat, { ...l4, protocol: 'tcp', forwarding: 'snat' });
     await setUp(c1, 'L7', VIP.l7Embedded, { protocol: 'tcp', healthCheck: l4.healthCheck });
     await untilUp(c1);
-    await measure({ key: 'dr', name: 'layer 4 direct routing', address: VIP.dr }, appNs);
-    await measure({ key: 'nat', name: 'layer 4 nat', address: VIP.nat }, appNs);
-    await measure({ key: 'snat', name: 'layer 4 snat', address: VIP.snat }, appNs);
-    await measure({ key: 'l7Embedded', name: 'layer 7 TCP proxy, embedded engine', address: VIP.l7Embedded }, appNs);
+    await measure([
+      { key: 'direct', name: 'direct', address: SERVER, app: null },
+      { key: 'dr', name: 'layer 4 direct routing', address: VIP.dr, app: appNs },
+      { key: 'nat', name: 'layer 4 nat', address: VIP.nat, app: appNs },
+      { key: 'snat', name: 'layer 4 snat', address: VIP.snat, app: appNs },
+      { key: 'l7Embedded', name: 'layer 7 TCP proxy, embedded engine', address: VIP.l7Embedded, app: appNs },
+    ]);
     await first.dispose();
     apps.pop();
 
@@ -214,7 +225,7 @@ async function main(): Promise<void> {
     const c2 = second.client();
     await setUp(c2, 'L7', VIP.l7Haproxy, { protocol: 'tcp', healthCheck: l4.healthCheck });
     await untilUp(c2);
-    await measure({ key: 'l7Haproxy', name: 'layer 7 TCP proxy, HAProxy engine', address: VIP.l7Haproxy }, appNs);
+    await measure([{ key: 'l7Haproxy', name: 'layer 7 TCP proxy, HAProxy engine', address: VIP.l7Haproxy, app: appNs }]);
 
     await report(results as Record<Row['key'], RowResult>, studyBytes);
   } finally {
@@ -280,7 +291,7 @@ async function report(r: Record<Row['key'], RowResult>, studyBytes: number): Pro
   });
   const md = `# Layer 4 benchmark (${json.date})
 
-${json.machine.cpus} CPUs, ${json.machine.model}, node ${json.machine.node}. One run of \`npm run bench:l4\`: every row on the same veth segment (network namespaces on one bridge: client, appliance, one real server), the client tools (curl, wrk, storescu) and the server (nginx, storescp) on the same CPUs as the appliance. The machine is shared, so single runs vary; compare rows of one run. The first row runs after a warm-up download; the layer 4 rows and the embedded layer 7 row share one appliance (embedded engine with the kernel plane), the HAProxy row runs on a second appliance started in the same namespace after the first stopped.
+${json.machine.cpus} CPUs, ${json.machine.model}, node ${json.machine.node}. One run of \`npm run bench:l4\`: every row on the same veth segment (network namespaces on one bridge: client, appliance, one real server), the client tools (curl, wrk, storescu) and the server (nginx, storescp) on the same CPUs as the appliance. The machine is shared, so single runs vary; compare rows of one run. Measuring starts after a warm-up download. The direct row, the layer 4 rows and the embedded layer 7 row are measured together, taking their rounds in turn (download 1 of each, then download 2...), so that the machine's load changing during the run falls on all of them alike; the layer 4 rows and the embedded layer 7 row share one appliance (embedded engine with the kernel plane). The HAProxy row runs afterwards on a second appliance started in the same namespace after the first stopped.
 
 | path | 512 MiB download, MB/s (median of ${ROUNDS}) | / direct | appliance CPU s per GB | new connections/s (wrk -c${NEWCONN_CONNECTIONS}, Connection: close, ${NEWCONN_SECONDS} s, median of ${ROUNDS}) | DICOM C-STORE, ${STUDY_SLICES} CT instances (${(studyBytes / 1e6).toFixed(0)} MB), s |
 |---|---|---|---|---|---|
