@@ -28,9 +28,12 @@ export interface ApiContext {
   nodeName: string;
 }
 
-/** The live state the views join with stored objects. */
-export function liveState(api: ApiContext): LiveState {
-  const engine = api.engine.status();
+/**
+ * The live state the views join with stored objects; with `onlyVirtualService`, of that VIP
+ * alone (the answer about one VIP or one of its servers costs one VIP, not the site).
+ */
+export function liveState(api: ApiContext, onlyVirtualService?: string): LiveState {
+  const engine = api.engine.status(onlyVirtualService);
   return { engine, active: engine.active };
 }
 

@@ -10,6 +10,7 @@ import { checkScriptsDir, resolveCheckScript } from './check-scripts.js';
 import { canonicalJson } from './canonical-json.js';
 import { checkIntegrationRules } from './integration-rules.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
+import { serversOf } from './server-index.js';
 
 /** A TCP address:port the appliance itself uses and no VIP may take. */
 export interface ReservedListener {
@@ -133,8 +134,7 @@ export function certificatesOf(vs: VirtualServiceSpec): string[] {
 /** A VIP changed under its real servers (say to direct-routing): the servers it already has must still fit. */
 function checkServersOf(before: StoredConfig, config: StoredConfig, id: string, vs: VirtualServiceSpec): void {
   const old = before.virtualServices[id];
-  for (const [rsId, rs] of Object.entries(config.realServers)) {
-    if (rs.virtualServiceId !== id) continue;
+  for (const [rsId, rs] of serversOf(config, id)) {
     const [problem] = realServerProblems(rs, vs);
     if (!problem) continue;
     const field = problem.field === '/port' && old !== undefined && old.forwarding === vs.forwarding ? '/ports' : '/forwarding';
@@ -174,21 +174,14 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
       throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
     }
   }
-  // Servers by virtual service, built once: a whole-config write checks each server's label among its siblings only.
-  const siblings = new Map<string, [string, StoredConfig['realServers'][string]][]>();
-  if (changedServers.length > 0) {
-    for (const entry of Object.entries(after.realServers)) {
-      const list = siblings.get(entry[1].virtualServiceId);
-      if (list) list.push(entry);
-      else siblings.set(entry[1].virtualServiceId, [entry]);
-    }
-  }
+  // A server's label is checked among its siblings only, found with the revision's server index
+  // (the candidate is final here; the snapshot and the views then use the same index).
   for (const id of changedServers) {
     const rs = after.realServers[id];
     if (!rs) continue;
     const vs = after.virtualServices[rs.virtualServiceId];
     if (!vs) continue;
-    for (const [otherId, other] of siblings.get(rs.virtualServiceId) ?? []) {
+    for (const [otherId, other] of serversOf(after, rs.virtualServiceId)) {
       if (otherId !== id && other.label === rs.label) {
         throw new ApplianceError('LB_LABEL_IN_USE', `label "${rs.label}" is already used by real server ${otherId} of this virtual service`, {
           field: `/realServers/${id}/label`,

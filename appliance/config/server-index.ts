@@ -1,14 +1,18 @@
 // The real servers of each virtual service, found without scanning every server of the site:
 // one index per stored configuration, built on first use and kept while that revision's
-// object lives (revisions are never modified in place). The overview and the lists would
-// otherwise cost VIPs x servers per read, a million steps at a thousand VIPs.
+// object lives (revisions are never modified in place). The API's views and lists and the
+// data plane's snapshot (snapshot.ts) share it, so a revision groups its servers once; the
+// views would otherwise cost VIPs x servers per read, a million steps at a thousand VIPs.
 import type { StoredConfig, StoredRealServer } from './model.js';
+
+/** `[id, server]` of each virtual service's real servers, in the stored order. */
+export type ServerIndex = ReadonlyMap<string, readonly [string, StoredRealServer][]>;
 
 const indexes = new WeakMap<StoredConfig['realServers'], Map<string, [string, StoredRealServer][]>>();
 const NONE: readonly [string, StoredRealServer][] = Object.freeze([]);
 
-/** `[id, server]` of every real server of `virtualServiceId`, in the stored order. */
-export function serversOf(config: StoredConfig, virtualServiceId: string): readonly [string, StoredRealServer][] {
+/** The index of a stored configuration's real servers by virtual service (built once per revision). */
+export function serverIndex(config: StoredConfig): ServerIndex {
   let index = indexes.get(config.realServers);
   if (!index) {
     index = new Map();
@@ -19,5 +23,10 @@ export function serversOf(config: StoredConfig, virtualServiceId: string): reado
     }
     indexes.set(config.realServers, index);
   }
-  return index.get(virtualServiceId) ?? NONE;
+  return index;
+}
+
+/** `[id, server]` of every real server of `virtualServiceId`, in the stored order. */
+export function serversOf(config: StoredConfig, virtualServiceId: string): readonly [string, StoredRealServer][] {
+  return serverIndex(config).get(virtualServiceId) ?? NONE;
 }

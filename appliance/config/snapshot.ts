@@ -2,6 +2,7 @@
 // it from a stored configuration. The store hands every revision to a SnapshotTarget (the
 // engine implements it): the arrow points from the engines to this package, never back.
 import type { StoredConfig, StoredRealServer, VirtualServiceSpec } from './model.js';
+import { serverIndex } from './server-index.js';
 
 /** A real server inside a snapshot. */
 export interface RealServerSnapshot extends Readonly<Omit<StoredRealServer, 'virtualServiceId'>> {
@@ -70,7 +71,7 @@ interface Sources {
 }
 const sourcesOf = new WeakMap<VirtualServiceSnapshot, Sources>();
 
-function sameSources(a: Sources | undefined, spec: object, cert: object | undefined, servers: readonly [string, object][], sni: readonly (object | undefined)[]): boolean {
+function sameSources(a: Sources | undefined, spec: object, cert: object | undefined, servers: readonly (readonly [string, object])[], sni: readonly (object | undefined)[]): boolean {
   if (!a || a.spec !== spec || a.cert !== cert || a.servers.length !== servers.length) return false;
   if (a.sni.length !== sni.length || !sni.every((c, i) => a.sni[i] === c)) return false;
   return servers.every(([id, rs], i) => a.servers[i] === rs && a.serverIds[i] === id);
@@ -83,12 +84,8 @@ function sameSources(a: Sources | undefined, spec: object, cert: object | undefi
  * revision costs what it changes (the store shares untouched objects between revisions).
  */
 export async function buildSnapshot(revision: number, config: StoredConfig, keyPem: (ref: string) => Promise<string>, previous?: ConfigSnapshot | null): Promise<ConfigSnapshot> {
-  const byVs = new Map<string, [string, StoredRealServer][]>();
-  for (const [rsId, rs] of Object.entries(config.realServers)) {
-    let list = byVs.get(rs.virtualServiceId);
-    if (!list) byVs.set(rs.virtualServiceId, (list = []));
-    list.push([rsId, rs]);
-  }
+  // The same index the API's views use: the revision's servers are grouped once for both.
+  const byVs = serverIndex(config);
   const before = new Map<string, VirtualServiceSnapshot>();
   for (const vs of previous?.virtualServices ?? []) before.set(vs.id, vs);
   const virtualServices: VirtualServiceSnapshot[] = [];

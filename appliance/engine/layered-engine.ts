@@ -57,10 +57,10 @@ export class LayeredEngine implements Engine {
     await this.#kernel.setActive(active);
   }
 
-  status(): EngineStatus {
-    const proxy = this.#proxy.status();
+  status(onlyVirtualService?: string): EngineStatus {
+    const proxy = this.#proxy.status(onlyVirtualService);
     const virtualServices = new Map<string, VirtualServiceRuntime>(proxy.virtualServices);
-    for (const [id, runtime] of this.#kernel.status()) virtualServices.set(id, runtime);
+    for (const [id, runtime] of this.#kernel.status(onlyVirtualService)) virtualServices.set(id, runtime);
     return { ...proxy, virtualServices };
   }
 

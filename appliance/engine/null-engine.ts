@@ -26,9 +26,10 @@ export class NullEngine implements Engine {
     this.#active = active;
   }
 
-  status(): EngineStatus {
+  status(onlyVirtualService?: string): EngineStatus {
     const virtualServices = new Map<string, VirtualServiceRuntime>();
     for (const vs of this.#snapshot.virtualServices) {
+      if (onlyVirtualService !== undefined && vs.id !== onlyVirtualService) continue;
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) realServers.set(rs.id, { health: 'unknown', connections: 0, lastCheck: null });
       virtualServices.set(vs.id, { listening: false, error: vs.enabled ? 'no data plane engine (serve --engine none)' : null, connections: 0, queued: 0, realServers });

@@ -140,8 +140,12 @@ export interface Engine extends SnapshotTarget {
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport>;
   /** Binds (true) or releases (false) the VIPs: HA ownership. Engines start active. */
   setActive(active: boolean): Promise<void>;
-  /** Live state: health, connections, listeners. */
-  status(): EngineStatus;
+  /**
+   * Live state: health, connections, listeners. With `onlyVirtualService`, `virtualServices`
+   * holds that VIP alone (none when it has no such VIP): what one object's answer needs, at
+   * the cost of one VIP rather than of the site (a write's answer at a thousand VIPs).
+   */
+  status(onlyVirtualService?: string): EngineStatus;
   /** Stops listening and releases everything; established connections get `graceMs` to finish. */
   stop(graceMs?: number): Promise<void>;
   /** How its source-IP persistence reaches the HA peer. */

@@ -4,10 +4,10 @@
 import { Agent, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GeneratedOperations, operationTable, type CallOptions, type InvokeArgs, type OperationId, type SuccessBody } from '../generated/operations.js';
+import { DEFAULT_USERNAME } from './defaults.js';
 import { ApplianceConnectionError, ApplianceResponseError, ApplianceSdkError, ApplianceTrustError, problemError, untrustedCertificateCode, type Problem } from './errors.js';
 
-/** The administrator every client uses when no username is given. */
-export const DEFAULT_USERNAME = 'loadbalancer';
+export { DEFAULT_USERNAME };
 
 /** How to reach and authenticate to an appliance. */
 export interface ApplianceClientOptions {

@@ -1,6 +1,7 @@
 // The provider's own settings, shared by the adapters: endpoint, credentials and TLS trust,
 // each from the configuration or its LBAPPLIANCE_* environment variable.
-import { DEFAULT_USERNAME, type ApplianceClient } from '../../openapi/sdk/client.js';
+import type { ApplianceClient } from '../../openapi/sdk/client.js';
+import { DEFAULT_USERNAME } from '../../openapi/sdk/defaults.js';
 import type { Attributes, Issue, ObjectValue, ProviderSettings } from './types.js';
 
 /** The provider settings' attributes (all optional: the environment may supply them). */

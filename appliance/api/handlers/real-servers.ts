@@ -30,7 +30,7 @@ function requireRs(config: StoredConfig, vsId: string, rsId: string): StoredReal
 export function realServerHandlers(api: ApiContext): RsHandlers {
   const answer = (rsId: string) => {
     const { config } = api.store.current;
-    return { body: realServerView(config, rsId, liveState(api)), headers: { etag: realServerEtag(config.realServers[rsId] as StoredRealServer) } };
+    return { body: realServerView(config, rsId, liveState(api, config.realServers[rsId]?.virtualServiceId)), headers: { etag: realServerEtag(config.realServers[rsId] as StoredRealServer) } };
   };
   const existing = (draft: StoredConfig, vsId: string, rsId: string, ifMatch: string | undefined): StoredRealServer => {
     const rs = requireRs(draft, vsId, rsId);
@@ -42,7 +42,7 @@ export function realServerHandlers(api: ApiContext): RsHandlers {
     async listRealServers(ctx) {
       const { revision, config } = api.store.current;
       requireVs(config, ctx.params.virtualServiceId);
-      const live = liveState(api);
+      const live = liveState(api, ctx.params.virtualServiceId);
       const items = serversOf(config, ctx.params.virtualServiceId)
         .filter(([, rs]) => ctx.query.label === undefined || rs.label === ctx.query.label)
         .map(([rsId]) => realServerView(config, rsId, live));

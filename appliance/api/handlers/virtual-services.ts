@@ -24,7 +24,7 @@ export function virtualServiceHandlers(api: ApiContext): VsHandlers {
   };
   const answer = (id: string) => {
     const { config } = api.store.current;
-    return { body: virtualServiceView(config, id, liveState(api)), headers: { etag: virtualServiceEtag(config.virtualServices[id] as VirtualServiceSpec) } };
+    return { body: virtualServiceView(config, id, liveState(api, id)), headers: { etag: virtualServiceEtag(config.virtualServices[id] as VirtualServiceSpec) } };
   };
 
   return {

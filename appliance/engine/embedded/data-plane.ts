@@ -88,17 +88,18 @@ export class DataPlane {
     if (!active) this.#listeners.closeIdle();
   }
 
-  /** Listener state and counts per VIP. */
-  stats(): Record<string, VipStats> {
+  /** Listener state and counts per VIP (of `only` alone when given). */
+  stats(only?: string): Record<string, VipStats> {
     const out: Record<string, VipStats> = {};
-    const states = this.#listeners.states();
-    for (const vip of this.#vips.values()) {
+    const states = this.#listeners.states(only);
+    const one = only === undefined ? undefined : this.#vips.get(only);
+    for (const vip of only === undefined ? this.#vips.values() : one ? [one] : []) {
       const st = states.get(vip.id) ?? { bound: 0, total: 0, error: null };
       const active: Record<string, number> = {};
       for (const s of vip.servers) active[s.id] = s.active;
       out[vip.id] = { ...st, connections: vip.connections, active, queued: vip.queued };
     }
-    for (const [id, f] of this.#failed) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
+    for (const [id, f] of this.#failed) if (only === undefined || id === only) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
     return out;
   }
 

@@ -152,10 +152,11 @@ export class EmbeddedEngine implements Engine {
     });
   }
 
-  status(): EngineStatus {
-    const stats: Record<string, VipStats> = this.#plane ? this.#plane.stats() : (this.#pool as WorkerPool).stats();
+  status(onlyVirtualService?: string): EngineStatus {
+    const stats: Record<string, VipStats> = this.#plane ? this.#plane.stats(onlyVirtualService) : (this.#pool as WorkerPool).stats(onlyVirtualService);
     const virtualServices = new Map<string, VirtualServiceRuntime>();
     for (const vs of this.#snapshot.virtualServices) {
+      if (onlyVirtualService !== undefined && vs.id !== onlyVirtualService) continue;
       const st = stats[vs.id];
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) {

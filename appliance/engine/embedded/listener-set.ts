@@ -239,9 +239,10 @@ export class ListenerSet {
   }
 
   /** Per VIP with listeners: how many of its wanted ports are bound, and the first error (one pass). */
-  states(): Map<string, { bound: number; total: number; error: string | null }> {
+  states(only?: string): Map<string, { bound: number; total: number; error: string | null }> {
     const out = new Map<string, { bound: number; total: number; error: string | null }>();
     for (const l of this.#listeners.values()) {
+      if (only !== undefined && l.spec.vip.id !== only) continue;
       let st = out.get(l.spec.vip.id);
       if (!st) out.set(l.spec.vip.id, (st = { bound: 0, total: 0, error: null }));
       st.total++;

@@ -101,11 +101,12 @@ export class WorkerPool {
     return sum;
   }
 
-  /** Per VIP: listeners bound in every worker, connections and sessions summed. */
-  stats(): Record<string, VipStats> {
+  /** Per VIP (`only` alone when given): listeners bound in every worker, connections and sessions summed. */
+  stats(only?: string): Record<string, VipStats> {
     const out: Record<string, VipStats> = {};
     for (const stats of this.#stats.values()) {
-      for (const [vsId, s] of Object.entries(stats)) {
+      const entries = only === undefined ? Object.entries(stats) : stats[only] ? [[only, stats[only]] as const] : [];
+      for (const [vsId, s] of entries) {
         const o = out[vsId];
         if (!o) {
           out[vsId] = { ...s, active: { ...s.active } };

@@ -240,10 +240,11 @@ export class HaproxyEngine implements Engine {
     });
   }
 
-  status(): EngineStatus {
+  status(onlyVirtualService?: string): EngineStatus {
     const up = this.#master?.running ?? false;
     const virtualServices = new Map<string, VirtualServiceRuntime>();
     for (const vs of this.#running.virtualServices) {
+      if (onlyVirtualService !== undefined && vs.id !== onlyVirtualService) continue;
       const st = up ? this.#stats.get(vs.id) : undefined;
       const realServers = new Map<string, RealServerRuntime>();
       for (const rs of vs.realServers) {

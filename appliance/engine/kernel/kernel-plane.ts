@@ -126,10 +126,11 @@ export class KernelPlane {
     this.#peerState = { state, at: Date.now() };
   }
 
-  /** The runtime of each layer 4 VIP. */
-  status(): Map<string, VirtualServiceRuntime> {
+  /** The runtime of each layer 4 VIP (of `only` alone when given). */
+  status(only?: string): Map<string, VirtualServiceRuntime> {
     const out = new Map<string, VirtualServiceRuntime>();
     for (const vs of this.#vips) {
+      if (only !== undefined && vs.id !== only) continue;
       const realServers = new Map<string, RealServerRuntime>();
       let connections = 0;
       for (const rs of vs.realServers) {
