@@ -87,5 +87,11 @@ process.on('message', (m: ToWorker) => {
   })();
 });
 
+// A service manager's stop (systemd signals the whole control group) and a terminal's Ctrl-C
+// reach the workers too: they are the engine process's to stop, with its grace for open
+// connections, and a worker gone early would be replaced during shutdown. A worker whose
+// engine process is gone exits when the IPC channel closes (node's cluster does that).
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
+
 setInterval(() => send({ t: 'stats', stats: plane.stats() }), STATS_INTERVAL_MS).unref();
 send({ t: 'ready' });
