@@ -3,9 +3,11 @@
 // `--engine haproxy` is installed for the highest throughput; `--engine-workers` and
 // LBAPPLIANCE_ENGINE_WORKERS choose otherwise (0 or 1: traffic in the engine's process).
 // A signal for the whole process group (systemd's stop, Ctrl-C) leaves the workers to the
-// engine process's graceful stop. Addresses 127.0.246.1-39 belong to this file.
+// engine process's graceful stop. A TLS session resumes whichever worker accepts the next
+// connection (the ticket keys are the engine's, shared). Addresses 127.0.246.1-39 belong to this file.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LBAPPLIANCE_BIN } from '../helpers/paths.js';
 import { needProgram } from '../helpers/programs.js';
@@ -112,6 +114,50 @@ describe('a worker count given', () => {
       const r = spawnSync(process.execPath, [LBAPPLIANCE_BIN, 'serve', '--data-dir', '/nonexistent', '--engine', 'embedded', ...(bad.startsWith('--') ? [bad] : ['--engine-workers', bad])], { encoding: 'utf8', timeout: 30_000 });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('--engine-workers takes a number of processes');
+    }
+  });
+});
+
+/** A TLS connection to the VIP (resuming `session` if given); resolves once the handshake is done. */
+function handshake(port: number, options: { session?: Buffer; maxVersion?: 'TLSv1.2' | 'TLSv1.3' } = {}): Promise<{ reused: boolean; session: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket: TLSSocket = tlsConnect({ host: VIP_TLS, port, servername: 'resume.test', rejectUnauthorized: false, session: options.session, maxVersion: options.maxVersion });
+    let reused = false;
+    socket.once('secureConnect', () => {
+      reused = socket.isSessionReused();
+      // A resumption is all that is asked of a connection given a session (TLS 1.2 may send no new ticket).
+      if (options.session) {
+        socket.destroy();
+        return resolve({ reused, session: options.session });
+      }
+      // TLS 1.3 tickets come after the handshake, with the first response: ask for one.
+      socket.write('GET / HTTP/1.1\r\nHost: resume.test\r\n\r\n');
+    });
+    socket.once('session', (session: Buffer) => {
+      socket.destroy();
+      resolve({ reused, session });
+    });
+    socket.once('error', reject);
+    setTimeout(() => reject(new Error('no TLS session in 10 s')), 10_000).unref();
+  });
+}
+
+const VIP_TLS = '127.0.246.21';
+
+describe('TLS sessions with two workers', () => {
+  it('resume whichever worker accepts the connection (TLS 1.3 and 1.2 tickets)', async () => {
+    const app = await start(['--engine-workers', '2']);
+    const client = app.client();
+    const cert = await client.createCertificate({ label: 'resume', selfSigned: { commonName: 'resume.test', subjectAltNames: ['resume.test'], keyType: 'ecdsa-p256' } });
+    const vip = await createVip(client, { label: 'resume', ipAddress: VIP_TLS, ports: [8443], protocol: 'http', certificateId: cert.id }, [{ label: 'a', address: backend.host, port: backend.port }]);
+    await until('the TLS VIP listening', async () => (await overviewOf(client, vip.id)).listening);
+    expect(children(app)).toHaveLength(2);
+    for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+      const first = await handshake(8443, { maxVersion });
+      const reused: boolean[] = [];
+      // Sixteen connections: the kernel hands some of them to each worker.
+      for (let i = 0; i < 16; i++) reused.push((await handshake(8443, { session: first.session, maxVersion })).reused);
+      expect({ maxVersion, reused }).toEqual({ maxVersion, reused: reused.map(() => true) });
     }
   });
 });

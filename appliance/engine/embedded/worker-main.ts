@@ -10,6 +10,7 @@ import { DataPlane } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
+import { useSessionTicketKeys } from './tls-policy.js';
 
 const STATS_INTERVAL_MS = 200;
 
@@ -82,6 +83,9 @@ process.on('message', (m: ToWorker) => {
         break;
       case 'forget':
         persistence.forget(m.virtualServiceId, m.client);
+        break;
+      case 'ticketKeys':
+        useSessionTicketKeys(Buffer.from(m.keys, 'base64'));
         break;
     }
   })();

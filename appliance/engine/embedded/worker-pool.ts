@@ -1,8 +1,8 @@
 // The engine's data-plane worker processes (node's cluster module): each one runs a
 // DataPlane (worker-main.ts) and accepts on the same shared listening sockets, so the
-// kernel spreads connections over the cores. The pool sends them snapshots, HA ownership,
-// health verdicts and source-IP entries, collects their counts, and replaces a worker that
-// dies with one that gets the current snapshot.
+// kernel spreads connections over the cores. The pool sends them the TLS session ticket
+// keys, snapshots, HA ownership, health verdicts and source-IP entries, collects their
+// counts, and replaces a worker that dies with one that gets the current snapshot.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import type { PersistenceEntry } from '../types.js';
+import { sessionTicketKeys } from './tls-policy.js';
 
 /** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {
@@ -151,6 +152,8 @@ export class WorkerPool {
         if (m.t !== 'ready') return resolve();
         // A replacement catches up with the current state before it is asked or told anything;
         // a revision applied meanwhile is sent again.
+        // The engine's ticket keys first: every listener this worker opens resumes the others' sessions.
+        worker.send({ t: 'ticketKeys', keys: sessionTicketKeys().toString('base64') } satisfies ToWorker);
         const { health, agents, persistence } = this.#events.state();
         for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
         for (const [key, agent] of agents) worker.send({ t: 'agent', key, agent } satisfies ToWorker);
