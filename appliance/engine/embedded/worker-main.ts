@@ -11,8 +11,11 @@ import { EngineMetrics } from './engine-metrics.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
 import { useSessionTicketKeys } from './tls-policy.js';
+import { workerShare } from './one-view.js';
 
 const STATS_INTERVAL_MS = 200;
+/** This worker's place in the pool (a replacement takes the place of the one it replaces). */
+const INDEX = Number(process.env.LBAPPLIANCE_ENGINE_WORKER_INDEX ?? 0);
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -57,7 +60,7 @@ process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
       case 'apply':
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(m.snapshot), stats: plane.stats() });
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(m.snapshot, INDEX)), stats: plane.stats() });
         break;
       case 'active':
         await plane.setActive(m.active);

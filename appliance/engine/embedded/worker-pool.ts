@@ -53,7 +53,7 @@ export class WorkerPool {
     // Each worker accepts on the shared socket itself: no hand-off through this process.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
-    await Promise.all(Array.from({ length: this.#count }, () => this.#fork()));
+    await Promise.all(Array.from({ length: this.#count }, (_, index) => this.#fork(index)));
   }
 
   /** Sends a snapshot to every worker; resolves when all follow it. */
@@ -129,8 +129,9 @@ export class WorkerPool {
     for (const w of this.#workers) w.kill();
   }
 
-  #fork(): Promise<void> {
-    const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1' });
+  /** Starts the worker at `index` (0 alone carries the VIPs that need one view, one-view.ts). */
+  #fork(index: number): Promise<void> {
+    const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1', LBAPPLIANCE_ENGINE_WORKER_INDEX: String(index) });
     this.#workers.add(worker);
     worker.on('message', (m: FromWorker) => this.#onMessage(worker, m));
     worker.once('exit', (code, signal) => {
@@ -145,7 +146,7 @@ export class WorkerPool {
       }
       if (this.#stopping) return;
       this.#log.error({ pid: worker.process.pid, code, signal }, 'engine worker died; starting another');
-      void this.#fork();
+      void this.#fork(index);
     });
     return new Promise((resolve) => {
       worker.once('message', async (m: FromWorker) => {
