@@ -5,7 +5,8 @@
 // machine's load average is recorded with every run, and a run that started on a busy
 // machine (or ran only some workloads) writes test/results/bench-*.{json,md} instead, so
 // the committed results only ever come from a quiet machine.
-// BENCH_WORKLOADS=h2,ka (ka, nc, h2, bulk, lat) and BENCH_TARGETS pick a part, for profiling.
+// BENCH_WORKLOADS=h2,ka (ka, nc, h2, bulk, lat) and BENCH_TARGETS pick a part, for profiling
+// (BENCH_CPU_PROF=DIR: --cpu-prof for the appliances and their engine workers).
 import { chmod, mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,8 +118,10 @@ async function main(): Promise<void> {
     procs.push(await startProgram(dir, 'proxy nginx', 'nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], proxyNginxConf(dir), 'proxy.conf'));
     // workers null: the default (one per core), as `serve` runs without being told.
     const deploy = async (apiHost: string, vipHost: string, workers: number | null, engine: 'embedded' | 'haproxy' = 'embedded') => {
-      const app = await startTestAppliance({ engine, host: apiHost, args: workers === null ? [] : ['--engine-workers', String(workers)], env: { LBAPPLIANCE_ENGINE_WORKERS: '' } });
-      procs.push({ child: app.process, stop: () => app.dispose() });
+      // BENCH_CPU_PROF=DIR: the appliance and its workers write .cpuprofile files there (on a graceful stop).
+      const prof = process.env.BENCH_CPU_PROF;
+      const app = await startTestAppliance({ engine, host: apiHost, args: workers === null ? [] : ['--engine-workers', String(workers)], env: { LBAPPLIANCE_ENGINE_WORKERS: '' }, nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [] });
+      procs.push({ child: app.process, stop: async () => (prof ? void (await app.stop()) : app.dispose()) });
       const client = app.client();
       const certificate = await client.createCertificate({ label: 'bench', pem: cert.certPem + cert.keyPem });
       const server = { label: 'nginx', address: T.backend, port: T.backendHttp };
