@@ -31,6 +31,8 @@ export interface ApplianceOptions {
   apiHost: string;
   apiPort: number;
   engine: EngineKind;
+  /** The embedded engine's data-plane processes (default one per core; 0 or 1: in process). */
+  engineWorkers?: number;
   logger: Logger;
   /** The administrator's password at first start (ignored afterwards). */
   initialPassword: () => string;
@@ -71,7 +73,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Running
   const { created } = await users.open(options.initialPassword);
   const audit = new AuditLog(options.dataDir);
   await audit.open();
-  const engine = await createEngine(options.engine, { logger: logger.child({ component: 'engine' }), registry: metrics.registry, dataDir: options.dataDir });
+  const engine = await createEngine(options.engine, { logger: logger.child({ component: 'engine' }), registry: metrics.registry, dataDir: options.dataDir, workers: options.engineWorkers });
   await engine.start();
   const apiListener = { address: options.apiHost, port: options.apiPort, what: 'management API' };
   const store = new ConfigStore({ dataDir: options.dataDir, engine, logger: logger.child({ component: 'config' }), rules: { reserved: [apiListener] } });

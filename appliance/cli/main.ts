@@ -5,7 +5,7 @@ import { CliError } from './cli-error.js';
 const USAGE = `lbappliance ${VERSION}: a load-balancer appliance managed as code
 
 Usage:
-  lbappliance serve --data-dir DIR [--api-listen HOST:PORT] [--engine KIND]
+  lbappliance serve --data-dir DIR [--api-listen HOST:PORT] [--engine KIND] [--engine-workers N]
                     [--password-file FILE] [--tls-cert FILE --tls-key FILE] [--node-name NAME]
   lbappliance demo      (a local appliance, demo servers and TeraRecon's VIPs; Ctrl-C stops)
   lbappliance version

@@ -1,9 +1,12 @@
 // `lbappliance serve`: runs an appliance until SIGTERM or SIGINT.
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import { startAppliance } from '../appliance.js';
-import { AVAILABLE_ENGINES, DEFAULT_ENGINE } from '../engine/factory.js';
+import { AVAILABLE_ENGINES, DEFAULT_ENGINE, defaultEngineWorkers, parseEngineWorkers } from '../engine/factory.js';
+import { haproxyBinary } from '../engine/haproxy/haproxy-engine.js';
 import { DEFAULT_CHECK_SCRIPTS_DIR } from '../config/check-scripts.js';
 import type { EngineKind } from '../engine/types.js';
 import { createLogger } from '../logging.js';
@@ -19,6 +22,27 @@ export function parseListen(text: string): { host: string; port: number } {
 
 const MIN_PASSWORD = 12;
 
+/**
+ * Says at start-up which engine carries the traffic and on how many processes; with the
+ * embedded engine, where Debian's haproxy is installed, that `--engine haproxy` is there
+ * for the highest throughput (the embedded engine is the default, not the fastest).
+ */
+async function announceEngine(logger: Logger, engine: EngineKind, workers: number): Promise<void> {
+  if (engine !== 'embedded') {
+    logger.info({ engine }, `engine ${engine}`);
+    return;
+  }
+  const processes = Math.max(1, workers);
+  const how = processes === 1 ? 'in this process (--engine-workers 1)' : `on ${processes} worker processes${workers === availableParallelism() ? ' (one per core)' : ''}`;
+  const binary = haproxyBinary();
+  const haproxy = await access(binary, constants.X_OK).then(
+    () => binary,
+    () => null,
+  );
+  const hint = haproxy ? `; HAProxy is installed (${haproxy}): --engine haproxy for the highest throughput` : '';
+  logger.info({ engine, workers: processes, haproxy }, `engine embedded ${how}${hint}`);
+}
+
 /** Runs `serve`. */
 export async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +54,7 @@ export async function serve(argv: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       engine: { type: 'string', default: process.env.LBAPPLIANCE_ENGINE ?? DEFAULT_ENGINE },
+      'engine-workers': { type: 'string' },
       'node-name': { type: 'string' },
       'log-level': { type: 'string' },
       'vip-interface': { type: 'string', default: process.env.LBAPPLIANCE_VIP_INTERFACE },
@@ -42,17 +67,22 @@ export async function serve(argv: string[]): Promise<void> {
   const listen = parseListen(values['api-listen']);
   const engine = values.engine as EngineKind;
   if (!(AVAILABLE_ENGINES as readonly string[]).includes(engine)) throw new CliError(`--engine takes ${AVAILABLE_ENGINES.join(' or ')}, not "${engine}"`);
+  const workersFlag = values['engine-workers'];
+  const workers = workersFlag === undefined ? defaultEngineWorkers() : parseEngineWorkers(workersFlag);
+  if (workers === null) throw new CliError(`--engine-workers takes a number of processes from 0 to 256 (0 or 1: in the engine's own process), not "${workersFlag}"`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new CliError('--tls-cert and --tls-key go together');
   const filePassword = values['password-file'] ? (await readFile(values['password-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
   const given = filePassword ?? process.env.LBAPPLIANCE_PASSWORD;
   if (given !== undefined && given.length < MIN_PASSWORD) throw new CliError(`the password must have at least ${MIN_PASSWORD} characters`);
   const logger = createLogger(values['log-level']);
+  await announceEngine(logger, engine, workers);
   let generated: string | null = null;
   const appliance = await startAppliance({
     dataDir,
     apiHost: listen.host,
     apiPort: listen.port,
     engine,
+    engineWorkers: workers,
     logger,
     nodeName: values['node-name'],
     vipInterface: values['vip-interface'],

@@ -1,7 +1,8 @@
 // The same topology for every proxy: a backend nginx, and in front of it lbappliance,
 // HAProxy and nginx, each with an HTTP/1.1 keep-alive listener, a TLS listener with ALPN
 // h2, and a TCP listener. HAProxy and the nginx proxy run with their stock threading
-// (HAProxy: one thread per CPU; nginx: worker_processes auto).
+// (HAProxy: one thread per CPU; nginx: worker_processes auto); a second HAProxy runs with
+// `nbthread 1` beside the stock one, so a single-threaded comparison is visible too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,10 +13,13 @@ export const TOPOLOGY = {
   backendHttp: 8081,
   backendTls: 8443,
   lbappliance: '127.0.90.10',
-  lbappliance2: '127.0.90.11',
+  /** lbappliance with `--engine-workers 1` (traffic in the engine's own process). */
+  lbappliance1: '127.0.90.11',
   /** lbappliance with `--engine haproxy`. */
   lbhaproxy: '127.0.90.12',
   haproxy: '127.0.90.20',
+  /** HAProxy with `nbthread 1`: the single-threaded comparison. */
+  haproxy1: '127.0.90.21',
   nginx: '127.0.90.30',
   httpPort: 8080,
   tlsPort: 8443,
@@ -74,10 +78,11 @@ stream {
 `;
 }
 
-/** HAProxy, same topology. */
-export function haproxyConf(dir: string): string {
+/** HAProxy, same topology: stock threading (one thread per CPU), or `nbthread 1` on its own address. */
+export function haproxyConf(dir: string, threads: 'stock' | 1 = 'stock'): string {
+  const at = threads === 1 ? T.haproxy1 : T.haproxy;
   return `global
-  maxconn 8000
+  maxconn 8000${threads === 1 ? '\n  nbthread 1' : ''}
   tune.ssl.default-dh-param 2048
 defaults
   timeout client 60s
@@ -86,8 +91,8 @@ defaults
 frontend http
   mode http
   option http-keep-alive
-  bind ${T.haproxy}:${T.httpPort}
-  bind ${T.haproxy}:${T.tlsPort} ssl crt ${dir}/haproxy.pem alpn h2,http/1.1
+  bind ${at}:${T.httpPort}
+  bind ${at}:${T.tlsPort} ssl crt ${dir}/haproxy.pem alpn h2,http/1.1
   default_backend be
 backend be
   mode http
@@ -95,7 +100,7 @@ backend be
   server s1 ${T.backend}:${T.backendHttp}
 listen tcp
   mode tcp
-  bind ${T.haproxy}:${T.tcpPort}
+  bind ${at}:${T.tcpPort}
   server s1 ${T.backend}:${T.backendHttp}
 `;
 }

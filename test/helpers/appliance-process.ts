@@ -1,7 +1,7 @@
 // Runs a real `bin/lbappliance serve` process for a test: its own data dir, its own
 // loopback address and port, a known password. Kill it (-9 or SIGTERM) and restart it on
 // the same data dir.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,13 @@ export interface TestAppliance {
 
 const DEFAULT_PASSWORD = 'test-password-0123456789';
 
+/** The embedded engine's worker processes of an appliance process. */
+function engineWorkers(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const r = spawnSync('pgrep', ['-P', String(pid), '-f', 'worker-main'], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n').filter(Boolean).map(Number);
+}
+
 /** Starts `lbappliance serve` and waits until its API listens. */
 export async function startTestAppliance(options: TestApplianceOptions = {}): Promise<TestAppliance> {
   const ownDir = options.removeDataDir ?? options.dataDir === undefined;
@@ -101,7 +108,17 @@ export async function startTestAppliance(options: TestApplianceOptions = {}): Pr
       return c;
     },
     async kill() {
+      // The node dies whole: the embedded engine's worker processes would otherwise serve a
+      // few more requests until they notice their engine is gone, which a crashed node does not.
+      const workers = engineWorkers(child.pid);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const pid of workers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       await exited;
       await closeClients();
     },

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { ChunkScanner } from './chunked-scanner.js';
 import { HOP_BY_HOP, responseHasNoBody, type ResponseHead } from './h1-head.js';
-import { clientOf, cookieValue, ForwardedFields, persistenceSetCookie } from './header-rules.js';
+import { cookieValue, ForwardedFields, persistenceSetCookie } from './header-rules.js';
 import { headerFor } from './proxy-protocol.js';
 import { MAINTENANCE_PAGE, MAINTENANCE_PAGE_TYPE } from '../maintenance-page.js';
 import { retryTarget } from './retry-policy.js';
@@ -28,9 +28,17 @@ const LENGTH = /^\d{1,15}$/;
 // Never sent to the server: pseudo-headers are rebuilt, the rest are per hop or set here.
 const SKIP = new Set([...HOP_BY_HOP, 'host', 'expect']);
 
+/** What every stream of one HTTP/2 connection shares, read once per connection (h2-front.ts). */
+export interface H2Peer {
+  /** The client's address (the PROXY header's, when there was one). */
+  client: string;
+  localPort: number;
+  socket: Socket;
+}
+
 /** Handles one HTTP/2 client stream on a VIP. */
-export function handleH2Stream(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  new H2Exchange(vip, stream, headers).start();
+export function handleH2Stream(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, peer: H2Peer): void {
+  new H2Exchange(vip, stream, headers, peer).start();
 }
 
 class H2Exchange implements ResponseSink {
@@ -39,6 +47,7 @@ class H2Exchange implements ResponseSink {
   readonly #headers: IncomingHttpHeaders;
   readonly #client: string;
   readonly #localPort: number;
+  readonly #socket: Socket;
   readonly #method: string;
   #server: UpstreamServer | null = null;
   #setCookie = false;
@@ -60,13 +69,14 @@ class H2Exchange implements ResponseSink {
   /** Leaves the VIP's queue while the request waits for a server. */
   #cancelWait: (() => void) | null = null;
 
-  constructor(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+  constructor(vip: VipRuntime, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, peer: H2Peer) {
     this.#vip = vip;
     this.#stream = stream;
     this.#headers = headers;
-    const socket = stream.session?.socket;
-    this.#client = clientOf(socket);
-    this.#localPort = socket?.localPort ?? 0;
+    // Per connection, not per stream: session.socket is a Proxy, slow on the hot path.
+    this.#client = peer.client;
+    this.#localPort = peer.localPort;
+    this.#socket = peer.socket;
     this.#method = String(headers[':method'] ?? 'GET');
   }
 
@@ -77,7 +87,7 @@ class H2Exchange implements ResponseSink {
       if (!this.#done) this.#abort();
     });
     if (this.#method === 'CONNECT') return this.#local(501, 'CONNECT is not proxied\n');
-    const invalid = this.#invalid();
+    const invalid = this.#prepare();
     if (invalid) return this.#local(400, `Bad Request: ${invalid}\n`);
     this.#begin();
   }
@@ -109,7 +119,6 @@ class H2Exchange implements ResponseSink {
     }
     this.#server = choice.server;
     this.#setCookie = choice.setCookie;
-    this.#requestHead = this.#buildRequestHead();
     if (stream.endAfterHeaders) {
       this.#bodyDone = true;
       return this.#dispatch(choice.server);
@@ -146,15 +155,37 @@ class H2Exchange implements ResponseSink {
     });
   }
 
-  #invalid(): string | null {
+  /**
+   * Checks the request and builds its HTTP/1.1 head in one pass over the fields (the profile
+   * of TLS + h2 showed the two passes it took before); the error, or null.
+   */
+  #prepare(): string | null {
+    const vip = this.#vip;
     const h = this.#headers;
     if (!METHOD.test(this.#method)) return 'invalid :method';
-    if (!TARGET.test(String(h[':path'] ?? '/'))) return 'invalid :path';
+    const path = String(h[':path'] ?? '/');
+    if (!TARGET.test(path)) return 'invalid :path';
     const authority = h[':authority'] ?? h.host;
     if (authority !== undefined && !TARGET.test(String(authority))) return 'invalid :authority';
+    let out = `${this.#method} ${path} HTTP/1.1\r\nHost: ${authority ?? vip.spec.ipAddress}\r\n`;
+    const fields = new ForwardedFields({ forwardedFor: vip.spec.forwardedFor, cookieName: vip.cookieName });
     for (const name of Object.keys(h)) {
       const value = h[name];
-      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && !VALUE.test(String(v))) return `invalid value of ${name}`;
+      if (value === undefined) continue;
+      // Every field is checked, the ones not forwarded too.
+      const sent = name.charCodeAt(0) !== 0x3a && !SKIP.has(name);
+      if (Array.isArray(value)) {
+        for (const one of value) {
+          if (!VALUE.test(one)) return `invalid value of ${name}`;
+          const kept = sent ? fields.value(name, one) : null;
+          if (kept !== null) out += `${name}: ${kept}\r\n`;
+        }
+      } else {
+        const one = String(value);
+        if (!VALUE.test(one)) return `invalid value of ${name}`;
+        const kept = sent ? fields.value(name, one) : null;
+        if (kept !== null) out += `${name}: ${kept}\r\n`;
+      }
     }
     // Read as framing by servers that map names to CGI-style variables (h1-head.ts).
     if (h.content_length !== undefined || h.transfer_encoding !== undefined) return 'framing field name with an underscore';
@@ -163,6 +194,15 @@ class H2Exchange implements ResponseSink {
       if (typeof length !== 'string' || !LENGTH.test(length)) return 'invalid content-length';
       this.#declared = Number(length);
     }
+    if (!this.#stream.endAfterHeaders) {
+      if (length !== undefined) out += `content-length: ${length}\r\n`;
+      else {
+        this.#chunkedBody = true;
+        out += 'transfer-encoding: chunked\r\n';
+      }
+    }
+    out += fields.added(this.#client, 'https', { xff: 'x-forwarded-for', proto: 'x-forwarded-proto' });
+    this.#requestHead = `${out}\r\n`;
     return null;
   }
 
@@ -180,40 +220,13 @@ class H2Exchange implements ResponseSink {
     return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
   }
 
-  #buildRequestHead(): string {
-    const vip = this.#vip;
-    const h = this.#headers;
-    const authority = (h[':authority'] ?? h.host) as string | undefined;
-    let out = `${this.#method} ${String(h[':path'] ?? '/')} HTTP/1.1\r\nHost: ${authority ?? vip.spec.ipAddress}\r\n`;
-    const fields = new ForwardedFields({ forwardedFor: vip.spec.forwardedFor, cookieName: vip.cookieName });
-    for (const name of Object.keys(h)) {
-      if (name.charCodeAt(0) === 0x3a || SKIP.has(name)) continue;
-      const value = h[name];
-      if (value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [String(value)]) {
-        const kept = fields.value(name, one);
-        if (kept !== null) out += `${name}: ${kept}\r\n`;
-      }
-    }
-    const length = h['content-length'];
-    if (!this.#stream.endAfterHeaders) {
-      if (length !== undefined) out += `content-length: ${length}\r\n`;
-      else {
-        this.#chunkedBody = true;
-        out += 'transfer-encoding: chunked\r\n';
-      }
-    }
-    out += fields.added(this.#client, 'https', { xff: 'x-forwarded-for', proto: 'x-forwarded-proto' });
-    return `${out}\r\n`;
-  }
-
   #dispatch(server: UpstreamServer): void {
     const vip = this.#vip;
     this.#attempts++;
     this.#server = server;
     server.active++;
     server.counters.requests.inc();
-    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs, headerFor(vip.spec.sendProxy, this.#stream.session?.socket as Socket | undefined));
+    const conn = server.rawPool.acquire(server, server.port ?? this.#localPort, vip.connectTimeoutMs, headerFor(vip.spec.sendProxy, this.#socket));
     this.#conn = conn;
     conn.begin(this, this.#method, vip.serverTimeoutMs);
     conn.socket.cork();

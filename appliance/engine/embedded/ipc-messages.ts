@@ -13,7 +13,9 @@ export type ToWorker =
   | { t: 'health'; key: string; health: Health }
   | { t: 'agent'; key: string; agent: AgentState }
   | { t: 'persist'; entries: PersistenceEntry[] }
-  | { t: 'forget'; virtualServiceId: string; client: string };
+  | { t: 'forget'; virtualServiceId: string; client: string }
+  /** The engine's TLS session ticket keys (base64), sent before anything else. */
+  | { t: 'ticketKeys'; keys: string };
 
 /** Counter values of one worker: metric name -> serialised label set -> value. */
 export type CounterValues = Record<string, Record<string, number>>;

@@ -3,15 +3,33 @@
 // the server name a client asks for. node takes the TLS 1.2 list and the TLS 1.3 suites in
 // one `ciphers` string, and a string without TLS 1.3 suites would turn TLS 1.3 off (or
 // without TLS 1.2 ciphers, TLS 1.2): each part the VIP leaves null keeps node's default.
+// Every context carries the engine's session ticket keys, so a client resumes its TLS
+// session whichever worker process, listener or SNI certificate takes the next connection.
+import { randomBytes } from 'node:crypto';
 import { createSecureContext, DEFAULT_CIPHERS, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { CertificateSnapshot, VirtualServiceSnapshot } from '../types.js';
 
 const DEFAULT_TLS13 = DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
 const DEFAULT_TLS12 = DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
 
+/** TLS session ticket keys (48 bytes, node's format): made here, or the engine process's in a worker. */
+let ticketKeys: Buffer<ArrayBuffer> = randomBytes(48);
+
+/** This process's session ticket keys (the engine sends them to its workers). */
+export function sessionTicketKeys(): Buffer<ArrayBuffer> {
+  return ticketKeys;
+}
+
+/** Takes the engine process's ticket keys (a worker, before its first listener). */
+export function useSessionTicketKeys(keys: Buffer<ArrayBuffer>): void {
+  if (keys.length !== 48) throw new Error(`session ticket keys are 48 bytes, not ${keys.length}`);
+  ticketKeys = keys;
+}
+
 /** The secure context options of one certificate under the VIP's policy. */
 export function contextOptions(cert: CertificateSnapshot, tls: VirtualServiceSnapshot['tls']): SecureContextOptions {
   return {
+    ticketKeys,
     cert: cert.chainPem,
     key: cert.keyPem,
     minVersion: tls.minVersion,

@@ -10,8 +10,12 @@ import { DataPlane } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
+import { useSessionTicketKeys } from './tls-policy.js';
+import { workerShare } from './one-view.js';
 
 const STATS_INTERVAL_MS = 200;
+/** This worker's place in the pool (a replacement takes the place of the one it replaces). */
+const INDEX = Number(process.env.LBAPPLIANCE_ENGINE_WORKER_INDEX ?? 0);
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -56,7 +60,7 @@ process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
       case 'apply':
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(m.snapshot), stats: plane.stats() });
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(m.snapshot, INDEX)), stats: plane.stats() });
         break;
       case 'active':
         await plane.setActive(m.active);
@@ -83,9 +87,18 @@ process.on('message', (m: ToWorker) => {
       case 'forget':
         persistence.forget(m.virtualServiceId, m.client);
         break;
+      case 'ticketKeys':
+        useSessionTicketKeys(Buffer.from(m.keys, 'base64'));
+        break;
     }
   })();
 });
+
+// A service manager's stop (systemd signals the whole control group) and a terminal's Ctrl-C
+// reach the workers too: they are the engine process's to stop, with its grace for open
+// connections, and a worker gone early would be replaced during shutdown. A worker whose
+// engine process is gone exits when the IPC channel closes (node's cluster does that).
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
 
 setInterval(() => send({ t: 'stats', stats: plane.stats() }), STATS_INTERVAL_MS).unref();
 send({ t: 'ready' });

@@ -1,8 +1,8 @@
 // The engine's data-plane worker processes (node's cluster module): each one runs a
 // DataPlane (worker-main.ts) and accepts on the same shared listening sockets, so the
-// kernel spreads connections over the cores. The pool sends them snapshots, HA ownership,
-// health verdicts and source-IP entries, collects their counts, and replaces a worker that
-// dies with one that gets the current snapshot.
+// kernel spreads connections over the cores. The pool sends them the TLS session ticket
+// keys, snapshots, HA ownership, health verdicts and source-IP entries, collects their
+// counts, and replaces a worker that dies with one that gets the current snapshot.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import type { PersistenceEntry } from '../types.js';
+import { sessionTicketKeys } from './tls-policy.js';
 
 /** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {
@@ -52,7 +53,7 @@ export class WorkerPool {
     // Each worker accepts on the shared socket itself: no hand-off through this process.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
-    await Promise.all(Array.from({ length: this.#count }, () => this.#fork()));
+    await Promise.all(Array.from({ length: this.#count }, (_, index) => this.#fork(index)));
   }
 
   /** Sends a snapshot to every worker; resolves when all follow it. */
@@ -129,8 +130,9 @@ export class WorkerPool {
     for (const w of this.#workers) w.kill();
   }
 
-  #fork(): Promise<void> {
-    const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1' });
+  /** Starts the worker at `index` (0 alone carries the VIPs that need one view, one-view.ts). */
+  #fork(index: number): Promise<void> {
+    const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1', LBAPPLIANCE_ENGINE_WORKER_INDEX: String(index) });
     this.#workers.add(worker);
     worker.on('message', (m: FromWorker) => this.#onMessage(worker, m));
     worker.once('exit', (code, signal) => {
@@ -145,13 +147,15 @@ export class WorkerPool {
       }
       if (this.#stopping) return;
       this.#log.error({ pid: worker.process.pid, code, signal }, 'engine worker died; starting another');
-      void this.#fork();
+      void this.#fork(index);
     });
     return new Promise((resolve) => {
       worker.once('message', async (m: FromWorker) => {
         if (m.t !== 'ready') return resolve();
         // A replacement catches up with the current state before it is asked or told anything;
         // a revision applied meanwhile is sent again.
+        // The engine's ticket keys first: every listener this worker opens resumes the others' sessions.
+        worker.send({ t: 'ticketKeys', keys: sessionTicketKeys().toString('base64') } satisfies ToWorker);
         const { health, agents, persistence } = this.#events.state();
         for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
         for (const [key, agent] of agents) worker.send({ t: 'agent', key, agent } satisfies ToWorker);

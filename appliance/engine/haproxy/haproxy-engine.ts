@@ -71,6 +71,11 @@ async function freePort(host: string): Promise<number> {
 }
 
 
+/** The haproxy binary this engine runs: LBAPPLIANCE_HAPROXY_BIN or Debian's /usr/sbin/haproxy. */
+export function haproxyBinary(): string {
+  return process.env.LBAPPLIANCE_HAPROXY_BIN ?? '/usr/sbin/haproxy';
+}
+
 /** The HAProxy data plane. */
 export class HaproxyEngine implements Engine {
   readonly kind = 'haproxy' as const;
@@ -129,7 +134,7 @@ export class HaproxyEngine implements Engine {
   constructor(options: HaproxyEngineOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.#binary = options.binary ?? process.env.LBAPPLIANCE_HAPROXY_BIN ?? '/usr/sbin/haproxy';
+    this.#binary = options.binary ?? haproxyBinary();
     this.#home = join(options.dataDir, 'haproxy');
     this.#metrics = new HaproxyMetrics(options.registry, () => this.#refresh());
     this.#checks = new ApplianceChecks(options.logger.child({ component: 'health' }), (command) => this.#runtime.change(command));
