@@ -17,7 +17,8 @@ const DAY_MS = 86_400_000;
 
 export interface EventWatchOptions {
   events: OperationalEvents;
-  store: ConfigStore;
+  /** Only its current revision is read (names of servers and VIPs, the certificates). */
+  store: Pick<ConfigStore, 'current'>;
   engine: Engine;
   /** The HA controller's status (it changes when a pair forms). */
   haStatus: () => HaStatusView;
