@@ -4,7 +4,7 @@
 // with the check's reason), comes up once a listener appears (one call per change, however
 // many checks pass), a listener that left hears nothing, and a passive node's changes say
 // so. The worker-process mode runs its checks in this same checker: test/events covers it
-// through a real appliance. Real sockets; addresses 127.0.244.x belong to this file.
+// through a real appliance. Real sockets; addresses 127.0.135.x belong to this file.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,8 +75,8 @@ function listen(host: string, port: number): Promise<Server> {
 
 describe.each(VARIANTS)('onHealth of the $name engine', { timeout: 120_000 }, (variant) => {
   it('announces each change once, as the checks decide it, to listeners still subscribed', async () => {
-    const vip = `127.0.244.${variant.net + 1}`;
-    const host = `127.0.244.${variant.net + 2}`;
+    const vip = `127.0.135.${variant.net + 1}`;
+    const host = `127.0.135.${variant.net + 2}`;
     const port = 11112;
     const engine = await variant.build();
     let server: Server | null = null;

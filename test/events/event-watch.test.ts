@@ -3,7 +3,7 @@
 // coming back is still one event each, published as the check decides it. A new server's
 // first verdict is news only when it is down, and a passive node's changes are not news.
 // The store is reduced to what the watch reads (its current revision). Addresses
-// 127.0.245.x belong to this file.
+// 127.0.134.101-103 belong to this file.
 import { createServer, type Server } from 'node:net';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -17,9 +17,9 @@ import type { HttpBackend } from '../engine/helpers/backends.js';
 import { configSnapshot, vipSnapshot } from '../engine/helpers/snapshots.js';
 import { until } from '../engine/helpers/wait.js';
 
-const VIP = '127.0.245.1';
-const DOWN = '127.0.245.2';
-const UP = '127.0.245.3';
+const VIP = '127.0.134.101';
+const DOWN = '127.0.134.102';
+const UP = '127.0.134.103';
 const PORT = 11112;
 const HOUR = 3_600_000;
 
@@ -73,10 +73,10 @@ describe('the event watch', { timeout: 120_000 }, () => {
   it('publishes a health change when the engine reports it, without waiting for its interval', async () => {
     const down = await until('the down event', () => published.find((e) => e.realServer.id === 'rs-down'), 60_000);
     expect(down).toMatchObject({ severity: 'error', from: 'unknown', to: 'down', virtualService: { id: 'vs-watch0000001', name: 'PACS' }, realServer: { name: 'pacs-1', address: DOWN, port: PORT } });
-    expect(down.message).toMatch(/^real server pacs-1 \(127\.0\.245\.2:11112\) of PACS is down: .*(refused|ECONNREFUSED)/i);
+    expect(down.message).toMatch(/^real server pacs-1 \(127\.0\.134\.102:11112\) of PACS is down: .*(refused|ECONNREFUSED)/i);
     downServer = await listen(DOWN);
     const up = await until('the up event', () => published.find((e) => e.realServer.id === 'rs-down' && e.to === 'up'), 60_000);
-    expect(up).toMatchObject({ severity: 'notice', from: 'down', message: 'real server pacs-1 (127.0.245.2:11112) of PACS is up' });
+    expect(up).toMatchObject({ severity: 'notice', from: 'down', message: 'real server pacs-1 (127.0.134.102:11112) of PACS is up' });
   });
 
   it('a new server coming up is no news, nor is a change on the passive node', async () => {

@@ -3,7 +3,7 @@
 // (every event is logged as the integrations receive it). Health changes reach the events
 // through the engine's onHealth hook: the embedded engine's checks in this process or beside
 // worker processes, and HAProxy's checks, each announce a change once, promptly.
-// Addresses 127.0.130.x and 127.0.134.x belong to this file.
+// Addresses 127.0.130.x and 127.0.134.1-12 belong to this file.
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';

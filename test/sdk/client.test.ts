@@ -125,18 +125,18 @@ describe('the contract\'s defaults in the SDK', () => {
 
   it('asReadBack is what the appliance reads back: every default filled in, no secret', async () => {
     const client = app.client();
-    const vsBody = { label: 'defaults-vip', ipAddress: '127.0.245.100', ports: [8443], protocol: 'http' as const };
+    const vsBody = { label: 'defaults-vip', ipAddress: '127.0.134.200', ports: [8443], protocol: 'http' as const };
     const vs = await client.createVirtualService(vsBody);
     const expected = asReadBack('VirtualServiceInput', { ...vsBody, certificateId: null });
     // The defaults reach into every nested settings object (a default added to the contract arrives here too).
     expect(expected).toMatchObject({ forwarding: 'proxy', persistence: { mode: 'none' }, healthCheck: { type: 'connect', agent: { port: null } }, timeouts: { client: 600 }, limits: { whenFull: 'queue' }, tls: { minVersion: 'TLSv1.2' } });
     expect(pick(vs, expected)).toEqual(expected);
-    const rsBody = { label: 'defaults-rs', address: '127.0.245.101' };
+    const rsBody = { label: 'defaults-rs', address: '127.0.134.201' };
     const rs = await client.createRealServer(vs.id, rsBody);
     const rsExpected = asReadBack('RealServerInput', rsBody);
     expect(Object.keys(rsExpected).sort()).toEqual(['address', 'adminState', 'backup', 'label', 'maxConnections', 'port', 'reEncrypt', 'weight']);
     expect(pick(rs, rsExpected)).toEqual(rsExpected);
-    const snmpBody = { enabled: false, communities: [{ name: 'noc', community: 'n0c-read-only' }], users: [{ name: 'nocv3', authPassword: 'auth-pass-1', privPassword: 'priv-pass-1' }], trapDestinations: [{ name: 'nms', address: '127.0.245.102', version: 'v2c' as const, community: 'trap-pass-1' }] };
+    const snmpBody = { enabled: false, communities: [{ name: 'noc', community: 'n0c-read-only' }], users: [{ name: 'nocv3', authPassword: 'auth-pass-1', privPassword: 'priv-pass-1' }], trapDestinations: [{ name: 'nms', address: '127.0.134.202', version: 'v2c' as const, community: 'trap-pass-1' }] };
     const snmp = await client.replaceSnmpSettings(snmpBody);
     const snmpExpected = asReadBack('SnmpSettingsInput', snmpBody);
     expect(snmpExpected).toMatchObject({ users: [{ name: 'nocv3', authProtocol: 'sha', privProtocol: 'aes' }], trapDestinations: [{ port: 162, user: null }] });
