@@ -1,10 +1,11 @@
 // The one place the kernel data plane joins a node's engine: the chosen layer 7 engine
 // (embedded or HAProxy) gets the proxy VIPs of each snapshot, the kernel plane gets the
 // layer 4 ones (forwarding direct-routing, nat, snat), and the store, the API and the HA
-// layer see a single Engine. Neither engine knows about the other.
+// layer see a single Engine (its health changes are both planes'). Neither engine knows
+// about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, HealthListener, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
   return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
@@ -62,6 +63,15 @@ export class LayeredEngine implements Engine {
     const virtualServices = new Map<string, VirtualServiceRuntime>(proxy.virtualServices);
     for (const [id, runtime] of this.#kernel.status(onlyVirtualService)) virtualServices.set(id, runtime);
     return { ...proxy, virtualServices };
+  }
+
+  onHealth(listener: HealthListener): () => void {
+    const proxy = this.#proxy.onHealth(listener);
+    const kernel = this.#kernel.health.subscribe(listener);
+    return () => {
+      proxy();
+      kernel();
+    };
   }
 
   async stop(graceMs?: number): Promise<void> {

@@ -37,5 +37,10 @@ export class NullEngine implements Engine {
     return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
   }
 
+  /** Runs no checks: no health ever changes. */
+  onHealth(): () => void {
+    return () => undefined;
+  }
+
   async stop(): Promise<void> {}
 }

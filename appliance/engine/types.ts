@@ -1,10 +1,13 @@
 // The interface between the control plane and a data plane engine. The config store hands
 // every new revision to the engine as an immutable snapshot; the engine never sees HTTP
 // routes or the store, and the API reads the engine's live status through `status()`.
+// Health changes are pushed (`onHealth`) so that nobody has to poll every server to see one.
 
 // The snapshot types are the config package's (it builds them); the engines read them.
 export type { CertificateSnapshot, ConfigSnapshot, RealServerSnapshot, SniCertificateSnapshot, VirtualServiceSnapshot } from '../config/snapshot.js';
 import type { ConfigSnapshot, SnapshotTarget } from '../config/snapshot.js';
+import type { HealthListener } from './health-feed.js';
+export type { HealthListener, HealthTransition } from './health-feed.js';
 
 /** The result of one health check. */
 export interface CheckResult {
@@ -146,6 +149,8 @@ export interface Engine extends SnapshotTarget {
    * the cost of one VIP rather than of the site (a write's answer at a thousand VIPs).
    */
   status(onlyVirtualService?: string): EngineStatus;
+  /** Calls `listener` once per real server health change, as its checks decide it; returns the function that stops it. */
+  onHealth(listener: HealthListener): () => void;
   /** Stops listening and releases everything; established connections get `graceMs` to finish. */
   stop(graceMs?: number): Promise<void>;
   /** How its source-IP persistence reaches the HA peer. */

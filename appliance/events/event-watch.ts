@@ -1,10 +1,13 @@
-// Turns the appliance's state into operational events, for every engine alike: it reads the
-// engine's live status (health of each real server, whichever engine or check ran it), the
-// HA controller's last transition and the stored certificates' expiry dates, and publishes
-// what changed. Reading state instead of hooking each engine keeps engines, checks and the
-// HA layer unaware of the integrations; a change is seen within one interval (1 s default).
+// Turns the appliance's state into operational events, for every engine alike. Health comes
+// pushed: the engine's onHealth hook calls here once per real server change (whichever
+// engine, plane or check decided it), so nothing reads every server's status on a timer and
+// the event leaves as soon as the check decides. The HA controller's last transition and the
+// stored certificates' expiry dates are still read, each read O(1) per interval (1 s): HA
+// compares one timestamp, certificates are read again only when the revision changed or
+// hourly (a threshold is crossed by time alone). The engines and the HA layer stay unaware
+// of the integrations: the hook carries plain transitions, this module makes them events.
 import type { ConfigStore } from '../config/store.js';
-import type { Engine } from '../engine/types.js';
+import type { Engine, HealthTransition } from '../engine/types.js';
 import type { HaStatusView } from '../ha/controller.js';
 import type { OperationalEvents } from './operational-events.js';
 
@@ -14,11 +17,12 @@ const DAY_MS = 86_400_000;
 
 export interface EventWatchOptions {
   events: OperationalEvents;
-  store: ConfigStore;
+  /** Only its current revision is read (names of servers and VIPs, the certificates). */
+  store: Pick<ConfigStore, 'current'>;
   engine: Engine;
   /** The HA controller's status (it changes when a pair forms). */
   haStatus: () => HaStatusView;
-  /** How often state is read, in milliseconds. */
+  /** How often the HA state is read, in milliseconds. */
   intervalMs?: number;
   /** How often certificates are read, in milliseconds. */
   certificateIntervalMs?: number;
@@ -28,12 +32,11 @@ export interface EventWatchOptions {
 /** Publishes health, HA and certificate-expiry changes. */
 export class EventWatch {
   readonly #o: Required<Omit<EventWatchOptions, 'now'>> & { now: () => number };
-  /** Health per `vip/rs` as last seen; a server seen for the first time is announced only when not up. */
-  readonly #health = new Map<string, 'up' | 'down' | 'unknown'>();
   /** Per certificate (by fingerprint), the smallest threshold already announced. */
   readonly #announced = new Map<string, number>();
   #lastTransitionAt: string | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #unsubscribe: (() => void) | null = null;
   #lastCertificates = 0;
   #certificateRevision = -1;
 
@@ -41,10 +44,10 @@ export class EventWatch {
     this.#o = { intervalMs: 1000, certificateIntervalMs: 3_600_000, now: Date.now, ...options };
   }
 
-  /** Takes the current state as the baseline and starts watching. */
+  /** Takes the current state as the baseline and starts watching (health changes from now on). */
   start(): void {
     this.#lastTransitionAt = this.#o.haStatus().lastTransition?.at ?? null;
-    this.#readHealth(true);
+    this.#unsubscribe = this.#o.engine.onHealth((t) => this.#onHealth(t));
     this.#readCertificates();
     this.#timer = setInterval(() => this.tick(), this.#o.intervalMs);
     this.#timer.unref();
@@ -53,51 +56,40 @@ export class EventWatch {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
   }
 
-  /** One read of every source (the timer calls it; tests may too). */
+  /** One read of the HA state and, when due, the certificates (the timer calls it; tests may too). */
   tick(): void {
-    this.#readHealth(false);
     this.#readHa();
     // Certificates are read hourly and whenever the configuration changed (one may have been added).
     const revision = this.#o.store.current.revision;
     if (revision !== this.#certificateRevision || this.#o.now() - this.#lastCertificates >= this.#o.certificateIntervalMs) this.#readCertificates();
   }
 
-  #readHealth(baseline: boolean): void {
-    const status = this.#o.engine.status();
+  /** One health change of the engine, published when it is news. */
+  #onHealth(t: HealthTransition): void {
+    // The passive node of a pair carries no traffic: its view is not news.
+    if (!t.active) return;
+    // A server's first verdict is news only when it is down (a new server coming up is expected).
+    if (t.first && t.to !== 'down') return;
     const { config } = this.#o.store.current;
-    const seen = new Set<string>();
-    for (const [vsId, vs] of status.virtualServices) {
-      const vsSpec = config.virtualServices[vsId];
-      if (!vsSpec) continue;
-      for (const [rsId, rs] of vs.realServers) {
-        const rsSpec = config.realServers[rsId];
-        if (!rsSpec) continue;
-        const key = `${vsId}/${rsId}`;
-        seen.add(key);
-        const before = this.#health.get(key);
-        this.#health.set(key, rs.health);
-        // The passive node of a pair runs no checks: its view is not news.
-        if (baseline || !status.active || before === rs.health) continue;
-        if (before === undefined && rs.health !== 'down') continue;
-        const from = before ?? 'unknown';
-        const detail = rs.lastCheck?.detail ?? '';
-        const where = `${rsSpec.label} (${rsSpec.address}${rsSpec.port === null ? '' : `:${rsSpec.port}`}) of ${vsSpec.label}`;
-        this.#o.events.publish({
-          kind: 'real-server-health',
-          at: new Date(this.#o.now()).toISOString(),
-          severity: rs.health === 'down' ? 'error' : 'notice',
-          message: rs.health === 'down' ? `real server ${where} is down: ${detail || 'no detail'}` : `real server ${where} is ${rs.health}`,
-          virtualService: { id: vsId, name: vsSpec.label },
-          realServer: { id: rsId, name: rsSpec.label, address: rsSpec.address, port: rsSpec.port },
-          from,
-          to: rs.health,
-          detail,
-        });
-      }
-    }
-    for (const key of [...this.#health.keys()]) if (!seen.has(key)) this.#health.delete(key);
+    const vsSpec = config.virtualServices[t.virtualServiceId];
+    const rsSpec = config.realServers[t.realServerId];
+    if (!vsSpec || !rsSpec) return;
+    const where = `${rsSpec.label} (${rsSpec.address}${rsSpec.port === null ? '' : `:${rsSpec.port}`}) of ${vsSpec.label}`;
+    this.#o.events.publish({
+      kind: 'real-server-health',
+      at: t.at,
+      severity: t.to === 'down' ? 'error' : 'notice',
+      message: t.to === 'down' ? `real server ${where} is down: ${t.detail || 'no detail'}` : `real server ${where} is ${t.to}`,
+      virtualService: { id: t.virtualServiceId, name: vsSpec.label },
+      realServer: { id: t.realServerId, name: rsSpec.label, address: rsSpec.address, port: rsSpec.port },
+      from: t.from,
+      to: t.to,
+      detail: t.detail,
+    });
   }
 
   #readHa(): void {

@@ -1,7 +1,8 @@
 // The events the hospital's operations want to hear about, in one stream: a real server's
 // health changing, an HA takeover, a certificate nearing its expiry, and every audited
 // write. The integrations (syslog, SNMP traps, e-mail alerts) subscribe here; nothing in
-// the engines, the store or the HA layer knows they exist (event-watch.ts reads those).
+// the engines, the store or the HA layer knows they exist (event-watch.ts turns their hooks
+// and state into events).
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/audit-log.js';
 

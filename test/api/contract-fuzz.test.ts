@@ -106,6 +106,14 @@ async function revisionOf(endpoint: string, authorization: string, path = '/api/
   return (JSON.parse(res.text) as { revision: number }).revision;
 }
 
+/** A client of the fixture VIP's persistence table (it may have no entry: 404 is declared). */
+const FIXTURE_CLIENT = '127.0.192.77';
+
+/** The path parameters that name the world's objects (and the fixture client). */
+function worldSegments(): Record<string, string> {
+  return { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: FIXTURE_CLIENT };
+}
+
 function pathOf(op: OperationInfo, segments: Record<string, string>): string {
   return op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => segments[name] ?? '');
 }
@@ -259,8 +267,7 @@ beforeAll(async () => {
       if (param === 'revision') return String(Math.max(1, (await main.revision()) - 1));
       if (param === 'username') return VICTIM.username;
       if (param === 'syslogCollectorId') return world.syslog;
-      // A client of the fixture VIP's persistence table (it may have no entry: 404 is declared).
-      if (param === 'client') return '127.0.192.77';
+      if (param === 'client') return FIXTURE_CLIENT;
       throw new Error(`no existing value for ${op.id} ${param}`);
     },
   };
@@ -315,7 +322,7 @@ describe.concurrent('credentials are judged before anything else: 401 without or
     const late: string[] = [];
     await Promise.all(
       guarded.flatMap((op) => {
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77', revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { ...worldSegments(), revision: '1', username: VICTIM.username });
         const asks: { creds: string; who: string; status: number }[] = [{ creds: '', who: 'nobody', status: 401 }];
         if (op.write && op.auth) asks.push({ creds: `authorization: ${READ_ONLY.authorization as string}\r\n`, who: 'the read-only user', status: 403 });
         return asks.map(async (ask) => {
@@ -341,7 +348,7 @@ describe('If-Match is compared strongly: a weak or stale tag never lets a write 
       const neutral = async (): Promise<RequestPlan['body']> => {
         if (op.method === 'PATCH') return { value: '{}', contentType: op.bodyContentTypes[0], note: 'an empty merge patch' };
         if (op.method !== 'PUT') return null;
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77' });
+        const path = pathOf(op, worldSegments());
         const current = JSON.parse((await send(app.endpoint, { method: 'GET', path, headers: { authorization: ADMIN.authorization as string }, who: 'the test', note: 'read' })).text) as Record<string, unknown>;
         for (const k of ['id', 'status', 'virtualServiceId', 'source', 'subject', 'commonName', 'subjectAltNames', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'fingerprintSha256', 'keyType', 'chainPem', 'usedBy']) delete current[k];
         return { value: JSON.stringify(current), contentType: op.bodyContentTypes[0], note: 'the object as it reads now' };
@@ -383,7 +390,7 @@ describe('requests no client library would send still get a problem document', (
     it(garbage.name, async () => {
       await main.prepare();
       await fuzz(fc.tuple(fc.constantFrom(...guarded), fc.boolean()), RUNS.http, async ([op, withCreds]) => {
-        const path = pathOf(op, { virtualServiceId: world.vip, realServerId: world.rs, certificateId: world.cert, syslogCollectorId: world.syslog, client: '127.0.192.77', revision: '1', username: VICTIM.username });
+        const path = pathOf(op, { ...worldSegments(), revision: '1', username: VICTIM.username });
         const raw = garbage.make(path, withCreds ? `authorization: ${ADMIN.authorization as string}\r\n` : '');
         const res = await sendRaw(app.endpoint, raw, 5000);
         const broken = !res ? ['no answer within 5 s'] : [];

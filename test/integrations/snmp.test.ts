@@ -77,10 +77,11 @@ describe('SNMP agent and notifications', () => {
     trapd = await startTrapReceiver({ address: TRAPD, port: TRAPD_PORT, community: TRAP_COMMUNITY, user: USER });
     app = await startTestAppliance({ engine: 'embedded' });
     client = app.client();
+    // Notifications first: the server's first check fails at once and its event leaves as the check decides.
+    await client.replaceSnmpSettings(settings());
     const vs = await client.createVirtualService({ label: 'PACS', ipAddress: VIP, ports: [11112], protocol: 'tcp', healthCheck: { type: 'connect', interval: 1, timeout: 1, rise: 1, fall: 1 } });
     vsId = vs.id;
     rsId = (await client.createRealServer(vs.id, { label: 'pacs-1', address: SERVER, port: 11112 })).id;
-    await client.replaceSnmpSettings(settings());
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplianceClient, ApplianceConnectionError, ApplianceSdkError, ApplianceTrustError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../openapi/sdk/index.js';
+import { ApplianceClient, ApplianceConnectionError, asReadBack, ApplianceSdkError, ApplianceTrustError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../../openapi/sdk/index.js';
 import { operationTable } from '../../openapi/generated/operations.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 
@@ -116,5 +116,33 @@ describe('SDK', () => {
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     await client.close();
+  });
+});
+
+describe('the contract\'s defaults in the SDK', () => {
+  // What a plan compares: the writable properties of a read object against asReadBack of the body.
+  const pick = (read: object, like: Record<string, unknown>) => Object.fromEntries(Object.keys(like).map((k) => [k, (read as Record<string, unknown>)[k]]));
+
+  it('asReadBack is what the appliance reads back: every default filled in, no secret', async () => {
+    const client = app.client();
+    const vsBody = { label: 'defaults-vip', ipAddress: '127.0.134.200', ports: [8443], protocol: 'http' as const };
+    const vs = await client.createVirtualService(vsBody);
+    const expected = asReadBack('VirtualServiceInput', { ...vsBody, certificateId: null });
+    // The defaults reach into every nested settings object (a default added to the contract arrives here too).
+    expect(expected).toMatchObject({ forwarding: 'proxy', persistence: { mode: 'none' }, healthCheck: { type: 'connect', agent: { port: null } }, timeouts: { client: 600 }, limits: { whenFull: 'queue' }, tls: { minVersion: 'TLSv1.2' } });
+    expect(pick(vs, expected)).toEqual(expected);
+    const rsBody = { label: 'defaults-rs', address: '127.0.134.201' };
+    const rs = await client.createRealServer(vs.id, rsBody);
+    const rsExpected = asReadBack('RealServerInput', rsBody);
+    expect(Object.keys(rsExpected).sort()).toEqual(['address', 'adminState', 'backup', 'label', 'maxConnections', 'port', 'reEncrypt', 'weight']);
+    expect(pick(rs, rsExpected)).toEqual(rsExpected);
+    const snmpBody = { enabled: false, communities: [{ name: 'noc', community: 'n0c-read-only' }], users: [{ name: 'nocv3', authPassword: 'auth-pass-1', privPassword: 'priv-pass-1' }], trapDestinations: [{ name: 'nms', address: '127.0.134.202', version: 'v2c' as const, community: 'trap-pass-1' }] };
+    const snmp = await client.replaceSnmpSettings(snmpBody);
+    const snmpExpected = asReadBack('SnmpSettingsInput', snmpBody);
+    expect(snmpExpected).toMatchObject({ users: [{ name: 'nocv3', authProtocol: 'sha', privProtocol: 'aes' }], trapDestinations: [{ port: 162, user: null }] });
+    expect(JSON.stringify(snmpExpected)).not.toMatch(/pass-1|n0c-read-only/);
+    expect(pick(snmp, snmpExpected)).toEqual(snmpExpected);
+    await client.deleteVirtualService(vs.id);
+    await client.replaceSnmpSettings({ enabled: false });
   });
 });

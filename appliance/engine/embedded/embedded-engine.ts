@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
+import { HealthFeed, type HealthListener } from '../health-feed.js';
 import { healthTargets } from '../health/targets.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
@@ -50,6 +51,8 @@ export class EmbeddedEngine implements Engine {
   };
   readonly #log: Logger;
   readonly #health: HealthChecker;
+  /** Health changes for onHealth, fed by the checker (which runs here in worker mode too). */
+  readonly #feed: HealthFeed;
   readonly #plane: DataPlane | null;
   readonly #pool: WorkerPool | null;
   #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
@@ -62,6 +65,8 @@ export class EmbeddedEngine implements Engine {
   constructor(options: EmbeddedEngineOptions) {
     this.#log = options.logger;
     this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'health' }));
+    this.#feed = new HealthFeed((err) => this.#log.error({ err }, 'a health listener failed'));
+    this.#health.onTransition((key, to, detail) => this.#feed.reportKey(key, to, detail));
     const workers = Math.max(1, Math.floor(options.workers ?? 1));
     if (workers === 1) {
       this.#pool = null;
@@ -129,6 +134,7 @@ export class EmbeddedEngine implements Engine {
         }
       }
       this.#health.sync(targets);
+      this.#feed.retain(snapshot);
       let listenersChanged: number;
       if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);
       else {
@@ -146,6 +152,7 @@ export class EmbeddedEngine implements Engine {
     return this.#serialise(async () => {
       if (this.#active === active) return;
       this.#active = active;
+      this.#feed.active = active;
       if (this.#plane) await this.#plane.setActive(active);
       else await (this.#pool as WorkerPool).setActive(active);
       this.#log.info({ active }, active ? 'VIPs bound (active)' : 'VIPs released (passive)');
@@ -173,6 +180,10 @@ export class EmbeddedEngine implements Engine {
       virtualServices.set(vs.id, { listening, error: listening || !vs.enabled || !this.#active ? null : (st?.error ?? null), connections: st?.connections ?? 0, queued: st?.queued ?? 0, realServers });
     }
     return { revision: this.#snapshot.revision, active: this.#active, virtualServices };
+  }
+
+  onHealth(listener: HealthListener): () => void {
+    return this.#feed.subscribe(listener);
   }
 
   async stop(graceMs = 5000): Promise<void> {

@@ -3,7 +3,8 @@
 // changes (check). apply() is the reload agent: it takes the cheapest hitless path the
 // change plan finds (runtime API, else a seamless reload), keeps the last good
 // configuration, and falls back to a reload when a runtime command is refused. Live status
-// and metrics come from HAProxy's `show stat`.
+// and metrics come from HAProxy's `show stat`, and so do the health changes onHealth
+// publishes (each read compares every server's verdict with the last one).
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { RuntimeApi, RuntimeApiError } from './runtime-api.js';
 import { CheckClock, readStats, type VipStat } from './stats-reader.js';
 import { installTransparentRouting, removeTransparentRouting } from '../transparent-routing.js';
 import { ApplianceChecks } from './appliance-checks.js';
+import { HealthFeed, type HealthListener } from '../health-feed.js';
 
 /** What the HAProxy engine is built from. */
 export interface HaproxyEngineOptions {
@@ -124,6 +126,8 @@ export class HaproxyEngine implements Engine {
   /** The checks HAProxy cannot run (./appliance-checks.ts). */
   readonly #checks: ApplianceChecks;
   #poller: NodeJS.Timeout | null = null;
+  /** Health changes for onHealth, seen at each stats read (HAProxy's checks and the appliance's alike). */
+  readonly #feed: HealthFeed;
   #refreshing: Promise<void> | null = null;
   /** `del server` steps waiting for the server's last connections. */
   readonly #pendingDeletes = new Set<string>();
@@ -136,6 +140,7 @@ export class HaproxyEngine implements Engine {
     this.#log = options.logger;
     this.#binary = options.binary ?? haproxyBinary();
     this.#home = join(options.dataDir, 'haproxy');
+    this.#feed = new HealthFeed((err) => this.#log.error({ err }, 'a health listener failed'));
     this.#metrics = new HaproxyMetrics(options.registry, () => this.#refresh());
     this.#checks = new ApplianceChecks(options.logger.child({ component: 'health' }), (command) => this.#runtime.change(command));
     this.#checks.onResult((t, result) => this.#metrics.observeCheck(t.vipLabel, t.serverLabel, result.durationMs));
@@ -373,6 +378,8 @@ export class HaproxyEngine implements Engine {
     }
     this.#running = snapshot;
     this.#active = active;
+    this.#feed.active = active;
+    this.#feed.retain(snapshot);
     this.#peers = peers;
     this.#settings = settings;
     this.#checks.sync(snapshot);
@@ -445,12 +452,29 @@ export class HaproxyEngine implements Engine {
           if (vs && rs) this.#metrics.observeCheck(vs.label, rs.label, c.result.durationMs);
         }
         this.#metrics.update(this.#running, vips);
+        this.#publishHealth(vips);
         this.counts.restarts = this.#master.restarts;
       } finally {
         this.#refreshing = null;
       }
     })();
     return this.#refreshing;
+  }
+
+  onHealth(listener: HealthListener): () => void {
+    return this.#feed.subscribe(listener);
+  }
+
+  /** Reports every server's verdict of a stats read to the feed (which publishes the changes). */
+  #publishHealth(vips: ReadonlyMap<string, VipStat>): void {
+    for (const vs of this.#running.virtualServices) {
+      const st = vips.get(vs.id);
+      if (!st) continue;
+      for (const rs of vs.realServers) {
+        const s = st.servers.get(rs.id);
+        if (s) this.#feed.report(vs.id, rs.id, s.health, s.lastCheck?.detail ?? '');
+      }
+    }
   }
 
   #serialise<T>(fn: () => Promise<T>): Promise<T> {

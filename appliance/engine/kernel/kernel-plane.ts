@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isLayer4 } from '../../../openapi/sdk/rules.js';
 import { HealthChecker } from '../health/health-checker.js';
+import { HealthFeed } from '../health-feed.js';
 import { healthTargets } from '../health/targets.js';
 import type { ConfigSnapshot, KernelFlowState, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { countConnections, type ConnectionCounts } from './connections.js';
@@ -40,6 +41,8 @@ export class KernelPlane {
   readonly #log: Logger;
   readonly #table: string;
   readonly #health: HealthChecker;
+  /** The health changes of the layer 4 servers (the layered engine's onHealth passes them on). */
+  readonly health: HealthFeed;
   #vips: readonly VirtualServiceSnapshot[] = [];
   #active = true;
   #stopped = false;
@@ -70,12 +73,15 @@ export class KernelPlane {
     this.#health = new HealthChecker(options.registry, options.logger.child({ component: 'kernel-health' }));
     // A server that fails (or comes back) changes the kernel's server set at once.
     this.#health.onTransition(() => this.#reprogram('health'));
+    this.health = new HealthFeed((err) => this.#log.error({ err }, 'a health listener failed'));
+    this.#health.onTransition((key, to, detail) => this.health.reportKey(key, to, detail));
   }
 
   /** Follows the layer 4 VIPs of a snapshot; resolves when the kernel runs them (or each has its error). */
   async apply(snapshot: ConfigSnapshot): Promise<void> {
     this.#vips = snapshot.virtualServices.filter(isKernelVip);
     this.#health.sync(this.#vips.filter((v) => v.enabled).flatMap(healthTargets));
+    this.health.retain({ revision: snapshot.revision, virtualServices: this.#vips });
     if (this.#vips.length > 0 && this.#poll === null) {
       this.#poll = setInterval(() => void this.#refreshCounts(), 5000);
       this.#poll.unref();
@@ -100,6 +106,7 @@ export class KernelPlane {
     // Already so (the HA layer programs the kernel ahead of the layer 7 engine when it takes over).
     if (active === this.#active) return;
     this.#active = active;
+    this.health.active = active;
     await this.#program();
   }
 

@@ -76,6 +76,8 @@ class SnmpService implements Integration {
         c.changes += 1;
         if (event.to === 'down') c.downs += 1;
         this.#counters.set(key, c);
+        // Health events come as the check decides: the table a manager reads on the notification says so too.
+        this.#refreshTable(this.#follow());
       }
       // Certificates are watched on both nodes of a pair: the active one speaks for the pair.
       if (event.kind === 'certificate-expiry' && !this.#ctx.engine.status().active) return;
@@ -92,6 +94,11 @@ class SnmpService implements Integration {
   tick(): void {
     const settings = this.#follow();
     if (settings.enabled && !this.#agent && !this.#closing && Date.now() >= this.#retryAt) this.#listen(settings);
+    this.#refreshTable(settings);
+  }
+
+  /** Reads the current revision and the engine's status into the served tables (when the agent listens). */
+  #refreshTable(settings: StoredSnmpSettings): void {
     if (this.#agent) {
       try {
         this.#mib.refresh({
