@@ -161,11 +161,17 @@ function restoredOperations(input: ConfigInput, tools: Pick<MutationTools, 'addK
 
 /** The stored e-mail alert settings of a restore: the password from the backup, the section, or the kept one. */
 function restoredAlertMail(given: NonNullable<ConfigInput['alertMail']>, tools: Pick<MutationTools, 'addKey' | 'base'>, secrets: BackupSecrets | null): StoredAlertMail {
-  const { password, passwordSet: _readOnly, ...spec } = structuredClone(given);
+  const { password, passwordSet, ...spec } = structuredClone(given);
   const settings = spec as Omit<StoredAlertMail, 'passwordRef'>;
   const secret = password ?? secrets?.alertMail?.password ?? undefined;
   const old = tools.base.alertMail[ALERT_MAIL_ID];
   // As a write of the settings: left out, the stored password stays while the user name does.
   const passwordRef = secret !== undefined ? tools.addKey(sealSecret(secret)) : old && old.username === settings.username && settings.username !== null ? old.passwordRef : null;
+  // A document that had a password (passwordSet) never loses it silently.
+  if (passwordSet === true && passwordRef === null) {
+    throw new ApplianceError('LB_VALIDATION', 'the e-mail alert settings had an SMTP password that this document does not bring and this appliance does not keep: restore a backup made with a passphrase (exportBackup) with its keyPassphrase, or give alertMail.password', {
+      field: '/alertMail/password',
+    });
+  }
   return { ...settings, passwordRef };
 }

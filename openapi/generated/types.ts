@@ -1882,7 +1882,7 @@ export interface components {
         ConfigAlertMail: components["schemas"]["AlertMailSpec"] & {
             /** @description The SMTP AUTH password, as in `AlertMailInput`. Write-only. */
             password?: string;
-            /** @description Whether an SMTP password is stored. Read-only; ignored on restore. */
+            /** @description Whether an SMTP password is stored. Read-only; on restore, `true` with no password to be had (none given, none in `encryptedSecrets`, none kept here for the same `username`) is refused, so a password is never lost silently. */
             passwordSet?: boolean;
         };
         /** @description The directory logins' settings inside a `Config` document. */

@@ -102,6 +102,7 @@ async function problemOf(write: Promise<unknown>): Promise<ApplianceProblemError
 }
 
 let backup: Config;
+let exported: Config;
 
 beforeAll(async () => {
   for (const p of ['snmpget', 'slapd']) needProgram(p);
@@ -128,6 +129,7 @@ afterAll(async () => {
 describe('the operations settings in the whole configuration', () => {
   it('exports them with GET /config, never a secret', async () => {
     const doc = await old.client().getConfig();
+    exported = doc;
     const text = JSON.stringify(doc);
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     expect(Object.values(doc.syslogCollectors ?? {})).toEqual([expect.objectContaining({ label: 'noc-udp', host: COLLECTOR, port: COLLECTOR_PORT, transport: 'udp' })]);
@@ -178,6 +180,26 @@ describe('the operations settings in the whole configuration', () => {
     const again = await client.exportBackup({ passphrase: PASSPHRASE });
     expect(JSON.parse(openSealed(again, again.encryptedSecrets as string, PASSPHRASE))).toEqual(JSON.parse(openSealed(backup, backup.encryptedSecrets as string, PASSPHRASE)));
   }, 180_000);
+
+  it('refuses, naming the field, a document without secrets where the target keeps none (never a secret lost silently)', async () => {
+    const other = await startTestAppliance();
+    try {
+      const client = other.client();
+      const body = exported as Record<string, unknown>;
+      const { directory: _d, ...noDirectory } = body;
+      const { alertMail: _m, ...noMail } = noDirectory;
+      expect((await refusedWrite(client, () => client.replaceConfig(body as never))).problem).toMatchObject({ code: 'LB_VALIDATION', field: '/directory/bindPassword' });
+      expect((await refusedWrite(client, () => client.replaceConfig(noDirectory as never))).problem).toMatchObject({ code: 'LB_VALIDATION', field: '/alertMail/password' });
+      expect((await refusedWrite(client, () => client.replaceConfig(noMail as never))).problem).toMatchObject({ code: 'LB_VALIDATION', field: '/snmp/communities/0/community' });
+      // Without the sections that need secrets, the rest restores (the syslog collectors).
+      const { snmp: _n, ...rest } = noMail;
+      const after = await client.replaceConfig(rest as never);
+      expect(after.syslogCollectors).toEqual(exported.syslogCollectors);
+      expect(after.snmp).toMatchObject({ enabled: false });
+    } finally {
+      await other.dispose();
+    }
+  }, 120_000);
 
   it('leaves them as they are when a backup made before them is restored', async () => {
     const client = fresh.client();
