@@ -73,9 +73,12 @@ export function defaultSnmpSettings(): StoredSnmpSettings {
   };
 }
 
-/** The stored settings of a configuration (the defaults when none were written). */
+/** The settings of every configuration without any: one object, so a reader that follows the settings by identity sees no change. */
+const UNSET: StoredSnmpSettings = Object.freeze(defaultSnmpSettings());
+
+/** The stored settings of a configuration (the defaults when none were written; not to be changed). */
 export function snmpSettingsOf(config: { snmp?: Record<string, StoredSnmpSettings> }): StoredSnmpSettings {
-  return config.snmp?.[SNMP_SETTINGS_KEY] ?? defaultSnmpSettings();
+  return config.snmp?.[SNMP_SETTINGS_KEY] ?? UNSET;
 }
 
 /** The settings as a read shows them: no secret. */

@@ -1841,7 +1841,7 @@ export interface components {
             /** @description The e-mail alert settings, null when none are set (never the password). */
             alertMail?: components["schemas"]["ConfigAlertMail"] | null;
             snmp?: components["schemas"]["SnmpSettingsInput"];
-            /** @description The directory logins' settings, null for local users only (never the bind password). Only in `getConfig` and a backup: the directory is kept with the users, not in revisions, so a revision does not show it and a rollback leaves it as it is. */
+            /** @description The directory logins' settings, null for local users only (never the bind password). Only in `getConfig`, a backup and the answers of `replaceConfig` and `patchConfig`: the directory is kept with the users, not in revisions, so a revision (`getRevision`, the answer of a rollback) does not show it and a rollback leaves it as it is. */
             directory?: components["schemas"]["ConfigDirectory"] | null;
             keyEncryption?: components["schemas"]["KeyEncryption"];
             encryptedSecrets?: components["schemas"]["EncryptedSecrets"];

@@ -120,7 +120,7 @@ describe('a disaster-recovery backup', () => {
 
     const made = await cli(app, ['backup', join(dir, 'dr.json'), '--passphrase-file', join(dir, 'passphrase')]);
     expect(made.code).toBe(0);
-    expect(made.stderr).toMatch(/private keys encrypted under the passphrase of .*passphrase\n$/);
+    expect(made.stderr).toMatch(/private keys and secrets encrypted under the passphrase of .*passphrase\n$/);
     const text = await readFile(join(dir, 'dr.json'), 'utf8');
     expect(text).not.toMatch(/PRIVATE KEY/);
     expect(text).not.toContain(PASSPHRASE);

@@ -127,7 +127,8 @@ export function configHandlers(api: ApiContext): ConfigHandlers {
         for (const map of CONFIG_MAPS) (draft as unknown as Record<string, unknown>)[map] = old[map];
       });
       const { revision, config } = api.store.current;
-      return { status: 200, body: configView(revision, config, directoryNow()), headers: { etag: configEtag(revision) } };
+      // A revision's document, like getRevision: the directory is not part of it.
+      return { status: 200, body: configView(revision, config), headers: { etag: configEtag(revision) } };
     },
   };
 }
