@@ -135,11 +135,23 @@ export function restoredConfig(
   };
 }
 
+/**
+ * `next` with each object equal (as JSON) to the one `base` has under the same id replaced by
+ * `base`'s: a restore that gives a section unchanged (a merge patch of other objects, the
+ * same document again) changes nothing in it, so the integrations that follow their settings
+ * by identity (the SNMP agent, the syslog connections) are not restarted.
+ */
+function keepingEqual<T>(base: Readonly<Record<string, T>>, next: Record<string, T>): Record<string, T> {
+  for (const [id, v] of Object.entries(next)) if (base[id] !== undefined && JSON.stringify(base[id]) === JSON.stringify(v)) next[id] = base[id] as T;
+  return next;
+}
+
 /** The syslog collectors, e-mail alert and SNMP settings a restore brings (only the sections it gives). */
 function restoredOperations(input: ConfigInput, tools: Pick<MutationTools, 'addKey' | 'base'>, secrets: BackupSecrets | null): Partial<StoredConfig> {
   const out: Partial<StoredConfig> = {};
-  if (input.syslogCollectors !== undefined) out.syslogCollectors = structuredClone(input.syslogCollectors) as StoredConfig['syslogCollectors'];
-  if (input.alertMail !== undefined) out.alertMail = input.alertMail === null ? {} : { [ALERT_MAIL_ID]: restoredAlertMail(input.alertMail, tools, secrets) };
+  const base = tools.base;
+  if (input.syslogCollectors !== undefined) out.syslogCollectors = keepingEqual(base.syslogCollectors, structuredClone(input.syslogCollectors) as StoredConfig['syslogCollectors']);
+  if (input.alertMail !== undefined) out.alertMail = input.alertMail === null ? {} : keepingEqual(base.alertMail, { [ALERT_MAIL_ID]: restoredAlertMail(input.alertMail, tools, secrets) });
   if (input.snmp !== undefined) {
     const s = secrets?.snmp;
     const given = structuredClone(input.snmp);
@@ -151,7 +163,7 @@ function restoredOperations(input: ConfigInput, tools: Pick<MutationTools, 'addK
     }
     for (const t of given.trapDestinations ?? []) if (t.version === 'v2c') t.community ??= s?.trapDestinations[t.name];
     try {
-      out.snmp = { [SNMP_SETTINGS_KEY]: storedSnmpSettings(given, snmpSettingsOf(tools.base)) };
+      out.snmp = keepingEqual(base.snmp, { [SNMP_SETTINGS_KEY]: storedSnmpSettings(given, snmpSettingsOf(tools.base)) });
     } catch (err) {
       throw reroot(err, '/snmp');
     }

@@ -215,8 +215,14 @@ describe('the operations settings in the whole configuration', () => {
   it('keeps secrets by name when GET /config is given back, and refuses a new entry without one', async () => {
     const client = fresh.client();
     const doc = await client.getConfig();
+    const listening = () => fresh.output.filter((l) => l.includes('"SNMP agent listening"')).length;
+    const agentStarts = listening();
     const same = await client.replaceConfig(doc as never);
     expect(operations(same)).toEqual(operations(doc));
+    // Unchanged settings stay the same objects: the SNMP agent is not restarted for them.
+    await client.patchConfig({ virtualServices: {} } as never);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(listening()).toBe(agentStarts);
     const withNewUser = { ...doc, snmp: { ...doc.snmp, users: [...(doc.snmp?.users ?? []), { name: 'newv3' }] } };
     const err = await refusedWrite(client, () => client.replaceConfig(withNewUser as never));
     expect(err.problem).toMatchObject({ code: 'LB_VALIDATION', field: '/snmp/users/1/authPassword' });
@@ -241,7 +247,9 @@ describe('the operations settings in the whole configuration', () => {
     const { keyPassphrase: _p, ...noPassphrase } = body;
     await refused(noPassphrase, '/keyPassphrase');
     const { keyEncryption: _k, ...noEncryption } = body;
-    await refused({ ...noEncryption, certificates: {} }, '/keyEncryption');
+    await refused(noEncryption, '/keyPassphrase');
+    const { keyPassphrase: _q, ...noKeys } = noEncryption;
+    await refused({ ...noKeys, certificates: {} }, '/keyEncryption');
     // Well sealed, but not what a backup seals.
     await refused({ ...body, encryptedSecrets: seal(backup, JSON.stringify({ alertMail: null, directory: null, snmp: { communities: { noc: 'short' }, users: {}, trapDestinations: {} } }), PASSPHRASE) }, '/encryptedSecrets');
     await refused({ ...body, encryptedSecrets: seal(backup, 'not json', PASSPHRASE) }, '/encryptedSecrets');

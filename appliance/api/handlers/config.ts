@@ -58,8 +58,9 @@ export function configHandlers(api: ApiContext): ConfigHandlers {
 
   /** Replaces the whole configuration with `input` in one revision (config/config-restore.ts). */
   const restore = async (ctx: RequestContext<OperationId>, input: ConfigInput) => {
-    const secrets = await openBackupSecrets(input);
+    // The keys first: a wrong passphrase is reported on the first certificate it does not open.
     const material = await prepareRestore(input, api.store.current.config);
+    const secrets = await openBackupSecrets(input);
     const directory = restoredDirectory(input, secrets);
     await commitWrite(api, ctx, '', (draft, tools) => {
       requireMatch(ctx.ifMatch, configEtag(tools.baseRevision), 'the configuration', ifMatchSatisfied);
