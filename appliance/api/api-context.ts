@@ -63,11 +63,11 @@ export async function commitWrite<T>(
       virtualServices: only(config.virtualServices, change.virtualServices),
       realServers: only(config.realServers, change.realServers),
       certificates: only(config.certificates, change.certificates),
-      // The SNMP settings are audited by their handler, without their secrets.
-      snmp: {},
-      // The integrations' handlers audit their own views (no secret reference in an entry).
-      syslogCollectors: {},
-      alertMail: {},
+      // The views of the operations settings hold no secret (nor a secret's reference): a
+      // restore or rollback records what it changed; their own handlers replace the entry.
+      snmp: config.snmp,
+      syslogCollectors: only(config.syslogCollectors, change.syslogCollectors),
+      alertMail: config.alertMail,
     });
     ctx.audit.changes = diff({ ...configView(before.revision, pick(before.config)), revision: 0 }, { ...configView(after.revision, pick(after.config)), revision: 0 }) ?? null;
     return result;

@@ -1,7 +1,8 @@
 // API representations of stored objects, joined with the engine's live status: what reads
 // return. Nothing here changes state.
 import type { components } from '../../openapi/generated/types.js';
-import type { StoredCertificate, StoredConfig, StoredRealServer, VirtualServiceSpec } from '../config/model.js';
+import { ALERT_MAIL_ID, type StoredCertificate, type StoredConfig, type StoredRealServer, type VirtualServiceSpec } from '../config/model.js';
+import { snmpSettingsOf, snmpSettingsView } from '../config/snmp-settings.js';
 import { serversOf } from '../config/server-index.js';
 import type { EngineStatus, RealServerRuntime, VirtualServiceRuntime } from '../engine/types.js';
 
@@ -73,12 +74,20 @@ export function certificateView(config: StoredConfig, id: string): Schemas['Cert
 }
 
 /** The whole configuration as the Config document. */
-export function configView(revision: number, config: StoredConfig): Schemas['Config'] {
+export function configView(revision: number, config: StoredConfig, directory?: Schemas['Directory'] | null): Schemas['Config'] {
+  const mail = config.alertMail[ALERT_MAIL_ID];
+  const alertMail = mail ? (({ passwordRef, ...settings }) => ({ ...structuredClone(settings), passwordSet: passwordRef !== null }))(mail) : null;
   return {
     revision,
     virtualServices: structuredClone(config.virtualServices),
     realServers: structuredClone(config.realServers),
     certificates: Object.fromEntries(Object.entries(config.certificates).map(([id, c]) => [id, certificatePublic(c)])),
+    // The operations settings (issue 18), their secrets never: the views have none.
+    syslogCollectors: structuredClone(config.syslogCollectors),
+    alertMail,
+    snmp: snmpSettingsView(snmpSettingsOf(config)),
+    // The directory is kept with the users, not in a revision: only the current document has it.
+    ...(directory === undefined ? {} : { directory }),
   };
 }
 

@@ -2,7 +2,8 @@
 // API's Config document, written and restored in one revision. With `--passphrase-file`, the
 // backup is a disaster-recovery backup (exportBackup): every private key, encrypted under that
 // passphrase, so a restore onto a new appliance brings back every id, certificate, key and
-// fingerprint. Without it, a backup holds no key material at all: restored onto the same
+// fingerprint, and the secrets of the operations settings (SMTP, SNMP, directory) sealed the
+// same way (docs/backup-restore.md). Without it, a backup holds no key material and no secret at all: restored onto the same
 // appliance, a certificate that still exists there keeps its key; onto another appliance, it
 // needs its material (`--cert-pem LABEL=FILE`, certificate and key in one PEM), or is
 // generated afresh (a new fingerprint, which the restore reports) when it was self-signed.
@@ -59,7 +60,7 @@ export async function backup(argv: string[]): Promise<void> {
   } catch (err) {
     throw new CliError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'LB_CLI_FAILED');
   }
-  const keys = passphrase === undefined ? 'private keys stay on the appliance' : `private keys encrypted under the passphrase of ${passphraseFile}`;
+  const keys = passphrase === undefined ? 'private keys and secrets stay on the appliance' : `private keys and secrets encrypted under the passphrase of ${passphraseFile}`;
   process.stderr.write(`backed up revision ${config.revision} (${counts(config)}) to ${file}; ${keys}\n`);
 }
 

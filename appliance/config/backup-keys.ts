@@ -48,12 +48,14 @@ export async function keySealer(passphrase: string): Promise<KeySealer> {
 }
 
 /**
- * Opens the keys of a backup. A passphrase that does not open one (or a key changed since) is
- * LB_CERTIFICATE_INVALID on `/keyPassphrase`, naming the certificate: nothing is restored.
+ * Opens the keys (and the sealed secrets, config/backup-secrets.ts) of a backup. A passphrase
+ * that does not open one (or a key changed since) is LB_CERTIFICATE_INVALID on
+ * `/keyPassphrase`, naming what it did not open (`what`; by default the private key of
+ * certificate `certificate`): nothing is restored.
  */
-export async function keyOpener(keyEncryption: KeyEncryption, passphrase: string): Promise<(sealed: string, certificate: string) => string> {
+export async function keyOpener(keyEncryption: KeyEncryption, passphrase: string): Promise<(sealed: string, certificate: string, what?: string) => string> {
   const key = await deriveKey(passphrase, Buffer.from(keyEncryption.salt, 'base64'), keyEncryption.cost);
-  return (sealed, certificate) => {
+  return (sealed, certificate, what = `the private key of certificate ${certificate}`) => {
     const bytes = Buffer.from(sealed, 'base64');
     try {
       if (bytes.length <= IV_BYTES + TAG_BYTES) throw new Error('too short');
@@ -61,7 +63,7 @@ export async function keyOpener(keyEncryption: KeyEncryption, passphrase: string
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
       return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (err) {
-      throw new ApplianceError('LB_CERTIFICATE_INVALID', `the passphrase does not open the private key of certificate ${certificate} (a wrong passphrase, or a backup changed since it was made); nothing was restored`, {
+      throw new ApplianceError('LB_CERTIFICATE_INVALID', `the passphrase does not open ${what} (a wrong passphrase, or a backup changed since it was made); nothing was restored`, {
         field: '/keyPassphrase',
         cause: err,
       });
@@ -70,15 +72,15 @@ export async function keyOpener(keyEncryption: KeyEncryption, passphrase: string
 }
 
 /**
- * The private keys of `certificates`, encrypted under `passphrase`, by certificate id, and how.
- * `keyOf` reads a key from the keystore; a missing one is LB_INTERNAL naming its certificate.
+ * The private keys of `certificates`, encrypted by `sealer` (one backup's: keySealer), by
+ * certificate id, and how. `keyOf` reads a key from the keystore; a missing one is
+ * LB_INTERNAL naming its certificate.
  */
 export async function encryptedKeys(
   certificates: Readonly<Record<string, StoredCertificate>>,
   keyOf: (ref: string) => Promise<string>,
-  passphrase: string,
+  sealer: KeySealer,
 ): Promise<{ keyEncryption: KeyEncryption; byId: Record<string, string> }> {
-  const sealer = await keySealer(passphrase);
   const byId: Record<string, string> = {};
   for (const [id, cert] of Object.entries(certificates)) {
     const keyPem = await keyOf(cert.keyRef).catch((err: unknown) => {

@@ -2,12 +2,18 @@
 // certificate's material is resolved before the write is queued (parsing a PEM, opening a
 // backup's encrypted keys or generating an RSA key does not hold other writes), then the
 // restored configuration is built inside the write from that material and the certificates
-// the appliance already keeps. Either all of it is accepted or nothing changes.
+// the appliance already keeps. The operations settings (syslog collectors, e-mail alerts,
+// SNMP; issue 18) are replaced when the document gives their section and kept when it leaves
+// it out (a backup made before them), their secrets taken from the backup's opened
+// `encryptedSecrets` or kept by name. Either all of it is accepted or nothing changes.
 import type { components } from '../../openapi/generated/types.js';
 import { ApplianceError } from '../errors.js';
 import { keyOpener } from './backup-keys.js';
+import type { BackupSecrets } from './backup-secrets.js';
 import { checkOneMaterial, materialFrom, storedCertificate, type CertificateMaterial } from './certificate-material.js';
-import type { SelfSignedSpec, StoredCertificate, StoredConfig } from './model.js';
+import { ALERT_MAIL_ID, type SelfSignedSpec, type StoredAlertMail, type StoredCertificate, type StoredConfig } from './model.js';
+import { SNMP_SETTINGS_KEY, snmpSettingsOf, storedSnmpSettings } from './snmp-settings.js';
+import { sealSecret } from './stored-secret.js';
 import type { MutationTools } from './store.js';
 
 /** A whole configuration to restore, as the contract's `ConfigInput`. */
@@ -93,7 +99,12 @@ export async function prepareRestore(input: ConfigInput, current: Readonly<Store
  * it and the certificates kept in `tools.base`. A certificate that brings no material keeps the
  * kept one's (its fingerprint, when given, must match); one that has neither is refused.
  */
-export function restoredConfig(input: ConfigInput, material: RestoreMaterial, tools: Pick<MutationTools, 'addKey' | 'base'>): Pick<StoredConfig, 'virtualServices' | 'realServers' | 'certificates'> {
+export function restoredConfig(
+  input: ConfigInput,
+  material: RestoreMaterial,
+  tools: Pick<MutationTools, 'addKey' | 'base'>,
+  secrets: BackupSecrets | null = null,
+): Pick<StoredConfig, 'virtualServices' | 'realServers' | 'certificates'> & Partial<StoredConfig> {
   const certificates: Record<string, StoredCertificate> = {};
   for (const [id, entry] of Object.entries(input.certificates)) {
     const brought = material.get(id);
@@ -120,5 +131,59 @@ export function restoredConfig(input: ConfigInput, material: RestoreMaterial, to
     virtualServices: structuredClone(input.virtualServices) as StoredConfig['virtualServices'],
     realServers: structuredClone(input.realServers) as StoredConfig['realServers'],
     certificates,
+    ...restoredOperations(input, tools, secrets),
   };
+}
+
+/**
+ * `next` with each object equal (as JSON) to the one `base` has under the same id replaced by
+ * `base`'s: a restore that gives a section unchanged (a merge patch of other objects, the
+ * same document again) changes nothing in it, so the integrations that follow their settings
+ * by identity (the SNMP agent, the syslog connections) are not restarted.
+ */
+function keepingEqual<T>(base: Readonly<Record<string, T>>, next: Record<string, T>): Record<string, T> {
+  for (const [id, v] of Object.entries(next)) if (base[id] !== undefined && JSON.stringify(base[id]) === JSON.stringify(v)) next[id] = base[id] as T;
+  return next;
+}
+
+/** The syslog collectors, e-mail alert and SNMP settings a restore brings (only the sections it gives). */
+function restoredOperations(input: ConfigInput, tools: Pick<MutationTools, 'addKey' | 'base'>, secrets: BackupSecrets | null): Partial<StoredConfig> {
+  const out: Partial<StoredConfig> = {};
+  const base = tools.base;
+  if (input.syslogCollectors !== undefined) out.syslogCollectors = keepingEqual(base.syslogCollectors, structuredClone(input.syslogCollectors) as StoredConfig['syslogCollectors']);
+  if (input.alertMail !== undefined) out.alertMail = input.alertMail === null ? {} : keepingEqual(base.alertMail, { [ALERT_MAIL_ID]: restoredAlertMail(input.alertMail, tools, secrets) });
+  if (input.snmp !== undefined) {
+    const s = secrets?.snmp;
+    const given = structuredClone(input.snmp);
+    // A backup's secrets fill the entries that do not bring their own; the rest are kept by name.
+    for (const c of given.communities ?? []) c.community ??= s?.communities[c.name];
+    for (const u of given.users ?? []) {
+      u.authPassword ??= s?.users[u.name]?.authPassword;
+      u.privPassword ??= s?.users[u.name]?.privPassword;
+    }
+    for (const t of given.trapDestinations ?? []) if (t.version === 'v2c') t.community ??= s?.trapDestinations[t.name];
+    try {
+      out.snmp = keepingEqual(base.snmp, { [SNMP_SETTINGS_KEY]: storedSnmpSettings(given, snmpSettingsOf(tools.base)) });
+    } catch (err) {
+      throw reroot(err, '/snmp');
+    }
+  }
+  return out;
+}
+
+/** The stored e-mail alert settings of a restore: the password from the backup, the section, or the kept one. */
+function restoredAlertMail(given: NonNullable<ConfigInput['alertMail']>, tools: Pick<MutationTools, 'addKey' | 'base'>, secrets: BackupSecrets | null): StoredAlertMail {
+  const { password, passwordSet, ...spec } = structuredClone(given);
+  const settings = spec as Omit<StoredAlertMail, 'passwordRef'>;
+  const secret = password ?? secrets?.alertMail?.password ?? undefined;
+  const old = tools.base.alertMail[ALERT_MAIL_ID];
+  // As a write of the settings: left out, the stored password stays while the user name does.
+  const passwordRef = secret !== undefined ? tools.addKey(sealSecret(secret)) : old && old.username === settings.username && settings.username !== null ? old.passwordRef : null;
+  // A document that had a password (passwordSet) never loses it silently.
+  if (passwordSet === true && passwordRef === null) {
+    throw new ApplianceError('LB_VALIDATION', 'the e-mail alert settings had an SMTP password that this document does not bring and this appliance does not keep: restore a backup made with a passphrase (exportBackup) with its keyPassphrase, or give alertMail.password', {
+      field: '/alertMail/password',
+    });
+  }
+  return { ...settings, passwordRef };
 }

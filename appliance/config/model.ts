@@ -55,10 +55,33 @@ export interface StoredConfig {
 /** The collections of a StoredConfig, each a map of objects by id. */
 export const CONFIG_MAPS = ['virtualServices', 'realServers', 'certificates', 'syslogCollectors', 'alertMail', 'snmp'] as const;
 
-/** A StoredConfig with every collection present (one stored before a collection existed lacks it). */
-export function withAllMaps<T extends Partial<StoredConfig>>(config: T): T & StoredConfig {
-  for (const map of CONFIG_MAPS) (config as Record<string, unknown>)[map] ??= {};
+/** A collection of a StoredConfig. */
+export type ConfigMap = (typeof CONFIG_MAPS)[number];
+
+/**
+ * Since which format of a stored configuration each collection exists: 1 is the first (the
+ * VIPs, servers and certificates every version has stored and sent), 2 added the operations
+ * settings (issue 18). A configuration written or sent by a version of format N lacks the
+ * collections newer than N, and only those may be filled in as empty.
+ */
+export const CONFIG_MAP_SINCE: Readonly<Record<ConfigMap, number>> = { virtualServices: 1, realServers: 1, certificates: 1, syslogCollectors: 2, alertMail: 2, snmp: 2 };
+
+/**
+ * `config` with every collection newer than `senderFormat` present (empty when its sender,
+ * or the version that stored it, did not know it). The default is the first format: the
+ * replicated and stored records say no format, so any collection after the first may be
+ * absent. Collections the sender had are left as they are: a missing one is for
+ * `missingMap` to report, not to fill.
+ */
+export function withAllMaps<T extends Partial<StoredConfig>>(config: T, senderFormat = 1): T & StoredConfig {
+  for (const map of CONFIG_MAPS) if (CONFIG_MAP_SINCE[map] > senderFormat) (config as Record<string, unknown>)[map] ??= {};
   return config as T & StoredConfig;
+}
+
+/** The first collection `config` lacks or holds as something other than a map of objects by id, or null. */
+export function missingMap(config: Readonly<Record<string, unknown>>): ConfigMap | null {
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return CONFIG_MAPS.find((map) => !isMap(config[map])) ?? null;
 }
 
 /** A shallow copy of every collection: a draft that shares the objects. */

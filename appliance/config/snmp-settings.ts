@@ -1,9 +1,9 @@
 // The SNMP settings as stored: the contract's SnmpSettingsSpec with every default filled in
 // and every secret present (the agent and the notifier need them, the secondary of a pair
 // receives them with the revision). Secrets are write-only: `snmpSettingsView` is the only
-// way the settings leave the appliance (reads, audit entries), and it has none; the
-// configuration backup (configView) does not carry the SNMP settings at all, and a restore
-// keeps the ones in place. A write may leave a secret out for a community, user or
+// way the settings leave the appliance in the clear (reads, audit entries, GET /config), and
+// it has none; a disaster-recovery backup carries them only sealed under its passphrase
+// (config/backup-secrets.ts). A write may leave a secret out for a community, user or
 // destination that keeps its name: the stored one is kept, so a tool that never reads
 // secrets back (Terraform, Pulumi) can send the rest unchanged.
 import type { components } from '../../openapi/generated/types.js';
@@ -73,9 +73,12 @@ export function defaultSnmpSettings(): StoredSnmpSettings {
   };
 }
 
-/** The stored settings of a configuration (the defaults when none were written). */
+/** The settings of every configuration without any: one object, so a reader that follows the settings by identity sees no change. */
+const UNSET: StoredSnmpSettings = Object.freeze(defaultSnmpSettings());
+
+/** The stored settings of a configuration (the defaults when none were written; not to be changed). */
 export function snmpSettingsOf(config: { snmp?: Record<string, StoredSnmpSettings> }): StoredSnmpSettings {
-  return config.snmp?.[SNMP_SETTINGS_KEY] ?? defaultSnmpSettings();
+  return config.snmp?.[SNMP_SETTINGS_KEY] ?? UNSET;
 }
 
 /** The settings as a read shows them: no secret. */

@@ -15,7 +15,7 @@ import type { SnapshotTarget } from './snapshot.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
 import { checkTarget } from './check-target.js';
 import { Keystore } from './keystore.js';
-import { CONFIG_MAPS, copyMaps, emptyConfig, keyRefsOf, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
+import { CONFIG_MAPS, copyMaps, emptyConfig, keyRefsOf, missingMap, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
 import { applyChange, changeBetween, encodeEntry, readSegment, RevisionLog, segmentsIn, type ConfigChange, type LogEntry } from './revision-log.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot, type ConfigSnapshot } from './snapshot.js';
@@ -554,15 +554,13 @@ function headerOf(text: string, revision: number): RevisionInfo {
 /** A revision file's record, checked to hold the revision its name says. */
 function parseRecord(text: string, revision: number): RevisionRecord {
   const record = JSON.parse(text) as RevisionRecord;
-  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const config = record.config as Partial<StoredConfig> | null;
-  // A revision stored before the SNMP settings (issue 18) has none.
-  if (config && isMap(config)) config.snmp ??= {};
-  if (record.revision !== revision || !isMap(config) || !isMap(config?.virtualServices) || !isMap(config?.realServers) || !isMap(config?.certificates)) {
+  // A revision an earlier version stored lacks the collections added since (CONFIG_MAP_SINCE).
+  if (typeof config === 'object' && config !== null && !Array.isArray(config)) withAllMaps(config);
+  if (record.revision !== revision || typeof config !== 'object' || config === null || missingMap(config as Record<string, unknown>) !== null) {
     throw new ApplianceError('LB_INTERNAL', `revision file ${fileName(revision)} does not hold revision ${revision}`);
   }
-  // A revision an earlier version stored lacks the settings added since: the contract's defaults.
-  withAllMaps(record.config);
+  // ... and the settings added since: the contract's defaults.
   withContractDefaults(record.config);
   return record;
 }

@@ -4,7 +4,7 @@
 // the snapshot builder, the engines), then the rules on every object. A document that fails
 // is refused with the offending field and nothing is stored.
 import { ApplianceError } from '../errors.js';
-import { emptyConfig, withAllMaps, type StoredConfig } from './model.js';
+import { emptyConfig, missingMap, withAllMaps, type StoredConfig } from './model.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { withContractDefaults } from './contract-defaults.js';
 
@@ -71,15 +71,14 @@ export function checkStoredConfig(config: unknown, rules: RuleEnvironment): asse
   for (const name of Object.keys(config)) {
     if (!(name in COLLECTIONS)) throw invalid(`/${name}`, `a configuration holds only ${Object.keys(COLLECTIONS).join(', ')}`);
   }
-  // Every version has had these three; a primary running an earlier version sends no
-  // collection added since (syslog collectors, mail, SNMP), which are then empty.
-  for (const name of ['virtualServices', 'realServers', 'certificates'] as const) {
-    if (!isObject(config[name])) throw invalid(`/${name}`, `${name} must be an object of objects by id`);
-  }
+  // A primary running an earlier version sends no collection added since (CONFIG_MAP_SINCE:
+  // syslog collectors, mail, SNMP), which are then empty; the ones every version sends must
+  // be there. Presence is checked here, once, for every collection.
   withAllMaps(config as Partial<StoredConfig>);
+  const missing = missingMap(config);
+  if (missing) throw invalid(`/${missing}`, `${missing} must be an object of objects by id`);
   for (const [name, fields] of Object.entries(COLLECTIONS)) {
-    const collection = config[name];
-    if (!isObject(collection)) throw invalid(`/${name}`, `${name} must be an object of objects by id`);
+    const collection = config[name] as Record<string, unknown>;
     for (const [id, item] of Object.entries(collection)) {
       const at = `/${name}/${id.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (!isObject(item)) throw invalid(at, `${name} ${id} must be an object`);

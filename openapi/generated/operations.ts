@@ -1860,7 +1860,7 @@ export abstract class GeneratedOperations {
   /**
    * Export the whole configuration
    *
-   * Every virtual service, real server and certificate (public details only: private keys are never returned) in one document with its revision. The document can be given back to `replaceConfig` as it is.
+   * Every virtual service, real server and certificate (public details only: private keys are never returned), the syslog collectors, the e-mail alert, SNMP and directory settings (secrets never returned) in one document with its revision. The document can be given back to `replaceConfig` as it is (secrets are then kept by name).
    * Operation `getConfig`: GET /api/v1/config.
    */
   getConfig(options?: CallOptions): Promise<SuccessBody<"getConfig">> {
@@ -1877,7 +1877,10 @@ export abstract class GeneratedOperations {
    * that does not open it is a 422 on `/keyPassphrase` and nothing changes). Certificates
    * without material keep the material of the existing certificate with the same id
    * (and `fingerprintSha256`, when given, must match it); failing that, `selfSigned`
-   * parameters generate new material (a new key and fingerprint).
+   * parameters generate new material (a new key and fingerprint). The syslog collectors,
+   * e-mail alert, SNMP and directory settings are replaced when their section is given and
+   * stay as they are when it is left out (a backup made before issue 18); their secrets come
+   * from a backup's `encryptedSecrets` (opened with `keyPassphrase`) or are kept by name.
    * Operation `replaceConfig`: PUT /api/v1/config.
    */
   replaceConfig(body: RequestBody<"replaceConfig">, options?: CallOptions): Promise<SuccessBody<"replaceConfig">> {
@@ -1901,7 +1904,9 @@ export abstract class GeneratedOperations {
    * under the passphrase given (`keyEncryption` says how; `encryptedPrivateKey` on each
    * certificate). Given back to `replaceConfig` with the same passphrase as
    * `keyPassphrase`, on this appliance or on a new one, it restores every object with its
-   * id and every certificate with its key and fingerprint. The passphrase is never
+   * id and every certificate with its key and fingerprint. The secrets of the e-mail
+   * alert, SNMP and directory settings travel the same way, encrypted under the same
+   * passphrase in `encryptedSecrets`, and come back with them. The passphrase is never
    * stored or logged; keys never leave the appliance unencrypted. Administrators only,
    * and recorded in the audit log.
    * Operation `exportBackup`: POST /api/v1/config/backup.
@@ -1931,7 +1936,7 @@ export abstract class GeneratedOperations {
   /**
    * Roll back to a kept revision
    *
-   * Creates a new revision whose content equals the kept one (history is never rewritten).
+   * Creates a new revision whose content equals the kept one (history is never rewritten): the virtual services, real servers and certificates, and also the syslog collectors, e-mail alert and SNMP settings (with the secrets that revision had). The directory settings are kept with the users, not in revisions: a rollback leaves them as they are.
    * Operation `rollbackToRevision`: POST /api/v1/revisions/{revision}/rollback.
    */
   rollbackToRevision(revision: string | number, options?: CallOptions): Promise<SuccessBody<"rollbackToRevision">> {

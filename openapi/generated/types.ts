@@ -480,7 +480,7 @@ export interface paths {
         };
         /**
          * Export the whole configuration
-         * @description Every virtual service, real server and certificate (public details only: private keys are never returned) in one document with its revision. The document can be given back to `replaceConfig` as it is.
+         * @description Every virtual service, real server and certificate (public details only: private keys are never returned), the syslog collectors, the e-mail alert, SNMP and directory settings (secrets never returned) in one document with its revision. The document can be given back to `replaceConfig` as it is (secrets are then kept by name).
          */
         get: operations["getConfig"];
         /**
@@ -492,7 +492,10 @@ export interface paths {
          *     that does not open it is a 422 on `/keyPassphrase` and nothing changes). Certificates
          *     without material keep the material of the existing certificate with the same id
          *     (and `fingerprintSha256`, when given, must match it); failing that, `selfSigned`
-         *     parameters generate new material (a new key and fingerprint).
+         *     parameters generate new material (a new key and fingerprint). The syslog collectors,
+         *     e-mail alert, SNMP and directory settings are replaced when their section is given and
+         *     stay as they are when it is left out (a backup made before issue 18); their secrets come
+         *     from a backup's `encryptedSecrets` (opened with `keyPassphrase`) or are kept by name.
          */
         put: operations["replaceConfig"];
         post?: never;
@@ -521,7 +524,9 @@ export interface paths {
          *     under the passphrase given (`keyEncryption` says how; `encryptedPrivateKey` on each
          *     certificate). Given back to `replaceConfig` with the same passphrase as
          *     `keyPassphrase`, on this appliance or on a new one, it restores every object with its
-         *     id and every certificate with its key and fingerprint. The passphrase is never
+         *     id and every certificate with its key and fingerprint. The secrets of the e-mail
+         *     alert, SNMP and directory settings travel the same way, encrypted under the same
+         *     passphrase in `encryptedSecrets`, and come back with them. The passphrase is never
          *     stored or logged; keys never leave the appliance unencrypted. Administrators only,
          *     and recorded in the audit log.
          */
@@ -586,7 +591,7 @@ export interface paths {
         put?: never;
         /**
          * Roll back to a kept revision
-         * @description Creates a new revision whose content equals the kept one (history is never rewritten).
+         * @description Creates a new revision whose content equals the kept one (history is never rewritten): the virtual services, real servers and certificates, and also the syslog collectors, e-mail alert and SNMP settings (with the secrets that revision had). The directory settings are kept with the users, not in revisions: a rollback leaves them as they are.
          */
         post: operations["rollbackToRevision"];
         delete?: never;
@@ -1849,7 +1854,17 @@ export interface components {
             certificates: {
                 [key: string]: components["schemas"]["ConfigCertificate"];
             };
+            /** @description Syslog collectors by id (always in `getConfig` and a backup; in a revision since issue 18). */
+            syslogCollectors?: {
+                [key: string]: components["schemas"]["ConfigSyslogCollector"];
+            };
+            /** @description The e-mail alert settings, null when none are set (never the password). */
+            alertMail?: components["schemas"]["ConfigAlertMail"] | null;
+            snmp?: components["schemas"]["SnmpSettingsInput"];
+            /** @description The directory logins' settings, null for local users only (never the bind password). Only in `getConfig`, a backup and the answers of `replaceConfig` and `patchConfig`: the directory is kept with the users, not in revisions, so a revision (`getRevision`, the answer of a rollback) does not show it and a rollback leaves it as it is. */
+            directory?: components["schemas"]["ConfigDirectory"] | null;
             keyEncryption?: components["schemas"]["KeyEncryption"];
+            encryptedSecrets?: components["schemas"]["EncryptedSecrets"];
         };
         /** @description A whole configuration to restore. `revision` is read-only and ignored. */
         ConfigInput: {
@@ -1866,10 +1881,51 @@ export interface components {
             certificates: {
                 [key: string]: components["schemas"]["ConfigCertificate"];
             };
+            /** @description Syslog collectors by id. Left out (a document made before issue 18), the collectors in place stay; given, they replace them. */
+            syslogCollectors?: {
+                [key: string]: components["schemas"]["ConfigSyslogCollector"];
+            };
+            /** @description The e-mail alert settings, null for none. Left out, the settings in place stay. The password comes from `encryptedSecrets` (a backup), from `password`, or else the stored one is kept while `username` stays the same. */
+            alertMail?: components["schemas"]["ConfigAlertMail"] | null;
+            /** @description The SNMP settings, whole. Left out, the settings in place stay. Each secret comes from `encryptedSecrets` (a backup), from the entry itself, or else the stored one of the entry with the same name is kept (a new entry without one is refused). */
+            snmp?: components["schemas"]["SnmpSettingsInput"];
+            /** @description The directory logins' settings, null for local users only. Left out, the settings in place stay. The bind password comes from `encryptedSecrets` (a backup), from `bindPassword`, or else the stored one is kept (settings without any are refused). */
+            directory?: components["schemas"]["ConfigDirectory"] | null;
             keyEncryption?: components["schemas"]["KeyEncryption"];
+            encryptedSecrets?: components["schemas"]["EncryptedSecrets"];
             /** @description The passphrase of a backup's `encryptedPrivateKey`s (the one given to `exportBackup`). */
             keyPassphrase?: string;
         };
+        /** @description A syslog collector inside a `Config` document. */
+        ConfigSyslogCollector: components["schemas"]["SyslogCollectorSpec"];
+        /** @description The e-mail alert settings inside a `Config` document. */
+        ConfigAlertMail: components["schemas"]["AlertMailSpec"] & {
+            /** @description The SMTP AUTH password, as in `AlertMailInput`. Write-only. */
+            password?: string;
+            /** @description Whether an SMTP password is stored. Read-only; on restore, `true` with no password to be had (none given, none in `encryptedSecrets`, none kept here for the same `username`) is refused, so a password is never lost silently. */
+            passwordSet?: boolean;
+        };
+        /** @description The directory logins' settings inside a `Config` document. */
+        ConfigDirectory: components["schemas"]["DirectorySpec"] & {
+            /** @description The bind account's password, as in `DirectoryInput`. Write-only. */
+            bindPassword?: string;
+            /**
+             * Format: date-time
+             * @description When the settings were written. Read-only; ignored on restore.
+             */
+            updatedAt?: string;
+        };
+        /**
+         * @description Only in a backup from `exportBackup`: the configuration's secrets, encrypted like the
+         *     private keys (the document's `keyEncryption`, the same passphrase; base64 of the
+         *     12-byte IV, the ciphertext and the 16-byte tag). The plaintext is a JSON object:
+         *     `alertMail` (`{"password": ...}` or null), `directory` (`{"bindPassword": ...}` or
+         *     null) and `snmp` (`communities` by name, `users` by name with `authPassword` and
+         *     `privPassword`, `trapDestinations` by name with `community`). On restore, with
+         *     `keyPassphrase`, it gives the sections' secrets; a passphrase that does not open it
+         *     is a 422 on `/keyPassphrase` and nothing changes.
+         */
+        EncryptedSecrets: string;
         RevisionInfo: {
             revision: components["schemas"]["Revision"];
             /**

@@ -1,7 +1,9 @@
 // The directory logins' settings in an HA pair: written on the primary, they reach the
 // secondary with the users (bind password included, so directory users log in there too,
 // never shown in a read or a log line), at pairing and on every change; the secondary
-// refuses to change them itself. Addresses 127.0.248.50-52 belong to this file.
+// refuses to change them itself; a secondary that was down while they changed (by their own
+// operation or by a whole-configuration write) catches up when it returns, through the
+// users digest of the heartbeats. Addresses 127.0.248.50-52 belong to this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceProblemError } from '../../openapi/sdk/index.js';
 import type { TestAppliance } from '../helpers/appliance-process.js';
@@ -51,6 +53,25 @@ describe('directory settings in an HA pair', () => {
     await until('the removal on the secondary', async () => (await clientOf(b).getDirectory().then(() => false, () => true)));
     expect(await codeOf(b.client({ username: 'oscar', password: userPassword('oscar') }).getCurrentUser())).toBe('LB_UNAUTHORIZED');
   });
+
+  it('reach a secondary that was down while they changed, once it returns', async () => {
+    const primary = clientOf(a);
+    await primary.replaceDirectory(directorySettings(dir, { timeoutMs: 2000 }) as never);
+    await until('the settings on the secondary', async () => (await clientOf(b).getDirectory().then((d) => d.timeoutMs === 2000, () => false)));
+    await b.kill();
+    // Changed twice while the secondary is down: by their own operation, then by a merge patch
+    // of the whole configuration (the bind password kept, as the document never holds it).
+    await primary.replaceDirectory(directorySettings(dir, { url: dir.ldapUrl, startTls: true, timeoutMs: 2500 }) as never);
+    const patched = await primary.patchConfig({ directory: { timeoutMs: 3500 } } as never);
+    expect(patched.directory).toMatchObject({ url: dir.ldapUrl, startTls: true, timeoutMs: 3500 });
+    expect((await primary.getHaStatus()).peerBehind).toBe(true);
+    b = await b.restart();
+    await until('the secondary caught up', async () => (await primary.getHaStatus()).peerBehind === false, 60_000);
+    await until('the settings on the secondary', async () => (await clientOf(b).getDirectory().then((d) => d.timeoutMs === 3500, () => false)), 60_000);
+    expect(await clientOf(b).getDirectory()).toEqual(await primary.getDirectory());
+    // With the bind password: a directory user logs in on the secondary, over StartTLS now.
+    expect(await b.client({ username: 'ada', password: userPassword('ada') }).getCurrentUser()).toMatchObject({ username: 'ada', role: 'admin', source: 'directory' });
+  }, 120_000);
 
   it('never show the bind password in a read or a log line of either node', async () => {
     await clientOf(a).replaceDirectory(directorySettings(dir) as never);

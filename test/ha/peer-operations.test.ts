@@ -135,6 +135,14 @@ describe('a node joined to a primary', () => {
     const record = { revision: before + 10, createdAt: new Date().toISOString(), user: 'loadbalancer', operation: 'createVirtualService', config: {} };
     const res = await call('PUT', '/api/v1/ha-pair/peer/revision', `Bearer ${token()}`, { record, keys: {}, replaceHistory: true });
     expect(problem(res)).toMatchObject({ status: 400, code: 'LB_VALIDATION', field: '/record/config/virtualServices' });
+    // Only the collections newer than the first format may be absent (CONFIG_MAP_SINCE); one
+    // that is there must be a map, whichever it is.
+    const lacksCertificates = { ...record, config: { virtualServices: {}, realServers: {} } };
+    const res2 = await call('PUT', '/api/v1/ha-pair/peer/revision', `Bearer ${token()}`, { record: lacksCertificates, keys: {}, replaceHistory: true });
+    expect(problem(res2)).toMatchObject({ status: 400, code: 'LB_VALIDATION', field: '/record/config/certificates' });
+    const snmpNotAMap = { ...record, config: { virtualServices: {}, realServers: {}, certificates: {}, snmp: [] } };
+    const res3 = await call('PUT', '/api/v1/ha-pair/peer/revision', `Bearer ${token()}`, { record: snmpNotAMap, keys: {}, replaceHistory: true });
+    expect(problem(res3)).toMatchObject({ status: 400, code: 'LB_VALIDATION', field: '/record/config/snmp' });
     expect(await revisionOf()).toBe(before);
   });
 

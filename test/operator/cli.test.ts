@@ -166,7 +166,7 @@ describe('lbappliance backup and restore', () => {
     const file = join(dir, 'backup.json');
     const backedUp = await on(['backup', file]);
     expect(backedUp.code).toBe(0);
-    expect(oneLine(backedUp)).toMatch(/^backed up revision \d+ \(2 virtual services, 3 real servers, 2 certificates\) to .*; private keys stay on the appliance$/);
+    expect(oneLine(backedUp)).toMatch(/^backed up revision \d+ \(2 virtual services, 3 real servers, 2 certificates\) to .*; private keys and secrets stay on the appliance$/);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const text = await readFile(file, 'utf8');
     expect(text).not.toMatch(/PRIVATE KEY/);

@@ -120,15 +120,16 @@ describe('a disaster-recovery backup', () => {
 
     const made = await cli(app, ['backup', join(dir, 'dr.json'), '--passphrase-file', join(dir, 'passphrase')]);
     expect(made.code).toBe(0);
-    expect(made.stderr).toMatch(/private keys encrypted under the passphrase of .*passphrase\n$/);
+    expect(made.stderr).toMatch(/private keys and secrets encrypted under the passphrase of .*passphrase\n$/);
     const text = await readFile(join(dir, 'dr.json'), 'utf8');
     expect(text).not.toMatch(/PRIVATE KEY/);
     expect(text).not.toContain(PASSPHRASE);
     const doc = JSON.parse(text) as Config;
     expect(doc.keyEncryption).toMatchObject({ algorithm: 'scrypt-aes-256-gcm', cost: 32768 });
     for (const cert of Object.values(doc.certificates)) expect(cert.encryptedPrivateKey).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    // Apart from the encrypted keys, it is the plain export.
-    const { keyEncryption: _k, ...rest } = doc;
+    // Apart from the encrypted keys and secrets (issue 18: sealed the same way), it is the plain export.
+    expect(doc.encryptedSecrets).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    const { keyEncryption: _k, encryptedSecrets: _s, ...rest } = doc;
     for (const cert of Object.values(rest.certificates)) delete cert.encryptedPrivateKey;
     expect(rest).toEqual(before);
 
