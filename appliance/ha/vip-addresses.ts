@@ -4,7 +4,7 @@
 // node at once instead of when their ARP entries expire), and the node that gives the VIPs
 // up removes them. Done with iproute2's `ip` and iputils' `arping`: the kernel's own tools,
 // rather than netlink and raw sockets from Node, which has neither.
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ export class VipAddresses {
   readonly #owned = new Set<string>();
   /** Addresses `ip` refused to add, and when to try again (no retry storm on a missing interface). */
   readonly #failed = new Map<string, number>();
+  /** The running announcement of each address (arping repeats for a few seconds). */
+  readonly #announcing = new Map<string, ChildProcess>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(iface: string, logger: Logger) {
@@ -82,6 +84,11 @@ export class VipAddresses {
   }
 
   async #del(address: string): Promise<void> {
+    // An announcement still repeating must stop first: a node that gave the address up and
+    // went on announcing it drew the traffic back from the node that took it over (the
+    // servers' replies of nat connections then met a node without the address, which
+    // redirected them to the clients untranslated, and the clients reset them).
+    this.#stopAnnouncing(address);
     const args = isIPv6(address) ? ['-6', 'addr', 'del', `${address}/128`, 'dev', this.#iface] : ['addr', 'del', `${address}/32`, 'dev', this.#iface];
     try {
       await run('ip', args);
@@ -100,10 +107,20 @@ export class VipAddresses {
     // need ndisc6, which this appliance does not require.
     if (isIPv6(address)) return;
     // In the background: the listeners need not wait for the announcements.
-    run('arping', ['-U', '-c', String(GARP_COUNT), '-w', String(GARP_COUNT + 1), '-I', this.#iface, address]).catch((err: unknown) => {
+    this.#stopAnnouncing(address);
+    const child = execFile('arping', ['-U', '-c', String(GARP_COUNT), '-w', String(GARP_COUNT + 1), '-I', this.#iface, address], (err) => {
+      if (this.#announcing.get(address) === child) this.#announcing.delete(address);
       // arping exits 1 when nobody answers an unsolicited ARP, which is normal: only a missing tool matters.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#log.warn({ address }, 'arping is not installed: the VIP address was not announced (install iputils-arping)');
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') this.#log.warn({ address }, 'arping is not installed: the VIP address was not announced (install iputils-arping)');
     });
+    this.#announcing.set(address, child);
+  }
+
+  #stopAnnouncing(address: string): void {
+    const child = this.#announcing.get(address);
+    if (!child) return;
+    this.#announcing.delete(address);
+    child.kill('SIGKILL');
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -88,8 +88,8 @@ function trim(vips: VipFlowState[]): VipFlowState[] {
 }
 
 /**
- * The transaction that writes a peer's state (received `ageSeconds` ago) into this node's
- * maps and sets, for the VIPs as this node programs them: an entry whose server this node
+ * The commands that write a peer's state (received `ageSeconds` ago) into this node's maps
+ * and sets (appended to the ruleset's transaction of the node taking over), for the VIPs as this node programs them: an entry whose server this node
  * would not send it to (gone, halted, down) or whose time ran out is left out, so the flow
  * meets this node's own choice. Empty when nothing is left.
  */
@@ -109,7 +109,9 @@ export function renderFlowState(table: string, state: KernelFlowState, vips: rea
         if (!takes.has(mark) || left <= 0 || !vip.ports.includes(f.port)) continue;
         elements.push(`${f.client} . ${f.clientPort} . ${f.port} timeout ${vip.flowTimeout}s expires ${left}s : ${hex(mark)}`);
       }
-      if (elements.length > 0) out.push(`add element netdev ${table} flows_${n} { ${elements.join(', ')} }`);
+      // The map is this node's own from before it was passive (emptied then) or new; an entry
+      // of a different server for the same flow would refuse the whole transaction.
+      if (elements.length > 0) out.push(`flush map netdev ${table} flows_${n}`, `add element netdev ${table} flows_${n} { ${elements.join(', ')} }`);
     }
     if (vip.persistenceTimeout !== null) {
       const family = vip.forwarding === 'direct-routing' ? 'netdev' : 'ip';

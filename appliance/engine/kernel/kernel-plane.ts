@@ -63,8 +63,6 @@ export class KernelPlane {
   readonly #enabled: boolean;
   /** The HA peer's flows and persistent clients (flow-state.ts), held while passive, written in on taking over. */
   #peerState: { state: KernelFlowState; at: number } | null = null;
-  /** The VIPs as last programmed (what a peer's state is written against). */
-  #resolved: KernelVip[] = [];
 
   constructor(options: KernelPlaneOptions) {
     this.#log = options.logger;
@@ -249,8 +247,21 @@ export class KernelPlane {
     let good = resolved.filter((v) => !errors.has(v.id));
     const existing = await this.#existing();
     this.#owns = true;
+    // A node taking over writes the peer's flows and persistent clients in the same transaction
+    // as its rules: no packet can meet the rules without them (and enter a flow of its own
+    // choosing, which the peer's entry could then not replace).
+    const held = this.#peerState;
+    this.#peerState = null;
+    const adoption = held ? renderFlowState(this.#table, held.state, good, Math.ceil((Date.now() - held.at) / 1000)) : '';
     try {
-      await nftApply(renderRuleset(this.#table, good, existing));
+      try {
+        await nftApply(renderRuleset(this.#table, good, existing) + adoption);
+        if (adoption && held) this.#log.info({ entries: held.state.virtualServices.reduce((n, v) => n + v.flows.length + v.clients.length, 0) }, 'layer 4 flows and persistent clients of the peer taken over');
+      } catch (withAdoption) {
+        if (!adoption) throw withAdoption;
+        this.#log.error({ err: withAdoption }, "the peer's layer 4 flows were not taken over; their flows go by the flow hash");
+        await nftApply(renderRuleset(this.#table, good, existing));
+      }
     } catch (whole) {
       // Find the VIPs the kernel refuses, one by one (check only), and program the rest.
       for (const v of good) {
@@ -273,24 +284,6 @@ export class KernelPlane {
     this.#errors = errors;
     this.#programmed = new Set(good.map((v) => v.id));
     this.#programmedHealth = this.#resolvedHealth;
-    this.#resolved = good;
-    await this.#adoptPeerState();
-  }
-
-  /** Writes the peer's held flows and clients into the maps just programmed (once, on taking over). */
-  async #adoptPeerState(): Promise<void> {
-    const held = this.#peerState;
-    this.#peerState = null;
-    if (!held) return;
-    const script = renderFlowState(this.#table, held.state, this.#resolved, Math.ceil((Date.now() - held.at) / 1000));
-    if (!script) return;
-    const counted = held.state.virtualServices.reduce((n, v) => n + v.flows.length + v.clients.length, 0);
-    try {
-      await nftApply(script);
-      this.#log.info({ entries: counted }, 'layer 4 flows and persistent clients of the peer taken over');
-    } catch (err) {
-      this.#log.error({ err }, "the peer's layer 4 flows were not taken over; their flows go by the flow hash");
-    }
   }
 
   /** A VIP with its servers' state and devices, as the renderer wants it. */
