@@ -258,7 +258,7 @@ describe('authentication before the body', () => {
   });
 
   it('refuses every write with a malformed body by who asks (401, 403), never by the body (400)', async () => {
-    expect(withBody).toHaveLength(27);
+    expect(withBody).toHaveLength(28);
     for (const [id, op] of withBody) {
       const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => samples[name] ?? name);
       const init = { method: op.method, body: '{"broken": ', headers: { 'content-type': op.bodyContentTypes[0] as string } };

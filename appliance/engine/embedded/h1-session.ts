@@ -105,11 +105,23 @@ export class Http1Session implements ResponseSink {
     socket.resume();
   }
 
-  /** Closes the connection now if idle, else after the exchange in hand (the listener is going). */
-  drain(): void {
+  /**
+   * Closes the connection now if idle, else after the exchange in hand (the listener is going).
+   * With `lingerMs` (its VIP stays, this listener only stops taking connections), an idle
+   * connection waits that long for one more request, answered with `Connection: close`: a
+   * client that sent one as the connection closed would otherwise meet a reset.
+   */
+  drain(lingerMs = 0): void {
     this.#draining = true;
     this.#closeAfter = true;
     if (this.#state === St.Head && (this.#pending === null || this.#pending.length === 0)) {
+      if (lingerMs > 0) {
+        const timer = setTimeout(() => this.drain(), lingerMs);
+        timer.unref();
+        this.#socket.once('data', () => clearTimeout(timer));
+        this.#socket.once('close', () => clearTimeout(timer));
+        return;
+      }
       this.#state = St.Closed;
       this.#socket.end();
     }

@@ -14,6 +14,9 @@ import { readProxyHeader } from './proxy-protocol.js';
 import { contextOptions, SniContexts, tlsSignature } from './tls-policy.js';
 import type { VipRuntime } from './vip-runtime.js';
 
+/** How long an idle keep-alive connection of a VIP that stays waits for one more request when its listener closes. */
+const DRAIN_LINGER_MS = 1000;
+
 /** How a listener serves its connections. */
 export type ListenerKind = 'http' | 'https' | 'h2' | 'tcp' | 'tls';
 
@@ -166,8 +169,10 @@ class Listener {
     if (this.#retry) clearTimeout(this.#retry);
     this.bound = false;
     this.server.close();
-    // Keep-alive clients finish the request in hand and are then closed.
-    for (const session of this.#sessions) session.drain();
+    // Keep-alive clients finish the request in hand and are then closed; while the VIP stays
+    // (disabled, or carried by another worker: one-view.ts), an idle one may send one more.
+    const linger = this.spec.vip.spec.enabled ? 0 : DRAIN_LINGER_MS;
+    for (const session of this.#sessions) session.drain(linger);
   }
 
   #track(session: Http1Session): void {

@@ -3,6 +3,10 @@
 // sessions open now, which no worker process alone would know. With worker processes such
 // a VIP is carried by the first worker only (it alone listens on the VIP's addresses), so
 // it behaves exactly as in one process; every other VIP is spread over all the workers.
+// A VIP that becomes such a VIP (a change of balancing or limits) stays on the other workers
+// as a disabled one: they stop listening, and their open connections finish their exchanges
+// instead of being cut (a client's keep-alive connection met a reset when the VIP simply
+// went from a worker's share).
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 
 /** Whether a VIP's limits or balancing count its open connections. */
@@ -10,8 +14,13 @@ export function needsOneView(vs: VirtualServiceSnapshot): boolean {
   return vs.algorithm === 'leastconn' || vs.limits.maxConnections !== null || vs.realServers.some((rs) => rs.maxConnections !== null);
 }
 
-/** The part of a snapshot the worker at `index` carries. */
+/** The part of a snapshot the worker at `index` carries: the VIPs that need one view stay, disabled, off the first worker. */
 export function workerShare(snapshot: ConfigSnapshot, index: number): ConfigSnapshot {
   if (index === 0) return snapshot;
-  return { ...snapshot, virtualServices: snapshot.virtualServices.filter((vs) => !needsOneView(vs)) };
+  return { ...snapshot, virtualServices: snapshot.virtualServices.map((vs) => (needsOneView(vs) && vs.enabled ? Object.freeze({ ...vs, enabled: false }) : vs)) };
+}
+
+/** The VIPs the worker at `index` holds without carrying them (its statistics leave them out). */
+export function notCarried(snapshot: ConfigSnapshot, index: number): Set<string> {
+  return index === 0 ? new Set() : new Set(snapshot.virtualServices.filter(needsOneView).map((vs) => vs.id));
 }

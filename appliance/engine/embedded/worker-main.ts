@@ -11,7 +11,7 @@ import { EngineMetrics } from './engine-metrics.js';
 import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
 import { useSessionTicketKeys } from './tls-policy.js';
-import { workerShare } from './one-view.js';
+import { notCarried, workerShare } from './one-view.js';
 
 const STATS_INTERVAL_MS = 200;
 /** This worker's place in the pool (a replacement takes the place of the one it replaces). */
@@ -41,6 +41,13 @@ const health: HealthSource = {
   },
 };
 const plane = new DataPlane({ logger: createLogger().child({ component: 'engine-worker' }), metrics, health, persistence, hashSourceIp: true });
+/** The VIPs this worker holds without carrying them (one-view.ts): left out of its statistics. */
+let held = new Set<string>();
+function carriedStats(): ReturnType<DataPlane['stats']> {
+  const all = plane.stats();
+  for (const id of held) delete all[id];
+  return all;
+}
 // Entries made here go to the others; imported ones emit no event, so nothing echoes back.
 persistence.on('change', (c) => {
   if (c.type === 'set') send({ t: 'persist', entry: c.entry });
@@ -60,11 +67,12 @@ process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
       case 'apply':
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(m.snapshot, INDEX)), stats: plane.stats() });
+        held = notCarried(m.snapshot, INDEX);
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(m.snapshot, INDEX)), stats: carriedStats() });
         break;
       case 'active':
         await plane.setActive(m.active);
-        send({ t: 'done', id: m.id, stats: plane.stats() });
+        send({ t: 'done', id: m.id, stats: carriedStats() });
         break;
       case 'counters':
         send({ t: 'done', id: m.id, counters: await counters() });
@@ -100,5 +108,5 @@ process.on('message', (m: ToWorker) => {
 // engine process is gone exits when the IPC channel closes (node's cluster does that).
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
 
-setInterval(() => send({ t: 'stats', stats: plane.stats() }), STATS_INTERVAL_MS).unref();
+setInterval(() => send({ t: 'stats', stats: carriedStats() }), STATS_INTERVAL_MS).unref();
 send({ t: 'ready' });
