@@ -77,7 +77,33 @@ export async function serve(argv: string[]): Promise<void> {
   const logger = createLogger(values['log-level']);
   await announceEngine(logger, engine, workers);
   let generated: string | null = null;
-  const appliance = await startAppliance({
+  // The signals are taken from the start: one that arrives while the appliance is still
+  // starting (its API may already answer) stops it as soon as it has started, instead of
+  // killing the process mid-start by the default action (exit 143, files half written). A
+  // second one while starting gives up at once.
+  let appliance: Awaited<ReturnType<typeof startAppliance>> | null = null;
+  let pending: string | null = null;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (!appliance) {
+      if (pending) process.exit(1);
+      pending = signal;
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    appliance.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  appliance = await startAppliance({
     dataDir,
     apiHost: listen.host,
     apiPort: listen.port,
@@ -98,19 +124,5 @@ export async function serve(argv: string[]): Promise<void> {
     // Printed once, to the terminal only: never through the logger, never stored in clear.
     process.stderr.write(`\nlbappliance: generated the password of user "loadbalancer" (shown only this once):\n\n    ${generated}\n\n`);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    appliance.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (pending) stop(pending);
 }

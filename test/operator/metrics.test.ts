@@ -96,7 +96,9 @@ describe('metrics after known traffic', () => {
   it('show open connections while a request is held', async () => {
     const held = get(`http://${VIP}:${PORT}/hold`);
     await until('a request held at a backend', () => a.inFlight + b.inFlight === 1);
-    const t = await scrape();
+    // The engine's worker processes report their counts a few times a second: the gauge follows within one report.
+    let t = await scrape();
+    await until('the held connection counted', async () => sample((t = await scrape()), 'lbappliance_virtual_service_connections', vs) === 1);
     expect(sample(t, 'lbappliance_virtual_service_connections', vs)).toBe(1);
     const open = ['a', 'b'].map((rs) => sample(t, 'lbappliance_real_server_connections', { ...vs, real_server: rs }));
     expect(open.sort()).toEqual([0, 1]);

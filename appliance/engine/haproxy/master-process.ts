@@ -41,6 +41,16 @@ export interface ExitRecord {
   restoredInMs: number | null;
 }
 
+/**
+ * Whether an [ALERT] line says the new configuration failed. A running worker also alerts when
+ * the last server of a backend goes down ("backend 'x' has no server available!"): printed
+ * during a reload, that is news about the servers, not a refusal of the configuration (a
+ * change made while a VIP's servers were failing was refused with it).
+ */
+function isConfigAlert(line: string): boolean {
+  return line.includes('[ALERT]') && !/has no server available!/.test(line);
+}
+
 /** The supervised HAProxy master. */
 export class MasterProcess {
   readonly #o: MasterProcessOptions;
@@ -111,7 +121,7 @@ export class MasterProcess {
     let lastSignal = Date.now();
     try {
       this.#workerPid = await this.#waitForWorker(before, () => {
-        const alerts = this.#recent.slice(mark).filter((l) => l.includes('[ALERT]'));
+        const alerts = this.#recent.slice(mark).filter(isConfigAlert);
         if (alerts.length > 0) return alerts.join('; ');
         if (this.#reloadsSeen === seen && Date.now() - lastSignal > RESIGNAL_MS && child.exitCode === null) {
           this.#log.warn('haproxy did not take the reload signal; sending it again');
@@ -214,7 +224,7 @@ export class MasterProcess {
     void exitedEarly.then((r) => (exitReason = r));
     this.#workerPid = await this.#waitForWorker(0, () => {
       if (exitReason === null) return null;
-      const alerts = this.#recent.slice(mark).filter((l) => l.includes('[ALERT]'));
+      const alerts = this.#recent.slice(mark).filter(isConfigAlert);
       return `${exitReason}${alerts.length ? `: ${alerts.join('; ')}` : ''}`;
     }).catch((err: unknown) => {
       if (exitReason === null) child.kill('SIGKILL');
