@@ -18,6 +18,7 @@ import { needProgram } from '../helpers/programs.js';
 import { refusedWrite } from '../helpers/refused-write.js';
 import { BIND_PASSWORD, directorySettings, startTestDirectory, userPassword, type TestDirectory } from '../helpers/slapd.js';
 import { snmpTool } from '../helpers/snmp-tools.js';
+import { until } from '../engine/helpers/wait.js';
 
 const AGENT = '127.0.249.1';
 const AGENT_PORT = 16261;
@@ -83,16 +84,6 @@ async function as(app: TestAppliance, user: string, password: string, path: stri
   const res = await request(`${app.endpoint}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }, dispatcher: insecure });
   const text = await res.body.text();
   return { status: res.statusCode, text };
-}
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function problemOf(write: Promise<unknown>): Promise<ApplianceProblemError> {
@@ -167,7 +158,7 @@ describe('the operations settings in the whole configuration', () => {
     const got = await until('an SNMPv3 answer from the restored user', async () => {
       const r = await snmpTool('snmpget', TARGET, { user: USER.name, authPassword: USER.authPassword, privPassword: USER.privPassword }, ['-On', '.1.3.6.1.2.1.1.6.0']);
       return r.ok && r.stdout.includes('DR site') ? r.stdout : undefined;
-    });
+    }, 45_000);
     expect(got).toContain('.1.3.6.1.2.1.1.6.0 = STRING: "DR site"');
     // The directory: a directory administrator logs in with the restored bind account.
     const me = await as(fresh, 'ada', userPassword('ada'), '/api/v1/current-user');
@@ -175,7 +166,7 @@ describe('the operations settings in the whole configuration', () => {
     expect(JSON.parse(me.text)).toMatchObject({ username: 'ada', role: 'admin', source: 'directory' });
     // Syslog: the next audit entry reaches the restored collector.
     await client.createVirtualService({ label: 'AFTER-DR', ipAddress: '127.0.249.20', ports: [8080], protocol: 'http' });
-    await until('the audit entry at the collector', async () => (datagrams.some((d) => d.includes('createVirtualService')) ? true : undefined));
+    await until('the audit entry at the collector', async () => (datagrams.some((d) => d.includes('createVirtualService')) ? true : undefined), 45_000);
     // Every secret is the one the old appliance had (the mail password included).
     const again = await client.exportBackup({ passphrase: PASSPHRASE });
     expect(JSON.parse(openSealed(again, again.encryptedSecrets as string, PASSPHRASE))).toEqual(JSON.parse(openSealed(backup, backup.encryptedSecrets as string, PASSPHRASE)));
@@ -282,7 +273,7 @@ describe('the operations settings in the whole configuration', () => {
     const got = await until('an SNMPv2c answer after the rollback', async () => {
       const r = await snmpTool('snmpget', TARGET, { community: COMMUNITY }, ['-On', '.1.3.6.1.2.1.1.6.0']);
       return r.ok && r.stdout.includes('DR site') ? r.stdout : undefined;
-    });
+    }, 45_000);
     expect(got).toContain('DR site');
     const again = await client.exportBackup({ passphrase: PASSPHRASE });
     expect((JSON.parse(openSealed(again, again.encryptedSecrets as string, PASSPHRASE)) as { alertMail: unknown }).alertMail).toEqual({ password: MAIL_PASSWORD });
