@@ -27,7 +27,7 @@ const NEWCONN_CONNECTIONS = 32;
 const STUDY_SLICES = 120;
 const CLK_TCK = 100;
 /** Rounds of the download and of the new-connections run per row (the median is reported). */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const TAG = 'l4b-bn';
 const SERVER_NET = '198.19.10';
@@ -36,11 +36,14 @@ const DR_NET = '198.19.12';
 const SERVER = `${SERVER_NET}.11`;
 const APP_SERVER_SIDE = `${SERVER_NET}.1`;
 const MGMT_APP = '198.19.13.1';
+/** The server's second address, reached only through the appliance's namespace as a plain router. */
+const ROUTED_NET = '198.19.14';
+const ROUTED_SERVER = `${ROUTED_NET}.11`;
 const MGMT_ROOT_IFACE = 'l4b-bn-h';
 
 /** One row of the table: how the client reaches the server. */
 interface Row {
-  key: 'direct' | 'dr' | 'nat' | 'snat' | 'l7Embedded' | 'l7Haproxy';
+  key: 'direct' | 'routed' | 'dr' | 'nat' | 'snat' | 'l7Embedded' | 'l7Haproxy';
   name: string;
   address: string;
 }
@@ -143,6 +146,13 @@ async function main(): Promise<void> {
     await ip('-n', s.ns, 'route', 'add', `${NAT_NET}.0/24`, 'via', APP_SERVER_SIDE);
     await ip('-n', s.ns, 'route', 'add', `${DR_NET}.0/24`, 'dev', s.iface);
     await must(s.ns, process.execPath, [LBAPPLIANCE_BIN, 'realserver', '--vip', VIP.dr, '--interface', s.iface, '--apply']);
+    // The routed row: the same two hops as nat (client -> appliance -> server and back), with the
+    // appliance's namespace only forwarding (its connection tracking on, as the nat tables load it;
+    // no VIP and no rule of ours): what the extra hop itself costs on this kernel.
+    await ip('-n', s.ns, 'addr', 'add', `${ROUTED_SERVER}/32`, 'dev', 'lo');
+    await ip('-n', a.ns, 'route', 'add', `${ROUTED_SERVER}/32`, 'via', SERVER);
+    await ip('-n', c.ns, 'route', 'add', `${ROUTED_NET}.0/24`, 'via', `${NAT_NET}.1`, 'src', `${NAT_NET}.254`);
+    await must(a.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     // nginx and storescp on the server.
     const nginxConf = join(dir, 'nginx.conf');
     await writeFile(
@@ -211,6 +221,7 @@ async function main(): Promise<void> {
     await untilUp(c1);
     await measure([
       { key: 'direct', name: 'direct', address: SERVER, app: null },
+      { key: 'routed', name: 'routed through the appliance namespace', address: ROUTED_SERVER, app: appNs },
       { key: 'dr', name: 'layer 4 direct routing', address: VIP.dr, app: appNs },
       { key: 'nat', name: 'layer 4 nat', address: VIP.nat, app: appNs },
       { key: 'snat', name: 'layer 4 snat', address: VIP.snat, app: appNs },
@@ -260,6 +271,9 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 60_000)
 async function report(r: Record<Row['key'], RowResult>, studyBytes: number): Promise<void> {
   const ratio = (a: number, b: number) => round(a / b, 2);
   const summary = {
+    routedBulkOverDirect: ratio(r.routed.bulkMBps, r.direct.bulkMBps),
+    natBulkOverRouted: ratio(r.nat.bulkMBps, r.routed.bulkMBps),
+    snatBulkOverRouted: ratio(r.snat.bulkMBps, r.routed.bulkMBps),
     drBulkOverDirect: ratio(r.dr.bulkMBps, r.direct.bulkMBps),
     natBulkOverDirect: ratio(r.nat.bulkMBps, r.direct.bulkMBps),
     snatBulkOverDirect: ratio(r.snat.bulkMBps, r.direct.bulkMBps),
@@ -278,6 +292,7 @@ async function report(r: Record<Row['key'], RowResult>, studyBytes: number): Pro
   await writeFile(join(ROOT, 'test', 'bench', 'results-l4.json'), `${JSON.stringify(json, null, 2)}\n`);
   const names: Record<Row['key'], string> = {
     direct: 'direct (no appliance)',
+    routed: 'routed: plain IP forwarding through the appliance namespace (no VIP)',
     dr: 'layer 4 direct-routing',
     nat: 'layer 4 nat',
     snat: 'layer 4 snat',
@@ -298,6 +313,8 @@ ${json.machine.cpus} CPUs, ${json.machine.model}, node ${json.machine.node}. One
 ${rows.join('\n')}
 
 Targets: direct-routing >= 0.95x direct and nat >= 0.9x direct on the download (measured ${summary.drBulkOverDirect} and ${summary.natBulkOverDirect}); every layer 4 mode ahead of the layer 7 TCP proxy (download: ${summary.layer4AheadOfLayer7Bulk ? 'yes' : 'no'}; new connections: ${summary.layer4AheadOfLayer7NewConnections ? 'yes' : 'no'}).
+
+The "routed" row is the floor of every mode whose data crosses the appliance (nat, snat): the same two veth hops through the appliance's namespace with the kernel only forwarding, no VIP and no rule of lbappliance's (connection tracking is on in that namespace, as on any NAT box). nat reaches ${summary.natBulkOverRouted}x of it and snat ${summary.snatBulkOverRouted}x; the routed hop itself reaches ${summary.routedBulkOverDirect}x of direct. This kernel is built without nftables flowtables (\`CONFIG_NF_FLOW_TABLE is not set\` in /proc/config.gz), so forwarded flows cannot take the flowtable fast path that skips the forward hooks after the first packets.
 
 "Appliance CPU s per GB" is the user and system CPU time of every process in the appliance's network namespace (the appliance, and HAProxy on its row) during the download, per 10^9 bytes. Layer 4 forwarding runs in the kernel's softirq context, not in a process: on veth it is charged to whichever task sent the packet (mostly the server's nginx and the client's curl), so the layer 4 rows show what the appliance's processes spend (health checks, nothing per packet), not the kernel's forwarding cost.
 `;
