@@ -99,13 +99,19 @@ describe('metrics after known traffic', () => {
 
   it('show open connections while a request is held', async () => {
     const held = get(`http://${VIP}:${PORT}/hold`);
+    held.catch(() => undefined); // a failed wait below must not leave its rejection unhandled; `await held` still sees it
     await until('a request held at a backend', () => a.inFlight + b.inFlight === 1);
-    // The engine's worker processes report their counts a few times a second: the gauge follows within one report.
+    // The engine's worker processes report their counts a few times a second: the gauges follow within
+    // one report. A report made between the client's accept and the connection to the server counts the
+    // client only, so wait for one that has both sides of the held request.
+    const openOn = (t: string) => ['a', 'b'].map((rs) => sample(t, 'lbappliance_real_server_connections', { ...vs, real_server: rs }) ?? 0);
     let t = await scrape();
-    await until('the held connection counted', async () => sample((t = await scrape()), 'lbappliance_virtual_service_connections', vs) === 1);
+    await until('the held connection counted on both sides', async () => {
+      t = await scrape();
+      return sample(t, 'lbappliance_virtual_service_connections', vs) === 1 && openOn(t).reduce((x, y) => x + y, 0) === 1;
+    });
     expect(sample(t, 'lbappliance_virtual_service_connections', vs)).toBe(1);
-    const open = ['a', 'b'].map((rs) => sample(t, 'lbappliance_real_server_connections', { ...vs, real_server: rs }));
-    expect(open.sort()).toEqual([0, 1]);
+    expect(openOn(t).sort()).toEqual([0, 1]);
     a.releaseHolds();
     b.releaseHolds();
     expect((await held).status).toBe(200);
