@@ -39,11 +39,14 @@ const MGMT_APP = '198.19.13.1';
 /** The server's second address, reached only through the appliance's namespace as a plain router. */
 const ROUTED_NET = '198.19.14';
 const ROUTED_SERVER = `${ROUTED_NET}.11`;
+/** The server's third address: the client's packets reach it through the appliance's namespace, its replies go straight back (the path of direct routing, without the VIP). */
+const HALF_ROUTED_NET = '198.19.15';
+const HALF_ROUTED_SERVER = `${HALF_ROUTED_NET}.11`;
 const MGMT_ROOT_IFACE = 'l4b-bn-h';
 
 /** One row of the table: how the client reaches the server. */
 interface Row {
-  key: 'direct' | 'routed' | 'dr' | 'nat' | 'snat' | 'l7Embedded' | 'l7Haproxy';
+  key: 'direct' | 'routed' | 'halfRouted' | 'dr' | 'nat' | 'snat' | 'l7Embedded' | 'l7Haproxy';
   name: string;
   address: string;
 }
@@ -153,6 +156,12 @@ async function main(): Promise<void> {
     await ip('-n', a.ns, 'route', 'add', `${ROUTED_SERVER}/32`, 'via', SERVER);
     await ip('-n', c.ns, 'route', 'add', `${ROUTED_NET}.0/24`, 'via', `${NAT_NET}.1`, 'src', `${NAT_NET}.254`);
     await must(a.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    // The half-routed row: DR's path without the VIP. The client's packets to the server go
+    // through the appliance's namespace; the server answers the client's DR-side address on the
+    // link, as a DR real server does. What direct routing can reach on this kernel.
+    await ip('-n', s.ns, 'addr', 'add', `${HALF_ROUTED_SERVER}/32`, 'dev', 'lo');
+    await ip('-n', a.ns, 'route', 'add', `${HALF_ROUTED_SERVER}/32`, 'via', SERVER);
+    await ip('-n', c.ns, 'route', 'add', `${HALF_ROUTED_NET}.0/24`, 'via', `${DR_NET}.1`, 'src', `${DR_NET}.254`);
     // nginx and storescp on the server.
     const nginxConf = join(dir, 'nginx.conf');
     await writeFile(
@@ -222,6 +231,7 @@ async function main(): Promise<void> {
     await measure([
       { key: 'direct', name: 'direct', address: SERVER, app: null },
       { key: 'routed', name: 'routed through the appliance namespace', address: ROUTED_SERVER, app: appNs },
+      { key: 'halfRouted', name: 'half-routed: requests through the appliance namespace, replies direct', address: HALF_ROUTED_SERVER, app: appNs },
       { key: 'dr', name: 'layer 4 direct routing', address: VIP.dr, app: appNs },
       { key: 'nat', name: 'layer 4 nat', address: VIP.nat, app: appNs },
       { key: 'snat', name: 'layer 4 snat', address: VIP.snat, app: appNs },
@@ -273,6 +283,8 @@ async function report(r: Record<Row['key'], RowResult>, studyBytes: number): Pro
   const summary = {
     routedBulkOverDirect: ratio(r.routed.bulkMBps, r.direct.bulkMBps),
     natBulkOverRouted: ratio(r.nat.bulkMBps, r.routed.bulkMBps),
+    halfRoutedBulkOverDirect: ratio(r.halfRouted.bulkMBps, r.direct.bulkMBps),
+    drBulkOverHalfRouted: ratio(r.dr.bulkMBps, r.halfRouted.bulkMBps),
     snatBulkOverRouted: ratio(r.snat.bulkMBps, r.routed.bulkMBps),
     drBulkOverDirect: ratio(r.dr.bulkMBps, r.direct.bulkMBps),
     natBulkOverDirect: ratio(r.nat.bulkMBps, r.direct.bulkMBps),
@@ -293,6 +305,7 @@ async function report(r: Record<Row['key'], RowResult>, studyBytes: number): Pro
   const names: Record<Row['key'], string> = {
     direct: 'direct (no appliance)',
     routed: 'routed: plain IP forwarding through the appliance namespace (no VIP)',
+    halfRouted: 'half-routed: requests forwarded through the appliance namespace, replies direct (no VIP)',
     dr: 'layer 4 direct-routing',
     nat: 'layer 4 nat',
     snat: 'layer 4 snat',
@@ -314,7 +327,7 @@ ${rows.join('\n')}
 
 Targets: direct-routing >= 0.95x direct and nat >= 0.9x direct on the download (measured ${summary.drBulkOverDirect} and ${summary.natBulkOverDirect}); every layer 4 mode ahead of the layer 7 TCP proxy (download: ${summary.layer4AheadOfLayer7Bulk ? 'yes' : 'no'}; new connections: ${summary.layer4AheadOfLayer7NewConnections ? 'yes' : 'no'}).
 
-The "routed" row is the floor of every mode whose data crosses the appliance (nat, snat): the same two veth hops through the appliance's namespace with the kernel only forwarding, no VIP and no rule of lbappliance's (connection tracking is on in that namespace, as on any NAT box). nat reaches ${summary.natBulkOverRouted}x of it and snat ${summary.snatBulkOverRouted}x; the routed hop itself reaches ${summary.routedBulkOverDirect}x of direct. This kernel is built without nftables flowtables (\`CONFIG_NF_FLOW_TABLE is not set\` in /proc/config.gz), so forwarded flows cannot take the flowtable fast path that skips the forward hooks after the first packets.
+The "routed" row is the floor of every mode whose data crosses the appliance (nat, snat): the same two veth hops through the appliance's namespace with the kernel only forwarding, no VIP and no rule of lbappliance's (connection tracking is on in that namespace, as on any NAT box). nat reaches ${summary.natBulkOverRouted}x of it and snat ${summary.snatBulkOverRouted}x; the routed hop itself reaches ${summary.routedBulkOverDirect}x of direct. The "half-routed" row is direct routing's floor in the same way (the client's packets, for a download mostly its ACKs, through the appliance's namespace; the server's replies straight to the client): it reaches ${summary.halfRoutedBulkOverDirect}x of direct, and direct routing ${summary.drBulkOverHalfRouted}x of it. This kernel is built without nftables flowtables (\`CONFIG_NF_FLOW_TABLE is not set\` in /proc/config.gz), so forwarded flows cannot take the flowtable fast path that skips the forward hooks after the first packets.
 
 "Appliance CPU s per GB" is the user and system CPU time of every process in the appliance's network namespace (the appliance, and HAProxy on its row) during the download, per 10^9 bytes. Layer 4 forwarding runs in the kernel's softirq context, not in a process: on veth it is charged to whichever task sent the packet (mostly the server's nginx and the client's curl), so the layer 4 rows show what the appliance's processes spend (health checks, nothing per packet), not the kernel's forwarding cost.
 `;
