@@ -5,7 +5,7 @@
 // only reads state (HAProxy's stats) and one that reports transitions (the health checker)
 // publish the same changes. The engines know nothing of who listens (the events layer).
 import type { Health } from './health/health-state.js';
-import type { ConfigSnapshot } from './types.js';
+import type { ConfigSnapshot, VirtualServiceSnapshot } from './types.js';
 
 /** One real server's health changing, as the engine's checks saw it. */
 export interface HealthTransition {
@@ -78,7 +78,15 @@ export class HealthFeed {
   retain(snapshot: ConfigSnapshot): void {
     if (this.#last.size === 0) return;
     const keep = new Set<string>();
-    for (const vs of snapshot.virtualServices) for (const rs of vs.realServers) keep.add(`${vs.id}/${rs.id}`);
+    for (const vs of snapshot.virtualServices) for (const key of serverKeys(vs)) keep.add(key);
     for (const key of this.#last.keys()) if (!keep.has(key)) this.#last.delete(key);
   }
+}
+
+/** The `vsId/rsId` keys of a VIP's servers, built once per VIP snapshot (the store reuses an unchanged VIP's). */
+const keysOf = new WeakMap<VirtualServiceSnapshot, readonly string[]>();
+function serverKeys(vs: VirtualServiceSnapshot): readonly string[] {
+  let keys = keysOf.get(vs);
+  if (!keys) keysOf.set(vs, (keys = vs.realServers.map((rs) => `${vs.id}/${rs.id}`)));
+  return keys;
 }

@@ -87,5 +87,31 @@ describe('two worker processes', () => {
     // A change after the replacement reaches both workers.
     await client.updateRealServer(vipId, servers.b as string, { adminState: 'halt' });
     for (let i = 0; i < 20; i++) expect((await get(`http://${VIP}:8080/`, { localAddress: `127.0.77.${130 + i}` })).body.toString()).toBe('a');
+    await client.updateRealServer(vipId, servers.b as string, { adminState: 'online' });
+  });
+
+  it('follow revisions sent as deltas (only the VIPs a worker does not hold), the replacement as well as the first', async () => {
+    // A second VIP arrives as the only VIP of its revision's delta; the overview says listening
+    // only when every worker has bound it.
+    const second = await createVip(client, { label: 'second', ipAddress: '127.0.77.218', ports: [8080], protocol: 'http' }, [{ label: 'b2', address: b.host, port: b.port }]);
+    await until('the second VIP listening in both workers', async () => (await overviewOf(client, second.id)).listening === true);
+    for (let i = 0; i < 20; i++) expect((await get(`http://127.0.77.218:8080/`, { localAddress: `127.0.77.${150 + i}` })).body.toString()).toBe('b');
+    // A change of the first VIP alone: both workers follow it, and the second VIP, unchanged, keeps serving.
+    await client.updateRealServer(vipId, servers.a as string, { adminState: 'halt' });
+    for (let i = 0; i < 20; i++) {
+      expect((await get(`http://${VIP}:8080/`, { localAddress: `127.0.77.${170 + i}` })).body.toString()).toBe('b');
+      expect((await get(`http://127.0.77.218:8080/`, { localAddress: `127.0.77.${170 + i}` })).status).toBe(200);
+    }
+    await client.updateRealServer(vipId, servers.a as string, { adminState: 'online' });
+    await client.deleteVirtualService(second.id);
+    await until('the second VIP gone from both workers', async () => {
+      try {
+        await get(`http://127.0.77.218:8080/`);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(workerPids()).toHaveLength(2);
   });
 });

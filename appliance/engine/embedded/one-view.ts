@@ -17,7 +17,15 @@ export function needsOneView(vs: VirtualServiceSnapshot): boolean {
 /** The part of a snapshot the worker at `index` carries: the VIPs that need one view stay, disabled, off the first worker. */
 export function workerShare(snapshot: ConfigSnapshot, index: number): ConfigSnapshot {
   if (index === 0) return snapshot;
-  return { ...snapshot, virtualServices: snapshot.virtualServices.map((vs) => (needsOneView(vs) && vs.enabled ? Object.freeze({ ...vs, enabled: false }) : vs)) };
+  return { ...snapshot, virtualServices: snapshot.virtualServices.map((vs) => (needsOneView(vs) && vs.enabled ? held(vs) : vs)) };
+}
+
+/** The disabled copy of a VIP snapshot, the same object for the same snapshot (the data plane follows only a VIP whose object changed). */
+const copies = new WeakMap<VirtualServiceSnapshot, VirtualServiceSnapshot>();
+function held(vs: VirtualServiceSnapshot): VirtualServiceSnapshot {
+  let copy = copies.get(vs);
+  if (!copy) copies.set(vs, (copy = Object.freeze({ ...vs, enabled: false })));
+  return copy;
 }
 
 /** The VIPs the worker at `index` holds without carrying them (its statistics leave them out). */

@@ -8,10 +8,11 @@ import { HealthCell } from '../health/health-state.js';
 import { createLogger } from '../../logging.js';
 import { DataPlane } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
-import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
+import type { CounterValues, FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
 import { useSessionTicketKeys } from './tls-policy.js';
 import { notCarried, workerShare } from './one-view.js';
+import { SnapshotHolder } from './snapshot-delta.js';
 
 const STATS_INTERVAL_MS = 200;
 /** This worker's place in the pool (a replacement takes the place of the one it replaces). */
@@ -41,12 +42,14 @@ const health: HealthSource = {
   },
 };
 const plane = new DataPlane({ logger: createLogger().child({ component: 'engine-worker' }), metrics, health, persistence, hashSourceIp: true });
+/** The revision this worker follows, rebuilt from the engine's deltas. */
+const holder = new SnapshotHolder();
 /** The VIPs this worker holds without carrying them (one-view.ts): left out of its statistics. */
 let held = new Set<string>();
-function carriedStats(): ReturnType<DataPlane['stats']> {
-  const all = plane.stats();
-  for (const id of held) delete all[id];
-  return all;
+/** A fingerprint of each VIP's statistics as last sent (data-plane.ts statsSince). */
+const lastSent = new Map<string, string>();
+function statsPatch(): StatsPatch {
+  return plane.statsSince(lastSent, held);
 }
 // Entries made here go to the others; imported ones emit no event, so nothing echoes back.
 persistence.on('change', (c) => {
@@ -66,13 +69,15 @@ async function counters(): Promise<CounterValues> {
 process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
-      case 'apply':
-        held = notCarried(m.snapshot, INDEX);
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(m.snapshot, INDEX)), stats: carriedStats() });
+      case 'apply': {
+        const snapshot = holder.follow(m.delta);
+        held = notCarried(snapshot, INDEX);
+        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(snapshot, INDEX)), stats: statsPatch() });
         break;
+      }
       case 'active':
         await plane.setActive(m.active);
-        send({ t: 'done', id: m.id, stats: carriedStats() });
+        send({ t: 'done', id: m.id, stats: statsPatch() });
         break;
       case 'counters':
         send({ t: 'done', id: m.id, counters: await counters() });
@@ -108,5 +113,8 @@ process.on('message', (m: ToWorker) => {
 // engine process is gone exits when the IPC channel closes (node's cluster does that).
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
 
-setInterval(() => send({ t: 'stats', stats: carriedStats() }), STATS_INTERVAL_MS).unref();
+setInterval(() => {
+  const patch = statsPatch();
+  if (Object.keys(patch.changed).length > 0 || patch.removed.length > 0) send({ t: 'stats', stats: patch });
+}, STATS_INTERVAL_MS).unref();
 send({ t: 'ready' });

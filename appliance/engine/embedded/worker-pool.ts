@@ -9,9 +9,10 @@ import type { Logger } from 'pino';
 import type { AgentState, Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
-import type { CounterValues, FromWorker, ToWorker } from './ipc-messages.js';
+import type { CounterValues, FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
 import type { PersistenceEntry } from '../types.js';
 import { sessionTicketKeys } from './tls-policy.js';
+import { snapshotDelta, type SnapshotDelta } from './snapshot-delta.js';
 
 /** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {
@@ -39,6 +40,8 @@ export class WorkerPool {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #snapshot: ConfigSnapshot | null = null;
+  /** The revision each worker holds (what the next delta is taken from). */
+  readonly #sent = new Map<Worker, ConfigSnapshot>();
   #active = true;
   #stopping = false;
 
@@ -59,7 +62,15 @@ export class WorkerPool {
   /** Sends a snapshot to every worker; resolves when all follow it. */
   async apply(snapshot: ConfigSnapshot): Promise<number> {
     this.#snapshot = snapshot;
-    const results = await this.#ask((id) => ({ t: 'apply', id, snapshot }));
+    // Workers that hold the same revision (all of them, but for one that just caught up) share one delta.
+    const deltas = new Map<ConfigSnapshot | null, SnapshotDelta>();
+    const results = await this.#ask((id, worker) => {
+      const base = this.#sent.get(worker) ?? null;
+      let delta = deltas.get(base);
+      if (!delta) deltas.set(base, (delta = snapshotDelta(base, snapshot)));
+      this.#sent.set(worker, snapshot);
+      return { t: 'apply', id, delta };
+    });
     return Math.max(0, ...results.map((r) => (r.t === 'done' ? (r.listenersChanged ?? 0) : 0)));
   }
 
@@ -139,6 +150,7 @@ export class WorkerPool {
       this.#workers.delete(worker);
       this.#ready.delete(worker);
       this.#stats.delete(worker);
+      this.#sent.delete(worker);
       for (const [id, p] of this.#pending) {
         if (p.waiting.delete(worker) && p.waiting.size === 0) {
           this.#pending.delete(id);
@@ -165,7 +177,9 @@ export class WorkerPool {
         while ((this.#snapshot !== null && applied !== this.#snapshot) || active !== this.#active) {
           if (this.#snapshot !== null && applied !== this.#snapshot) {
             applied = this.#snapshot;
-            await this.#askOne(worker, (id) => ({ t: 'apply', id, snapshot: applied as ConfigSnapshot }));
+            const base = this.#sent.get(worker) ?? null;
+            this.#sent.set(worker, applied);
+            await this.#askOne(worker, (id) => ({ t: 'apply', id, delta: snapshotDelta(base, applied as ConfigSnapshot) }));
           }
           if (active !== this.#active) {
             active = this.#active;
@@ -182,7 +196,7 @@ export class WorkerPool {
     switch (m.t) {
       case 'done': {
         // Answers to apply and setActive carry the listener state right after the change.
-        if (m.stats) this.#stats.set(worker, m.stats);
+        if (m.stats) this.#patchStats(worker, m.stats);
         const p = this.#pending.get(m.id);
         if (!p) return;
         p.results.push(m);
@@ -194,7 +208,7 @@ export class WorkerPool {
         return;
       }
       case 'stats':
-        this.#stats.set(worker, m.stats);
+        this.#patchStats(worker, m.stats);
         return;
       case 'passive':
         this.#events.passive(m.key, m.detail);
@@ -208,17 +222,25 @@ export class WorkerPool {
     }
   }
 
+  /** Follows a worker's statistics patch (its first is whole: a worker starts with none sent). */
+  #patchStats(worker: Worker, patch: StatsPatch): void {
+    let stats = this.#stats.get(worker);
+    if (!stats) this.#stats.set(worker, (stats = {}));
+    Object.assign(stats, patch.changed);
+    for (const id of patch.removed) delete stats[id];
+  }
+
   #broadcast(message: ToWorker, except?: Worker): void {
     for (const w of this.#ready) if (w !== except && w.isConnected()) w.send(message);
   }
 
-  #ask(make: (id: number) => ToWorker): Promise<FromWorker[]> {
+  #ask(make: (id: number, worker: Worker) => ToWorker): Promise<FromWorker[]> {
     const id = this.#nextId++;
     const workers = [...this.#ready].filter((w) => w.isConnected());
     if (workers.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       this.#pending.set(id, { waiting: new Set(workers), results: [], resolve });
-      for (const w of workers) w.send(make(id));
+      for (const w of workers) w.send(make(id, w));
     });
   }
 
