@@ -49,6 +49,8 @@ describe('a revision sent to a worker', () => {
     expect(same).not.toContain('vs-9');
     expect(w2.virtualServices.find((v) => v.id === 'vs-9')?.realServers[0]?.weight).toBe(1);
     expect(w2.virtualServices.some((v) => v.id === 'vs-3')).toBe(false);
+    // What the worker's answer reports the listener state of: the added, the changed and the removed VIP.
+    expect([...holder.touched].sort()).toEqual(['vs-3', 'vs-9', 'vs-new']);
   });
 
   it('refuses, naming the VIP, a delta that leaves out a VIP the worker does not hold', () => {

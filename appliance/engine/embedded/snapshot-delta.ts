@@ -31,6 +31,8 @@ export function snapshotDelta(base: ConfigSnapshot | null, next: ConfigSnapshot)
 /** The worker's side: the VIP snapshots it holds, rebuilt into whole revisions from deltas. */
 export class SnapshotHolder {
   #held = new Map<string, VirtualServiceSnapshot>();
+  /** The ids of the VIPs the last delta added or changed, and of those it removed. */
+  touched: string[] = [];
 
   /** The whole revision; an unchanged VIP is the same object as in the revision before. */
   follow(delta: SnapshotDelta): ConfigSnapshot {
@@ -42,6 +44,8 @@ export class SnapshotHolder {
       if (!vs) throw new Error(`revision ${delta.revision}: virtual service ${id} was neither sent nor held`);
       next.set(id, vs);
     }
+    this.touched = delta.changed.map((vs) => vs.id);
+    for (const id of this.#held.keys()) if (!next.has(id)) this.touched.push(id);
     this.#held = next;
     return { revision: delta.revision, virtualServices: [...next.values()] };
   }

@@ -48,8 +48,8 @@ const holder = new SnapshotHolder();
 let held = new Set<string>();
 /** A fingerprint of each VIP's statistics as last sent (data-plane.ts statsSince). */
 const lastSent = new Map<string, string>();
-function statsPatch(): StatsPatch {
-  return plane.statsSince(lastSent, held);
+function statsPatch(only?: readonly string[]): StatsPatch {
+  return plane.statsSince(lastSent, held, only);
 }
 // Entries made here go to the others; imported ones emit no event, so nothing echoes back.
 persistence.on('change', (c) => {
@@ -72,7 +72,9 @@ process.on('message', (m: ToWorker) => {
       case 'apply': {
         const snapshot = holder.follow(m.delta);
         held = notCarried(snapshot, INDEX);
-        send({ t: 'done', id: m.id, listenersChanged: await plane.apply(workerShare(snapshot, INDEX)), stats: statsPatch() });
+        const listenersChanged = await plane.apply(workerShare(snapshot, INDEX));
+        // The answer carries the listener state of the VIPs this revision touched; the others are as reported.
+        send({ t: 'done', id: m.id, listenersChanged, stats: statsPatch(holder.touched) });
         break;
       }
       case 'active':
