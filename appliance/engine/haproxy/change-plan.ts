@@ -36,13 +36,19 @@ function serverShape(rs: RealServerSnapshot): string {
   return JSON.stringify([rs.address, rs.port, rs.backup, rs.reEncrypt, rs.maxConnections]);
 }
 
-function binds(snapshot: ConfigSnapshot, s: Pick<RenderSettings, 'active' | 'unbindable'>): Set<string> {
-  const out = new Set<string>();
-  for (const vs of snapshot.virtualServices) {
-    if (!listens(vs, s)) continue;
-    for (const port of vs.ports) out.add(`${vs.id}|${vs.ipAddress}|${port}|${vs.protocol}|${vs.certificate !== null}`);
-  }
-  return out;
+/** A VIP's bind lines as keys, built once per VIP snapshot (the store reuses an unchanged VIP's). */
+const bindKeysOf = new WeakMap<VirtualServiceSnapshot, readonly string[]>();
+function bindKeys(vs: VirtualServiceSnapshot): readonly string[] {
+  let keys = bindKeysOf.get(vs);
+  if (!keys) bindKeysOf.set(vs, (keys = vs.ports.map((port) => `${vs.id}|${vs.ipAddress}|${port}|${vs.protocol}|${vs.certificate !== null}`)));
+  return keys;
+}
+
+/** How many bind lines differ between a VIP as it was (or absent) and as it will be (or absent). Keys carry the VIP's id, so VIPs never share one. */
+function bindChanges(old: VirtualServiceSnapshot | undefined, next: VirtualServiceSnapshot | undefined, prevSettings: Pick<RenderSettings, 'active' | 'unbindable'>, nextSettings: Pick<RenderSettings, 'active' | 'unbindable'>): number {
+  const before = old && listens(old, prevSettings) ? bindKeys(old) : [];
+  const after = next && listens(next, nextSettings) ? bindKeys(next) : [];
+  return before.filter((k) => !after.includes(k)).length + after.filter((k) => !before.includes(k)).length;
 }
 
 function stateSteps(be: string, rs: RealServerSnapshot): RuntimeStep[] {
@@ -64,16 +70,20 @@ export function onlyServerStates(plan: ChangePlan): boolean {
 export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSettings: RenderSettings, nextSettings: RenderSettings): ChangePlan {
   const reasons: string[] = [];
   const steps: RuntimeStep[] = [];
-  const before = binds(prev, prevSettings);
-  const after = binds(next, nextSettings);
+  const prevById = new Map(prev.virtualServices.map((v) => [v.id, v]));
+  const nextIds = new Set(next.virtualServices.map((v) => v.id));
+  // Bind lines: a VIP that is the same snapshot, with the same ownership and bindability, keeps its own.
   let listenersChanged = 0;
-  for (const b of before) if (!after.has(b)) listenersChanged++;
-  for (const b of after) if (!before.has(b)) listenersChanged++;
+  const sameActive = prevSettings.active === nextSettings.active;
+  for (const vs of next.virtualServices) {
+    const old = prevById.get(vs.id);
+    if (sameActive && old === vs && prevSettings.unbindable.has(vs.id) === nextSettings.unbindable.has(vs.id)) continue;
+    listenersChanged += bindChanges(old, vs, prevSettings, nextSettings);
+  }
+  for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) listenersChanged += bindChanges(vs, undefined, prevSettings, nextSettings);
   if (listenersChanged > 0) reasons.push(`${listenersChanged} listener(s) change`);
   if (prevSettings.active !== nextSettings.active) reasons.push(nextSettings.active ? 'VIPs bound (active)' : 'VIPs released (passive)');
   if (JSON.stringify(prevSettings.peers) !== JSON.stringify(nextSettings.peers)) reasons.push('replication peers changed');
-  const prevById = new Map(prev.virtualServices.map((v) => [v.id, v]));
-  const nextIds = new Set(next.virtualServices.map((v) => v.id));
   for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) reasons.push(`VIP ${vs.label} removed`);
   for (const vs of next.virtualServices) {
     const old = prevById.get(vs.id);

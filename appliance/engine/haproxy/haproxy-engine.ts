@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime } from '../types.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { keepsSourceTable } from '../client-network.js';
 import { backendName } from './names.js';
 import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
@@ -306,12 +306,16 @@ export class HaproxyEngine implements Engine {
   async #unbindable(snapshot: ConfigSnapshot, active: boolean): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!active) return out;
+    // A VIP running as it is, and bound, needs no probe: only new, changed or unbound ones are looked at.
+    const running = new Map(this.#running.virtualServices.map((vs) => [vs.id, vs]));
+    const boundNow = (vs: VirtualServiceSnapshot) => this.#active && vs.enabled && running.get(vs.id) === vs && !this.#settings.unbindable.has(vs.id);
+    if (snapshot.virtualServices.every((vs) => !vs.enabled || boundNow(vs))) return out;
     const bound = new Set<string>();
     for (const vs of this.#running.virtualServices) {
       if (vs.enabled && this.#active && !this.#settings.unbindable.has(vs.id)) for (const p of vs.ports) bound.add(`${vs.ipAddress}|${p}`);
     }
     for (const vs of snapshot.virtualServices) {
-      if (!vs.enabled) continue;
+      if (!vs.enabled || boundNow(vs)) continue;
       for (const port of vs.ports) {
         if (bound.has(`${vs.ipAddress}|${port}`)) continue;
         const why = await bindProbe(vs.ipAddress, port);
