@@ -23,7 +23,8 @@ export interface EngineRow {
   load?: number;
 }
 
-const CHANGES = 15;
+// Enough writes for a steady median on a shared machine (15 gave medians that moved by half between runs).
+const CHANGES = 40;
 
 function hex12(n: number): string {
   return n.toString(16).padStart(12, '0');

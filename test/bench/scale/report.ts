@@ -76,7 +76,7 @@ export function renderMarkdown(report: ScaleReport, before: ScaleReport | null, 
   parts[parts.length - 1] += `\n${sdk.join('\n')}`;
   parts.push(
     '## Engines: apply time against VIP count',
-    'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight (15 writes: the median, and the fastest, which carries the least of other jobs\' time on a shared machine): the write as the client sees it, and the engine\'s apply (`lbappliance_config_apply_duration_seconds`).',
+    'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight (40 writes: the median, and the fastest, which carries the least of other jobs\' time on a shared machine): the write as the client sees it, and the engine\'s apply (`lbappliance_config_apply_duration_seconds`).',
     engineTable(report.engines, before?.engines ?? null),
   );
   if (notes) parts.push(notes.trim());
