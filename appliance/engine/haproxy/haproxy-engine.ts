@@ -45,6 +45,16 @@ export interface HaproxyEngineOptions {
 
 /** How often status is read from HAProxy when nobody asks. */
 const POLL_MS = 250;
+/**
+ * The most of one core the unasked reads may take: a read that takes longer than 1/POLL_SHARE of
+ * POLL_MS waits that many times its own duration before the next. A few VIPs are read every
+ * 250 ms; a thousand (`show stat` of three thousand rows, about 25 ms to read) every half
+ * second or so, instead of taking half a core. HAProxy acts on its own checks at once either way;
+ * this is how soon the appliance reports them.
+ */
+const POLL_SHARE = 20;
+/** The longest wait between unasked reads (a read slowed by a reload or a loaded machine does not stretch it further). */
+const POLL_MAX_MS = 2000;
 
 /** Counts of how changes were applied. */
 export interface ApplyCounts {
@@ -198,8 +208,7 @@ export class HaproxyEngine implements Engine {
     } catch (err) {
       throw new ApplianceError('LB_ENGINE_REFUSED', `HAProxy (${this.#binary}) does not start: ${(err as Error).message}`, { cause: err });
     }
-    this.#poller = setInterval(() => void this.#refresh().catch(() => undefined), POLL_MS);
-    this.#poller.unref();
+    this.#poll(POLL_MS);
   }
 
   checkListeners(snapshot: ConfigSnapshot): Promise<void> {
@@ -280,7 +289,7 @@ export class HaproxyEngine implements Engine {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.#queue;
-    if (this.#poller) clearInterval(this.#poller);
+    if (this.#poller) clearTimeout(this.#poller);
     this.#checks.stop();
     this.#active = false;
     await this.#master?.stop(graceMs);
@@ -438,6 +447,19 @@ export class HaproxyEngine implements Engine {
     for (const name of await readdir(this.#certDir).catch(() => [] as string[])) {
       if ((name.endsWith('.pem') || name.endsWith('.crtlist')) && !keep.has(name)) await rm(join(this.#certDir, name), { force: true });
     }
+  }
+
+  /** Reads the status after `delayMs`, then again after POLL_MS or POLL_SHARE times the read's duration, whichever is longer (at most POLL_MAX_MS). */
+  #poll(delayMs: number): void {
+    this.#poller = setTimeout(() => {
+      const started = performance.now();
+      void this.#refresh()
+        .catch(() => undefined)
+        .then(() => {
+          if (!this.#stopped) this.#poll(Math.min(POLL_MAX_MS, Math.max(POLL_MS, POLL_SHARE * (performance.now() - started))));
+        });
+    }, delayMs);
+    this.#poller.unref();
   }
 
   /** Reads `show stat` into the live status and the metrics (one read at a time). */

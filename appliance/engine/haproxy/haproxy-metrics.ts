@@ -3,7 +3,7 @@
 // scrape time), health transitions and check durations (from the checks HAProxy ran).
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { TRAFFIC_COUNTERS } from '../traffic-metrics.js';
-import type { ConfigSnapshot } from '../types.js';
+import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 import { Monotonic, type VipStat } from './stats-reader.js';
 
 type Labels = Record<string, string>;
@@ -13,8 +13,13 @@ export class HaproxyMetrics {
   readonly #counters: Counter<string>[];
   readonly #transitions: Counter<'virtual_service' | 'real_server' | 'to'>;
   readonly #duration: Histogram<'virtual_service' | 'real_server'>;
-  /** Totals by source series (ids, so a renamed VIP keeps counting). */
-  readonly #totals = new Map<string, Monotonic>();
+  /**
+   * Totals by source series (ids, so a renamed VIP keeps counting), with the VIP snapshot whose
+   * labels the source was last reported under: while that snapshot stays and the source does not
+   * move, a read has nothing to add (most of a thousand VIPs, most of the time: the engine reads
+   * four times a second).
+   */
+  readonly #totals = new Map<string, { total: Monotonic; reportedFor: VirtualServiceSnapshot | null }>();
   /** What each Prometheus series was given so far. */
   readonly #reported = new Map<string, number>();
   /** The last verdict other than unknown, so a new worker's first checks count no transition. */
@@ -50,19 +55,19 @@ export class HaproxyMetrics {
       const st = vips.get(vs.id);
       if (!st) continue;
       const v = { virtual_service: vs.label };
-      for (const [code, n] of Object.entries(st.responses)) this.#add(requests, `${vs.id}|${code}`, { ...v, code }, n);
-      this.#add(bytes, `${vs.id}|in`, { ...v, direction: 'in' }, st.bytesIn);
-      this.#add(bytes, `${vs.id}|out`, { ...v, direction: 'out' }, st.bytesOut);
-      this.#add(connections, `${vs.id}|conn`, v, st.accepted);
-      this.#add(refused, `${vs.id}|refused`, v, st.refused);
+      for (const [code, n] of Object.entries(st.responses)) this.#add(vs, requests, `${vs.id}|${code}`, { ...v, code }, n);
+      this.#add(vs, bytes, `${vs.id}|in`, { ...v, direction: 'in' }, st.bytesIn);
+      this.#add(vs, bytes, `${vs.id}|out`, { ...v, direction: 'out' }, st.bytesOut);
+      this.#add(vs, connections, `${vs.id}|conn`, v, st.accepted);
+      this.#add(vs, refused, `${vs.id}|refused`, v, st.refused);
       for (const rs of vs.realServers) {
         const s = st.servers.get(rs.id);
         if (!s) continue;
         const l = { ...v, real_server: rs.label };
-        this.#add(rsRequests, `${rs.id}|req`, l, s.requests);
-        this.#add(rsBytes, `${rs.id}|in`, { ...l, direction: 'in' }, s.bytesIn);
-        this.#add(rsBytes, `${rs.id}|out`, { ...l, direction: 'out' }, s.bytesOut);
-        this.#add(rsConnections, `${rs.id}|conn`, l, s.connects);
+        this.#add(vs, rsRequests, `${rs.id}|req`, l, s.requests);
+        this.#add(vs, rsBytes, `${rs.id}|in`, { ...l, direction: 'in' }, s.bytesIn);
+        this.#add(vs, rsBytes, `${rs.id}|out`, { ...l, direction: 'out' }, s.bytesOut);
+        this.#add(vs, rsConnections, `${rs.id}|conn`, l, s.connects);
         const key = `${vs.id}/${rs.id}`;
         const prev = this.#known.get(key);
         if (s.health !== 'unknown' && s.health !== prev) {
@@ -78,14 +83,15 @@ export class HaproxyMetrics {
     this.#duration.observe({ virtual_service: vipLabel, real_server: serverLabel }, durationMs / 1000);
   }
 
-  #add(counter: Counter<string>, source: string, labels: Labels, raw: number): void {
+  #add(vs: VirtualServiceSnapshot, counter: Counter<string>, source: string, labels: Labels, raw: number): void {
     const sourceKey = `${(counter as unknown as { name: string }).name}|${source}`;
-    let m = this.#totals.get(sourceKey);
-    if (!m) {
-      m = new Monotonic();
-      this.#totals.set(sourceKey, m);
-    }
-    const total = m.total(raw);
+    let entry = this.#totals.get(sourceKey);
+    if (!entry) {
+      entry = { total: new Monotonic(), reportedFor: null };
+      this.#totals.set(sourceKey, entry);
+    } else if (entry.reportedFor === vs && entry.total.last === raw) return;
+    entry.reportedFor = vs;
+    const total = entry.total.total(raw);
     const seriesKey = `${sourceKey}|${JSON.stringify(labels)}`;
     const given = this.#reported.get(seriesKey) ?? 0;
     if (total > given) counter.inc(labels, total - given);

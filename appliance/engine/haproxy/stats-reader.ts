@@ -179,6 +179,11 @@ export class Monotonic {
   #last = 0;
   #base = 0;
 
+  /** The source's value at the last reading. */
+  get last(): number {
+    return this.#last;
+  }
+
   /** The running total given the source's current value. */
   total(raw: number): number {
     if (raw < this.#last) this.#base += this.#last;
