@@ -2,6 +2,7 @@
 // each) restored in one revision, then revisions that change one real server's weight, timed
 // as the client sees the write and as the engine reports its apply
 // (lbappliance_config_apply_duration_seconds).
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { ApplianceClient } from '../../../openapi/sdk/index.js';
 import type { TestAppliance } from '../../helpers/appliance-process.js';
@@ -19,6 +20,8 @@ export interface EngineRow {
   oneChangeApplyMs: number;
   /** The fastest one-change apply: on a shared machine the median carries other jobs' time slices, the fastest much less. */
   oneChangeApplyMinMs?: number;
+  /** CPU time of the appliance's own process (not HAProxy's, not the workers') over 5 s with nothing asked of it, in % of one core: the status reads and checks that run unasked. */
+  idleCpuPercent?: number;
   /** The 1-minute load average when the row finished. */
   load?: number;
 }
@@ -59,6 +62,15 @@ export async function engineScale(app: TestAppliance, engine: string, vips: numb
     writes.push(performance.now() - t);
     applies.push(await applyMs());
   }
+  // Idle cost: the appliance process's user and system time over 5 s with no request made.
+  const cpuSeconds = async (): Promise<number> => {
+    const fields = (await readFile(`/proc/${app.process.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  const cpu0 = await cpuSeconds();
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const idleCpuPercent = Math.round(((await cpuSeconds()) - cpu0) / ((performance.now() - idleStarted) / 1000) * 1000) / 10;
   writes.sort((a, b) => a - b);
   applies.sort((a, b) => a - b);
   const row: EngineRow = {
@@ -69,9 +81,10 @@ export async function engineScale(app: TestAppliance, engine: string, vips: numb
     oneChangeWriteMs: Math.round(quantile(writes, 0.5) * 10) / 10,
     oneChangeApplyMs: Math.round(quantile(applies, 0.5) * 10) / 10,
     oneChangeApplyMinMs: Math.round((applies[0] ?? NaN) * 10) / 10,
+    idleCpuPercent,
     load: Math.round(loadavg()[0]! * 10) / 10,
   };
   await client.close();
-  log(`${engine}, ${vips} VIPs: restore ${restoreMs} ms (apply ${restoreApplyMs} ms); one change: write ${row.oneChangeWriteMs} ms, apply ${row.oneChangeApplyMs} ms (fastest ${row.oneChangeApplyMinMs} ms), load ${row.load}`);
+  log(`${engine}, ${vips} VIPs: restore ${restoreMs} ms (apply ${restoreApplyMs} ms); one change: write ${row.oneChangeWriteMs} ms, apply ${row.oneChangeApplyMs} ms (fastest ${row.oneChangeApplyMinMs} ms), idle ${row.idleCpuPercent}% of a core, load ${row.load}`);
   return row;
 }

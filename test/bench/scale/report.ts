@@ -49,11 +49,11 @@ function sdkRow(s: SdkResult): string {
 }
 
 function engineTable(rows: EngineRow[], before: EngineRow[] | null): string {
-  const lines = ['| engine | VIPs | run | restore all, ms | its apply, ms | one-change write, ms | one-change apply, ms (median) | one-change apply, ms (fastest) | load |', '|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| engine | VIPs | run | restore all, ms | its apply, ms | one-change write, ms | one-change apply, ms (median) | one-change apply, ms (fastest) | idle appliance process, % of a core | load |', '|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const o = before?.find((b) => b.engine === r.engine && b.vips === r.vips);
-    if (o) lines.push(`| ${o.engine} | ${o.vips} | before | ${o.restoreMs} | ${o.restoreApplyMs} | ${o.oneChangeWriteMs} | ${o.oneChangeApplyMs} | ${o.oneChangeApplyMinMs ?? ''} | ${o.load ?? ''} |`);
-    lines.push(`| ${r.engine} | ${r.vips} | ${before ? 'after' : 'this run'} | ${r.restoreMs} | ${r.restoreApplyMs} | ${r.oneChangeWriteMs} | ${r.oneChangeApplyMs} | ${r.oneChangeApplyMinMs ?? ''} | ${r.load ?? ''} |`);
+    if (o) lines.push(`| ${o.engine} | ${o.vips} | before | ${o.restoreMs} | ${o.restoreApplyMs} | ${o.oneChangeWriteMs} | ${o.oneChangeApplyMs} | ${o.oneChangeApplyMinMs ?? ''} | ${o.idleCpuPercent ?? ''} | ${o.load ?? ''} |`);
+    lines.push(`| ${r.engine} | ${r.vips} | ${before ? 'after' : 'this run'} | ${r.restoreMs} | ${r.restoreApplyMs} | ${r.oneChangeWriteMs} | ${r.oneChangeApplyMs} | ${r.oneChangeApplyMinMs ?? ''} | ${r.idleCpuPercent ?? ''} | ${r.load ?? ''} |`);
   }
   return lines.join('\n');
 }
