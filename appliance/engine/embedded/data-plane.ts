@@ -34,6 +34,21 @@ export interface VipStats {
   queued: number;
 }
 
+type ListenerState = { bound: number; total: number; error: string | null };
+const NO_LISTENERS: ListenerState = { bound: 0, total: 0, error: null };
+
+/** A VIP's statistics from its runtime and its listeners' state. */
+function vipStats(vip: VipRuntime, st: ListenerState = NO_LISTENERS): VipStats {
+  const active: Record<string, number> = {};
+  for (const s of vip.servers) active[s.id] = s.active;
+  return { ...st, connections: vip.connections, active, queued: vip.queued };
+}
+
+/** The statistics of a VIP the plane could not set up. */
+function failedStats(f: { ports: number; error: string }): VipStats {
+  return { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
+}
+
 /** VIP runtimes and listeners following snapshots. */
 export class DataPlane {
   readonly #deps: DataPlaneDeps;
@@ -91,15 +106,10 @@ export class DataPlane {
   /** Listener state and counts per VIP (of `only` alone when given). */
   stats(only?: string): Record<string, VipStats> {
     const out: Record<string, VipStats> = {};
-    const states = this.#listeners.states();
+    const states = this.#listeners.states(only);
     const one = only === undefined ? undefined : this.#vips.get(only);
-    for (const vip of only === undefined ? this.#vips.values() : one ? [one] : []) {
-      const st = states.get(vip.id) ?? { bound: 0, total: 0, error: null };
-      const active: Record<string, number> = {};
-      for (const s of vip.servers) active[s.id] = s.active;
-      out[vip.id] = { ...st, connections: vip.connections, active, queued: vip.queued };
-    }
-    for (const [id, f] of this.#failed) if (only === undefined || id === only) out[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
+    for (const vip of only === undefined ? this.#vips.values() : one ? [one] : []) out[vip.id] = vipStats(vip, states.get(vip.id));
+    for (const [id, f] of this.#failed) if (only === undefined || id === only) out[id] = failedStats(f);
     return out;
   }
 
@@ -116,21 +126,19 @@ export class DataPlane {
     const vips = only ? only.flatMap((id) => this.#vips.get(id) ?? []) : this.#vips.values();
     for (const vip of vips) {
       if (skip.has(vip.id) || this.#failed.has(vip.id)) continue;
-      const st = states.get(vip.id) ?? { bound: 0, total: 0, error: null };
+      const st = states.get(vip.id) ?? NO_LISTENERS;
       let fingerprint = `${st.bound}|${st.total}|${vip.connections}|${vip.queued}|${st.error ?? ''}`;
       for (const s of vip.servers) fingerprint += `|${s.id}=${s.active}`;
       if (sent.get(vip.id) === fingerprint) continue;
       sent.set(vip.id, fingerprint);
-      const active: Record<string, number> = {};
-      for (const s of vip.servers) active[s.id] = s.active;
-      changed[vip.id] = { ...st, connections: vip.connections, active, queued: vip.queued };
+      changed[vip.id] = vipStats(vip, st);
     }
     for (const [id, f] of this.#failed) {
       if (skip.has(id) || (only && !only.includes(id))) continue;
       const fingerprint = `failed|${f.ports}|${f.error}`;
       if (sent.get(id) === fingerprint) continue;
       sent.set(id, fingerprint);
-      changed[id] = { bound: 0, total: f.ports, error: f.error, connections: 0, active: {}, queued: 0 };
+      changed[id] = failedStats(f);
     }
     const removed: string[] = [];
     for (const id of only ?? sent.keys()) {

@@ -64,13 +64,7 @@ export class WorkerPool {
     this.#snapshot = snapshot;
     // Workers that hold the same revision (all of them, but for one that just caught up) share one delta.
     const deltas = new Map<ConfigSnapshot | null, SnapshotDelta>();
-    const results = await this.#ask((id, worker) => {
-      const base = this.#sent.get(worker) ?? null;
-      let delta = deltas.get(base);
-      if (!delta) deltas.set(base, (delta = snapshotDelta(base, snapshot)));
-      this.#sent.set(worker, snapshot);
-      return { t: 'apply', id, delta };
-    });
+    const results = await this.#ask((id, worker) => ({ t: 'apply', id, delta: this.#deltaFor(worker, snapshot, deltas) }));
     return Math.max(0, ...results.map((r) => (r.t === 'done' ? (r.listenersChanged ?? 0) : 0)));
   }
 
@@ -177,9 +171,8 @@ export class WorkerPool {
         while ((this.#snapshot !== null && applied !== this.#snapshot) || active !== this.#active) {
           if (this.#snapshot !== null && applied !== this.#snapshot) {
             applied = this.#snapshot;
-            const base = this.#sent.get(worker) ?? null;
-            this.#sent.set(worker, applied);
-            await this.#askOne(worker, (id) => ({ t: 'apply', id, delta: snapshotDelta(base, applied as ConfigSnapshot) }));
+            const delta = this.#deltaFor(worker, applied);
+            await this.#askOne(worker, (id) => ({ t: 'apply', id, delta }));
           }
           if (active !== this.#active) {
             active = this.#active;
@@ -220,6 +213,15 @@ export class WorkerPool {
       case 'ready':
         return;
     }
+  }
+
+  /** The delta from what `worker` holds to `snapshot` (shared through `deltas` by workers that hold the same); the worker holds `snapshot` from now on. */
+  #deltaFor(worker: Worker, snapshot: ConfigSnapshot, deltas = new Map<ConfigSnapshot | null, SnapshotDelta>()): SnapshotDelta {
+    const base = this.#sent.get(worker) ?? null;
+    let delta = deltas.get(base);
+    if (!delta) deltas.set(base, (delta = snapshotDelta(base, snapshot)));
+    this.#sent.set(worker, snapshot);
+    return delta;
   }
 
   /** Follows a worker's statistics patch (its first is whole: a worker starts with none sent). */
