@@ -89,8 +89,17 @@ describe('leastconn', () => {
       });
     held.push(await hold());
     const first = String(held[0]?.headers['x-backend']);
-    // ...so everything short goes to the other one while the first is busy.
-    const t = tally(await names(`http://${VIP}:8002/`, 10));
+    // ...so everything short goes to the other one while the first is busy. HAProxy frees a
+    // stream (and its server's count) a moment after the response's last byte leaves, on
+    // whichever thread ran it: a request sent in that moment finds the two servers tied and
+    // may go either way, so each short request waits a little after the one before it.
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    const short: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      short.push(...(await names(`http://${VIP}:8002/`, 1)));
+      await pause();
+    }
+    const t = tally(short);
     const other = first === 'lc-a' ? 'lc-b' : 'lc-a';
     expect(t[other]).toBe(10);
     held.push(await hold(), await hold());
