@@ -1,5 +1,6 @@
-// gRPC service definitions for @grpc/grpc-js from the precompiled protobuf descriptor
-// (generated/proto-descriptor.ts): protobufjs' light build, without its .proto parser, so
+// gRPC service definitions (path, request decoder, response encoder) from the precompiled
+// protobuf descriptor (generated/proto-descriptor.ts), served by grpc-unary-server.ts and
+// shaped as @grpc/grpc-js definitions, so the tests call the plugin with grpc-js' client: protobufjs' light build, without its .proto parser, so
 // start-up pays neither parsing nor @grpc/proto-loader.
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
@@ -10,7 +11,7 @@ const root = protobuf.Root.fromJSON(protoDescriptor as protobuf.INamespace);
 /** How decoded requests look: snake_case fields, zero values filled, enums by name, 64-bit ints as numbers. */
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
-/** The grpc-js definition of a service in the descriptor, e.g. `tfplugin6.Provider`. */
+/** The definition of a service in the descriptor, e.g. `tfplugin6.Provider`. */
 export function serviceDefinition(fullName: string): ServiceDefinition {
   const service = root.lookupService(fullName);
   const def: Record<string, unknown> = {};

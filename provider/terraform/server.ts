@@ -2,34 +2,26 @@
 // controller (Shutdown) and the health service, on 127.0.0.1 over mutual TLS (AutoMTLS)
 // when terraform passes its client certificate, then prints the handshake line.
 //
-// @grpc/grpc-js was chosen because it is the maintained pure-JavaScript gRPC (no native
-// addon to build, works on Node 20, 22 and 24) and speaks HTTP/2 with ALPN h2 as Go's gRPC
-// client expects.
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+// The transport is grpc-unary-server.ts on node:http2 (ALPN h2, as Go's gRPC client
+// expects): every call terraform makes is unary, and grpc-js' per-call machinery cost as
+// much CPU as the rest of a call (see that module).
 import { serviceDefinition } from './grpc-services.js';
+import { GrpcError, GrpcStatus, UnaryGrpcServer, type UnaryHandler } from './grpc-unary-server.js';
 import { handshakeLine, negotiate } from './handshake.js';
 import { StderrLogger } from './log.js';
 import type { ProviderService } from './provider-service.js';
 import { createTlsIdentity } from './tls-identity.js';
 
-/** Large plans carry big DynamicValues: well above grpc-js' 4 MiB default. */
+/** Large plans carry big DynamicValues: well above gRPC's usual 4 MiB limit. */
 const MAX_MESSAGE = 256 * 1024 * 1024;
 
-type Handler = (req: Record<string, unknown>) => Promise<Record<string, unknown>>;
-
-function unary(log: StderrLogger, name: string, fn: Handler) {
-  return (call: ServerUnaryCall<Record<string, unknown>, Record<string, unknown>>, callback: sendUnaryData<Record<string, unknown>>) => {
+/** Logs each call's time at trace level. */
+function traced(log: StderrLogger, name: string, fn: UnaryHandler): UnaryHandler {
+  return async (req) => {
     const started = performance.now();
-    fn(call.request).then(
-      (res) => {
-        log.trace('rpc', { rpc: name, type: call.request.type_name, ms: Math.round(performance.now() - started) });
-        callback(null, res);
-      },
-      (err: unknown) => {
-        log.error('rpc failed', { rpc: name, error: (err as Error)?.stack ?? String(err) });
-        callback({ code: status.INTERNAL, details: (err as Error)?.message ?? String(err) });
-      },
-    );
+    const res = await fn(req);
+    log.trace('rpc', { rpc: name, type: req.type_name, ms: Math.round(performance.now() - started) });
+    return res;
   };
 }
 
@@ -40,14 +32,17 @@ export async function servePlugin(): Promise<void> {
   // terraform handles Ctrl-C itself and asks us to stop with StopProvider.
   process.on('SIGINT', () => log.debug('SIGINT ignored: terraform sends StopProvider'));
 
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE });
+  const server = new UnaryGrpcServer({
+    maxMessage: MAX_MESSAGE,
+    onError: (path, err) => log.error('rpc failed', { rpc: path, error: (err as Error)?.stack ?? String(err) }),
+  });
   let exiting = false;
   const exit = (why: string) => {
     if (exiting) return;
     exiting = true;
     log.debug('exiting', { why });
     void (loaded ?? Promise.resolve(undefined)).then((p) => p?.close()).finally(() => {
-      server.tryShutdown(() => process.exit(0));
+      void server.close().then(() => process.exit(0));
       setTimeout(() => process.exit(0), 1000).unref();
     });
   };
@@ -63,32 +58,28 @@ export async function servePlugin(): Promise<void> {
   let handlers: ReturnType<ProviderService['handlers']> = {};
 
   const providerService = serviceDefinition('tfplugin6.Provider');
-  const impl: UntypedServiceImplementation = {};
+  const impl: Record<string, UnaryHandler> = {};
   for (const name of Object.keys(providerService)) {
-    impl[name] = unary(log, name, async (req) => {
-      await load();
-      const handler = handlers[name];
-      if (!handler) throw new Error(`no handler for ${name}`);
+    impl[name] = traced(log, name, async (req) => {
+      const handler = handlers[name] ?? (await load(), handlers[name]);
+      if (!handler) throw new GrpcError(GrpcStatus.UNIMPLEMENTED, `no handler for ${name}`);
       return handler(req);
     });
   }
   server.addService(providerService, impl);
   server.addService(serviceDefinition('plugin.GRPCController'), {
-    Shutdown: unary(log, 'Shutdown', async () => {
+    Shutdown: async () => {
       setImmediate(() => exit('GRPCController.Shutdown'));
       return {};
-    }),
+    },
   });
   server.addService(serviceDefinition('grpc.health.v1.Health'), {
-    Check: unary(log, 'Check', async (req) => ({ status: req.service === '' || req.service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' })),
+    Check: async (req) => ({ status: req.service === '' || req.service === 'plugin' ? 'SERVING' : 'SERVICE_UNKNOWN' }),
   });
 
   const clientCert = process.env.PLUGIN_CLIENT_CERT;
   const identity = clientCert ? createTlsIdentity() : null;
-  const credentials = identity
-    ? ServerCredentials.createSsl(Buffer.from(clientCert!), [{ private_key: Buffer.from(identity.keyPem), cert_chain: Buffer.from(identity.certPem) }], true)
-    : ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await server.listen('127.0.0.1', identity ? { key: identity.keyPem, cert: identity.certPem, clientCa: clientCert! } : null);
 
   // The host may die without telling us (kill -9): then our parent changes, and we go too.
   const parent = process.ppid;
