@@ -5,7 +5,6 @@ import type { OperationId } from '../../openapi/generated/operations.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { diff } from '../audit/audit-log.js';
 import type { StoredConfig } from '../config/model.js';
-import { changeBetween } from '../config/revision-log.js';
 import type { ConfigStore, Mutation } from '../config/store.js';
 import type { Engine } from '../engine/types.js';
 import { ApplianceError } from '../errors.js';
@@ -57,8 +56,7 @@ export async function commitWrite<T>(
     // The entry carries the revision itself; the changes are the objects' (no `/revision` op).
     // Only the objects the write replaced are compared (the store shares the others between
     // revisions): the same patch as diffing the whole documents, at the cost of the change.
-    const { before, after } = result;
-    const change = changeBetween(before.config, after.config);
+    const { before, after, change } = result;
     const pick = (config: StoredConfig): StoredConfig => ({
       virtualServices: only(config.virtualServices, change.virtualServices),
       realServers: only(config.realServers, change.realServers),

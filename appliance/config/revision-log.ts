@@ -49,15 +49,17 @@ export function segmentName(revision: number): string {
  * comparison and no copy.
  */
 export function changeBetween(base: StoredConfig, next: StoredConfig): ConfigChange {
-  const change: ConfigChange = { virtualServices: {}, realServers: {}, certificates: {}, syslogCollectors: {}, alertMail: {}, snmp: {} };
-  for (const map of MAPS) {
-    const before = (base[map] ?? {}) as Record<string, unknown>;
-    const after = (next[map] ?? {}) as Record<string, unknown>;
-    const out = change[map] as Record<string, unknown>;
-    for (const id in after) if (before[id] !== after[id]) out[id] = after[id];
-    for (const id in before) if (!(id in after)) out[id] = null;
-  }
-  return change;
+  const change = {} as Record<string, unknown>;
+  for (const map of MAPS) change[map] = mapChange((base[map] ?? {}) as Record<string, unknown>, (next[map] ?? {}) as Record<string, unknown>);
+  return change as unknown as ConfigChange;
+}
+
+/** What changed in one collection, by identity: each replaced or added id's value, null for a removed one. */
+export function mapChange(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const id in after) if (before[id] !== after[id]) out[id] = after[id];
+  for (const id in before) if (!(id in after)) out[id] = null;
+  return out;
 }
 
 /** Whether a change touches nothing. */

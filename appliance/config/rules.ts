@@ -10,6 +10,7 @@ import { checkScriptsDir, resolveCheckScript } from './check-scripts.js';
 import { canonicalJson } from './canonical-json.js';
 import { checkIntegrationRules } from './integration-rules.js';
 import type { StoredConfig, VirtualServiceSpec } from './model.js';
+import type { ConfigChange } from './revision-log.js';
 import { serversOf } from './server-index.js';
 
 /** A TCP address:port the appliance itself uses and no VIP may take. */
@@ -26,10 +27,18 @@ export interface RuleEnvironment {
   checkScriptsDir?: string;
 }
 
-function changedIds<T>(before: Record<string, T>, after: Record<string, T>): string[] {
+function changedIds<T>(before: Record<string, T>, after: Record<string, T>, changed?: Readonly<Record<string, unknown>>): string[] {
   // The store shares the objects a write did not replace: the same object is unchanged, and
-  // only replaced ones are compared (so a write costs what it changes).
-  return Object.keys(after).filter((id) => before[id] !== after[id] && (!(id in before) || canonicalJson(before[id]) !== canonicalJson(after[id])));
+  // only replaced ones are compared (so a write costs what it changes). A write's draft says
+  // which ids it replaced (`changed`); a whole configuration is compared id by id.
+  const ids = changed ? Object.keys(changed).filter((id) => changed[id] !== null) : Object.keys(after);
+  return ids.filter((id) => before[id] !== after[id] && (!(id in before) || canonicalJson(before[id]) !== canonicalJson(after[id])));
+}
+
+/** Whether `after` lacks an id `before` has (`change`, when given, says it without the comparison). */
+function anyRemoved(before: Record<string, unknown>, after: Record<string, unknown>, change?: Readonly<Record<string, unknown>>): boolean {
+  if (change) return Object.values(change).some((v) => v === null);
+  return Object.keys(before).some((id) => !(id in after));
 }
 
 /** The canonical text of an IP address (IPv6 compressed, IPv4-mapped IPv6 as IPv4). */
@@ -144,11 +153,12 @@ function checkServersOf(before: StoredConfig, config: StoredConfig, id: string, 
 
 /**
  * Checks the objects a write changed (in `after` relative to `before`) against the whole
- * candidate configuration. Throws the first violation as an ApplianceError.
+ * candidate configuration. Throws the first violation as an ApplianceError. `change` (from
+ * the write's draft) names what changed, so that the check costs what the write changed.
  */
-export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleEnvironment): void {
+export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleEnvironment, change?: ConfigChange): void {
   checkIntegrationRules(before, after);
-  for (const id of changedIds(before.virtualServices, after.virtualServices)) {
+  for (const id of changedIds(before.virtualServices, after.virtualServices, change?.virtualServices)) {
     const vs = after.virtualServices[id];
     if (vs) {
       checkVirtualService(after, id, vs, env);
@@ -156,7 +166,7 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
     }
   }
   // A changed certificate (or a VIP pointing at one) may now clash with labels.
-  for (const id of changedIds(before.certificates, after.certificates)) {
+  for (const id of changedIds(before.certificates, after.certificates, change?.certificates)) {
     const cert = after.certificates[id];
     if (!cert) continue;
     for (const [otherId, other] of Object.entries(after.certificates)) {
@@ -167,8 +177,8 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
   }
   // References are checked on every object when a VIP went (its servers must not stay behind),
   // else on the servers the write changed.
-  const vipRemoved = Object.keys(before.virtualServices).some((id) => !(id in after.virtualServices));
-  const changedServers = changedIds(before.realServers, after.realServers);
+  const vipRemoved = anyRemoved(before.virtualServices, after.virtualServices, change?.virtualServices);
+  const changedServers = changedIds(before.realServers, after.realServers, change?.realServers);
   for (const [id, rs] of vipRemoved ? Object.entries(after.realServers) : changedServers.map((i) => [i, after.realServers[i]] as const)) {
     if (rs && !(rs.virtualServiceId in after.virtualServices)) {
       throw new ApplianceError('LB_UNKNOWN_REFERENCE', `virtual service ${rs.virtualServiceId} does not exist`, { field: `/realServers/${id}/virtualServiceId` });
@@ -199,7 +209,7 @@ export function checkRules(before: StoredConfig, after: StoredConfig, env: RuleE
     }
   }
   // Deleting a certificate some VIP still uses is refused (checked here too for whole-config writes).
-  const certRemoved = Object.keys(before.certificates).some((id) => !(id in after.certificates));
+  const certRemoved = anyRemoved(before.certificates, after.certificates, change?.certificates);
   for (const [id, vs] of certRemoved ? Object.entries(after.virtualServices) : []) {
     for (const certId of certificatesOf(vs)) {
       if (!(certId in after.certificates) && certId in before.certificates) {

@@ -15,8 +15,9 @@ import type { SnapshotTarget } from './snapshot.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
 import { checkTarget } from './check-target.js';
 import { Keystore } from './keystore.js';
-import { CONFIG_MAPS, copyMaps, emptyConfig, keyRefsOf, missingMap, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
+import { CONFIG_MAPS, emptyConfig, keyRefsOf, missingMap, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
 import { applyChange, changeBetween, encodeEntry, readSegment, RevisionLog, segmentsIn, type ConfigChange, type LogEntry } from './revision-log.js';
+import { openDraft } from './draft.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { checkStoredConfig } from './stored-config-check.js';
@@ -60,6 +61,8 @@ export interface CommitResult<T> {
    */
   before: Readonly<RevisionRecord>;
   after: Readonly<RevisionRecord>;
+  /** What the write changed from `before` to `after`: the objects it replaced or added, null for those it removed. */
+  change: Readonly<ConfigChange>;
 }
 
 /** Why the engine does not run the current revision as stored. */
@@ -364,7 +367,7 @@ export class ConfigStore {
   async #stage<T>(ctx: CommitContext, mutate: Mutation<T>): Promise<{ done: Promise<CommitResult<T>> }> {
     const base = this.#tip;
     const generation = this.#wal.generation;
-    const draft: StoredConfig = copyMaps(base.config);
+    const opened = openDraft(base.config);
     const staged: string[] = [];
     const tools: MutationTools = {
       addKey: (pem) => {
@@ -374,8 +377,9 @@ export class ConfigStore {
       baseRevision: base.revision,
       base: base.config,
     };
-    const value = await mutate(draft, tools);
-    checkRules(base.config, draft, this.#rules);
+    const value = await mutate(opened.config, tools);
+    const { config: draft, change } = opened.close();
+    checkRules(base.config, draft, this.#rules, change);
     const record: RevisionRecord = {
       revision: base.revision + 1,
       createdAt: new Date().toISOString(),
@@ -383,7 +387,6 @@ export class ConfigStore {
       operation: ctx.operation,
       config: draft,
     };
-    const change = changeBetween(base.config, draft);
     // Shared with the next revisions from now on: a later write must replace them, never edit them.
     for (const map of Object.values(change)) for (const v of Object.values(map as Record<string, unknown>)) deepFreeze(v);
     const snapshot = await buildSnapshot(record.revision, record.config, (ref) => {
@@ -405,7 +408,7 @@ export class ConfigStore {
       if (this.#appliedRevision < this.#durable.revision) await this.#apply(this.#durable, this.#durableSnapshot ?? undefined);
       for (const listener of this.#listeners) await listener(record);
       this.#scheduleCheckpoint();
-      return { revision: record.revision, value, changed: true, before: base, after: record };
+      return { revision: record.revision, value, changed: true, before: base, after: record, change };
     });
     this.#after = done.catch(() => undefined);
     return { done };

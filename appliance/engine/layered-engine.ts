@@ -7,8 +7,13 @@ import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, HealthListener, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
 
+// A write's snapshot is checked, probed and applied: its proxy part is made once.
+const proxyParts = new WeakMap<ConfigSnapshot, ConfigSnapshot>();
+
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
-  return { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) };
+  let part = proxyParts.get(snapshot);
+  if (!part) proxyParts.set(snapshot, (part = { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) }));
+  return part;
 }
 
 /** A layer 7 engine with the kernel plane beside it. */

@@ -22,24 +22,39 @@ function key(address: string, port: number): string {
   return `${address.toLowerCase()}|${port}`;
 }
 
-/** The listeners of a snapshot's enabled VIPs, as keys. */
-export function listenerKeys(snapshot: ConfigSnapshot): Set<string> {
-  const out = new Set<string>();
-  for (const vs of snapshot.virtualServices) if (vs.enabled) for (const p of vs.ports) out.add(key(vs.ipAddress, p));
-  return out;
+/** What a running snapshot holds: its enabled VIPs' listeners as keys, and its VIP snapshots. */
+interface Held {
+  keys: Set<string>;
+  vips: Set<object>;
+}
+// Built once per running snapshot, not per write: a revision is probed against the same
+// running snapshot until the engine applies another (issue 17: a pass over every VIP's
+// listeners per write at a thousand VIPs).
+const heldOf = new WeakMap<ConfigSnapshot, Held>();
+
+function held(running: ConfigSnapshot): Held {
+  let h = heldOf.get(running);
+  if (!h) {
+    h = { keys: new Set(), vips: new Set(running.virtualServices) };
+    for (const vs of running.virtualServices) if (vs.enabled) for (const p of vs.ports) h.keys.add(key(vs.ipAddress, p));
+    heldOf.set(running, h);
+  }
+  return h;
 }
 
 /**
  * Refuses a candidate whose new listeners this host will not let the engine bind: a port
  * another program holds (409 LB_ADDRESS_IN_USE) or one this process may not bind (422
- * LB_ENGINE_REFUSED, e.g. a port below 1024 without CAP_NET_BIND_SERVICE). `held`: the
- * listeners of the running configuration.
+ * LB_ENGINE_REFUSED, e.g. a port below 1024 without CAP_NET_BIND_SERVICE). `running`: the
+ * configuration the engine runs. A VIP whose snapshot is the running one (the store reuses an
+ * unchanged VIP's frozen snapshot) adds no listener and is not looked at.
  */
-export async function checkListeners(candidate: ConfigSnapshot, held: Set<string>): Promise<void> {
+export async function checkListeners(candidate: ConfigSnapshot, running: ConfigSnapshot): Promise<void> {
+  const { keys, vips } = held(running);
   for (const vs of candidate.virtualServices) {
-    if (!vs.enabled) continue;
+    if (!vs.enabled || vips.has(vs)) continue;
     for (const [index, port] of vs.ports.entries()) {
-      if (held.has(key(vs.ipAddress, port))) continue;
+      if (keys.has(key(vs.ipAddress, port))) continue;
       const why = await bindProbe(vs.ipAddress, port);
       if (!why) continue;
       const field = `/virtualServices/${vs.id}/ports/${index}`;

@@ -14,7 +14,7 @@ import { healthTargets } from '../health/targets.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
-import { checkListeners, listenerKeys } from '../listen-probe.js';
+import { checkListeners } from '../listen-probe.js';
 import { checkCertificate } from './listener-set.js';
 import { SniContexts } from './tls-policy.js';
 import { PersistenceTable } from './persistence-table.js';
@@ -91,7 +91,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async checkListeners(snapshot: ConfigSnapshot): Promise<void> {
-    if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
+    if (this.#active) await checkListeners(snapshot, this.#requested);
   }
 
   async check(snapshot: ConfigSnapshot): Promise<void> {

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../config/atomic-file.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { keepsSourceTable } from '../client-network.js';
 import { backendName } from './names.js';
-import { bindProbe, checkListeners, listenerKeys } from '../listen-probe.js';
+import { bindProbe, checkListeners } from '../listen-probe.js';
 import { onlyServerStates, planChanges, type RuntimeStep } from './change-plan.js';
 import { checkCandidate } from './config-check.js';
 import { certFiles, renderConfig, type PeersSettings, type RenderSettings } from './config-render.js';
@@ -213,7 +213,7 @@ export class HaproxyEngine implements Engine {
 
   checkListeners(snapshot: ConfigSnapshot): Promise<void> {
     return this.#serialise(async () => {
-      if (this.#active) await checkListeners(snapshot, listenerKeys(this.#requested));
+      if (this.#active) await checkListeners(snapshot, this.#requested);
     });
   }
 
