@@ -4,7 +4,7 @@
 // worker accepts them, and a worker that dies is replaced with the current config.
 // Addresses 127.0.77.x belong to this file.
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
 import { startHttpBackend, type HttpBackend } from './helpers/backends.js';
@@ -41,6 +41,11 @@ beforeAll(async () => {
   ]);
   vipId = vip.id;
   servers = vip.servers;
+});
+
+// A failure here has often been the appliance process itself going away: say what it said last.
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail' && app) console.log(`appliance (exit ${app.process.exitCode ?? 'none'}, signal ${app.process.signalCode ?? 'none'}), last lines:\n${app.output.slice(-30).join('\n')}`);
 });
 
 afterAll(async () => {
@@ -80,6 +85,7 @@ describe('two worker processes', () => {
     const [victim] = workerPids();
     process.kill(victim as number, 'SIGKILL');
     for (let i = 0; i < 20; i++) expect((await get(`http://${VIP}:8080/`)).status).toBe(200);
+    expect(app.process.exitCode).toBeNull();
     await until('a replacement worker', () => {
       const pids = workerPids();
       return pids.length === 2 && !pids.includes(victim as number);

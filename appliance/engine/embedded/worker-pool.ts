@@ -139,6 +139,10 @@ export class WorkerPool {
   #fork(index: number): Promise<void> {
     const worker = cluster.fork({ LBAPPLIANCE_ENGINE_WORKER: '1', LBAPPLIANCE_ENGINE_WORKER_INDEX: String(index) });
     this.#workers.add(worker);
+    // A worker that dies still looks connected until its channel's end is read: a message
+    // written to it meanwhile fails with EPIPE, which an 'error' event with no listener would
+    // turn into the engine process's own death. Its exit is handled below.
+    worker.on('error', (err) => this.#log.warn({ pid: worker.process.pid, err }, 'engine worker unreachable'));
     worker.on('message', (m: FromWorker) => this.#onMessage(worker, m));
     worker.once('exit', (code, signal) => {
       this.#workers.delete(worker);
@@ -161,11 +165,11 @@ export class WorkerPool {
         // A replacement catches up with the current state before it is asked or told anything;
         // a revision applied meanwhile is sent again.
         // The engine's ticket keys first: every listener this worker opens resumes the others' sessions.
-        worker.send({ t: 'ticketKeys', keys: sessionTicketKeys().toString('base64') } satisfies ToWorker);
+        this.#send(worker, { t: 'ticketKeys', keys: sessionTicketKeys().toString('base64') });
         const { health, agents, persistence } = this.#events.state();
-        for (const [key, h] of health) worker.send({ t: 'health', key, health: h } satisfies ToWorker);
-        for (const [key, agent] of agents) worker.send({ t: 'agent', key, agent } satisfies ToWorker);
-        if (persistence.length > 0) worker.send({ t: 'persist', entries: persistence } satisfies ToWorker);
+        for (const [key, h] of health) this.#send(worker, { t: 'health', key, health: h });
+        for (const [key, agent] of agents) this.#send(worker, { t: 'agent', key, agent });
+        if (persistence.length > 0) this.#send(worker, { t: 'persist', entries: persistence });
         let applied: ConfigSnapshot | null = null;
         let active = true;
         while ((this.#snapshot !== null && applied !== this.#snapshot) || active !== this.#active) {
@@ -233,7 +237,14 @@ export class WorkerPool {
   }
 
   #broadcast(message: ToWorker, except?: Worker): void {
-    for (const w of this.#ready) if (w !== except && w.isConnected()) w.send(message);
+    for (const w of this.#ready) if (w !== except && w.isConnected()) this.#send(w, message);
+  }
+
+  /** Sends to one worker; a worker that has just died fails the write, and its exit replaces it (#fork). */
+  #send(worker: Worker, message: ToWorker): void {
+    worker.send(message, (err: Error | null) => {
+      if (err) this.#log.warn({ pid: worker.process.pid, err, message: message.t }, 'message to an engine worker lost');
+    });
   }
 
   #ask(make: (id: number, worker: Worker) => ToWorker): Promise<FromWorker[]> {
@@ -242,7 +253,7 @@ export class WorkerPool {
     if (workers.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       this.#pending.set(id, { waiting: new Set(workers), results: [], resolve });
-      for (const w of workers) w.send(make(id, w));
+      for (const w of workers) this.#send(w, make(id, w));
     });
   }
 
@@ -250,7 +261,7 @@ export class WorkerPool {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, { waiting: new Set([worker]), results: [], resolve });
-      worker.send(make(id));
+      this.#send(worker, make(id));
     });
   }
 }
