@@ -192,6 +192,29 @@ describe('http2', () => {
   });
 });
 
+describe('http2 VIPs side by side', () => {
+  const alpn = async (port: number): Promise<string | false> => {
+    const socket = tlsConnect({ host: VIP, port, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false, servername: 'avs.test' });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const got = socket.alpnProtocol;
+    socket.destroy();
+    return got;
+  };
+  const version = async (port: number) => (await run('curl', ['-sk', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://${VIP}:${port}/side`])).stdout;
+
+  it('one VIP leaving http2 for http stops offering h2, the other keeps serving h2, and it offers h2 again when it comes back', async () => {
+    const a = await createVip(client, { label: 'h2-a', ipAddress: VIP, ports: [8444], protocol: 'http2', certificateId: certId }, [{ label: 'b1', address: b1.host, port: b1.port }]);
+    await createVip(client, { label: 'h2-b', ipAddress: VIP, ports: [8445], protocol: 'http2', certificateId: certId }, [{ label: 'b1', address: b1.host, port: b1.port }]);
+    expect([await alpn(8444), await alpn(8445)]).toEqual(['h2', 'h2']);
+    await client.updateVirtualService(a.id, { protocol: 'http' });
+    expect(await alpn(8444)).not.toBe('h2');
+    expect(await version(8444)).toBe('1.1 200');
+    expect([await alpn(8445), await version(8445)]).toEqual(['h2', '2 200']);
+    await client.updateVirtualService(a.id, { protocol: 'http2' });
+    expect([await alpn(8444), await version(8444), await version(8445)]).toEqual(['h2', '2 200', '2 200']);
+  });
+});
+
 describe('tcp', () => {
   it('carries a 1 GiB stream byte-identical (AVS-AQI)', async () => {
     const block = randomBytes(1024 * 1024);

@@ -41,9 +41,17 @@ export function contextOptions(cert: CertificateSnapshot, tls: VirtualServiceSna
 /** What a live TLS listener must follow: certificates and policy (a change swaps its contexts). */
 export function tlsSignature(vs: VirtualServiceSnapshot): string | null {
   if (!vs.certificate) return null;
-  const { sniCertificates: _s, ...policy } = vs.tls;
-  return JSON.stringify([vs.certificate.fingerprintSha256, policy, vs.sniCertificates.map((s) => [s.serverName.toLowerCase(), s.certificate.fingerprintSha256])]);
+  // Once per VIP snapshot (frozen, and reused by the store while the VIP is unchanged): every
+  // revision asks it of every TLS listener.
+  let signature = signatures.get(vs);
+  if (signature === undefined) {
+    const { sniCertificates: _s, ...policy } = vs.tls;
+    signature = JSON.stringify([vs.certificate.fingerprintSha256, policy, vs.sniCertificates.map((s) => [s.serverName.toLowerCase(), s.certificate.fingerprintSha256])]);
+    signatures.set(vs, signature);
+  }
+  return signature;
 }
+const signatures = new WeakMap<VirtualServiceSnapshot, string>();
 
 /** The SNI certificates of a VIP as contexts, looked up by server name. */
 export class SniContexts {
