@@ -12,24 +12,34 @@ import { mapChange, type ConfigChange } from './revision-log.js';
 export interface Draft {
   /** What the mutation edits. */
   readonly config: StoredConfig;
-  /** The configuration the mutation made (plain objects) and what it changed from `base`. */
-  close(): { config: StoredConfig; change: ConfigChange };
+  /**
+   * The configuration the mutation made (plain objects), what it changed from `base`, and the
+   * collections whose ids keep `base`'s order with new ones after them (not replaced whole, no
+   * id deleted and set again): what the snapshot and the server index may follow in place.
+   */
+  close(): { config: StoredConfig; change: ConfigChange; inOrder: ReadonlySet<ConfigMap> };
 }
 
 /** Opens a draft of `base`: its collections are copies, `base` is never written. */
 export function openDraft(base: StoredConfig): Draft {
   const copies = copyMaps(base) as unknown as Record<ConfigMap, Record<string, unknown>>;
   const touched = {} as Record<ConfigMap, Set<string>>;
+  const reordered = new Set<ConfigMap>();
   const holder = {} as Record<string, unknown>;
   for (const map of CONFIG_MAPS) {
     const ids = (touched[map] = new Set<string>());
-    const note = (key: string | symbol) => {
-      if (typeof key === 'string') ids.add(key);
+    const deleted = new Set<string>();
+    const note = (key: string | symbol, deleting: boolean) => {
+      if (typeof key !== 'string') return;
+      ids.add(key);
+      // An id deleted and set again moves to the end of the collection's order.
+      if (deleting) deleted.add(key);
+      else if (deleted.has(key)) reordered.add(map);
     };
     holder[map] = new Proxy(copies[map], {
-      set: (target, key, value) => (note(key), Reflect.set(target, key, value)),
-      deleteProperty: (target, key) => (note(key), Reflect.deleteProperty(target, key)),
-      defineProperty: (target, key, descriptor) => (note(key), Reflect.defineProperty(target, key, descriptor)),
+      set: (target, key, value) => (note(key, false), Reflect.set(target, key, value)),
+      deleteProperty: (target, key) => (note(key, true), Reflect.deleteProperty(target, key)),
+      defineProperty: (target, key, descriptor) => (note(key, false), Reflect.defineProperty(target, key, descriptor)),
     });
   }
   const proxies = { ...holder };
@@ -38,6 +48,7 @@ export function openDraft(base: StoredConfig): Draft {
     close() {
       const config = {} as Record<string, unknown>;
       const change = {} as Record<ConfigMap, Record<string, unknown>>;
+      const inOrder = new Set<ConfigMap>();
       for (const key of Object.keys(holder)) if (!(CONFIG_MAPS as readonly string[]).includes(key)) config[key] = holder[key];
       for (const map of CONFIG_MAPS) {
         const before = (base[map] ?? {}) as Record<string, unknown>;
@@ -49,6 +60,7 @@ export function openDraft(base: StoredConfig): Draft {
         }
         const after = copies[map];
         config[map] = after;
+        if (!reordered.has(map)) inOrder.add(map);
         const out: Record<string, unknown> = {};
         for (const id of touched[map]) {
           const has = Object.hasOwn(after, id);
@@ -57,7 +69,7 @@ export function openDraft(base: StoredConfig): Draft {
         }
         change[map] = out;
       }
-      return { config: config as unknown as StoredConfig, change: change as unknown as ConfigChange };
+      return { config: config as unknown as StoredConfig, change: change as unknown as ConfigChange, inOrder };
     },
   };
 }

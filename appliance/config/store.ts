@@ -378,7 +378,7 @@ export class ConfigStore {
       base: base.config,
     };
     const value = await mutate(opened.config, tools);
-    const { config: draft, change } = opened.close();
+    const { config: draft, change, inOrder } = opened.close();
     checkRules(base.config, draft, this.#rules, change);
     const record: RevisionRecord = {
       revision: base.revision + 1,
@@ -392,7 +392,7 @@ export class ConfigStore {
     const snapshot = await buildSnapshot(record.revision, record.config, (ref) => {
       const stagedPem = staged.find((p) => Keystore.refOf(p) === ref);
       return stagedPem !== undefined ? Promise.resolve(stagedPem) : this.#keyOf(ref);
-    }, this.#tipSnapshot);
+    }, this.#tipSnapshot, { config: base.config, change, inOrder });
     await this.#engine.check(snapshot);
     await this.#engine.checkListeners(snapshot);
     for (const pem of staged) await this.keystore.put(pem);

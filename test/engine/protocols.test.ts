@@ -193,7 +193,7 @@ describe('http2', () => {
 });
 
 describe('http2 VIPs side by side', () => {
-  const alpn = async (port: number): Promise<string | false> => {
+  const alpn = async (port: number): Promise<string | false | null> => {
     const socket = tlsConnect({ host: VIP, port, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false, servername: 'avs.test' });
     await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     const got = socket.alpnProtocol;
