@@ -16,15 +16,7 @@ import { CONFIG_MAPS, emptyConfig, type StoredConfig } from '../../appliance/con
 import { changeBetween } from '../../appliance/config/revision-log.js';
 import type { ConfigSnapshot } from '../../appliance/config/snapshot.js';
 import { ConfigStore } from '../../appliance/config/store.js';
-
-/** A small deterministic generator, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom as rng } from '../helpers/seeded-random.js';
 
 type Maps = Record<string, Record<string, unknown>>;
 

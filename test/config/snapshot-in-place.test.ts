@@ -9,14 +9,7 @@ import { openDraft } from '../../appliance/config/draft.js';
 import { emptyConfig, type StoredConfig, type StoredRealServer } from '../../appliance/config/model.js';
 import { serverIndex } from '../../appliance/config/server-index.js';
 import { buildSnapshot, type ConfigSnapshot } from '../../appliance/config/snapshot.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom as rng } from '../helpers/seeded-random.js';
 
 type Maps = Record<string, Record<string, unknown>>;
 const keyPem = async (ref: string) => `key of ${ref}`;
