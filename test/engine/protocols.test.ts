@@ -213,6 +213,19 @@ describe('http2 VIPs side by side', () => {
     await client.updateVirtualService(a.id, { protocol: 'http2' });
     expect([await alpn(8444), await version(8444), await version(8445)]).toEqual(['h2', '2 200', '2 200']);
   });
+
+  it('a VIP switched between http2 and http answers on its port as soon as each switch is acknowledged', async () => {
+    // The listener of the new kind binds the port its old one has just released; with engine
+    // workers the bind can find it still held for a moment: the write must wait for it.
+    const c = await createVip(client, { label: 'h2-c', ipAddress: VIP, ports: [8446], protocol: 'http2', certificateId: certId }, [{ label: 'b1', address: b1.host, port: b1.port }]);
+    for (let i = 0; i < 6; i++) {
+      await client.updateVirtualService(c.id, { protocol: 'http' });
+      expect(await alpn(8446)).not.toBe('h2');
+      await client.updateVirtualService(c.id, { protocol: 'http2' });
+      expect(await alpn(8446)).toBe('h2');
+    }
+    await client.deleteVirtualService(c.id);
+  });
 });
 
 describe('tcp', () => {

@@ -30,6 +30,13 @@ export interface ListenerSpec {
 }
 
 const BIND_RETRY_MS = 2000;
+/**
+ * Binds on an address a listener of the same revision has just released: the first waits in
+ * the apply. With engine workers the shared socket is bound by the primary process (node's
+ * cluster), which can still hold the released one when the new query reaches it; a bind then
+ * fails with EADDRINUSE for a few milliseconds. Total wait at most about 1.3 s.
+ */
+const REBIND_DELAYS_MS = [5, 10, 20, 40, 80, 160, 320, 640];
 
 /** The kind of listener a VIP needs. */
 export function listenerKind(vip: VipRuntime): ListenerKind {
@@ -135,11 +142,21 @@ class Listener {
     });
   }
 
-  /** Binds; resolves when bound or when binding failed (then retried in the background). */
-  listen(): Promise<void> {
+  /**
+   * Binds; resolves when bound or when binding failed (then retried in the background). With
+   * `released` (a listener of this revision has just closed this address), an address still in
+   * use is tried again a few times first, and the answer waits for those tries.
+   */
+  listen(released = false): Promise<void> {
     return new Promise((resolve) => {
+      let attempt = 0;
       const onError = (err: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening);
+        const delay = REBIND_DELAYS_MS[attempt++];
+        if (released && err.code === 'EADDRINUSE' && delay !== undefined && !this.#closed) {
+          setTimeout(() => (this.#closed ? resolve() : bind()), delay);
+          return;
+        }
         this.#failed(err);
         resolve();
       };
@@ -149,9 +166,12 @@ class Listener {
         this.error = null;
         resolve();
       };
-      this.server.once('error', onError);
-      this.server.once('listening', onListening);
-      this.server.listen({ host: this.spec.host, port: this.spec.port, backlog: 4096 });
+      const bind = () => {
+        this.server.once('error', onError);
+        this.server.once('listening', onListening);
+        this.server.listen({ host: this.spec.host, port: this.spec.port, backlog: 4096 });
+      };
+      bind();
     });
   }
 
@@ -210,10 +230,20 @@ export class ListenerSet {
   async sync(wanted: readonly ListenerSpec[]): Promise<number> {
     let changed = 0;
     const keep = new Set<string>();
+    for (const spec of wanted) keep.add(`${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`);
+    // Close first, so a listener moving to another kind (or a VIP replaced by another on its
+    // address) frees the port before the new ones bind.
+    const released = new Set<string>();
+    for (const [key, listener] of this.#listeners) {
+      if (keep.has(key)) continue;
+      listener.close();
+      this.#listeners.delete(key);
+      released.add(`${listener.spec.host}|${listener.spec.port}`);
+      changed++;
+    }
     const opening: Promise<void>[] = [];
     for (const spec of wanted) {
       const key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
-      keep.add(key);
       const existing = this.#listeners.get(key);
       if (existing) {
         if (spec.certificate && existing.signature !== tlsSignature(spec.vip.spec)) existing.rotate(spec.certificate);
@@ -222,14 +252,7 @@ export class ListenerSet {
       const listener = new Listener(spec, this.#front(spec), this.#metrics, this.#log, this.#sockets);
       this.#listeners.set(key, listener);
       changed++;
-      opening.push(listener.listen());
-    }
-    for (const [key, listener] of this.#listeners) {
-      if (keep.has(key)) continue;
-      // Close before the new ones bind, so a listener moving to another kind frees its port.
-      listener.close();
-      this.#listeners.delete(key);
-      changed++;
+      opening.push(listener.listen(released.has(`${spec.host}|${spec.port}`)));
     }
     const wantedVips = new Set(wanted.map((s) => s.vip.id));
     // One pass, not one per front: at a thousand HTTP/2 VIPs a pass per front was a million steps per revision.
