@@ -4,6 +4,7 @@
 import type { ConfigMap, StoredConfig, StoredRealServer, VirtualServiceSpec } from './model.js';
 import type { ConfigChange } from './revision-log.js';
 import { deriveServerIndex, serverIndex, type ServerIndex } from './server-index.js';
+import { recordStep, replaceVips, vipOf } from './snapshot-step.js';
 
 /** A real server inside a snapshot. */
 export interface RealServerSnapshot extends Readonly<Omit<StoredRealServer, 'virtualServiceId'>> {
@@ -86,9 +87,8 @@ export interface SnapshotBase {
   inOrder: ReadonlySet<ConfigMap>;
 }
 
-/** The configuration each snapshot was built from, and its VIPs' positions by id. */
+/** The configuration each snapshot was built from. */
 const builtFrom = new WeakMap<ConfigSnapshot, StoredConfig>();
-const positionsOf = new WeakMap<ConfigSnapshot, ReadonlyMap<string, number>>();
 
 /**
  * A deeply frozen snapshot of a configuration; `keyPem` resolves key references. With the
@@ -110,6 +110,7 @@ export async function buildSnapshot(revision: number, config: StoredConfig, keyP
   for (const [id, vs] of Object.entries(config.virtualServices)) virtualServices.push(await vipSnapshot(id, vs, config, byVs, keyPem, before.get(id)));
   const snapshot: ConfigSnapshot = Object.freeze({ revision, virtualServices: Object.freeze(virtualServices) });
   builtFrom.set(snapshot, config);
+  if (previous) recordStep(previous, snapshot);
   return snapshot;
 }
 
@@ -131,19 +132,17 @@ async function followInPlace(revision: number, config: StoredConfig, keyPem: (re
   }
   const byVs = deriveServerIndex(config, base.config, change.realServers);
   if (!byVs) return null;
-  let positions = positionsOf.get(previous);
-  if (!positions) positionsOf.set(previous, (positions = new Map(previous.virtualServices.map((vs, i) => [vs.id, i]))));
-  const virtualServices = previous.virtualServices.slice();
+  const replacements: VirtualServiceSnapshot[] = [];
   for (const id of touched) {
-    const at = positions.get(id);
     const vs = config.virtualServices[id];
+    const old = vipOf(previous, id);
     // A server naming a VIP that is not there is for the rules to refuse; not followed here.
-    if (at === undefined || !vs) return null;
-    virtualServices[at] = await vipSnapshot(id, vs, config, byVs, keyPem, previous.virtualServices[at]);
+    if (!old || !vs) return null;
+    replacements.push(await vipSnapshot(id, vs, config, byVs, keyPem, old));
   }
-  const snapshot: ConfigSnapshot = Object.freeze({ revision, virtualServices: Object.freeze(virtualServices) });
-  builtFrom.set(snapshot, config);
-  positionsOf.set(snapshot, positions);
+  // The step it records lets every layer below follow only these VIPs (snapshot-step.ts).
+  const snapshot = replaceVips(previous, revision, replacements);
+  if (snapshot) builtFrom.set(snapshot, config);
   return snapshot;
 }
 

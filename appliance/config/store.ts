@@ -18,6 +18,7 @@ import { Keystore } from './keystore.js';
 import { CONFIG_MAPS, emptyConfig, keyRefsOf, missingMap, withAllMaps, type RevisionRecord, type StoredConfig } from './model.js';
 import { applyChange, changeBetween, encodeEntry, readSegment, RevisionLog, segmentsIn, type ConfigChange, type LogEntry } from './revision-log.js';
 import { openDraft } from './draft.js';
+import { deriveServerIndex } from './server-index.js';
 import { checkRules, type RuleEnvironment } from './rules.js';
 import { buildSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { checkStoredConfig } from './stored-config-check.js';
@@ -379,6 +380,9 @@ export class ConfigStore {
     };
     const value = await mutate(opened.config, tools);
     const { config: draft, change, inOrder } = opened.close();
+    // The rules, the snapshot and the views group the draft's servers by VIP: derived from the
+    // base's grouping when the servers kept their order, not built over every server (issue 17).
+    if (inOrder.has('realServers')) deriveServerIndex(draft, base.config, change.realServers);
     checkRules(base.config, draft, this.#rules, change);
     const record: RevisionRecord = {
       revision: base.revision + 1,

@@ -81,6 +81,15 @@ export class HealthFeed {
     for (const vs of snapshot.virtualServices) for (const key of serverKeys(vs)) keep.add(key);
     for (const key of this.#last.keys()) if (!keep.has(key)) this.#last.delete(key);
   }
+
+  /** `retain` for a revision that changed only these VIPs: forgets the servers they no longer have. */
+  retainChanged(changes: readonly { before: VirtualServiceSnapshot; after: VirtualServiceSnapshot }[]): void {
+    if (this.#last.size === 0) return;
+    for (const { before, after } of changes) {
+      const now = new Set(serverKeys(after));
+      for (const key of serverKeys(before)) if (!now.has(key)) this.#last.delete(key);
+    }
+  }
 }
 
 /** The `vsId/rsId` keys of a VIP's servers, built once per VIP snapshot (the store reuses an unchanged VIP's). */

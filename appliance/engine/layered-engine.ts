@@ -5,14 +5,24 @@
 // about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, HealthListener, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime } from './types.js';
+import { followPart, stepOf } from '../config/snapshot-step.js';
+import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, HealthListener, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime, VirtualServiceSnapshot } from './types.js';
 
-// A write's snapshot is checked, probed and applied: its proxy part is made once.
+// A write's snapshot is checked, probed and applied: its proxy part is made once, and from
+// the part of the snapshot before when the write replaced VIPs in place (snapshot-step.ts).
 const proxyParts = new WeakMap<ConfigSnapshot, ConfigSnapshot>();
+
+function proxyVip(vs: VirtualServiceSnapshot): VirtualServiceSnapshot | null {
+  return isKernelVip(vs) ? null : vs;
+}
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
   let part = proxyParts.get(snapshot);
-  if (!part) proxyParts.set(snapshot, (part = { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => !isKernelVip(vs)) }));
+  if (part) return part;
+  const step = stepOf(snapshot);
+  const previous = step && proxyParts.get(step.from);
+  part = (previous && step && followPart(previous, step, snapshot.revision, proxyVip)) || { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => proxyVip(vs) !== null) };
+  proxyParts.set(snapshot, part);
   return part;
 }
 

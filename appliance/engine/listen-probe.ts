@@ -7,6 +7,7 @@
 // takeover or the network team may add it later, and the overview shows it red until then.
 import { createServer } from 'node:net';
 import { ApplianceError } from '../errors.js';
+import { changesSince } from '../config/snapshot-step.js';
 import type { ConfigSnapshot } from './types.js';
 
 /** Why `host:port` cannot be bound from this process (null: it can). */
@@ -50,11 +51,15 @@ function held(running: ConfigSnapshot): Held {
  * unchanged VIP's frozen snapshot) adds no listener and is not looked at.
  */
 export async function checkListeners(candidate: ConfigSnapshot, running: ConfigSnapshot): Promise<void> {
-  const { keys, vips } = held(running);
-  for (const vs of candidate.virtualServices) {
-    if (!vs.enabled || vips.has(vs)) continue;
+  // A candidate made from the running snapshot by replacing VIPs (snapshot-step.ts): only those
+  // are looked at, and a port the same VIP held before needs no pass over every listener.
+  const changes = changesSince(running, candidate);
+  const candidates = changes ? changes.map((c) => [c.before, c.after] as const) : candidate.virtualServices.map((vs) => [undefined, vs] as const);
+  for (const [before, vs] of candidates) {
+    if (!vs.enabled || (!changes && held(running).vips.has(vs))) continue;
     for (const [index, port] of vs.ports.entries()) {
-      if (keys.has(key(vs.ipAddress, port))) continue;
+      if (before?.enabled && before.ipAddress.toLowerCase() === vs.ipAddress.toLowerCase() && before.ports.includes(port)) continue;
+      if (held(running).keys.has(key(vs.ipAddress, port))) continue;
       const why = await bindProbe(vs.ipAddress, port);
       if (!why) continue;
       const field = `/virtualServices/${vs.id}/ports/${index}`;

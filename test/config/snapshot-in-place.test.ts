@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { openDraft } from '../../appliance/config/draft.js';
 import { emptyConfig, type StoredConfig, type StoredRealServer } from '../../appliance/config/model.js';
-import { serverIndex } from '../../appliance/config/server-index.js';
+import { deriveServerIndex, serverIndex } from '../../appliance/config/server-index.js';
 import { buildSnapshot, type ConfigSnapshot } from '../../appliance/config/snapshot.js';
+import { changesSince } from '../../appliance/config/snapshot-step.js';
 import { seededRandom as rng } from '../helpers/seeded-random.js';
 
 type Maps = Record<string, Record<string, unknown>>;
@@ -74,6 +75,8 @@ describe('a snapshot built in place', () => {
         const draft = openDraft(config);
         mutate(draft.config, random, step);
         const { config: next, change, inOrder } = draft.close();
+        // As the store does before its rules run: the index derived whenever the servers kept their order.
+        if (seed % 2 === 0 && inOrder.has('realServers')) deriveServerIndex(next, config, change.realServers);
         // In place first: it derives the revision's server index, which the whole build then uses.
         const inPlace = await buildSnapshot(step + 2, next, keyPem, previous, { config, change, inOrder });
         const at = `seed ${seed} step ${step}`;
@@ -88,5 +91,41 @@ describe('a snapshot built in place', () => {
     }
     // The chains must exercise the in-place path, not only the fallback.
     expect(inPlaceSteps).toBeGreaterThan(500);
+  });
+
+  it('says which VIPs changed, whichever way it was built, exactly when the VIP list kept its ids and order', async () => {
+    let steps = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = rng(seed);
+      let config = baseConfig(random);
+      let previous: ConfigSnapshot = await buildSnapshot(1, config, keyPem);
+      for (let step = 0; step < 6; step++) {
+        const draft = openDraft(config);
+        mutate(draft.config, random, step);
+        const { config: next, change, inOrder } = draft.close();
+        const inPlace = await buildSnapshot(step + 2, next, keyPem, previous, { config, change, inOrder });
+        const whole = await buildSnapshot(step + 2, next, keyPem, previous);
+        const sameList = previous.virtualServices.map((vs) => vs.id).join() === inPlace.virtualServices.map((vs) => vs.id).join();
+        for (const built of [inPlace, whole]) {
+          const at = `seed ${seed} step ${step} ${built === inPlace ? 'in place' : 'whole'}`;
+          const changes = changesSince(previous, built);
+          if (!sameList) {
+            expect(changes, at).toBeNull();
+            continue;
+          }
+          // Every VIP that is not the very object it was, with the one it was; no other.
+          const expected = built.virtualServices.flatMap((vs, i) => (vs === previous.virtualServices[i] ? [] : [{ before: previous.virtualServices[i], after: vs }]));
+          expect(changes, at).not.toBeNull();
+          expect([...changes!].sort((a, b) => a.after.id.localeCompare(b.after.id)), at).toEqual(expected.sort((a, b) => a.after.id.localeCompare(b.after.id)));
+          for (const c of changes!) expect(built.virtualServices.includes(c.after) && previous.virtualServices.includes(c.before), at).toBe(true);
+          // Not a step from any other snapshot.
+          expect(changesSince(built, built), at).toBeNull();
+          steps++;
+        }
+        previous = inPlace;
+        config = next;
+      }
+    }
+    expect(steps).toBeGreaterThan(500);
   });
 });

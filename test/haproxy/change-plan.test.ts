@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { planChanges } from '../../appliance/engine/haproxy/change-plan.js';
 import type { RenderSettings } from '../../appliance/engine/haproxy/config-render.js';
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../../appliance/engine/types.js';
+import { changesSince, replaceVips } from '../../appliance/config/snapshot-step.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 function vip(i: number, over: Partial<Record<string, unknown>> = {}): VirtualServiceSnapshot {
   return Object.freeze({
@@ -53,5 +55,47 @@ describe('the HAProxy change plan', () => {
     expect(planChanges(base, base, unbindable, settings()).listenersChanged).toBe(1);
     expect(planChanges(base, base, settings(), unbindable).listenersChanged).toBe(1);
     expect(planChanges(base, base, unbindable, unbindable).listenersChanged).toBe(0);
+  });
+
+  it('plans from a revision\'s changes (snapshot-step.ts) exactly what it plans comparing every VIP, over seeded chains', () => {
+    const sorted = (plan: ReturnType<typeof planChanges>) => ({ ...plan, reloadReasons: [...plan.reloadReasons].sort(), steps: [...plan.steps].sort((a, b) => a.command.localeCompare(b.command)) });
+    let runtimeOnly = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const random = seededRandom(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+      let prev = snap(1, Array.from({ length: 3 + Math.floor(random() * 12) }, (_, i) => vip(i)));
+      let prevSettings = settings();
+      for (let r = 2; r < 10; r++) {
+        const replacements = Array.from({ length: 1 + Math.floor(random() * 2) }, () => {
+          const old = pick(prev.virtualServices);
+          const rs = old.realServers;
+          const n = Number(old.id.slice(3));
+          switch (Math.floor(random() * 8)) {
+            case 0: return vip(n, { ...old, realServers: rs.map((s) => ({ ...s, weight: Math.floor(random() * 256) })) });
+            case 1: return vip(n, { ...old, realServers: [...rs, { ...rs[0]!, id: `rs-${n}-${r}`, address: `127.0.3.${r}` }] });
+            case 2: return vip(n, { ...old, realServers: rs.slice(1) });
+            case 3: return vip(n, { ...old, ports: [...old.ports, 20000 + r] });
+            case 4: return vip(n, { ...old, enabled: !old.enabled });
+            case 5: return vip(n, { ...old, label: `L${r}` });
+            case 6: return vip(n, { ...old, realServers: rs.map((s) => ({ ...s, adminState: pick(['online', 'drain', 'halt']) })) });
+            default: return vip(n, { ...old, realServers: rs.map((s) => ({ ...s, port: 9000 + r })) });
+          }
+        });
+        const next = replaceVips(prev, r, replacements)!;
+        // Bindability comes and goes for VIPs that did not change too.
+        const unbindable = new Map(next.virtualServices.filter(() => random() < 0.1).map((vs) => [vs.id, 'not on this host'] as const));
+        const nextSettings = settings({ unbindable });
+        const at = `seed ${seed} revision ${r}`;
+        const changes = changesSince(prev, next);
+        expect(changes, at).not.toBeNull();
+        const fromChanges = planChanges(prev, next, prevSettings, nextSettings, changes);
+        expect(sorted(fromChanges), at).toEqual(sorted(planChanges(prev, next, prevSettings, nextSettings)));
+        if (fromChanges.reloadReasons.length === 0 && fromChanges.steps.length > 0) runtimeOnly++;
+        prev = next;
+        prevSettings = nextSettings;
+      }
+    }
+    // The chains must reach the runtime steps, not only reloads.
+    expect(runtimeOnly).toBeGreaterThan(100);
   });
 });

@@ -5,7 +5,8 @@
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { HealthSource } from '../health/health-checker.js';
-import type { ConfigSnapshot } from '../types.js';
+import { changesSince, type VipChange } from '../../config/snapshot-step.js';
+import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';
 import type { PersistenceTable } from './persistence-table.js';
@@ -52,39 +53,41 @@ function failedStats(f: { ports: number; error: string }): VipStats {
 /** VIP runtimes and listeners following snapshots. */
 export class DataPlane {
   readonly #deps: DataPlaneDeps;
+  /** What every VIP runtime is built with. */
+  readonly #runtimeDeps: ConstructorParameters<typeof VipRuntime>[1];
   readonly #listeners: ListenerSet;
   readonly #vips = new Map<string, VipRuntime>();
   /** VIPs of the snapshot this plane could not set up, with the reason (they carry no traffic). */
   readonly #failed = new Map<string, { ports: number; error: string }>();
   #active = true;
+  /** The snapshot applied last, complete (a later one may be a step from it). */
+  #followed: ConfigSnapshot | null = null;
 
   constructor(deps: DataPlaneDeps) {
     this.#deps = deps;
+    this.#runtimeDeps = { metrics: deps.metrics, health: deps.health, persistence: deps.persistence, hashSourceIp: deps.hashSourceIp };
     this.#listeners = new ListenerSet(deps.metrics, deps.logger);
   }
 
   /** Follows a snapshot; returns how many listeners were opened or closed. */
   async apply(snapshot: ConfigSnapshot): Promise<number> {
-    const deps = { metrics: this.#deps.metrics, health: this.#deps.health, persistence: this.#deps.persistence, hashSourceIp: this.#deps.hashSourceIp };
+    // Made from the snapshot followed last by replacing VIPs: only those are followed (snapshot-step.ts).
+    const changes = changesSince(this.#followed, snapshot);
+    this.#followed = null;
+    const changed = changes ? await this.#applyChanges(changes) : await this.#applyWhole(snapshot);
+    this.#followed = snapshot;
+    return changed;
+  }
+
+  async #applyWhole(snapshot: ConfigSnapshot): Promise<number> {
     const seen = new Set<string>();
     const timeouts = new Map<string, number>();
     const failedBefore = new Set(this.#failed.keys());
     this.#failed.clear();
     for (const vs of snapshot.virtualServices) {
-      // One VIP's settings the plane cannot carry fail that VIP, never the others (issue 19).
-      try {
-        const vip = this.#vips.get(vs.id);
-        // The store reuses an unchanged VIP's frozen snapshot: nothing of it to follow (a VIP
-        // that failed is tried again, so it is failed again with its reason).
-        if (!vip) this.#vips.set(vs.id, new VipRuntime(vs, deps));
-        else if (vip.spec !== vs || failedBefore.has(vs.id)) vip.update(vs);
-        seen.add(vs.id);
-        if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
-      } catch (err) {
-        const error = `cannot set up ${vs.label}: ${(err as Error)?.message ?? String(err)}`;
-        this.#failed.set(vs.id, { ports: Array.isArray(vs.ports) ? vs.ports.length : 0, error });
-        this.#deps.logger.error({ virtualService: vs.label, err }, 'virtual service not set up');
-      }
+      if (!this.#follow(vs, failedBefore.has(vs.id))) continue;
+      seen.add(vs.id);
+      if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
     }
     const removed = [...this.#vips.values()].filter((vip) => !seen.has(vip.id));
     for (const vip of removed) this.#vips.delete(vip.id);
@@ -93,6 +96,46 @@ export class DataPlane {
     // Connections of a removed VIP finish their exchange; its servers keep no idle ones.
     for (const vip of removed) vip.dispose();
     return changed;
+  }
+
+  /** The same as a whole apply for a snapshot whose other VIPs are the ones followed now. */
+  async #applyChanges(changes: readonly VipChange[]): Promise<number> {
+    const ids = new Set<string>();
+    const timeouts: [string, number | null][] = [];
+    const removed: VipRuntime[] = [];
+    for (const { after: vs } of changes) {
+      ids.add(vs.id);
+      const ok = this.#follow(vs, this.#failed.delete(vs.id));
+      timeouts.push([vs.id, ok && keepsSourceTable(vs.persistence) ? vs.persistence.timeout : null]);
+      const vip = this.#vips.get(vs.id);
+      if (!ok && vip) {
+        this.#vips.delete(vs.id);
+        removed.push(vip);
+      }
+    }
+    this.#deps.persistence.configureSome(timeouts);
+    const changed = await this.#listeners.sync(this.#wanted(ids), ids);
+    for (const vip of removed) vip.dispose();
+    return changed;
+  }
+
+  /** Creates or updates a VIP's runtime; false (the VIP failed, with its reason) when the plane cannot carry its settings. */
+  #follow(vs: VirtualServiceSnapshot, failedBefore: boolean): boolean {
+    const deps = this.#runtimeDeps;
+    // One VIP's settings the plane cannot carry fail that VIP, never the others (issue 19).
+    try {
+      const vip = this.#vips.get(vs.id);
+      // The store reuses an unchanged VIP's frozen snapshot: nothing of it to follow (a VIP
+      // that failed is tried again, so it is failed again with its reason).
+      if (!vip) this.#vips.set(vs.id, new VipRuntime(vs, deps));
+      else if (vip.spec !== vs || failedBefore) vip.update(vs);
+      return true;
+    } catch (err) {
+      const error = `cannot set up ${vs.label}: ${(err as Error)?.message ?? String(err)}`;
+      this.#failed.set(vs.id, { ports: Array.isArray(vs.ports) ? vs.ports.length : 0, error });
+      this.#deps.logger.error({ virtualService: vs.label, err }, 'virtual service not set up');
+      return false;
+    }
   }
 
   /** Binds (true) or releases (false) every VIP listener. */
@@ -122,7 +165,7 @@ export class DataPlane {
    */
   statsSince(sent: Map<string, string>, skip: ReadonlySet<string>, only?: readonly string[]): { changed: Record<string, VipStats>; removed: string[] } {
     const changed: Record<string, VipStats> = {};
-    const states = this.#listeners.states();
+    const states = this.#listeners.states(only);
     const vips = only ? only.flatMap((id) => this.#vips.get(id) ?? []) : this.#vips.values();
     for (const vip of vips) {
       if (skip.has(vip.id) || this.#failed.has(vip.id)) continue;
@@ -162,10 +205,12 @@ export class DataPlane {
     for (const vip of this.#vips.values()) vip.dispose();
   }
 
-  #wanted(): ListenerSpec[] {
+  /** The listeners of every VIP, or of the VIPs `only` names. */
+  #wanted(only?: ReadonlySet<string>): ListenerSpec[] {
     if (!this.#active) return [];
     const wanted: ListenerSpec[] = [];
-    for (const vip of this.#vips.values()) {
+    const vips = only ? [...only].flatMap((id) => this.#vips.get(id) ?? []) : this.#vips.values();
+    for (const vip of vips) {
       if (!vip.spec.enabled) continue;
       const kind = listenerKind(vip);
       for (const port of vip.spec.ports) wanted.push({ vip, host: vip.spec.ipAddress, port, kind, certificate: vip.spec.certificate });

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
+import { changesSince } from '../../config/snapshot-step.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import { HealthFeed, type HealthListener } from '../health-feed.js';
 import { healthTargets } from '../health/targets.js';
@@ -58,6 +59,8 @@ export class EmbeddedEngine implements Engine {
   #snapshot: ConfigSnapshot = { revision: 0, virtualServices: [] };
   /** The last revision the store asked for, applied or not: its listeners are this engine's to bind (the listen check probes only new ones). */
   #requested: ConfigSnapshot = { revision: 0, virtualServices: [] };
+  /** The last snapshot check() accepted. */
+  #checked: ConfigSnapshot | null = null;
   #active = true;
   #stopped = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -95,7 +98,10 @@ export class EmbeddedEngine implements Engine {
   }
 
   async check(snapshot: ConfigSnapshot): Promise<void> {
-    for (const vs of snapshot.virtualServices) {
+    // Made from the last snapshot accepted here by replacing VIPs: the others were accepted then.
+    const changes = changesSince(this.#checked, snapshot);
+    const vips = changes ? changes.map((c) => c.after) : snapshot.virtualServices;
+    for (const vs of vips) {
       // Connecting from the client's address needs IP_TRANSPARENT on the outgoing socket,
       // which Node.js cannot set: refused here rather than silently proxied from our own address.
       if (vs.transparent) {
@@ -104,7 +110,7 @@ export class EmbeddedEngine implements Engine {
         });
       }
     }
-    for (const vs of snapshot.virtualServices) {
+    for (const vs of vips) {
       // A VIP snapshot this engine already accepted is the same frozen object: not checked again.
       if (!vs.certificate || tlsChecked.has(vs)) continue;
       try {
@@ -117,35 +123,53 @@ export class EmbeddedEngine implements Engine {
       }
       tlsChecked.add(vs);
     }
+    this.#checked = snapshot;
   }
 
   apply(snapshot: ConfigSnapshot): Promise<ApplyReport> {
     this.#requested = snapshot;
     return this.#serialise(async () => {
       const started = performance.now();
-      const targets: HealthTarget[] = [];
-      for (const vs of snapshot.virtualServices) {
-        if (!vs.enabled || vs.forceHttps) continue;
-        try {
-          targets.push(...healthTargets(vs));
-        } catch (err) {
-          // Its servers stay unchecked (unknown); the data plane reports the VIP's own failure.
-          this.#log.error({ virtualService: vs.label, err }, 'health checks of a virtual service not set up');
+      // A revision made from the one applied by replacing VIPs: only those are followed (snapshot-step.ts).
+      const changes = changesSince(this.#snapshot, snapshot);
+      if (changes) {
+        const before: string[] = [];
+        const targets: HealthTarget[] = [];
+        for (const c of changes) {
+          for (const rs of c.before.realServers) before.push(`${c.before.id}/${rs.id}`);
+          targets.push(...this.#targetsOf(c.after));
+        }
+        this.#health.syncPart(before, targets);
+        this.#feed.retainChanged(changes);
+        if (this.#pool) this.persistence.configureSome(changes.map((c) => [c.after.id, keepsSourceTable(c.after.persistence) ? c.after.persistence.timeout : null] as const));
+      } else {
+        const targets: HealthTarget[] = [];
+        for (const vs of snapshot.virtualServices) targets.push(...this.#targetsOf(vs));
+        this.#health.sync(targets);
+        this.#feed.retain(snapshot);
+        if (this.#pool) {
+          const timeouts = new Map<string, number>();
+          for (const vs of snapshot.virtualServices) if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
+          this.persistence.configure(timeouts);
         }
       }
-      this.#health.sync(targets);
-      this.#feed.retain(snapshot);
-      let listenersChanged: number;
-      if (this.#plane) listenersChanged = await this.#plane.apply(snapshot);
-      else {
-        const timeouts = new Map<string, number>();
-        for (const vs of snapshot.virtualServices) if (keepsSourceTable(vs.persistence)) timeouts.set(vs.id, vs.persistence.timeout);
-        this.persistence.configure(timeouts);
-        listenersChanged = await (this.#pool as WorkerPool).apply(snapshot);
-      }
+      // In one process the data plane keeps the table's timeouts itself.
+      const listenersChanged = this.#plane ? await this.#plane.apply(snapshot) : await (this.#pool as WorkerPool).apply(snapshot);
       this.#snapshot = snapshot;
       return { revision: snapshot.revision, durationMs: performance.now() - started, listenersChanged };
     });
+  }
+
+  /** The health checks of a VIP's servers (none while it is disabled or only redirects). */
+  #targetsOf(vs: VirtualServiceSnapshot): readonly HealthTarget[] {
+    if (!vs.enabled || vs.forceHttps) return [];
+    try {
+      return healthTargets(vs);
+    } catch (err) {
+      // Its servers stay unchecked (unknown); the data plane reports the VIP's own failure.
+      this.#log.error({ virtualService: vs.label, err }, 'health checks of a virtual service not set up');
+      return [];
+    }
   }
 
   setActive(active: boolean): Promise<void> {

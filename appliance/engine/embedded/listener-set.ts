@@ -38,6 +38,10 @@ const BIND_RETRY_MS = 2000;
  */
 const REBIND_DELAYS_MS = [5, 10, 20, 40, 80, 160, 320, 640];
 
+function keyOf(spec: ListenerSpec): string {
+  return `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
+}
+
 /** The kind of listener a VIP needs. */
 export function listenerKind(vip: VipRuntime): ListenerKind {
   const { protocol, certificate } = vip.spec;
@@ -68,7 +72,7 @@ class Listener {
   readonly #sessions = new Set<Http1Session>();
 
   constructor(readonly spec: ListenerSpec, front: H2Front | null, metrics: EngineMetrics, readonly log: Logger, sockets: Set<Socket>) {
-    this.key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
+    this.key = keyOf(spec);
     this.signature = tlsSignature(spec.vip.spec);
     const vip = spec.vip;
     const onSocket = (socket: Socket) => {
@@ -216,6 +220,8 @@ class Listener {
 /** Every listener of the engine. */
 export class ListenerSet {
   readonly #listeners = new Map<string, Listener>();
+  /** The keys of each VIP's listeners. */
+  readonly #byVip = new Map<string, Set<string>>();
   readonly #sockets = new Set<Socket>();
   readonly #fronts = new Map<string, H2Front>();
   readonly #metrics: EngineMetrics;
@@ -226,39 +232,44 @@ export class ListenerSet {
     this.#log = log;
   }
 
-  /** Makes the listeners match `wanted`; returns how many were opened or closed. */
-  async sync(wanted: readonly ListenerSpec[]): Promise<number> {
+  /**
+   * Makes the listeners match `wanted`; returns how many were opened or closed. With `only`,
+   * `wanted` is the listeners of those VIPs alone and every other VIP's stay as they are (a
+   * revision that changed only these VIPs).
+   */
+  async sync(wanted: readonly ListenerSpec[], only?: ReadonlySet<string>): Promise<number> {
     let changed = 0;
     const keep = new Set<string>();
-    for (const spec of wanted) keep.add(`${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`);
+    for (const spec of wanted) keep.add(keyOf(spec));
     // Close first, so a listener moving to another kind (or a VIP replaced by another on its
     // address) frees the port before the new ones bind.
     const released = new Set<string>();
-    for (const [key, listener] of this.#listeners) {
-      if (keep.has(key)) continue;
+    for (const listener of this.#current(only)) {
+      if (keep.has(listener.key)) continue;
       listener.close();
-      this.#listeners.delete(key);
+      this.#remove(listener);
       released.add(`${listener.spec.host}|${listener.spec.port}`);
       changed++;
     }
     const opening: Promise<void>[] = [];
     for (const spec of wanted) {
-      const key = `${spec.vip.id}|${spec.host}|${spec.port}|${spec.kind}`;
+      const key = keyOf(spec);
       const existing = this.#listeners.get(key);
       if (existing) {
         if (spec.certificate && existing.signature !== tlsSignature(spec.vip.spec)) existing.rotate(spec.certificate);
         continue;
       }
       const listener = new Listener(spec, this.#front(spec), this.#metrics, this.#log, this.#sockets);
-      this.#listeners.set(key, listener);
+      this.#add(listener);
       changed++;
       opening.push(listener.listen(released.has(`${spec.host}|${spec.port}`)));
     }
     const wantedVips = new Set(wanted.map((s) => s.vip.id));
     // One pass, not one per front: at a thousand HTTP/2 VIPs a pass per front was a million steps per revision.
     const h2Vips = new Set<string>();
-    for (const l of this.#listeners.values()) if (l.spec.kind === 'h2') h2Vips.add(l.spec.vip.id);
-    for (const [vsId, front] of this.#fronts) {
+    for (const l of this.#current(only)) if (l.spec.kind === 'h2') h2Vips.add(l.spec.vip.id);
+    const fronts = only ? [...only].flatMap((id) => (this.#fronts.has(id) ? [[id, this.#fronts.get(id) as H2Front] as const] : [])) : this.#fronts;
+    for (const [vsId, front] of fronts) {
       if (!wantedVips.has(vsId) || !h2Vips.has(vsId)) {
         front.closeIdle();
         this.#fronts.delete(vsId);
@@ -268,11 +279,10 @@ export class ListenerSet {
     return changed;
   }
 
-  /** Per VIP with listeners: how many of its wanted ports are bound, and the first error (one pass). */
-  states(only?: string): Map<string, { bound: number; total: number; error: string | null }> {
+  /** Per VIP with listeners (those `only` names when given): how many of its wanted ports are bound, and the first error. */
+  states(only?: string | Iterable<string>): Map<string, { bound: number; total: number; error: string | null }> {
     const out = new Map<string, { bound: number; total: number; error: string | null }>();
-    for (const l of this.#listeners.values()) {
-      if (only !== undefined && l.spec.vip.id !== only) continue;
+    for (const l of this.#current(typeof only === 'string' ? [only] : only)) {
       let st = out.get(l.spec.vip.id);
       if (!st) out.set(l.spec.vip.id, (st = { bound: 0, total: 0, error: null }));
       st.total++;
@@ -280,6 +290,36 @@ export class ListenerSet {
       else st.error ??= l.error;
     }
     return out;
+  }
+
+  /** The listeners of every VIP, or of those `only` names. */
+  *#current(only?: Iterable<string>): Iterable<Listener> {
+    if (!only) {
+      yield* this.#listeners.values();
+      return;
+    }
+    for (const id of only) {
+      const keys = this.#byVip.get(id);
+      if (!keys) continue;
+      // A copy: the caller may remove listeners while it walks them.
+      for (const key of [...keys]) yield this.#listeners.get(key) as Listener;
+    }
+  }
+
+  #add(listener: Listener): void {
+    this.#listeners.set(listener.key, listener);
+    const id = listener.spec.vip.id;
+    let keys = this.#byVip.get(id);
+    if (!keys) this.#byVip.set(id, (keys = new Set()));
+    keys.add(listener.key);
+  }
+
+  #remove(listener: Listener): void {
+    this.#listeners.delete(listener.key);
+    const id = listener.spec.vip.id;
+    const keys = this.#byVip.get(id);
+    keys?.delete(listener.key);
+    if (keys?.size === 0) this.#byVip.delete(id);
   }
 
   /** Closes idle HTTP connections of every VIP (shutdown, HA passive). */

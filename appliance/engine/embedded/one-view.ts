@@ -7,6 +7,7 @@
 // as a disabled one: they stop listening, and their open connections finish their exchanges
 // instead of being cut (a client's keep-alive connection met a reset when the VIP simply
 // went from a worker's share).
+import { followPart, stepOf } from '../../config/snapshot-step.js';
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 
 /** Whether a VIP's limits or balancing count its open connections. */
@@ -14,10 +15,24 @@ export function needsOneView(vs: VirtualServiceSnapshot): boolean {
   return vs.algorithm === 'leastconn' || vs.limits.maxConnections !== null || vs.realServers.some((rs) => rs.maxConnections !== null);
 }
 
+/** What a worker other than the first holds of a VIP. */
+function shared(vs: VirtualServiceSnapshot): VirtualServiceSnapshot {
+  return needsOneView(vs) && vs.enabled ? held(vs) : vs;
+}
+
+/** Each snapshot's share for the workers after the first, made from the share before when the snapshot is a step (snapshot-step.ts). */
+const shares = new WeakMap<ConfigSnapshot, ConfigSnapshot>();
+
 /** The part of a snapshot the worker at `index` carries: the VIPs that need one view stay, disabled, off the first worker. */
 export function workerShare(snapshot: ConfigSnapshot, index: number): ConfigSnapshot {
   if (index === 0) return snapshot;
-  return { ...snapshot, virtualServices: snapshot.virtualServices.map((vs) => (needsOneView(vs) && vs.enabled ? held(vs) : vs)) };
+  let share = shares.get(snapshot);
+  if (share) return share;
+  const step = stepOf(snapshot);
+  const previous = step && shares.get(step.from);
+  share = (previous && step && followPart(previous, step, snapshot.revision, shared)) || { ...snapshot, virtualServices: snapshot.virtualServices.map(shared) };
+  shares.set(snapshot, share);
+  return share;
 }
 
 /** The disabled copy of a VIP snapshot, the same object for the same snapshot (the data plane follows only a VIP whose object changed). */
@@ -28,7 +43,23 @@ function held(vs: VirtualServiceSnapshot): VirtualServiceSnapshot {
   return copy;
 }
 
+const notCarriedOf = new WeakMap<ConfigSnapshot, ReadonlySet<string>>();
+
 /** The VIPs the worker at `index` holds without carrying them (its statistics leave them out). */
-export function notCarried(snapshot: ConfigSnapshot, index: number): Set<string> {
-  return index === 0 ? new Set() : new Set(snapshot.virtualServices.filter(needsOneView).map((vs) => vs.id));
+export function notCarried(snapshot: ConfigSnapshot, index: number): ReadonlySet<string> {
+  if (index === 0) return new Set();
+  let ids = notCarriedOf.get(snapshot);
+  if (ids) return ids;
+  const step = stepOf(snapshot);
+  const previous = step && notCarriedOf.get(step.from);
+  if (previous && step) {
+    const next = new Set(previous);
+    for (const { after } of step.changes) {
+      if (needsOneView(after)) next.add(after.id);
+      else next.delete(after.id);
+    }
+    ids = next;
+  } else ids = new Set(snapshot.virtualServices.filter(needsOneView).map((vs) => vs.id));
+  notCarriedOf.set(snapshot, ids);
+  return ids;
 }

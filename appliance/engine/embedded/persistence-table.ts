@@ -22,10 +22,26 @@ export class PersistenceTable extends EventEmitter<{ change: [PersistenceChange]
     for (const vsId of [...this.#tables.keys()]) if (!timeouts.has(vsId)) this.dropVip(vsId);
     this.#timeoutMs.clear();
     for (const [vsId, seconds] of timeouts) this.#timeoutMs.set(vsId, seconds * 1000);
-    if (timeouts.size > 0 && !this.#sweeper) {
+    this.#keepSweeper();
+  }
+
+  /** Sets or removes (null) the idle timeouts of some VIPs, the others' as they are (a revision that changed only these VIPs). */
+  configureSome(timeouts: Iterable<readonly [string, number | null]>): void {
+    for (const [vsId, seconds] of timeouts) {
+      if (seconds === null) {
+        this.#timeoutMs.delete(vsId);
+        if (this.#tables.has(vsId)) this.dropVip(vsId);
+      } else this.#timeoutMs.set(vsId, seconds * 1000);
+    }
+    this.#keepSweeper();
+  }
+
+  /** A sweeper runs while some VIP keeps a table. */
+  #keepSweeper(): void {
+    if (this.#timeoutMs.size > 0 && !this.#sweeper) {
       this.#sweeper = setInterval(() => this.sweep(Date.now()), 1000);
       this.#sweeper.unref();
-    } else if (timeouts.size === 0 && this.#sweeper) {
+    } else if (this.#timeoutMs.size === 0 && this.#sweeper) {
       clearInterval(this.#sweeper);
       this.#sweeper = null;
     }

@@ -45,7 +45,7 @@ const plane = new DataPlane({ logger: createLogger().child({ component: 'engine-
 /** The revision this worker follows, rebuilt from the engine's deltas. */
 const holder = new SnapshotHolder();
 /** The VIPs this worker holds without carrying them (one-view.ts): left out of its statistics. */
-let held = new Set<string>();
+let held: ReadonlySet<string> = new Set<string>();
 /** A fingerprint of each VIP's statistics as last sent (data-plane.ts statsSince). */
 const lastSent = new Map<string, string>();
 function statsPatch(only?: readonly string[]): StatsPatch {

@@ -13,6 +13,7 @@ import type { CounterValues, FromWorker, StatsPatch, ToWorker } from './ipc-mess
 import type { PersistenceEntry } from '../types.js';
 import { sessionTicketKeys } from './tls-policy.js';
 import { snapshotDelta, type SnapshotDelta } from './snapshot-delta.js';
+import { changesSince } from '../../config/snapshot-step.js';
 
 /** What the pool reports to the engine, and the engine state a new worker starts from. */
 export interface WorkerPoolEvents {
@@ -223,7 +224,12 @@ export class WorkerPool {
   #deltaFor(worker: Worker, snapshot: ConfigSnapshot, deltas = new Map<ConfigSnapshot | null, SnapshotDelta>()): SnapshotDelta {
     const base = this.#sent.get(worker) ?? null;
     let delta = deltas.get(base);
-    if (!delta) deltas.set(base, (delta = snapshotDelta(base, snapshot)));
+    if (!delta) {
+      // Made from what the worker holds by replacing VIPs: those are the delta, no pass over the rest.
+      const changes = changesSince(base, snapshot);
+      delta = changes ? { revision: snapshot.revision, changed: changes.map((c) => c.after) } : snapshotDelta(base, snapshot);
+      deltas.set(base, delta);
+    }
     this.#sent.set(worker, snapshot);
     return delta;
   }

@@ -10,6 +10,7 @@
 // when they differ, so a reload or a restarted worker (whose servers start up) follows the
 // verdict within one read. The overview shows the appliance's verdict and last check.
 import type { Logger } from 'pino';
+import type { VipChange } from '../../config/snapshot-step.js';
 import type { CheckResult, ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import type { Health } from '../health/health-state.js';
@@ -31,6 +32,11 @@ export function checkedByAppliance(vs: VirtualServiceSnapshot): boolean {
 }
 
 /** The appliance-run checks of the HAProxy engine. */
+/** The appliance's checks of a VIP's servers: the feedback agent stays HAProxy's own agent-check, beside them. */
+function targetsOf(vs: VirtualServiceSnapshot): HealthTarget[] {
+  return checkedByAppliance(vs) ? healthTargets(vs).map((t) => ({ ...t, agent: { ...t.agent, port: null } })) : [];
+}
+
 export class ApplianceChecks {
   readonly #checker: HealthChecker;
   readonly #log: Logger;
@@ -48,9 +54,19 @@ export class ApplianceChecks {
   /** Follows a snapshot: checks start, change or stop with the VIPs that need them. */
   sync(snapshot: ConfigSnapshot): void {
     const targets: HealthTarget[] = [];
-    // The feedback agent stays HAProxy's own agent-check, beside the appliance's check.
-    for (const vs of snapshot.virtualServices) if (checkedByAppliance(vs)) targets.push(...healthTargets(vs).map((t) => ({ ...t, agent: { ...t.agent, port: null } })));
+    for (const vs of snapshot.virtualServices) targets.push(...targetsOf(vs));
     this.#checker.sync(targets);
+  }
+
+  /** `sync` for a revision that changed only these VIPs (snapshot-step.ts). */
+  syncChanged(changes: readonly VipChange[]): void {
+    const before: string[] = [];
+    const targets: HealthTarget[] = [];
+    for (const { before: old, after } of changes) {
+      for (const rs of old.realServers) before.push(`${old.id}/${rs.id}`);
+      targets.push(...targetsOf(after));
+    }
+    this.#checker.syncPart(before, targets);
   }
 
   /** Registers a listener of every finished check (the engine's duration metric). */

@@ -4,6 +4,7 @@
 // create proxies, change a backend's algorithm, persistence or checks, or give a dynamic
 // server a persistence cookie at run time; those need the reload.
 import { isIP } from 'node:net';
+import { vipOf, type VipChange } from '../../config/snapshot-step.js';
 import type { ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../types.js';
 import { backendServerIds, certBundle, certPath, listens, serverArgs, type RenderSettings } from './config-render.js';
 import { backendName, serverName } from './names.js';
@@ -67,26 +68,43 @@ export function onlyServerStates(plan: ChangePlan): boolean {
 }
 
 /** The plan from `prev` (running with `prevSettings`) to `next` (to run with `nextSettings`). */
-export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSettings: RenderSettings, nextSettings: RenderSettings): ChangePlan {
+export function planChanges(prev: ConfigSnapshot, next: ConfigSnapshot, prevSettings: RenderSettings, nextSettings: RenderSettings, changes?: readonly VipChange[] | null): ChangePlan {
   const reasons: string[] = [];
   const steps: RuntimeStep[] = [];
-  const prevById = new Map(prev.virtualServices.map((v) => [v.id, v]));
-  const nextIds = new Set(next.virtualServices.map((v) => v.id));
-  // Bind lines: a VIP that is the same snapshot, with the same ownership and bindability, keeps its own.
-  let listenersChanged = 0;
   const sameActive = prevSettings.active === nextSettings.active;
-  for (const vs of next.virtualServices) {
-    const old = prevById.get(vs.id);
+  // Each VIP before and after (undefined: not there); a VIP that is the same snapshot, with
+  // the same ownership and bindability, has nothing to plan, so a revision made from `prev` by
+  // replacing VIPs (snapshot-step.ts) needs only those and the ones whose bindability may change.
+  const pairs: [VirtualServiceSnapshot | undefined, VirtualServiceSnapshot][] = [];
+  const removed: VirtualServiceSnapshot[] = [];
+  if (changes && sameActive) {
+    const seen = new Set<string>();
+    for (const c of changes) {
+      pairs.push([c.before, c.after]);
+      seen.add(c.after.id);
+    }
+    for (const id of new Set([...prevSettings.unbindable.keys(), ...nextSettings.unbindable.keys()])) {
+      const vs = seen.has(id) ? undefined : vipOf(next, id);
+      if (vs) pairs.push([vipOf(prev, id), vs]);
+    }
+  } else {
+    const prevById = new Map(prev.virtualServices.map((v) => [v.id, v]));
+    const nextIds = new Set(next.virtualServices.map((v) => v.id));
+    for (const vs of next.virtualServices) pairs.push([prevById.get(vs.id), vs]);
+    for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) removed.push(vs);
+  }
+  // Bind lines.
+  let listenersChanged = 0;
+  for (const [old, vs] of pairs) {
     if (sameActive && old === vs && prevSettings.unbindable.has(vs.id) === nextSettings.unbindable.has(vs.id)) continue;
     listenersChanged += bindChanges(old, vs, prevSettings, nextSettings);
   }
-  for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) listenersChanged += bindChanges(vs, undefined, prevSettings, nextSettings);
+  for (const vs of removed) listenersChanged += bindChanges(vs, undefined, prevSettings, nextSettings);
   if (listenersChanged > 0) reasons.push(`${listenersChanged} listener(s) change`);
   if (prevSettings.active !== nextSettings.active) reasons.push(nextSettings.active ? 'VIPs bound (active)' : 'VIPs released (passive)');
   if (JSON.stringify(prevSettings.peers) !== JSON.stringify(nextSettings.peers)) reasons.push('replication peers changed');
-  for (const vs of prev.virtualServices) if (!nextIds.has(vs.id)) reasons.push(`VIP ${vs.label} removed`);
-  for (const vs of next.virtualServices) {
-    const old = prevById.get(vs.id);
+  for (const vs of removed) reasons.push(`VIP ${vs.label} removed`);
+  for (const [old, vs] of pairs) {
     if (!old) {
       reasons.push(`VIP ${vs.label} added`);
       continue;

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { ApplianceError } from '../../errors.js';
 import { writeFileAtomic } from '../../config/atomic-file.js';
+import { changesSince, vipOf, type VipChange } from '../../config/snapshot-step.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceReplication, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { keepsSourceTable } from '../client-network.js';
 import { backendName } from './names.js';
@@ -222,7 +223,7 @@ export class HaproxyEngine implements Engine {
       // A revision that only changes server weights or admin states of the last one HAProxy
       // accepted renders no line its parser could refuse: no `haproxy -c` (O(VIPs)) for it.
       const settings = this.#settingsWith(new Map());
-      if (this.#lastChecked && onlyServerStates(planChanges(this.#lastChecked, snapshot, settings, settings))) {
+      if (this.#lastChecked && onlyServerStates(planChanges(this.#lastChecked, snapshot, settings, settings, changesSince(this.#lastChecked, snapshot)))) {
         this.#lastChecked = snapshot;
         return;
       }
@@ -312,21 +313,33 @@ export class HaproxyEngine implements Engine {
   }
 
   /** VIPs whose address and port HAProxy could not bind (not on this host, taken by another program). */
-  async #unbindable(snapshot: ConfigSnapshot, active: boolean): Promise<Map<string, string>> {
+  async #unbindable(snapshot: ConfigSnapshot, active: boolean, changes: readonly VipChange[] | null): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!active) return out;
-    // A VIP running as it is, and bound, needs no probe: only new, changed or unbound ones are looked at.
-    const running = new Map(this.#running.virtualServices.map((vs) => [vs.id, vs]));
-    const boundNow = (vs: VirtualServiceSnapshot) => this.#active && vs.enabled && running.get(vs.id) === vs && !this.#settings.unbindable.has(vs.id);
-    if (snapshot.virtualServices.every((vs) => !vs.enabled || boundNow(vs))) return out;
-    const bound = new Set<string>();
-    for (const vs of this.#running.virtualServices) {
-      if (vs.enabled && this.#active && !this.#settings.unbindable.has(vs.id)) for (const p of vs.ports) bound.add(`${vs.ipAddress}|${p}`);
-    }
-    for (const vs of snapshot.virtualServices) {
-      if (!vs.enabled || boundNow(vs)) continue;
+    // A VIP running as it is, and bound, needs no probe: only new, changed or unbound ones are
+    // looked at (with a revision's changes, those and the unbound ones alone).
+    const running = changes ? null : new Map(this.#running.virtualServices.map((vs) => [vs.id, vs]));
+    const runningOf = (id: string) => (running ? running.get(id) : vipOf(this.#running, id));
+    const boundNow = (vs: VirtualServiceSnapshot) => this.#active && vs.enabled && runningOf(vs.id) === vs && !this.#settings.unbindable.has(vs.id);
+    const candidates = changes ? [...changes.map((c) => c.after), ...[...this.#settings.unbindable.keys()].flatMap((id) => vipOf(snapshot, id) ?? [])] : snapshot.virtualServices;
+    const toProbe = candidates.filter((vs) => vs.enabled && !boundNow(vs));
+    if (toProbe.length === 0) return out;
+    // The addresses HAProxy holds now need no probe.
+    const wasBound = (vs: VirtualServiceSnapshot | undefined): vs is VirtualServiceSnapshot => vs !== undefined && vs.enabled && this.#active && !this.#settings.unbindable.has(vs.id);
+    let bound: Set<string> | null = null;
+    const holds = (vs: VirtualServiceSnapshot, port: number): boolean => {
+      // The VIP's own address before the change answers without a pass over every VIP.
+      const before = runningOf(vs.id);
+      if (wasBound(before) && before.ipAddress === vs.ipAddress && before.ports.includes(port)) return true;
+      if (!bound) {
+        bound = new Set();
+        for (const v of this.#running.virtualServices) if (wasBound(v)) for (const p of v.ports) bound.add(`${v.ipAddress}|${p}`);
+      }
+      return bound.has(`${vs.ipAddress}|${port}`);
+    };
+    for (const vs of toProbe) {
       for (const port of vs.ports) {
-        if (bound.has(`${vs.ipAddress}|${port}`)) continue;
+        if (holds(vs, port)) continue;
         const why = await bindProbe(vs.ipAddress, port);
         if (why) {
           out.set(vs.id, why.message);
@@ -339,13 +352,16 @@ export class HaproxyEngine implements Engine {
 
   async #apply(snapshot: ConfigSnapshot, active: boolean, peers: PeersSettings): Promise<ApplyReport> {
     const started = performance.now();
-    const settings = this.#settingsWith(await this.#unbindable(snapshot, active), active, peers);
-    const plan = planChanges(this.#running, snapshot, this.#settings, settings);
+    // Made from the running revision by replacing VIPs, with the same ownership and peers: only those VIPs are looked at (snapshot-step.ts).
+    const changes = active === this.#active && peers === this.#peers ? changesSince(this.#running, snapshot) : null;
+    const settings = this.#settingsWith(await this.#unbindable(snapshot, active, changes), active, peers);
+    const plan = planChanges(this.#running, snapshot, this.#settings, settings, changes);
     // Rendered only when HAProxy must read it (a reload); runtime changes record it lazily.
     const config = (): string => renderConfig(snapshot, settings);
-    await this.#writeCerts(snapshot);
+    await this.#writeCerts(snapshot, changes);
     // The return path of transparent VIPs is in place before HAProxy connects from clients' addresses.
-    const transparent = active && snapshot.virtualServices.some((vs) => vs.enabled && vs.transparent);
+    const transparentVip = (vs: VirtualServiceSnapshot) => vs.enabled && vs.transparent;
+    const transparent = active && (changes && !changes.some((c) => transparentVip(c.before) || transparentVip(c.after)) ? this.#transparentRouting : snapshot.virtualServices.some(transparentVip));
     if (transparent && !this.#transparentRouting) {
       try {
         await installTransparentRouting();
@@ -392,10 +408,12 @@ export class HaproxyEngine implements Engine {
     this.#running = snapshot;
     this.#active = active;
     this.#feed.active = active;
-    this.#feed.retain(snapshot);
+    if (changes) this.#feed.retainChanged(changes);
+    else this.#feed.retain(snapshot);
     this.#peers = peers;
     this.#settings = settings;
-    this.#checks.sync(snapshot);
+    if (changes) this.#checks.syncChanged(changes);
+    else this.#checks.sync(snapshot);
     // Weights and admin states change no row of `show stat` the status reads: no re-read of
     // every server for them (the poller reads within POLL_MS anyway).
     if (reloaded || !onlyServerStates(plan)) {
@@ -432,9 +450,9 @@ export class HaproxyEngine implements Engine {
     setTimeout(() => attempt(600), 1000).unref();
   }
 
-  async #writeCerts(snapshot: ConfigSnapshot): Promise<void> {
-    const byId = new Map(this.#running.virtualServices.map((v) => [v.id, v]));
-    for (const vs of snapshot.virtualServices) {
+  async #writeCerts(snapshot: ConfigSnapshot, changes: readonly VipChange[] | null): Promise<void> {
+    const byId = changes ? new Map(changes.map((c) => [c.after.id, c.before])) : new Map(this.#running.virtualServices.map((v) => [v.id, v]));
+    for (const vs of changes ? changes.map((c) => c.after) : snapshot.virtualServices) {
       const old = byId.get(vs.id);
       if (old === vs) continue; // the same frozen snapshot: its files are written
       const before = new Map((old ? certFiles(old, this.#certDir) : []).map((f) => [f.path, f.content]));

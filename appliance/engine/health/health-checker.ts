@@ -171,7 +171,28 @@ export class HealthChecker implements HealthSource {
   /** Follows a new set of targets: unchanged ones keep their loop and verdict. */
   sync(targets: readonly HealthTarget[]): void {
     const wanted = new Map(targets.map((t) => [t.key, t]));
-    for (const [key, loop] of this.#loops) {
+    this.#follow(this.#loops.keys(), wanted, targets);
+    this.#syncAgents(this.#agents.keys(), wanted);
+  }
+
+  /**
+   * Follows new targets of some servers only, as `sync` would with every other target as it
+   * is: `previous` are the keys those servers had (a changed VIP's servers before the change),
+   * `targets` what they have now. A revision that changes one VIP of a thousand looks at one.
+   */
+  syncPart(previous: Iterable<string>, targets: readonly HealthTarget[]): void {
+    const wanted = new Map(targets.map((t) => [t.key, t]));
+    const keys = new Set(previous);
+    for (const key of wanted.keys()) keys.add(key);
+    this.#follow(keys, wanted, targets);
+    this.#syncAgents(keys, wanted);
+  }
+
+  /** The loops of `keys` follow `wanted`; the targets without a loop get one. */
+  #follow(keys: Iterable<string>, wanted: Map<string, HealthTarget>, targets: readonly HealthTarget[]): void {
+    for (const key of keys) {
+      const loop = this.#loops.get(key);
+      if (!loop) continue;
       const next = wanted.get(key);
       if (!next || signatureOf(next) !== loop.signature) {
         this.#stopLoop(loop);
@@ -192,12 +213,13 @@ export class HealthChecker implements HealthSource {
       // Spread first checks a little so a big revision does not probe everything at once.
       this.#schedule(loop, target.type === 'none' ? target.intervalMs : Math.floor(Math.random() * Math.min(200, target.intervalMs)));
     }
-    this.#syncAgents(wanted);
   }
 
-  /** Agent loops follow the targets that have an agent; a server that lost its agent forgets its state. */
-  #syncAgents(wanted: Map<string, HealthTarget>): void {
-    for (const [key, loop] of this.#agents) {
+  /** Agent loops of `keys` follow the targets that have an agent; a server that lost its agent forgets its state. */
+  #syncAgents(keys: Iterable<string>, wanted: Map<string, HealthTarget>): void {
+    for (const key of keys) {
+      const loop = this.#agents.get(key);
+      if (!loop) continue;
       const t = wanted.get(key);
       if (t && t.agent.port !== null && agentSignature(t) === loop.signature) continue;
       loop.stopped = true;

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isLayer4 } from '../../../openapi/sdk/rules.js';
+import { changesSince } from '../../config/snapshot-step.js';
 import { HealthChecker } from '../health/health-checker.js';
 import { HealthFeed } from '../health-feed.js';
 import { healthTargets } from '../health/targets.js';
@@ -44,6 +45,8 @@ export class KernelPlane {
   /** The health changes of the layer 4 servers (the layered engine's onHealth passes them on). */
   readonly health: HealthFeed;
   #vips: readonly VirtualServiceSnapshot[] = [];
+  /** The last snapshot apply() was given. */
+  #followed: ConfigSnapshot | null = null;
   #active = true;
   #stopped = false;
   /** snat VIPs translate to their VIP address (an HA pair's floating address), not the interface's. */
@@ -77,6 +80,10 @@ export class KernelPlane {
 
   /** Follows the layer 4 VIPs of a snapshot; resolves when the kernel runs them (or each has its error). */
   async apply(snapshot: ConfigSnapshot): Promise<void> {
+    // A revision that replaced only proxy VIPs leaves the kernel's part as it is (snapshot-step.ts).
+    const changes = changesSince(this.#followed, snapshot);
+    this.#followed = snapshot;
+    if (changes && !changes.some((c) => isKernelVip(c.before) || isKernelVip(c.after))) return;
     this.#vips = snapshot.virtualServices.filter(isKernelVip);
     this.#health.sync(this.#vips.filter((v) => v.enabled).flatMap(healthTargets));
     this.health.retain({ revision: snapshot.revision, virtualServices: this.#vips });
