@@ -5,7 +5,11 @@
 
 // The snapshot types are the config package's (it builds them); the engines read them.
 export type { CertificateSnapshot, ConfigSnapshot, RealServerSnapshot, SniCertificateSnapshot, VirtualServiceSnapshot } from '../config/snapshot.js';
-import type { ConfigSnapshot, SnapshotTarget } from '../config/snapshot.js';
+import type { ConfigSnapshot, SnapshotTarget, VirtualServiceSnapshot } from '../config/snapshot.js';
+import type { VipChange as StepChange } from '../config/snapshot-step.js';
+
+/** One VIP a revision changed (config/snapshot-step.ts): its snapshot before and after. */
+export type VipChange = StepChange<VirtualServiceSnapshot>;
 import type { HealthListener } from './health-feed.js';
 export type { HealthListener, HealthTransition } from './health-feed.js';
 

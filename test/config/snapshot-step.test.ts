@@ -8,7 +8,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 
 const vip = (id: string, weight = 1): VirtualServiceSnapshot => Object.freeze({ id, label: id, weight }) as unknown as VirtualServiceSnapshot;
 const snap = (revision: number, vips: VirtualServiceSnapshot[]): ConfigSnapshot => Object.freeze({ revision, virtualServices: Object.freeze(vips) });
-const byId = (changes: readonly VipChange[] | null) => (changes ? [...changes].sort((a, b) => a.after.id.localeCompare(b.after.id)) : changes);
+const byId = (changes: readonly VipChange<VirtualServiceSnapshot>[] | null) => (changes ? [...changes].sort((a, b) => a.after.id.localeCompare(b.after.id)) : changes);
 
 describe('a snapshot step', () => {
   const base = snap(1, ['a', 'b', 'c', 'd'].map((id) => vip(id)));

@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { HealthSource } from '../health/health-checker.js';
-import { changesSince, type VipChange } from '../../config/snapshot-step.js';
-import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
+import { changesSince } from '../../config/snapshot-step.js';
+import type { ConfigSnapshot, VipChange, VirtualServiceSnapshot } from '../types.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { listenerKind, ListenerSet, type ListenerSpec } from './listener-set.js';
 import type { PersistenceTable } from './persistence-table.js';

@@ -10,8 +10,7 @@
 // when they differ, so a reload or a restarted worker (whose servers start up) follows the
 // verdict within one read. The overview shows the appliance's verdict and last check.
 import type { Logger } from 'pino';
-import type { VipChange } from '../../config/snapshot-step.js';
-import type { CheckResult, ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
+import type { CheckResult, ConfigSnapshot, VipChange, VirtualServiceSnapshot } from '../types.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import type { Health } from '../health/health-state.js';
 import { healthTargets } from '../health/targets.js';

@@ -4,8 +4,8 @@
 // create proxies, change a backend's algorithm, persistence or checks, or give a dynamic
 // server a persistence cookie at run time; those need the reload.
 import { isIP } from 'node:net';
-import { vipOf, type VipChange } from '../../config/snapshot-step.js';
-import type { ConfigSnapshot, RealServerSnapshot, VirtualServiceSnapshot } from '../types.js';
+import { vipOf } from '../../config/snapshot-step.js';
+import type { ConfigSnapshot, RealServerSnapshot, VipChange, VirtualServiceSnapshot } from '../types.js';
 import { backendServerIds, certBundle, certPath, listens, serverArgs, type RenderSettings } from './config-render.js';
 import { backendName, serverName } from './names.js';
 
