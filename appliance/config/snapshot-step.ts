@@ -146,3 +146,19 @@ export function followPart<V extends SteppedVip>(previousPart: SteppedSnapshot<V
   }
   return replaceVips(previousPart, revision, replacements);
 }
+
+/**
+ * A layer's part of `snapshot` (`part` maps each VIP to the one the layer carries, or null
+ * for one it does not), made once per snapshot and kept in `parts`: from the part of the
+ * snapshot it stepped from when that part is kept and no changed VIP enters or leaves it,
+ * otherwise whole.
+ */
+export function partOf<V extends SteppedVip>(parts: WeakMap<object, SteppedSnapshot<V>>, snapshot: SteppedSnapshot<V>, part: (vs: V) => V | null): SteppedSnapshot<V> {
+  let made = parts.get(snapshot);
+  if (made) return made;
+  const step = stepOf(snapshot);
+  const previous = step && parts.get(step.from);
+  made = (previous && step && followPart(previous, step, snapshot.revision, part)) || { revision: snapshot.revision, virtualServices: snapshot.virtualServices.flatMap((vs) => part(vs) ?? []) };
+  parts.set(snapshot, made);
+  return made;
+}

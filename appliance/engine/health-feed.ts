@@ -5,7 +5,8 @@
 // only reads state (HAProxy's stats) and one that reports transitions (the health checker)
 // publish the same changes. The engines know nothing of who listens (the events layer).
 import type { Health } from './health/health-state.js';
-import type { ConfigSnapshot, VirtualServiceSnapshot } from './types.js';
+import { serverKeys } from './health/targets.js';
+import type { ConfigSnapshot, VipChange } from './types.js';
 
 /** One real server's health changing, as the engine's checks saw it. */
 export interface HealthTransition {
@@ -83,19 +84,11 @@ export class HealthFeed {
   }
 
   /** `retain` for a revision that changed only these VIPs: forgets the servers they no longer have. */
-  retainChanged(changes: readonly { before: VirtualServiceSnapshot; after: VirtualServiceSnapshot }[]): void {
+  retainChanged(changes: readonly VipChange[]): void {
     if (this.#last.size === 0) return;
     for (const { before, after } of changes) {
       const now = new Set(serverKeys(after));
       for (const key of serverKeys(before)) if (!now.has(key)) this.#last.delete(key);
     }
   }
-}
-
-/** The `vsId/rsId` keys of a VIP's servers, built once per VIP snapshot (the store reuses an unchanged VIP's). */
-const keysOf = new WeakMap<VirtualServiceSnapshot, readonly string[]>();
-function serverKeys(vs: VirtualServiceSnapshot): readonly string[] {
-  let keys = keysOf.get(vs);
-  if (!keys) keysOf.set(vs, (keys = vs.realServers.map((rs) => `${vs.id}/${rs.id}`)));
-  return keys;
 }

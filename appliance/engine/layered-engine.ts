@@ -5,7 +5,7 @@
 // about the other.
 import type { KernelPlane } from './kernel/kernel-plane.js';
 import { isKernelVip } from './kernel/kernel-plane.js';
-import { followPart, stepOf } from '../config/snapshot-step.js';
+import { partOf } from '../config/snapshot-step.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, HealthListener, KernelPairing, PersistenceSync, PersistenceTables, VirtualServiceRuntime, VirtualServiceSnapshot } from './types.js';
 
 // A write's snapshot is checked, probed and applied: its proxy part is made once, and from
@@ -17,13 +17,7 @@ function proxyVip(vs: VirtualServiceSnapshot): VirtualServiceSnapshot | null {
 }
 
 function proxyPart(snapshot: ConfigSnapshot): ConfigSnapshot {
-  let part = proxyParts.get(snapshot);
-  if (part) return part;
-  const step = stepOf(snapshot);
-  const previous = step && proxyParts.get(step.from);
-  part = (previous && step && followPart(previous, step, snapshot.revision, proxyVip)) || { revision: snapshot.revision, virtualServices: snapshot.virtualServices.filter((vs) => proxyVip(vs) !== null) };
-  proxyParts.set(snapshot, part);
-  return part;
+  return partOf(proxyParts, snapshot, proxyVip);
 }
 
 /** A layer 7 engine with the kernel plane beside it. */

@@ -2,7 +2,7 @@
 // layer that followed an earlier snapshot learns exactly which VIPs changed since, over one
 // step or a chain of them; anything else (another list, another snapshot) is followed whole.
 import { describe, expect, it } from 'vitest';
-import { changesSince, followPart, recordStep, replaceVips, stepOf, vipOf, type VipChange } from '../../appliance/config/snapshot-step.js';
+import { changesSince, followPart, partOf, recordStep, replaceVips, stepOf, vipOf, type VipChange } from '../../appliance/config/snapshot-step.js';
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../../appliance/config/snapshot.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
@@ -112,5 +112,21 @@ describe('a snapshot step', () => {
     expect(changesSince(partBefore, followed)).toEqual([{ before: partBefore.virtualServices[1], after: part(inside.virtualServices[1]!) }]);
     // A VIP leaving the part (weight 2) cannot be followed in place.
     expect(followPart(partBefore, stepOf(replaceVips(base, 2, [vip('b', 2)])!)!, 2, part)).toBeNull();
+  });
+
+  it('keeps a layer\'s part per snapshot, made from the part before along a step and whole otherwise', () => {
+    const parts = new WeakMap<object, ConfigSnapshot>();
+    const odd = (vs: VirtualServiceSnapshot) => ((vs as unknown as { weight: number }).weight % 2 === 1 ? vs : null);
+    const first = partOf(parts, base, odd);
+    expect(partOf(parts, base, odd)).toBe(first);
+    expect(first.virtualServices.map((v) => v.id)).toEqual(['a', 'b', 'c', 'd']);
+    const inside = replaceVips(base, 2, [vip('c', 3)])!;
+    const followed = partOf(parts, inside, odd);
+    expect(changesSince(first, followed)).toEqual([{ before: base.virtualServices[2], after: inside.virtualServices[2] }]);
+    // A VIP leaving the part: built whole, with no step from the part before.
+    const leaving = replaceVips(inside, 3, [vip('a', 2)])!;
+    const whole = partOf(parts, leaving, odd);
+    expect(whole.virtualServices.map((v) => v.id)).toEqual(['b', 'c', 'd']);
+    expect(changesSince(followed, whole)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import { ApplianceError } from '../../errors.js';
 import { changesSince } from '../../config/snapshot-step.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import { HealthFeed, type HealthListener } from '../health-feed.js';
-import { healthTargets } from '../health/targets.js';
+import { healthTargets, serverKeys } from '../health/targets.js';
 import type { ApplyReport, ConfigSnapshot, Engine, EngineStatus, PersistenceSync, PersistenceTables, RealServerRuntime, VirtualServiceRuntime, VirtualServiceSnapshot } from '../types.js';
 import { DataPlane, type VipStats } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
@@ -133,13 +133,7 @@ export class EmbeddedEngine implements Engine {
       // A revision made from the one applied by replacing VIPs: only those are followed (snapshot-step.ts).
       const changes = changesSince(this.#snapshot, snapshot);
       if (changes) {
-        const before: string[] = [];
-        const targets: HealthTarget[] = [];
-        for (const c of changes) {
-          for (const rs of c.before.realServers) before.push(`${c.before.id}/${rs.id}`);
-          targets.push(...this.#targetsOf(c.after));
-        }
-        this.#health.syncPart(before, targets);
+        this.#health.syncPart(changes.flatMap((c) => serverKeys(c.before)), changes.flatMap((c) => this.#targetsOf(c.after)));
         this.#feed.retainChanged(changes);
         if (this.#pool) this.persistence.configureSome(changes.map((c) => [c.after.id, keepsSourceTable(c.after.persistence) ? c.after.persistence.timeout : null] as const));
       } else {

@@ -7,7 +7,7 @@
 // as a disabled one: they stop listening, and their open connections finish their exchanges
 // instead of being cut (a client's keep-alive connection met a reset when the VIP simply
 // went from a worker's share).
-import { followPart, stepOf } from '../../config/snapshot-step.js';
+import { partOf, stepOf } from '../../config/snapshot-step.js';
 import type { ConfigSnapshot, VirtualServiceSnapshot } from '../types.js';
 
 /** Whether a VIP's limits or balancing count its open connections. */
@@ -26,13 +26,7 @@ const shares = new WeakMap<ConfigSnapshot, ConfigSnapshot>();
 /** The part of a snapshot the worker at `index` carries: the VIPs that need one view stay, disabled, off the first worker. */
 export function workerShare(snapshot: ConfigSnapshot, index: number): ConfigSnapshot {
   if (index === 0) return snapshot;
-  let share = shares.get(snapshot);
-  if (share) return share;
-  const step = stepOf(snapshot);
-  const previous = step && shares.get(step.from);
-  share = (previous && step && followPart(previous, step, snapshot.revision, shared)) || { ...snapshot, virtualServices: snapshot.virtualServices.map(shared) };
-  shares.set(snapshot, share);
-  return share;
+  return partOf(shares, snapshot, shared);
 }
 
 /** The disabled copy of a VIP snapshot, the same object for the same snapshot (the data plane follows only a VIP whose object changed). */

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { CheckResult, ConfigSnapshot, VipChange, VirtualServiceSnapshot } from '../types.js';
 import { HealthChecker, type HealthTarget } from '../health/health-checker.js';
 import type { Health } from '../health/health-state.js';
-import { healthTargets } from '../health/targets.js';
+import { healthTargets, serverKeys } from '../health/targets.js';
 import { backendName, serverName } from './names.js';
 import type { VipStat } from './stats-reader.js';
 
@@ -30,12 +30,12 @@ export function checkedByAppliance(vs: VirtualServiceSnapshot): boolean {
   return APPLIANCE_RUN.has(hc.type) || ((hc.type === 'http' || hc.type === 'https') && hc.bodyMatch?.kind === 'regex');
 }
 
-/** The appliance-run checks of the HAProxy engine. */
 /** The appliance's checks of a VIP's servers: the feedback agent stays HAProxy's own agent-check, beside them. */
 function targetsOf(vs: VirtualServiceSnapshot): HealthTarget[] {
   return checkedByAppliance(vs) ? healthTargets(vs).map((t) => ({ ...t, agent: { ...t.agent, port: null } })) : [];
 }
 
+/** The appliance-run checks of the HAProxy engine. */
 export class ApplianceChecks {
   readonly #checker: HealthChecker;
   readonly #log: Logger;
@@ -59,13 +59,7 @@ export class ApplianceChecks {
 
   /** `sync` for a revision that changed only these VIPs (snapshot-step.ts). */
   syncChanged(changes: readonly VipChange[]): void {
-    const before: string[] = [];
-    const targets: HealthTarget[] = [];
-    for (const { before: old, after } of changes) {
-      for (const rs of old.realServers) before.push(`${old.id}/${rs.id}`);
-      targets.push(...targetsOf(after));
-    }
-    this.#checker.syncPart(before, targets);
+    this.#checker.syncPart(changes.flatMap((c) => serverKeys(c.before)), changes.flatMap((c) => targetsOf(c.after)));
   }
 
   /** Registers a listener of every finished check (the engine's duration metric). */

@@ -21,6 +21,14 @@ export function healthTargets(vs: VirtualServiceSnapshot): readonly HealthTarget
   return targets;
 }
 
+/** The `vsId/rsId` keys of a VIP's servers (the health checker's and the feed's), built once per VIP snapshot. */
+const keysOf = new WeakMap<VirtualServiceSnapshot, readonly string[]>();
+export function serverKeys(vs: VirtualServiceSnapshot): readonly string[] {
+  let keys = keysOf.get(vs);
+  if (!keys) keysOf.set(vs, (keys = vs.realServers.map((rs) => `${vs.id}/${rs.id}`)));
+  return keys;
+}
+
 function buildTargets(vs: VirtualServiceSnapshot): HealthTarget[] {
   const hc = vs.healthCheck;
   return vs.realServers.map((rs) => ({
