@@ -81,7 +81,11 @@ describe('two worker processes', () => {
     await until('a back up', async () => (await healthOf(client, vipId, servers.a as string)) === 'up');
   });
 
-  it('replace a worker that dies, with the current configuration', async () => {
+  it('replace a worker that dies, with the current configuration, and keep what it counted', async () => {
+    const connections = async () => sample(String(await client.getMetrics()), 'lbappliance_virtual_service_connections_total', 'virtual_service="multi"');
+    // Both workers carried connections before (source-IP clients above); the counter is read, so both reported theirs.
+    const before = await connections();
+    expect(before).toBeGreaterThan(100);
     const [victim] = workerPids();
     process.kill(victim as number, 'SIGKILL');
     for (let i = 0; i < 20; i++) expect((await get(`http://${VIP}:8080/`)).status).toBe(200);
@@ -90,6 +94,8 @@ describe('two worker processes', () => {
       const pids = workerPids();
       return pids.length === 2 && !pids.includes(victim as number);
     });
+    // A counter never goes back: the dead worker's connections stay counted beside the new ones.
+    expect(await connections()).toBe(before + 20);
     // A change after the replacement reaches both workers.
     await client.updateRealServer(vipId, servers.b as string, { adminState: 'halt' });
     for (let i = 0; i < 20; i++) expect((await get(`http://${VIP}:8080/`, { localAddress: `127.0.77.${130 + i}` })).body.toString()).toBe('a');

@@ -3,6 +3,7 @@ import type { AgentState, Health } from '../health/health-state.js';
 import type { SnapshotDelta } from './snapshot-delta.js';
 import type { VipStats } from './data-plane.js';
 import type { PersistenceEntry } from '../types.js';
+import type { CounterChange } from './engine-metrics.js';
 
 /** Engine to worker. */
 export type ToWorker =
@@ -11,6 +12,8 @@ export type ToWorker =
   | { t: 'active'; id: number; active: boolean }
   | { t: 'stop'; id: number; graceMs: number }
   | { t: 'counters'; id: number }
+  /** Answered with done and nothing else: whether the worker answers. */
+  | { t: 'ping'; id: number }
   | { t: 'health'; key: string; health: Health }
   | { t: 'agent'; key: string; agent: AgentState }
   | { t: 'persist'; entries: PersistenceEntry[] }
@@ -18,8 +21,8 @@ export type ToWorker =
   /** The engine's TLS session ticket keys (base64), sent before anything else. */
   | { t: 'ticketKeys'; keys: string };
 
-/** Counter values of one worker: metric name -> serialised label set -> value. */
-export type CounterValues = Record<string, Record<string, number>>;
+/** A worker's counter series that grew since it last answered a `counters` question (engine-metrics.ts takeChanges). */
+export type CounterChanges = CounterChange[];
 
 /**
  * A worker's VIP statistics as a change from the ones it sent before: the VIPs whose counts or
@@ -35,7 +38,7 @@ export interface StatsPatch {
 /** Worker to engine. */
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'done'; id: number; listenersChanged?: number; counters?: CounterValues; stats?: StatsPatch }
+  | { t: 'done'; id: number; listenersChanged?: number; counters?: CounterChanges; stats?: StatsPatch }
   | { t: 'stats'; stats: StatsPatch }
   | { t: 'passive'; key: string; detail: string }
   | { t: 'persist'; entry: PersistenceEntry };

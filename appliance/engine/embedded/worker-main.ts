@@ -8,7 +8,7 @@ import { HealthCell } from '../health/health-state.js';
 import { createLogger } from '../../logging.js';
 import { DataPlane } from './data-plane.js';
 import { EngineMetrics } from './engine-metrics.js';
-import type { CounterValues, FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
+import type { FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
 import { PersistenceTable } from './persistence-table.js';
 import { useSessionTicketKeys } from './tls-policy.js';
 import { notCarried, workerShare } from './one-view.js';
@@ -56,16 +56,6 @@ persistence.on('change', (c) => {
   if (c.type === 'set') send({ t: 'persist', entry: c.entry });
 });
 
-async function counters(): Promise<CounterValues> {
-  const out: CounterValues = {};
-  for (const metric of await registry.getMetricsAsJSON()) {
-    const values: Record<string, number> = {};
-    for (const v of metric.values) values[JSON.stringify(v.labels)] = v.value;
-    out[metric.name] = values;
-  }
-  return out;
-}
-
 process.on('message', (m: ToWorker) => {
   void (async () => {
     switch (m.t) {
@@ -81,8 +71,11 @@ process.on('message', (m: ToWorker) => {
         await plane.setActive(m.active);
         send({ t: 'done', id: m.id, stats: statsPatch() });
         break;
+      case 'ping':
+        send({ t: 'done', id: m.id });
+        break;
       case 'counters':
-        send({ t: 'done', id: m.id, counters: await counters() });
+        send({ t: 'done', id: m.id, counters: metrics.takeChanges() });
         break;
       case 'stop':
         await plane.stop(m.graceMs);

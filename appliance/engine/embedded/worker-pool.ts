@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentState, Health } from '../health/health-state.js';
 import type { ConfigSnapshot } from '../types.js';
 import type { VipStats } from './data-plane.js';
-import type { CounterValues, FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
+import type { CounterChanges, FromWorker, StatsPatch, ToWorker } from './ipc-messages.js';
 import type { PersistenceEntry } from '../types.js';
 import { sessionTicketKeys } from './tls-policy.js';
 import { snapshotDelta, type SnapshotDelta } from './snapshot-delta.js';
@@ -95,17 +95,18 @@ export class WorkerPool {
     this.#broadcast({ t: 'persist', entries }, except);
   }
 
-  /** The workers' counter values, summed. */
-  async counters(): Promise<CounterValues> {
-    const sum: CounterValues = {};
+  /** How many workers answer a question (the ones started and caught up). */
+  async answering(): Promise<number> {
+    return (await this.#ask((id) => ({ t: 'ping', id }))).length;
+  }
+
+  /** What every worker's counters grew by since it was last asked. */
+  async counters(): Promise<CounterChanges> {
+    const all: CounterChanges = [];
     for (const r of await this.#ask((id) => ({ t: 'counters', id }))) {
-      if (r.t !== 'done' || !r.counters) continue;
-      for (const [name, values] of Object.entries(r.counters)) {
-        const into = (sum[name] ??= {});
-        for (const [labels, v] of Object.entries(values)) into[labels] = (into[labels] ?? 0) + v;
-      }
+      if (r.t === 'done' && r.counters) for (const change of r.counters) all.push(change);
     }
-    return sum;
+    return all;
   }
 
   /** Per VIP (`only` alone when given): listeners bound in every worker, connections and sessions summed. */

@@ -49,11 +49,11 @@ function sdkRow(s: SdkResult): string {
 }
 
 function engineTable(rows: EngineRow[], before: EngineRow[] | null): string {
-  const lines = ['| engine | VIPs | run | restore all, ms | its apply, ms | one-change write, ms | one-change apply, ms (median) | one-change apply, ms (fastest) | idle appliance process, % of a core | load |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| engine | VIPs | run | restore all, ms | its apply, ms | one-change write, ms | one-change apply, ms (median) | one-change apply, ms (fastest) | metrics scrape, ms | idle appliance process, % of a core | load |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const o = before?.find((b) => b.engine === r.engine && b.vips === r.vips);
-    if (o) lines.push(`| ${o.engine} | ${o.vips} | before | ${o.restoreMs} | ${o.restoreApplyMs} | ${o.oneChangeWriteMs} | ${o.oneChangeApplyMs} | ${o.oneChangeApplyMinMs ?? ''} | ${o.idleCpuPercent ?? ''} | ${o.load ?? ''} |`);
-    lines.push(`| ${r.engine} | ${r.vips} | ${before ? 'after' : 'this run'} | ${r.restoreMs} | ${r.restoreApplyMs} | ${r.oneChangeWriteMs} | ${r.oneChangeApplyMs} | ${r.oneChangeApplyMinMs ?? ''} | ${r.idleCpuPercent ?? ''} | ${r.load ?? ''} |`);
+    if (o) lines.push(`| ${o.engine} | ${o.vips} | before | ${o.restoreMs} | ${o.restoreApplyMs} | ${o.oneChangeWriteMs} | ${o.oneChangeApplyMs} | ${o.oneChangeApplyMinMs ?? ''} | ${o.scrapeMs ?? ''} | ${o.idleCpuPercent ?? ''} | ${o.load ?? ''} |`);
+    lines.push(`| ${r.engine} | ${r.vips} | ${before ? 'after' : 'this run'} | ${r.restoreMs} | ${r.restoreApplyMs} | ${r.oneChangeWriteMs} | ${r.oneChangeApplyMs} | ${r.oneChangeApplyMinMs ?? ''} | ${r.scrapeMs ?? ''} | ${r.idleCpuPercent ?? ''} | ${r.load ?? ''} |`);
   }
   return lines.join('\n');
 }
@@ -76,7 +76,7 @@ export function renderMarkdown(report: ScaleReport, before: ScaleReport | null, 
   parts[parts.length - 1] += `\n${sdk.join('\n')}`;
   parts.push(
     '## Engines: apply time against VIP count',
-    'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight (40 writes: the median, and the fastest, which carries the least of other jobs\' time on a shared machine): the write as the client sees it, and the engine\'s apply (`lbappliance_config_apply_duration_seconds`).',
+    'A configuration of N VIPs (one real server each) restored in one write, then writes that change one real server\'s weight, one after the other (40 writes: the median, and the fastest, which carries the least of other jobs\' time on a shared machine): the write as the client sees it, and the engine\'s apply (the appliance\'s `revision applied` log line). Then a metrics scrape (`GET /metrics`, median of 5), timed on its own.',
     engineTable(report.engines, before?.engines ?? null),
   );
   if (notes) parts.push(notes.trim());
