@@ -84,13 +84,6 @@ export function missingMap(config: Readonly<Record<string, unknown>>): ConfigMap
   return CONFIG_MAPS.find((map) => !isMap(config[map])) ?? null;
 }
 
-/** A shallow copy of every collection: a draft that shares the objects. */
-export function copyMaps(config: StoredConfig): StoredConfig {
-  const out = {} as Record<string, unknown>;
-  for (const map of CONFIG_MAPS) out[map] = { ...(config[map] ?? {}) };
-  return out as unknown as StoredConfig;
-}
-
 /** The keystore references a configuration names: certificates' keys and stored secrets. */
 export function keyRefsOf(config: Partial<StoredConfig>): string[] {
   const refs = Object.values(config.certificates ?? {}).flatMap((c) => (c ? [c.keyRef] : []));

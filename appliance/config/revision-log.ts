@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
-import { CONFIG_MAPS, copyMaps, type StoredAlertMail, type StoredCertificate, type StoredConfig, type StoredRealServer, type StoredSyslogCollector, type VirtualServiceSpec } from './model.js';
+import { CONFIG_MAPS, type StoredAlertMail, type StoredCertificate, type StoredConfig, type StoredRealServer, type StoredSyslogCollector, type VirtualServiceSpec } from './model.js';
 import type { StoredSnmpSettings } from './snmp-settings.js';
 
 /** The objects one revision changed: each id maps to its new value, or null when removed. */
@@ -67,17 +67,23 @@ export function isEmptyChange(change: ConfigChange): boolean {
   return MAPS.every((m) => Object.keys(change[m] ?? {}).length === 0);
 }
 
-/** Applies a change to a configuration, returning a new one that shares every untouched object. */
+/** Applies a change to a configuration, returning a new one that shares every untouched object (and collection). */
 export function applyChange(config: StoredConfig, change: ConfigChange): StoredConfig {
-  const next: StoredConfig = copyMaps(config);
+  const next = {} as Record<string, Record<string, unknown>>;
   for (const map of MAPS) {
-    const target = next[map] as Record<string, unknown>;
-    for (const [id, value] of Object.entries(change[map] ?? {})) {
+    const collection = (config[map] ?? {}) as Record<string, unknown>;
+    const entries = Object.entries(change[map] ?? {});
+    if (entries.length === 0) {
+      next[map] = collection;
+      continue;
+    }
+    const target = (next[map] = { ...collection });
+    for (const [id, value] of entries) {
       if (value === null) delete target[id];
       else target[id] = value;
     }
   }
-  return next;
+  return next as unknown as StoredConfig;
 }
 
 /** A log line: CRC-32 (8 hex digits) of the JSON, a space, the JSON, a newline. */
