@@ -65,8 +65,14 @@ describe('a write draft', () => {
     const draft = openDraft(base);
     (draft.config.virtualServices as Record<string, unknown>)['virtualServices-0'] = { other: true };
     delete (draft.config.realServers as Record<string, unknown>)['realServers-0'];
-    draft.close();
+    delete (draft.config.certificates as Record<string, unknown>)['certificates-never'];
+    const { config } = draft.close();
     expect(JSON.stringify(base)).toBe(before);
+    // Only the collections the mutation changed are copies; the others are the base's own.
+    expect(config.virtualServices).not.toBe(base.virtualServices);
+    expect(config.realServers).not.toBe(base.realServers);
+    expect(config.certificates).toBe(base.certificates);
+    expect(config.syslogCollectors).toBe(base.syslogCollectors);
     const untouched = openDraft(base).close();
     expect(Object.values(untouched.change).every((m) => Object.keys(m).length === 0)).toBe(true);
     expect(untouched.config).toEqual(base);
