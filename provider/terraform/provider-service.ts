@@ -37,9 +37,9 @@ function dataSourceOf(typeName: string): DataSourceDefinition {
 type Request = Record<string, unknown> & { type_name?: string };
 type Dv = DynamicValueMessage | undefined;
 
-/** The provider's schema message (built once per process, on first use). */
+/** The provider's schema message (built once per process, on first use; the scale bench's stand-in plugin serves it too). */
 let schemaCache: Record<string, unknown> | undefined;
-function providerSchema(): Record<string, unknown> {
+export function providerSchema(): Record<string, unknown> {
   schemaCache ??= {
     provider: schemaMessage(providerAttributes, PROVIDER_DESCRIPTION),
     resource_schemas: Object.fromEntries(resources.map((r) => [terraformTypeName(r), schemaMessage(r.attributes, r.description)])) as Record<string, SchemaMessage>,

@@ -25,8 +25,19 @@ function traced(log: StderrLogger, name: string, fn: UnaryHandler): UnaryHandler
   };
 }
 
+/** What serves tfplugin6.Provider's calls (provider-service.ts; the scale bench serves a stand-in). */
+export interface PluginService {
+  handlers(): ReturnType<ProviderService['handlers']>;
+  close(): Promise<void>;
+}
+
+/** Makes the service once the handshake is out; `onStop` ends the process. */
+export type ServiceFactory = (log: StderrLogger, onStop: () => void) => Promise<PluginService>;
+
+const providerServiceFactory: ServiceFactory = async (log, onStop) => new (await import('./provider-service.js')).ProviderService(log, onStop);
+
 /** Starts the plugin: never returns until the process exits. */
-export async function servePlugin(): Promise<void> {
+export async function servePlugin(makeService: ServiceFactory = providerServiceFactory): Promise<void> {
   const version = negotiate(process.env);
   const log = new StderrLogger();
   // terraform handles Ctrl-C itself and asks us to stop with StopProvider.
@@ -48,10 +59,9 @@ export async function servePlugin(): Promise<void> {
   };
   // The resource definitions load once the handshake line is out, while terraform connects
   // and checks our health: the first Provider call waits for them, the handshake does not.
-  let loaded: Promise<ProviderService> | undefined;
-  const load = (): Promise<ProviderService> =>
-    (loaded ??= import('./provider-service.js').then(({ ProviderService }) => {
-      const service = new ProviderService(log, () => exit('StopProvider'));
+  let loaded: Promise<PluginService> | undefined;
+  const load = (): Promise<PluginService> =>
+    (loaded ??= makeService(log, () => exit('StopProvider')).then((service) => {
       handlers = service.handlers();
       return service;
     }));

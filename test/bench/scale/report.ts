@@ -26,18 +26,19 @@ const STEPS = [
 
 function terraformTable(rows: TerraformRow[], before: TerraformRow[] | null): string {
   const head = before
-    ? '| resources | step | before: lbappliance s | before: floor s | before: ratio | after: lbappliance s | after: floor s | after: ratio |\n|---|---|---|---|---|---|---|---|'
-    : '| resources | step | lbappliance s | terraform_data floor s | ratio |\n|---|---|---|---|---|';
+    ? '| resources | step | before: lbappliance s | before: floor s | before: ratio | after: lbappliance s | after: floor s | after: ratio | after: protocol-only plugin s (ratio) |\n|---|---|---|---|---|---|---|---|---|'
+    : '| resources | step | lbappliance s | terraform_data floor s | ratio | protocol-only plugin s (ratio) |\n|---|---|---|---|---|---|';
   const lines: string[] = [head];
   for (const row of rows) {
     const old = before?.find((b) => b.resources === row.resources);
     for (const [key, name] of STEPS) {
       const s = row.steps[key];
       const o = old?.steps[key];
+      const stand = s.nullPlugin === undefined ? '-' : `${s.nullPlugin} (${s.nullRatio}x)`;
       lines.push(
         before
-          ? `| ${row.resources} | ${name} | ${o?.lbappliance ?? '-'} | ${o?.floor ?? '-'} | ${o ? `${o.ratio}x` : '-'} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x |`
-          : `| ${row.resources} | ${name} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x |`,
+          ? `| ${row.resources} | ${name} | ${o?.lbappliance ?? '-'} | ${o?.floor ?? '-'} | ${o ? `${o.ratio}x` : '-'} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x | ${stand} |`
+          : `| ${row.resources} | ${name} | ${s.lbappliance} | ${s.floor} | ${s.ratio}x | ${stand} |`,
       );
     }
   }
@@ -67,7 +68,7 @@ export function renderMarkdown(report: ScaleReport, before: ScaleReport | null, 
     `# Scale benchmark (${report.date})`,
     `${report.machine.cpus} CPUs, ${report.machine.model ?? ''}, node ${report.machine.node}. Command: \`${report.command}\`.${before ? ` "before" is the run of ${before.date} (results-scale-before.json${before.label ? `, ${before.label}` : ''}).` : ''}`,
     '## Terraform',
-    'A configuration written from the docs: one VIP per four resources, each with three real servers (`for_each`), against the same graph of Terraform\'s built-in `terraform_data` in the same run (the floor, Terraform\'s own cost). Default parallelism (10); embedded engine. Targets at 400 and 1000 resources: apply, no-op plan and destroy within 1.5x of the floor.',
+    'A configuration written from the docs: one VIP per four resources, each with three real servers (`for_each`), against the same graph of Terraform\'s built-in `terraform_data` in the same run (the floor, Terraform\'s own cost). Default parallelism (10); embedded engine. Targets at 400 and 1000 resources: apply, no-op plan and destroy within 1.5x of the floor. The last column runs the same lbappliance configuration through a stand-in plugin that does only the plugin protocol (`test/bench/scale/null-provider.ts`: the provider\'s plugin server, schema and msgpack values, resources kept in the state alone): what any provider plugin on Node.js costs Terraform over its built-in resource.',
     terraformTable(report.terraform, before?.terraform ?? null),
     '## SDK: parallel clients',
     '| objects | clients | seconds | writes/s | p50 ms | p99 ms | max ms | failures |\n|---|---|---|---|---|---|---|---|',

@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startTestAppliance, type TestAppliance } from '../../helpers/appliance-process.js';
 import { ROOT } from '../../helpers/paths.js';
-import { floorHcl, lbapplianceHcl, tfDir, vipsFor, type TfRun } from './terraform-runner.js';
+import { floorHcl, lbapplianceHcl, nullPluginDir, tfDir, vipsFor, type TfRun } from './terraform-runner.js';
 import { engineScale, type EngineRow } from './engine-scale.js';
 import { sdkScale, type SdkResult } from './sdk-scale.js';
 import { renderMarkdown } from './report.js';
@@ -35,6 +35,9 @@ export interface TerraformStep {
   lbappliance: number;
   floor: number;
   ratio: number;
+  /** The same configuration through the stand-in plugin that does only the plugin protocol (null-provider.ts), and its ratio to the floor. */
+  nullPlugin?: number;
+  nullRatio?: number;
 }
 
 /** The Terraform results of one size. */
@@ -82,13 +85,16 @@ async function terraformSize(resources: number): Promise<TerraformRow> {
   try {
     const lb = await tfDir();
     const floor = await tfDir();
+    const stand = await tfDir({}, await nullPluginDir());
     await lb.write(lbapplianceHcl(app.endpoint, app.password, vips, VIP_NETWORK, SERVER_NETWORK));
     await floor.write(floorHcl(vips, VIP_NETWORK, SERVER_NETWORK));
+    await stand.write(lbapplianceHcl(app.endpoint, app.password, vips, VIP_NETWORK, SERVER_NETWORK));
     const step = async (name: string, args: string[], codes: number[] = [0]): Promise<TerraformStep> => {
       const f = must(await floor.run(args), `floor ${name}`, codes);
+      const n = must(await stand.run(args), `stand-in plugin ${name}`, codes);
       const l = must(await lb.run(args), `lbappliance ${name}`, codes);
-      log(`${resources} resources, ${name}: lbappliance ${l} s, terraform_data ${f} s`);
-      return { lbappliance: l, floor: f, ratio: Math.round((l / f) * 100) / 100 };
+      log(`${resources} resources, ${name}: lbappliance ${l} s, protocol-only plugin ${n} s, terraform_data ${f} s`);
+      return { lbappliance: l, floor: f, ratio: Math.round((l / f) * 100) / 100, nullPlugin: n, nullRatio: Math.round((n / f) * 100) / 100 };
     };
     const apply = await step('apply', ['apply', '-auto-approve']);
     const noopPlan = await step('no-op plan', ['plan', '-detailed-exitcode'], [0]);

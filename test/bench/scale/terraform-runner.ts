@@ -2,7 +2,7 @@
 // from bin/ as a development override, no registry) and one for Terraform's built-in
 // `terraform_data` with the same graph, the floor that is Terraform's own cost.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../helpers/paths.js';
@@ -24,11 +24,24 @@ export interface TfDir {
   run(args: string[]): Promise<TfRun>;
 }
 
-/** A working directory whose terraform finds bin/terraform-provider-lbappliance and no registry. */
-export async function tfDir(env: Record<string, string> = {}): Promise<TfDir> {
+/**
+ * A directory holding a `terraform-provider-lbappliance` that is the scale bench's stand-in
+ * plugin (null-provider.ts: the plugin protocol and nothing else), started as bin/ starts the
+ * real one.
+ */
+export async function nullPluginDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lbappliance-scale-null-'));
+  const launcher = join(dir, 'terraform-provider-lbappliance');
+  await writeFile(launcher, `#!/usr/bin/env node\nrequire('node:module').enableCompileCache?.();\nimport(${JSON.stringify(join(ROOT, 'dist', 'test', 'bench', 'scale', 'null-provider.js'))});\n`);
+  await chmod(launcher, 0o755);
+  return dir;
+}
+
+/** A working directory whose terraform finds bin/terraform-provider-lbappliance (or the one in `pluginDir`) and no registry. */
+export async function tfDir(env: Record<string, string> = {}, pluginDir = join(ROOT, 'bin')): Promise<TfDir> {
   const dir = await mkdtemp(join(tmpdir(), 'lbappliance-scale-tf-'));
   const cliConfig = join(dir, 'cli.tfrc');
-  await writeFile(cliConfig, `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/lbappliance/lbappliance" = "${join(ROOT, 'bin')}"\n  }\n  direct {}\n}\n`);
+  await writeFile(cliConfig, `provider_installation {\n  dev_overrides {\n    "registry.terraform.io/lbappliance/lbappliance" = "${pluginDir}"\n  }\n  direct {}\n}\n`);
   const childEnv: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('LBAPPLIANCE_') && !(k in env)) delete childEnv[k];
   return {
