@@ -6,11 +6,11 @@
 // plugin is read back at once. The requests are counted from the appliance's own metrics.
 // Addresses 127.0.231.x belong to this file (nothing binds them: the appliance runs no engine).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
 import { MAX_AGE_MS } from '../../provider/resources/read-cache.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { startPlugin, T, type Bag, type Plugin } from './helpers/plugin.js';
+import type { TestAppliance } from '../helpers/appliance-process.js';
+import { pluginOnAppliance, T, type Bag, type Plugin } from './helpers/plugin.js';
 
 let app: TestAppliance;
 let client: ApplianceClient;
@@ -24,15 +24,7 @@ interface Held {
 }
 const held: Held[] = [];
 
-beforeAll(async () => {
-  [app, plugin] = await Promise.all([startTestAppliance(), startPlugin()]);
-  client = app.client();
-  await plugin.configureFor(app);
-});
-afterAll(async () => {
-  await plugin?.stop();
-  await app?.dispose();
-});
+pluginOnAppliance((started) => ({ app, client, plugin } = started));
 
 /** Successful API requests answered so far, by operation (from the appliance's metrics). */
 async function requests(): Promise<Map<string, number>> {

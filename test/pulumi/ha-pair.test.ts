@@ -5,10 +5,10 @@
 // import and Delete run against the real, standalone appliance. Pairing two real appliances
 // is tested in test/ha/.
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { isSecret, plainStrings, rpcError, secret, startPlugin, T, UNKNOWN, type Bag, type Plugin } from './helpers/plugin.js';
+import type { TestAppliance } from '../helpers/appliance-process.js';
+import { isSecret, plainStrings, rpcError, secret, pluginOnAppliance, T, UNKNOWN, type Bag, type Plugin } from './helpers/plugin.js';
 
 const PEER_PASSWORD = 'secondary-password-0123';
 
@@ -16,15 +16,7 @@ let app: TestAppliance;
 let client: ApplianceClient;
 let plugin: Plugin;
 
-beforeAll(async () => {
-  [app, plugin] = await Promise.all([startTestAppliance(), startPlugin()]);
-  client = app.client();
-  await plugin.configureFor(app);
-});
-afterAll(async () => {
-  await plugin?.stop();
-  await app?.dispose();
-});
+pluginOnAppliance((started) => ({ app, client, plugin } = started));
 
 const ARGS: Bag = { peerEndpoint: 'https://127.0.80.60:9443', peerPassword: secret(PEER_PASSWORD), deadTimeMs: 2000 };
 

@@ -2,25 +2,17 @@
 // refuses inconsistent settings per property, create fills the contract's defaults, a clean
 // diff, an update in place, drift, import by id, delete. The SMTP password is a secret in
 // every answer the plugin gives and never in its log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
-import { isSecret, plainStrings, secret, startPlugin, T, type Bag, type Plugin } from './helpers/plugin.js';
+import type { TestAppliance } from '../helpers/appliance-process.js';
+import { isSecret, plainStrings, secret, pluginOnAppliance, T, type Bag, type Plugin } from './helpers/plugin.js';
 
 const PASSWORD = 'smtp-Password-pulumi-5c1e';
 let app: TestAppliance;
 let client: ApplianceClient;
 let plugin: Plugin;
 
-beforeAll(async () => {
-  [app, plugin] = await Promise.all([startTestAppliance(), startPlugin()]);
-  client = app.client();
-  await plugin.configureFor(app);
-});
-afterAll(async () => {
-  await plugin?.stop();
-  await app?.dispose();
-});
+pluginOnAppliance((started) => ({ app, client, plugin } = started));
 
 describe('SyslogCollector', () => {
   let id: string;

@@ -4,11 +4,11 @@
 // over the API (drift) and reads `snmp` for import; Delete turns SNMP off. No secret is
 // ever answered or logged in plain text.
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApplianceClient } from '../../openapi/sdk/index.js';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance-process.js';
+import type { TestAppliance } from '../helpers/appliance-process.js';
 import { snmpTool } from '../helpers/snmp-tools.js';
-import { isSecret, plainStrings, rpcError, secret, startPlugin, type Bag, type Plugin } from './helpers/plugin.js';
+import { isSecret, plainStrings, rpcError, secret, pluginOnAppliance, type Bag, type Plugin } from './helpers/plugin.js';
 
 const SNMP = 'lbappliance:index:Snmp';
 const AGENT = '127.0.252.40';
@@ -22,15 +22,7 @@ let app: TestAppliance;
 let client: ApplianceClient;
 let plugin: Plugin;
 
-beforeAll(async () => {
-  [app, plugin] = await Promise.all([startTestAppliance(), startPlugin()]);
-  client = app.client();
-  await plugin.configureFor(app);
-});
-afterAll(async () => {
-  await plugin?.stop();
-  await app?.dispose();
-});
+pluginOnAppliance((started) => ({ app, client, plugin } = started));
 
 const ARGS: Bag = {
   enabled: true,

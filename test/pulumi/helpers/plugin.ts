@@ -8,8 +8,10 @@ import { createInterface } from 'node:readline';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { emptyPb, providerGrpc, providerPb, structPb, type Struct } from '../../../provider/pulumi/proto.js';
 import { SECRET_SIG, SIG_KEY, UNKNOWN_STRING } from '../../../provider/pulumi/property-values.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { ApplianceClient } from '../../../openapi/sdk/index.js';
 import { ROOT } from '../../helpers/paths.js';
-import type { TestAppliance } from '../../helpers/appliance-process.js';
+import { startTestAppliance, type TestAppliance } from '../../helpers/appliance-process.js';
 
 /** The plugin executable. */
 export const PLUGIN_BIN = `${ROOT}bin/pulumi-resource-lbappliance`;
@@ -307,4 +309,29 @@ export async function rpcError(p: Promise<unknown>): Promise<{ code: number; det
     return { code: e.code, details: e.details };
   }
   throw new Error('the call succeeded; a failure was expected');
+}
+
+/** What a file's tests run against: an appliance, an SDK client of it, and a plugin configured for it. */
+export interface PluginOnAppliance {
+  app: TestAppliance;
+  client: ApplianceClient;
+  plugin: Plugin;
+}
+
+/**
+ * Starts an appliance and a plugin configured for it before the file's tests, hands them to
+ * `use`, and stops both after the tests.
+ */
+export function pluginOnAppliance(use: (started: PluginOnAppliance) => void): void {
+  let started: Partial<PluginOnAppliance> = {};
+  beforeAll(async () => {
+    const [app, plugin] = await Promise.all([startTestAppliance(), startPlugin()]);
+    started = { app, plugin, client: app.client() };
+    await plugin.configureFor(app);
+    use(started as PluginOnAppliance);
+  });
+  afterAll(async () => {
+    await started.plugin?.stop();
+    await started.app?.dispose();
+  });
 }
