@@ -212,3 +212,26 @@ describe.each(modes)('$forwarding', ({ forwarding, vip, from }) => {
     await client.deleteVirtualService(vs.id);
   });
 });
+
+describe('nat: a halted server', () => {
+  it("leaves no connection tracking behind: a client reconnecting from the port of a flow the halt cut reaches another server", async () => {
+    const vip = net.natVip(1);
+    const vs = await client.createVirtualService({ label: 'reuse-nat', ipAddress: vip, ports: [104], protocol: 'tcp', forwarding: 'nat', forwardedFor: false, healthCheck: check });
+    const s1 = await client.createRealServer(vs.id, { label: 'S1', address: net.servers[0]!.address });
+    await programmed(vs.id, ['S1']);
+    // One client port throughout: a client's kernel may hand a port out again as soon as its connection was reset.
+    const port = 41234;
+    const cut = await open(vip, 104, net.natClient, 5000, port);
+    expect(cut.greeting.server).toBe('S1');
+    await client.createRealServer(vs.id, { label: 'S2', address: net.servers[1]!.address });
+    await programmed(vs.id, ['S1', 'S2']);
+    await client.updateRealServer(vs.id, s1.id, { adminState: 'halt' });
+    expect(await cut.ping().then(() => 'answered', () => 'cut')).toBe('cut');
+    cut.close();
+    // Before, the halted server's entry took this SYN and the forward chain reset it (ECONNREFUSED).
+    const again = await open(vip, 104, net.natClient, 5000, port);
+    expect(again.greeting.server).toBe('S2');
+    again.close();
+    await client.deleteVirtualService(vs.id);
+  });
+});

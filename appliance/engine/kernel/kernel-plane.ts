@@ -17,6 +17,7 @@ import type { ConfigSnapshot, KernelFlowState, RealServerRuntime, VirtualService
 import { countConnections, type ConnectionCounts } from './connections.js';
 import { readFlowState, renderFlowState } from './flow-state.js';
 import { deviceHolding, deviceTowards } from './interfaces.js';
+import { forgetConnections } from './conntrack.js';
 import { serverMark } from './marks.js';
 import { nftApply, nftList } from './nft.js';
 import { renderPassive, renderRemoval, renderRuleset, type ExistingObjects, type KernelServer, type KernelVip } from './ruleset.js';
@@ -54,6 +55,8 @@ export class KernelPlane {
   /** Why a VIP is not programmed, by id (absent: programmed or disabled). */
   #errors = new Map<string, string>();
   #programmed = new Set<string>();
+  /** The marks of the nat and snat servers last programmed as halted (their flows' entries were forgotten then). */
+  #halted = new Set<number>();
   /** The health each server had when the kernel was last programmed (what the kernel acts on). */
   #programmedHealth = new Map<string, 'up' | 'down' | 'unknown'>();
   #resolvedHealth = new Map<string, 'up' | 'down' | 'unknown'>();
@@ -291,6 +294,12 @@ export class KernelPlane {
     this.#errors = errors;
     this.#programmed = new Set(good.map((v) => v.id));
     this.#programmedHealth = this.#resolvedHealth;
+    // A nat or snat server halted by this program: the forward chain resets its flows, and their
+    // conntrack entries go (conntrack.ts), or a new connection from the port of a cut one is reset too.
+    const halted = new Set(good.filter((v) => v.forwarding !== 'direct-routing').flatMap((v) => v.servers.filter((s) => s.halted).map((s) => s.mark)));
+    const newly = [...halted].filter((mark) => !this.#halted.has(mark));
+    this.#halted = halted;
+    if (newly.length > 0) await forgetConnections(newly, this.#log);
   }
 
   /** A VIP with its servers' state and devices, as the renderer wants it. */

@@ -63,8 +63,8 @@ export interface Held {
 }
 
 /** Opens a connection from `localAddress` and reads the greeting. */
-export async function open(host: string, port: number, localAddress: string, timeoutMs = 5000): Promise<Held> {
-  const socket = connect({ host, port, localAddress });
+export async function open(host: string, port: number, localAddress: string, timeoutMs = 5000, localPort?: number): Promise<Held> {
+  const socket = connect({ host, port, localAddress, ...(localPort === undefined ? {} : { localPort }) });
   socket.setNoDelay(true);
   const next = lineReader(socket);
   const line = await withTimeout(next(), timeoutMs, `greeting from ${host}:${port}`).catch((e: unknown) => {
