@@ -127,10 +127,11 @@ export class EngineMetrics {
 
   /** One tally per series, shared by whoever binds the same labels again. */
   #tally(counter: Counter<string>, ...labels: string[]): Tally {
-    const key = `${(counter as unknown as { name: string }).name}|${labels.join('|')}`;
+    const name = (counter as unknown as { name: string }).name;
+    const key = `${name}|${labels.join('|')}`;
     let t = this.#tallies.get(key);
     if (!t) {
-      t = new Tally(counter.labels(...labels), (counter as unknown as { name: string }).name, labels);
+      t = new Tally(counter.labels(...labels), name, labels);
       this.#tallies.set(key, t);
     }
     return t;

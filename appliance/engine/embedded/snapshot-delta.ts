@@ -43,10 +43,12 @@ export class SnapshotHolder {
   follow(delta: SnapshotDelta): ConfigSnapshot {
     const current = this.#current;
     if (!delta.ids && current) {
-      // The engine sends every VIP this worker does not hold; a gap is a defect, said plainly.
-      const gap = delta.changed.find((vs) => !vipOf(current, vs.id));
-      if (gap) throw new Error(`revision ${delta.revision}: virtual service ${gap.id} was neither sent nor held`);
-      const next = replaceVips(current, delta.revision, delta.changed) as ConfigSnapshot;
+      const next = replaceVips(current, delta.revision, delta.changed);
+      if (!next) {
+        // The engine sends every VIP this worker does not hold; a gap is a defect, said plainly.
+        const gap = delta.changed.find((vs) => !vipOf(current, vs.id));
+        throw new Error(`revision ${delta.revision}: virtual service ${gap?.id} was neither sent nor held`);
+      }
       this.touched = delta.changed.map((vs) => vs.id);
       this.#current = next;
       return next;

@@ -321,7 +321,8 @@ export class HaproxyEngine implements Engine {
     const running = changes ? null : new Map(this.#running.virtualServices.map((vs) => [vs.id, vs]));
     const runningOf = (id: string) => (running ? running.get(id) : vipOf(this.#running, id));
     const boundNow = (vs: VirtualServiceSnapshot) => this.#active && vs.enabled && runningOf(vs.id) === vs && !this.#settings.unbindable.has(vs.id);
-    const candidates = changes ? [...changes.map((c) => c.after), ...[...this.#settings.unbindable.keys()].flatMap((id) => vipOf(snapshot, id) ?? [])] : snapshot.virtualServices;
+    // With changes: the changed VIPs and the unbound ones, each once.
+    const candidates = changes ? [...new Map([...changes.map((c) => c.after), ...[...this.#settings.unbindable.keys()].flatMap((id) => vipOf(snapshot, id) ?? [])].map((vs) => [vs.id, vs])).values()] : snapshot.virtualServices;
     const toProbe = candidates.filter((vs) => vs.enabled && !boundNow(vs));
     if (toProbe.length === 0) return out;
     // The addresses HAProxy holds now need no probe.

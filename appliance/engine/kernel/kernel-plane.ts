@@ -221,6 +221,8 @@ export class KernelPlane {
     if (wanted.length === 0) {
       this.#errors = errors;
       this.#programmed = new Set();
+      // Nothing programmed: a server halted when VIPs are programmed again (a takeover) has its entries forgotten then.
+      this.#halted = new Set();
       if (!this.#owns) return;
       // Passive after carrying nat or snat VIPs: empty nat chains keep translating the connections left here (renderPassive).
       if (!this.#active && this.#enabled && this.#vips.some((v) => v.enabled && v.forwarding !== 'direct-routing')) {
@@ -239,6 +241,7 @@ export class KernelPlane {
       for (const v of wanted) errors.set(v.id, 'layer 4 forwarding is switched off on this node (LBAPPLIANCE_KERNEL=off)');
       this.#errors = errors;
       this.#programmed = new Set();
+      this.#halted = new Set();
       return;
     }
     const resolved: KernelVip[] = [];
